@@ -1,0 +1,64 @@
+"""The console channel: the embedded default, one readable block per message."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Mapping
+from typing import ClassVar, TextIO
+
+from followup.channels._settings import Settings
+from followup.channels.base import Channel, Delivery, OutgoingMessage, TransportError
+
+__all__ = ["ConsoleChannel"]
+
+
+class ConsoleChannel(Channel):
+    """Writes each message to a text stream (standard output unless told otherwise)."""
+
+    kind: ClassVar[str] = "console"
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        # None means "sys.stdout at the time of sending", so redirection still works.
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_env(
+        cls,
+        defaults: Mapping[str, object] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+    ) -> ConsoleChannel:
+        """The console channel has no settings; any key given is refused."""
+        Settings(cls.kind, defaults, environ, allowed_keys=frozenset())
+        return cls()
+
+    def send(self, message: OutgoingMessage) -> Delivery:
+        stream = self._stream if self._stream is not None else sys.stdout
+        block = self.format(message)
+        try:
+            with self._lock:  # blocks from several threads never interleave
+                stream.write(block)
+                stream.flush()
+        except (OSError, ValueError) as e:  # closed pipe or closed file
+            raise TransportError(
+                f"Console output is not writable ({type(e).__name__})",
+                permanent=False,
+                code="console",
+            ) from None
+        return Delivery(provider_id=None, status="sent")
+
+    @staticmethod
+    def format(message: OutgoingMessage) -> str:
+        """The block written for one message."""
+        lines = [
+            f"----- message {message.key} -----",
+            f"To:      {message.to}",
+            f"Subject: {message.subject}",
+            "",
+            message.text.rstrip("\n"),
+            "-" * 40,
+            "",
+        ]
+        return "\n".join(lines) + "\n"
