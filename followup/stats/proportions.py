@@ -46,9 +46,9 @@ def wilson(successes: int, n: int, *, confidence: float = 0.95) -> Proportion:
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / shrink
     return Proportion(
         rate=p,
-        # At 0/n and n/n the bound is exactly 0 or 1; rounding could leave -1e-17.
-        ci_low=max(centre - half, 0.0),
-        ci_high=min(centre + half, 1.0),
+        # At 0/n and n/n the bound is exactly 0 or 1; the formula leaves rounding dust there.
+        ci_low=0.0 if successes == 0 else centre - half,
+        ci_high=1.0 if successes == n else centre + half,
         n=n,
         successes=successes,
         confidence=level,
