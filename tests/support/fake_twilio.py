@@ -476,6 +476,7 @@ class FakeTwilio:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # several dispatchers connecting at once must not be dropped
     fake: FakeTwilio
 
 

@@ -192,7 +192,8 @@ class SmtpServer:
     def _record(self, envelope: Envelope) -> None:
         content = envelope.original_content or envelope.content
         assert isinstance(content, bytes)
-        message = BytesParser(policy=policy.default).parsebytes(content)
+        # Wire line endings (CRLF) become Python's, so bodies compare with what was sent.
+        message = BytesParser(policy=policy.default).parsebytes(content.replace(b"\r\n", b"\n"))
         assert isinstance(message, EmailMessage)
         mail = ReceivedMail(envelope.mail_from or "", tuple(envelope.rcpt_tos), message)
         with self._cond:
@@ -211,7 +212,8 @@ class SmtpServer:
             )
             == self.auth
         )
-        return AuthResult(success=ok)
+        # handled=False: let aiosmtpd answer 535 itself rather than stay silent.
+        return AuthResult(success=ok, handled=False)
 
 
 class _Handler:
