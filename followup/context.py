@@ -1,0 +1,135 @@
+"""What every command needs: the validated config, the engine, the protocols, the key.
+
+Opened once per command (or once per service process) from config.toml.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from followup import config as config_module
+from followup.config import Config
+from followup.crypto import Vault, load_vault
+from followup.db import make_engine, utcnow
+from followup.errors import ConfigError, KeyUnavailable
+from followup.models import Partner, ProtocolRevision, Site
+from followup.protocol import Protocol, load_protocols
+
+
+@dataclass
+class Context:
+    config: Config
+    engine: Engine
+    actor: str = field(default_factory=lambda: f"cli:{_os_user()}")
+    _revisions: dict[str, Protocol] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, path: str | None = None, *, engine: Engine | None = None) -> Context:
+        config = config_module.load(path)
+        return cls(config=config, engine=engine or make_engine(config.database_url))
+
+    @cached_property
+    def protocols(self) -> dict[str, Protocol]:
+        """The active protocols as the files say now."""
+        return load_protocols(
+            self.config.resolve(self.config.protocols.directory), self.config.protocols.active
+        )
+
+    def protocol(self, protocol_id: str | None) -> Protocol:
+        protocol_id = protocol_id or self.config.protocols.default_id
+        if protocol_id not in self.protocols:
+            raise ConfigError(
+                f'{self.config.path}: protocols.active: protocol "{protocol_id}" is not active. '
+                f"Hint: use one of {', '.join(self.protocols)} or add it to protocols.active"
+            )
+        return self.protocols[protocol_id]
+
+    def protocol_at(self, session: Session, revision: str) -> Protocol:
+        """The protocol exactly as it was when someone was enrolled into this revision."""
+        if revision not in self._revisions:
+            definition = session.execute(
+                sa.select(ProtocolRevision.definition).where(ProtocolRevision.revision == revision)
+            ).scalar_one()
+            self._revisions[revision] = Protocol.from_json(definition)
+        return self._revisions[revision]
+
+    def register_protocols(self, session: Session) -> None:
+        """Store the current revision of each active protocol (idempotent)."""
+        known = set(session.execute(sa.select(ProtocolRevision.revision)).scalars())
+        for protocol in self.protocols.values():
+            if protocol.revision not in known:
+                session.add(
+                    ProtocolRevision(
+                        revision=protocol.revision,
+                        protocol_id=protocol.id,
+                        definition=protocol.to_json(),
+                    )
+                )
+            self._revisions[protocol.revision] = protocol
+        session.flush()
+
+    def sync_sites(self, session: Session) -> None:
+        """config.toml is the source of truth for sites; copy it into the table."""
+        existing = {site.code: site for site in session.execute(sa.select(Site)).scalars()}
+        for code, site in self.config.sites.items():
+            row = existing.get(code) or Site(code=code)
+            row.name, row.timezone, row.language = site.name, site.timezone, site.language
+            session.add(row)
+        session.flush()
+
+    # --- the survivor-data key -------------------------------------------------
+
+    @cached_property
+    def _vault(self) -> Vault | None:
+        return load_vault(self.config.resolve(self.config.security.key_file))
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            raise KeyUnavailable(self._no_key_message())
+        return self._vault
+
+    def check_key(self, session: Session) -> None:
+        """Refuse to run when sealed partner data exists and cannot be opened."""
+        sealed = session.execute(
+            sa.select(Partner.contact_sealed).where(Partner.contact_sealed.is_not(None)).limit(1)
+        ).scalar_one_or_none()
+        if sealed is None:
+            return
+        self.vault.open(sealed)  # raises with a clear message when the key is wrong
+
+    def _no_key_message(self) -> str:
+        path = self.config.resolve(self.config.security.key_file)
+        return (
+            f"{path}: no encryption key for partner data. Hint: set FOLLOWUP_SECRET_KEY, "
+            f"restore the key file, or run `followup init` for a new deployment"
+        )
+
+    # --- time --------------------------------------------------------------------
+
+    def site_today(self, site_code: str, now: datetime | None = None) -> date:
+        """'Today' at the centre, which is not today in UTC for an hour or two a day."""
+        moment = now or utcnow()
+        return moment.astimezone(self.config.sites[site_code].zone).date()
+
+
+def require_schema(engine: Engine, config_path) -> None:
+    if not sa.inspect(engine).has_table("participant"):
+        raise ConfigError(
+            f"{config_path}: database.url: the database has no followup tables. "
+            "Hint: run `followup init` first"
+        )
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"

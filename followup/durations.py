@@ -1,0 +1,44 @@
+"""Durations as managers write them in protocol files: "3 months", "4 weeks", "14 days".
+
+Calendar months are calendar months (31 Jan + 1 month = 29 Feb 2024, clamped at the
+month's end), which is what a social worker means by "three months after completion";
+dateutil's relativedelta does exactly that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+_UNITS = {
+    "day": "days", "days": "days", "d": "days",
+    "week": "weeks", "weeks": "weeks", "w": "weeks",
+    "month": "months", "months": "months", "m": "months",
+}
+_PATTERN = re.compile(r"^\s*(-?\d+)\s*([a-z]+)\s*$")
+
+
+@dataclass(frozen=True, order=True)
+class Duration:
+    amount: int
+    unit: str  # "days" | "weeks" | "months"
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        match = _PATTERN.match(str(text).lower())
+        if not match or match.group(2) not in _UNITS:
+            raise ValueError(
+                f'expected a duration such as "14 days", "4 weeks" or "3 months", got {text!r}'
+            )
+        return cls(int(match.group(1)), _UNITS[match.group(2)])
+
+    def after(self, day: date, times: int = 1) -> date:
+        """The date `times` durations after `day` (months clamp at month end)."""
+        return day + relativedelta(**{self.unit: self.amount * times})
+
+    def __str__(self) -> str:
+        unit = self.unit[:-1] if abs(self.amount) == 1 else self.unit
+        return f"{self.amount} {unit}"

@@ -1,0 +1,37 @@
+"""Errors a user can act on.
+
+Every error the CLI shows is one of these: one line that names the file, the row or
+key, and the fix. Anything else escaping to the CLI is a bug and is shown as such.
+"""
+
+from __future__ import annotations
+
+
+class FollowupError(Exception):
+    """An error whose message is fit to show a social worker as it is."""
+
+
+class ConfigError(FollowupError):
+    """config.toml or a protocol file is wrong."""
+
+
+class NotFound(FollowupError):
+    """A case id, partner id, staff id or site that does not exist."""
+
+
+class InvalidRecord(FollowupError):
+    """A record that contradicts what is already known (dates out of order, ...)."""
+
+
+class KeyUnavailable(FollowupError):
+    """Encrypted partner data exists but no key to open it."""
+
+
+class CsvRejected(FollowupError):
+    """A CSV file with problems; nothing from it was written."""
+
+    def __init__(self, path: str, problems: list[str], total: int) -> None:
+        self.path = path
+        self.problems = problems
+        self.total = total
+        super().__init__(f"{path}: {total} problem(s); nothing was imported")

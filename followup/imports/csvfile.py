@@ -1,0 +1,124 @@
+"""Reading a CSV file and collecting its problems as `FILE:ROW: column: message`.
+
+ROW is the line number a spreadsheet shows (the header is row 1), so a social worker
+can go straight to the cell.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from followup.errors import CsvRejected, FollowupError
+
+MAX_SHOWN = 50  # problems listed; the count of the rest follows
+T = TypeVar("T")
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict[str, str]
+
+    def get(self, column: str) -> str:
+        return (self.values.get(column) or "").strip()
+
+
+@dataclass
+class Problems:
+    path: str
+    items: list[str] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, row: int, column: str, message: str) -> None:
+        self.total += 1
+        if len(self.items) < MAX_SHOWN:
+            self.items.append(f"{self.path}:{row}: {column}: {message}")
+
+    def raise_if_any(self) -> None:
+        if self.total:
+            raise CsvRejected(self.path, self.items, self.total)
+
+
+class Cells:
+    """Typed access to one row's cells; a bad cell becomes a problem, not an exception."""
+
+    def __init__(self, row: Row, problems: Problems) -> None:
+        self.row, self.problems, self.ok = row, problems, True
+
+    def fail(self, column: str, message: str) -> None:
+        self.ok = False
+        self.problems.add(self.row.number, column, message)
+
+    def required(self, column: str, parse: Callable[[str], T] = str) -> T | None:
+        text = self.row.get(column)
+        if not text:
+            self.fail(column, "required, but empty")
+            return None
+        return self.parse(column, text, parse)
+
+    def optional(self, column: str, parse: Callable[[str], T] = str) -> T | None:
+        text = self.row.get(column)
+        return self.parse(column, text, parse) if text else None
+
+    def parse(self, column: str, text: str, parse: Callable[[str], T]) -> T | None:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            self.fail(column, str(exc))
+            return None
+
+
+def read_rows(path: Path, required: Iterable[str], optional: Iterable[str] = ()) -> list[Row]:
+    """All data rows, after checking the header names the required columns."""
+    name = str(path)
+    problems = Problems(name)
+    try:
+        # utf-8-sig: spreadsheets save a byte-order mark that would otherwise stick to
+        # the first column name.
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = [column.strip() for column in (reader.fieldnames or [])]
+            missing = [column for column in required if column not in header]
+            for column in missing:
+                problems.add(1, column, "missing column in the header. Hint: the header must name "
+                             + ", ".join(required))
+            problems.raise_if_any()
+            reader.fieldnames = header
+            rows = []
+            for number, values in enumerate(reader, start=2):
+                if None in values:
+                    problems.add(number, "(row)", f"{len(header) + len(values[None])} cells, but the header has {len(header)}")
+                    continue
+                if not any((v or "").strip() for v in values.values()):
+                    continue  # spreadsheets leave blank lines at the end
+                rows.append(Row(number, values))
+    except FileNotFoundError:
+        raise FollowupError(f"{name}: file not found; nothing was imported") from None
+    except UnicodeDecodeError as exc:
+        raise FollowupError(
+            f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start}); nothing was imported. "
+            "Hint: save the sheet as 'CSV UTF-8'"
+        ) from None
+    except csv.Error as exc:
+        raise FollowupError(f"{name}: not a readable CSV file ({exc}); nothing was imported") from None
+    problems.raise_if_any()
+    return rows
+
+
+def first_seen(problems: Problems, rows: Iterable[tuple[Row, Any]], column: str) -> set:
+    """Flag repeated keys inside one file; returns the keys seen more than once."""
+    seen: dict[Any, int] = {}
+    repeated = set()
+    for row, key in rows:
+        if key is None:
+            continue
+        if key in seen:
+            problems.add(row.number, column, f"{key!r} appears again (first on row {seen[key]})")
+            repeated.add(key)
+        else:
+            seen[key] = row.number
+    return repeated

@@ -1,0 +1,329 @@
+"""events.csv: case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+
+`event` is admitted, programme_start, completed, dropped_out, excluded, transferred,
+interview, recidivism or record_check. Optional columns: partner_id (which partner, when a
+case has several), reported_on, stalking, new_offence (record checks; default no),
+felt_safety, risk_level, mode, conducted_by.
+
+Every row is checked against what the database already knows *and* the rows before it,
+in date order per case (a completion before the admission is refused with its row).
+A row identical to one imported before is skipped, so re-importing a file, or a longer
+export that contains it, adds only what is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from followup.context import Context
+from followup.db import utcnow
+from followup.enrol import protocol_for_enrolment
+from followup.errors import CsvRejected, InvalidRecord
+from followup.imports.csvfile import Cells, Problems, Row
+from followup.imports.progress import Progress
+from followup.imports.result import ImportResult
+from followup.models import (
+    INFORMANTS,
+    INTERVIEW_MODES,
+    REPORT_SOURCES,
+    RISK_LEVELS,
+    STATUS_EVENTS,
+    VIOLENCE_TYPES,
+    Event,
+    FollowUp,
+    Interview,
+    Participant,
+    Partner,
+    Staff,
+)
+from followup.record import apply_status, pick_followup
+from followup.replan import replan
+from followup.schedule import COMPLETED
+from followup.values import parse_choice, parse_date, parse_yes_no
+
+REQUIRED = ("case_id", "date", "event", "informant", "checkpoint", "source",
+            "physical", "sexual", "psychological", "economic", "coercive")
+OPTIONAL = ("partner_id", "reported_on", "stalking", "new_offence", "felt_safety",
+            "risk_level", "mode", "conducted_by")
+KINDS = (*STATUS_EVENTS, "interview", "recidivism", "record_check")
+_ORDER = {"admitted": 0, "programme_start": 1}  # same-day events apply in programme order
+DATES = ("enrolled_on", "admitted_on", "programme_start_on", "completed_on", "ended_on", "end_reason")
+
+
+@dataclass
+class Timeline:
+    """A participant's dates, changed in memory while the file is checked."""
+
+    id: int
+    case_id: str
+    site_code: str
+    protocol_revision: str
+    enrolled_on: date
+    admitted_on: date | None
+    programme_start_on: date | None
+    completed_on: date | None
+    ended_on: date | None
+    end_reason: str | None
+    changed: bool = False
+
+
+@dataclass
+class Slot:
+    """A follow-up as the interview matcher sees it; `status` changes as rows match."""
+
+    id: int
+    checkpoint: str
+    due_on: date
+    window_opens_on: date
+    window_closes_on: date
+    status: str
+    completed_on: date | None = None
+
+
+@dataclass
+class Checked:
+    status: list[tuple[Row, dict]] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+    interviews: list[tuple[Row, dict]] = field(default_factory=list)
+    timelines: dict[int, Timeline] = field(default_factory=dict)
+    skipped: int = 0
+
+
+def import_key(row: Row) -> str:
+    """The identity of a row: the same facts give the same key, whatever the spacing."""
+    text = "\x1f".join(f"{c}={row.get(c).lower()}" for c in (*REQUIRED, *OPTIONAL))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress) -> Checked:
+    conn = session.connection()
+    p = Participant.__table__
+    timelines = {
+        r.case_id: Timeline(**r._mapping) for r in conn.execute(
+            sa.select(p.c.id, p.c.case_id, p.c.site_code, p.c.protocol_revision,
+                      *(p.c[name] for name in DATES))
+        )
+    }
+    partners_of = defaultdict(list)
+    by_partner_id = {}
+    for r in conn.execute(sa.select(Partner.__table__.c.id, Partner.partner_id,
+                                    Partner.participant_id, Partner.consent_withdrawn_on)):
+        partners_of[r.participant_id].append(r)
+        by_partner_id[r.partner_id] = r
+    staff = {r.staff_id: r.id for r in conn.execute(sa.select(Staff.__table__.c.id, Staff.staff_id))}
+    known = _known_keys(conn)
+    today = {code: ctx.site_today(code) for code in ctx.config.sites}
+    checked = Checked()
+    seen_in_file: set[str] = set()
+    for row in rows:
+        progress.advance()
+        key = import_key(row)
+        if key in known or key in seen_in_file:
+            checked.skipped += 1
+            continue
+        seen_in_file.add(key)
+        cells = Cells(row, problems)
+        case_id = cells.required("case_id")
+        person = timelines.get(case_id) if case_id else None
+        if case_id and person is None:
+            cells.fail("case_id", f"case {case_id!r} is not enrolled. Hint: import participants first")
+        on = cells.required("date", parse_date)
+        kind = cells.required("event", lambda v: parse_choice(v, KINDS, "event"))
+        if person is not None and on is not None and on > today[person.site_code]:
+            cells.fail("date", f"{on} is in the future (today is {today[person.site_code]} at {person.site_code})")
+        violence = {kind_: cells.optional(kind_, parse_yes_no) for kind_ in VIOLENCE_TYPES}
+        if not cells.ok:
+            continue
+        if kind in STATUS_EVENTS:
+            checked.status.append((row, {"person": person, "kind": kind, "on": on, "key": key}))
+        elif kind == "recidivism":
+            _check_recidivism(cells, person, on, violence, key, partners_of, by_partner_id, ctx, checked)
+        elif kind == "record_check":
+            new_offence = cells.optional("new_offence", parse_yes_no)
+            checked.events.append(_event(ctx, person, "record_check", on, key, source="police",
+                                         reported_on=on, new_offence=bool(new_offence)))
+        else:
+            _check_interview(cells, person, on, violence, key, partners_of, by_partner_id, staff, ctx, session, checked)
+    _check_status_order(checked, problems)
+    return checked
+
+
+def _known_keys(conn) -> set[str]:
+    keys = set(conn.execute(sa.select(Event.import_key).where(Event.import_key.is_not(None))).scalars())
+    keys.update(conn.execute(sa.select(Interview.import_key).where(Interview.import_key.is_not(None))).scalars())
+    return keys
+
+
+def _event(ctx: Context, person: Timeline, kind: str, on: date, key: str, **values) -> dict:
+    return {
+        "participant_id": person.id, "partner_id": values.pop("partner_id", None), "kind": kind,
+        "occurred_on": on, "reported_on": values.pop("reported_on", None),
+        "source": values.pop("source", None), "new_offence": values.pop("new_offence", None),
+        **{v: values.get(v) for v in VIOLENCE_TYPES},
+        "recorded_by": ctx.actor, "notes_sealed": None, "import_key": key, "recorded_at": utcnow(),
+    }
+
+
+def _partner(cells: Cells, person: Timeline, partners_of, by_partner_id, required: bool):
+    """Which partner a row is about: named in partner_id, or the case's only partner."""
+    named = cells.optional("partner_id")
+    if named:
+        her = by_partner_id.get(named)
+        if her is None or her.participant_id != person.id:
+            cells.fail("partner_id", f"partner {named!r} is not linked to case {person.case_id}")
+            return None
+        return her
+    if not required:
+        return None
+    theirs = partners_of.get(person.id, [])
+    if len(theirs) == 1:
+        return theirs[0]
+    if theirs:
+        cells.fail("partner_id", f"case {person.case_id} has {len(theirs)} partners; name one in a partner_id column")
+    else:
+        cells.fail("informant", f"case {person.case_id} has no partner on record. Hint: import partners first")
+    return None
+
+
+def _check_recidivism(cells, person, on, violence, key, partners_of, by_partner_id, ctx, checked) -> None:
+    source = cells.required("source", lambda v: parse_choice(v, REPORT_SOURCES, "source"))
+    reported_on = cells.optional("reported_on", parse_date) or on
+    if reported_on < on:
+        cells.fail("reported_on", f"{reported_on} is before the violence on {on}")
+    her = _partner(cells, person, partners_of, by_partner_id, required=False)
+    if cells.ok:
+        checked.events.append(_event(ctx, person, "recidivism", on, key, source=source,
+                                     reported_on=reported_on, partner_id=her.id if her else None,
+                                     **violence))
+
+
+def _check_interview(cells, person, on, violence, key, partners_of, by_partner_id, staff, ctx, session, checked) -> None:
+    informant = cells.required("informant", lambda v: parse_choice(v, INFORMANTS, "informant"))
+    if informant is None:
+        return
+    her = _partner(cells, person, partners_of, by_partner_id, required=informant == "partner")
+    if informant == "participant":
+        her = None
+    if her is not None and her.consent_withdrawn_on and on >= her.consent_withdrawn_on:
+        cells.fail("date", f"partner withdrew consent on {her.consent_withdrawn_on}; no interview after that")
+    checkpoint = cells.optional("checkpoint")
+    if checkpoint:
+        protocol = ctx.protocol_at(session, person.protocol_revision)
+        if protocol.checkpoint(checkpoint, informant) is None:
+            names = sorted({c.name for c in protocol.checkpoints if c.subject == informant})
+            cells.fail("checkpoint", f"protocol {protocol.id} has no {informant} checkpoint "
+                       f"{checkpoint!r}; expected one of {', '.join(names)}")
+    felt_safety = cells.optional("felt_safety", _felt_safety)
+    risk = cells.optional("risk_level", lambda v: parse_choice(v, RISK_LEVELS, "risk level"))
+    mode = cells.optional("mode", lambda v: parse_choice(v, INTERVIEW_MODES, "mode"))
+    by = cells.optional("conducted_by")
+    if by and by not in staff:
+        cells.fail("conducted_by", f"unknown staff id {by!r}")
+    if cells.ok:
+        checked.interviews.append((cells.row, {
+            "participant_id": person.id, "partner_id": her.id if her else None,
+            "informant": informant, "checkpoint": checkpoint, "conducted_on": on,
+            "conducted_by": staff.get(by) if by else None, "mode": mode,
+            "felt_safety": felt_safety, "risk_level": risk, "notes_sealed": None,
+            "import_key": key, "recorded_at": utcnow(), **violence,
+        }))
+
+
+def _felt_safety(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 5:
+        raise ValueError(f"expected 1 (very unsafe) to 5 (very safe), got {text!r}")
+    return int(text)
+
+
+def _check_status_order(checked: Checked, problems: Problems) -> None:
+    """Apply status rows per case in date order to the in-memory timelines."""
+    ordered = sorted(checked.status, key=lambda item: (item[1]["on"], _ORDER.get(item[1]["kind"], 2)))
+    for row, item in ordered:
+        person: Timeline = item["person"]
+        try:
+            apply_status(person, item["kind"], item["on"])
+        except InvalidRecord as exc:
+            problems.add(row.number, "event" if "already" in str(exc) else "date", str(exc))
+            continue
+        person.changed = True
+        checked.timelines[person.id] = person
+        checked.events.append({
+            "participant_id": person.id, "partner_id": None, "kind": item["kind"],
+            "occurred_on": item["on"], "reported_on": None, "source": None, "new_offence": None,
+            **{v: None for v in VIOLENCE_TYPES}, "recorded_by": None, "notes_sealed": None,
+            "import_key": item["key"], "recorded_at": utcnow(),
+        })
+
+
+def write(session: Session, ctx: Context, checked: Checked, result: ImportResult, progress: Progress) -> None:
+    conn = session.connection()
+    p = Participant.__table__
+    result.unchanged = checked.skipped
+    if checked.timelines:
+        conn.execute(
+            p.update().where(p.c.id == sa.bindparam("b_id")),
+            [{"b_id": t.id, **{d: getattr(t, d) for d in DATES[1:]}} for t in checked.timelines.values()],
+        )
+    for row in checked.events:
+        row["recorded_by"] = row["recorded_by"] or ctx.actor
+    if checked.events:
+        conn.execute(Event.__table__.insert(), checked.events)
+    progress.stage("planning follow-ups", len(checked.timelines))
+    result.people_replanned = replan(
+        session, sorted(checked.timelines), protocol_for_enrolment(ctx, session),
+        reason="status change", on_chunk=progress.advance,
+    )
+    _write_interviews(conn, checked.interviews, result)
+    result.created = len(checked.events) + len(checked.interviews)
+
+
+def _write_interviews(conn, interviews: list[tuple[Row, dict]], result: ImportResult) -> None:
+    """Match each interview to the follow-up it fulfils, after re-planning, in date order."""
+    if not interviews:
+        return
+    f = FollowUp.__table__
+    people = sorted({item["participant_id"] for _, item in interviews})
+    slots: dict[tuple[int, int | None], list[Slot]] = defaultdict(list)
+    for start in range(0, len(people), 2000):
+        for r in conn.execute(
+            sa.select(f.c.id, f.c.participant_id, f.c.partner_id, f.c.checkpoint, f.c.due_on,
+                      f.c.window_opens_on, f.c.window_closes_on, f.c.status, f.c.completed_on)
+            .where(f.c.participant_id.in_(people[start : start + 2000]))
+        ):
+            slots[(r.participant_id, r.partner_id)].append(
+                Slot(r.id, r.checkpoint, r.due_on, r.window_opens_on, r.window_closes_on,
+                     r.status, r.completed_on)
+            )
+    problems = Problems(result.path)
+    completions = []
+    for row, item in sorted(interviews, key=lambda pair: pair[1]["conducted_on"]):
+        on = item["conducted_on"]
+        try:
+            slot = pick_followup(slots[(item["participant_id"], item["partner_id"])], on, item["checkpoint"])
+        except InvalidRecord as exc:
+            problems.add(row.number, "checkpoint", str(exc))
+            continue
+        if slot is not None:
+            slot.status, slot.completed_on = COMPLETED, on
+            item["followup_id"] = slot.id
+            item["checkpoint"] = item["checkpoint"] or slot.checkpoint
+            completions.append({"b_id": slot.id, "b_on": on})
+        else:
+            item["followup_id"] = None
+    problems.raise_if_any()  # inside the transaction: nothing of this file is kept
+    conn.execute(Interview.__table__.insert(), [item for _, item in interviews])
+    if completions:
+        conn.execute(
+            f.update().where(f.c.id == sa.bindparam("b_id"))
+            .values(status=COMPLETED, completed_on=sa.bindparam("b_on"), updated_at=utcnow()),
+            completions,
+        )
+
+
+__all__ = ["REQUIRED", "OPTIONAL", "check", "write", "CsvRejected"]

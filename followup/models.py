@@ -1,0 +1,220 @@
+"""The tables (SQLModel). See ../shared/DESIGN.md "Data model".
+
+Survivor data is sealed: a partner's contact details and every free-text note are stored
+only as ciphertext (`*_sealed`, see followup.crypto), so a copied database file or a
+backup leaks no address. Everything else a report needs stays queryable.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from followup.db import UTCDateTime, utcnow
+
+ROLES = ("facilitator", "partner_support", "supervisor", "evaluator", "manager", "admin")
+REFERRAL_SOURCES = ("prosecutor", "court", "social_work_centre", "police", "self", "other")
+STATUS_EVENTS = ("admitted", "programme_start", "completed", "dropped_out", "excluded", "transferred")
+ENDINGS = ("dropped_out", "excluded", "transferred")
+VIOLENCE_TYPES = ("physical", "sexual", "psychological", "economic", "coercive", "stalking")
+REPORT_SOURCES = ("partner", "participant", "police", "prosecutor", "social_services")
+INFORMANTS = ("participant", "partner")
+RELATIONSHIPS = ("current", "ex", "new")
+CONTACT_CHANNELS = ("phone", "sms", "email", "in_person", "post")
+INTERVIEW_MODES = ("in_person", "phone", "video")
+RISK_LEVELS = ("low", "medium", "high")
+
+
+def _when() -> datetime:
+    return utcnow()
+
+
+class Site(SQLModel, table=True):
+    """A centre. config.toml is the source; `sync_sites` copies it here for joins."""
+
+    code: str = Field(primary_key=True, max_length=16)
+    name: str
+    timezone: str
+    language: str
+
+
+class Staff(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: str = Field(unique=True, max_length=64)
+    site_code: str = Field(foreign_key="site.code", index=True)
+    name: str
+    roles: str = ""  # ";"-separated, as in the CSV
+    phone: str | None = None  # E.164
+    email: str | None = None
+    channel: str = "console"
+    language: str | None = None
+    active: bool = True
+    # Set when a channel failed permanently (invalid number, opted out): reminders use the
+    # fallback channel until someone fixes the contact details.
+    channel_problem: str | None = None
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(";") if r)
+
+
+class ProtocolRevision(SQLModel, table=True):
+    """Every protocol version ever enrolled into, so old enrolments keep their rules."""
+
+    __tablename__ = "protocol_revision"
+
+    revision: str = Field(primary_key=True, max_length=32)
+    protocol_id: str = Field(index=True)
+    definition: str  # Protocol.to_json()
+    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+
+
+class Participant(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(unique=True, max_length=64)  # pseudonymous
+    site_code: str = Field(foreign_key="site.code", index=True)
+    referral_source: str
+    enrolled_on: date
+    admitted_on: date | None = None
+    programme_start_on: date | None = None
+    completed_on: date | None = None
+    ended_on: date | None = None  # left without completing
+    end_reason: str | None = None  # dropped_out | excluded | transferred
+    facilitator_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    protocol_id: str
+    protocol_revision: str = Field(foreign_key="protocol_revision.revision")
+    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+
+    @property
+    def status(self) -> str:
+        if self.completed_on:
+            return "completed"
+        if self.ended_on:
+            return self.end_reason or "dropped_out"
+        if self.programme_start_on:
+            return "in_programme"
+        if self.admitted_on:
+            return "admitted"
+        return "enrolled"
+
+
+class Partner(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: str = Field(unique=True, max_length=64)  # pseudonymous
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    relationship: str = "current"
+    consent_on: date | None = None
+    consent_withdrawn_on: date | None = None
+    do_not_contact: bool = False
+    channel: str | None = None  # how she may be contacted
+    safe_hours: str | None = None  # e.g. "10:00-12:00"
+    support_worker_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
+    contact_sealed: bytes | None = None  # {"phone": ..., "email": ..., "address": ...}
+    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+
+
+class FollowUp(SQLModel, table=True):
+    """One due interview. partner_id NULL: the participant himself is interviewed."""
+
+    __tablename__ = "followup"
+    __table_args__ = (
+        # One row per (person, checkpoint, occurrence). Two partial indexes because a
+        # NULL partner_id would make a plain unique constraint let duplicates through.
+        sa.Index(
+            "ux_followup_participant_slot", "participant_id", "checkpoint", "occurrence",
+            unique=True,
+            sqlite_where=sa.text("partner_id IS NULL"),
+            postgresql_where=sa.text("partner_id IS NULL"),
+        ),
+        sa.Index(
+            "ux_followup_partner_slot", "partner_id", "checkpoint", "occurrence",
+            unique=True,
+            sqlite_where=sa.text("partner_id IS NOT NULL"),
+            postgresql_where=sa.text("partner_id IS NOT NULL"),
+        ),
+        # `due` and the dispatcher: pending follow-ups by date, per worker.
+        sa.Index("ix_followup_status_due", "status", "due_on"),
+        sa.Index("ix_followup_assigned_status_due", "assigned_staff_id", "status", "due_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    checkpoint: str = Field(max_length=64)
+    occurrence: int = 1
+    due_on: date
+    window_opens_on: date
+    window_closes_on: date
+    provisional: bool = False  # anchored on an expected, not a recorded, date
+    assigned_staff_id: int | None = Field(default=None, foreign_key="staff.id")
+    status: str = Field(default="scheduled", max_length=16)
+    completed_on: date | None = None
+    cancelled_reason: str | None = None
+    updated_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+
+    @property
+    def subject(self) -> str:
+        return "participant" if self.partner_id is None else "partner"
+
+
+class Interview(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    followup_id: int | None = Field(default=None, foreign_key="followup.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
+    informant: str  # participant | partner
+    checkpoint: str | None = None
+    conducted_on: date
+    conducted_by: int | None = Field(default=None, foreign_key="staff.id")
+    mode: str | None = None
+    # Violence since the last contact: True yes, False no, None not asked.
+    physical: bool | None = None
+    sexual: bool | None = None
+    psychological: bool | None = None
+    economic: bool | None = None
+    coercive: bool | None = None
+    stalking: bool | None = None
+    felt_safety: int | None = None  # 1 (very unsafe) .. 5 (very safe)
+    risk_level: str | None = None
+    notes_sealed: bytes | None = None
+    import_key: str | None = Field(default=None, unique=True, max_length=64)
+    recorded_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+
+
+class Event(SQLModel, table=True):
+    """Status changes, recidivism reports, police record checks, consent changes."""
+
+    __table_args__ = (sa.Index("ix_event_kind_participant", "kind", "participant_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    kind: str = Field(max_length=32)
+    occurred_on: date  # the date of the violence, the status change, the check
+    reported_on: date | None = None
+    source: str | None = None
+    physical: bool | None = None
+    sexual: bool | None = None
+    psychological: bool | None = None
+    economic: bool | None = None
+    coercive: bool | None = None
+    stalking: bool | None = None
+    new_offence: bool | None = None  # police record check: a check with none is information too
+    recorded_by: str | None = None
+    notes_sealed: bytes | None = None
+    import_key: str | None = Field(default=None, unique=True, max_length=64)
+    recorded_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+
+
+class Audit(SQLModel, table=True):
+    """Who read or changed what, when. Never holds survivor data itself."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=_when, sa_type=UTCDateTime, index=True)
+    actor: str
+    action: str = Field(max_length=64)
+    entity: str | None = None
+    entity_id: str | None = None
+    detail: str | None = None  # JSON

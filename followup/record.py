@@ -1,0 +1,315 @@
+"""Recording what happened: status changes, interviews, recidivism, checks, consent.
+
+Each operation validates against what is already known, writes its record, re-plans
+the person's follow-ups in the same transaction and leaves an audit line. So a consent
+withdrawal cancels every pending contact with her before the transaction commits: there
+is no moment at which a reminder to contact her could still be sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from followup import lookup
+from followup.audit import audit
+from followup.context import Context
+from followup.enrol import check_worker, protocol_for_enrolment
+from followup.errors import InvalidRecord
+from followup.models import (
+    ENDINGS,
+    INTERVIEW_MODES,
+    REPORT_SOURCES,
+    RISK_LEVELS,
+    STATUS_EVENTS,
+    VIOLENCE_TYPES,
+    Event,
+    FollowUp,
+    Interview,
+    Participant,
+    Partner,
+)
+from followup.replan import replan
+from followup.schedule import COMPLETED, MISSED, PENDING
+
+Violence = dict[str, bool | None]
+
+
+def _replan(session: Session, ctx: Context, person: Participant, reason: str) -> None:
+    session.flush()
+    replan(session, [person.id], protocol_for_enrolment(ctx, session), reason=reason)
+
+
+def _not_future(ctx: Context, person: Participant, on: date, what: str) -> None:
+    today = ctx.site_today(person.site_code)
+    if on > today:
+        raise InvalidRecord(f"case {person.case_id}: {what} date {on} is after today ({today} at {person.site_code})")
+
+
+def _violence(violence: Violence | None) -> Violence:
+    violence = dict(violence or {})
+    unknown = set(violence) - set(VIOLENCE_TYPES)
+    if unknown:
+        raise InvalidRecord(f"unknown violence type {sorted(unknown)[0]!r}; expected {', '.join(VIOLENCE_TYPES)}")
+    return {kind: violence.get(kind) for kind in VIOLENCE_TYPES}
+
+
+def record_status(session: Session, ctx: Context, *, case_id: str, event: str, on: date) -> Event:
+    if event not in STATUS_EVENTS:
+        raise InvalidRecord(f"unknown status event {event!r}; expected one of {', '.join(STATUS_EVENTS)}")
+    person = lookup.participant(session, case_id)
+    _not_future(ctx, person, on, event)
+    apply_status(person, event, on)
+    row = Event(participant_id=person.id, kind=event, occurred_on=on, recorded_by=ctx.actor)
+    session.add(row)
+    _replan(session, ctx, person, reason=event.replace("_", " "))
+    audit(session, ctx.actor, "record_status", "participant", case_id, event=event, on=on)
+    return row
+
+
+def apply_status(person, event: str, on: date) -> None:
+    """Set a status date on anything with a participant's date attributes (a Participant
+    row, or the import's in-memory timeline), after checking it fits what is known."""
+    check_status_order(person, event, on)
+    if event == "admitted":
+        person.admitted_on = on
+    elif event == "programme_start":
+        person.programme_start_on = on
+    elif event == "completed":
+        person.completed_on = on
+    else:
+        person.ended_on, person.end_reason = on, event
+
+
+def check_status_order(person, event: str, on: date) -> None:
+    """Refuse dates that contradict the record; a correction of the same event is fine."""
+    case = f"case {person.case_id}"
+    if on < person.enrolled_on:
+        raise InvalidRecord(f"{case}: {event} on {on} is before enrolment on {person.enrolled_on}")
+    if event in ENDINGS:
+        if person.completed_on:
+            raise InvalidRecord(f"{case}: already completed on {person.completed_on}; cannot also be {event}")
+        if person.ended_on and person.end_reason != event:
+            raise InvalidRecord(f"{case}: already {person.end_reason} on {person.ended_on}")
+        return
+    if person.ended_on:
+        raise InvalidRecord(
+            f"{case}: {person.end_reason} on {person.ended_on}; record a new enrolment "
+            "for a man who comes back"
+        )
+    earlier = {
+        "programme_start": [("admission", person.admitted_on)],
+        "completed": [("admission", person.admitted_on), ("programme start", person.programme_start_on)],
+    }.get(event, [])
+    for label, day in earlier:
+        if day and on < day:
+            raise InvalidRecord(f"{case}: {event} on {on} is before {label} on {day}")
+    later = {
+        "admitted": [("programme start", person.programme_start_on), ("completion", person.completed_on)],
+        "programme_start": [("completion", person.completed_on)],
+    }.get(event, [])
+    for label, day in later:
+        if day and on > day:
+            raise InvalidRecord(f"{case}: {event} on {on} is after {label} on {day}")
+
+
+def _her(session: Session, person: Participant, partner_id: str | None) -> Partner:
+    if partner_id:
+        partner = lookup.partner(session, partner_id)
+        if partner.participant_id != person.id:
+            raise InvalidRecord(f"partner {partner_id!r} is not linked to case {person.case_id}")
+        return partner
+    partners = session.execute(sa.select(Partner).where(Partner.participant_id == person.id)).scalars().all()
+    if len(partners) == 1:
+        return partners[0]
+    if not partners:
+        raise InvalidRecord(f"case {person.case_id} has no partner on record. Hint: import her first")
+    raise InvalidRecord(
+        f"case {person.case_id} has {len(partners)} partners. Hint: say which with --partner "
+        "(or a partner_id column)"
+    )
+
+
+def pick_followup(rows, on: date, checkpoint: str | None):
+    """Which of one subject's follow-ups an interview on `on` fulfils.
+
+    The pending one whose window holds the date; else, when a checkpoint is named, the
+    pending one of that checkpoint due nearest the date (an interview done late still
+    completes it, and counts as late). Raises when the named checkpoint is already done.
+    `rows` are that subject's follow-ups (anything with checkpoint, status, due_on and
+    window dates).
+    """
+    if checkpoint:
+        rows = [f for f in rows if f.checkpoint == checkpoint]
+    pending = [f for f in rows if f.status == PENDING]
+    in_window = [f for f in pending if f.window_opens_on <= on <= f.window_closes_on]
+    if in_window:
+        return min(in_window, key=lambda f: abs((f.due_on - on).days))
+    if checkpoint and pending:
+        return min(pending, key=lambda f: abs((f.due_on - on).days))
+    done = [f for f in rows if f.status == COMPLETED]
+    if checkpoint and done:
+        raise InvalidRecord(f"{checkpoint} was already recorded on {done[0].completed_on}")
+    return None
+
+
+def _matching_followup(session: Session, person: Participant, partner: Partner | None,
+                       checkpoint: str | None, on: date) -> FollowUp | None:
+    rows = session.execute(
+        sa.select(FollowUp).where(
+            FollowUp.participant_id == person.id,
+            FollowUp.partner_id == partner.id if partner else FollowUp.partner_id.is_(None),
+        )
+    ).scalars().all()
+    try:
+        return pick_followup(rows, on, checkpoint)
+    except InvalidRecord as exc:
+        who = "the partner's" if partner else "the participant's"
+        raise InvalidRecord(f"case {person.case_id}: {who} {exc}") from None
+
+
+def record_interview(
+    session: Session, ctx: Context, *, case_id: str, informant: str, on: date,
+    partner_id: str | None = None, checkpoint: str | None = None, by: str | None = None,
+    mode: str | None = None, violence: Violence | None = None, felt_safety: int | None = None,
+    risk_level: str | None = None, notes: str | None = None, import_key: str | None = None,
+) -> Interview:
+    person = lookup.participant(session, case_id)
+    _not_future(ctx, person, on, "interview")
+    if informant not in ("participant", "partner"):
+        raise InvalidRecord(f"informant must be participant or partner, got {informant!r}")
+    if mode is not None and mode not in INTERVIEW_MODES:
+        raise InvalidRecord(f"unknown mode {mode!r}; expected one of {', '.join(INTERVIEW_MODES)}")
+    if risk_level is not None and risk_level not in RISK_LEVELS:
+        raise InvalidRecord(f"unknown risk level {risk_level!r}; expected one of {', '.join(RISK_LEVELS)}")
+    if felt_safety is not None and not 1 <= felt_safety <= 5:
+        raise InvalidRecord(f"felt safety is 1 (very unsafe) to 5 (very safe), got {felt_safety}")
+    if checkpoint is not None:
+        protocol = ctx.protocol_at(session, person.protocol_revision)
+        if protocol.checkpoint(checkpoint, informant) is None:
+            names = sorted({c.name for c in protocol.checkpoints if c.subject == informant})
+            raise InvalidRecord(
+                f"protocol {protocol.id} has no {informant} checkpoint {checkpoint!r}; "
+                f"expected one of {', '.join(names)}"
+            )
+    partner = _her(session, person, partner_id) if informant == "partner" else None
+    if partner is not None and partner.consent_withdrawn_on and on >= partner.consent_withdrawn_on:
+        raise InvalidRecord(
+            f"partner {partner.partner_id} withdrew consent on {partner.consent_withdrawn_on}; "
+            "an interview after that date cannot be recorded"
+        )
+    worker_id = None
+    if by:
+        worker = lookup.staff(session, by)
+        check_worker(worker, "partner_support" if partner else "facilitator", person.site_code)
+        worker_id = worker.id
+    followup = _matching_followup(session, person, partner, checkpoint, on)
+    interview = Interview(
+        participant_id=person.id, partner_id=partner.id if partner else None,
+        informant=informant, checkpoint=checkpoint or (followup.checkpoint if followup else None),
+        conducted_on=on, conducted_by=worker_id, mode=mode, felt_safety=felt_safety,
+        risk_level=risk_level, import_key=import_key,
+        followup_id=followup.id if followup else None,
+        notes_sealed=ctx.vault.seal(notes) if notes else None,
+        **_violence(violence),
+    )
+    session.add(interview)
+    if followup is not None:
+        followup.status, followup.completed_on = COMPLETED, on
+    session.flush()
+    audit(session, ctx.actor, "record_interview", "participant", case_id, informant=informant,
+          checkpoint=interview.checkpoint)
+    return interview
+
+
+def record_recidivism(
+    session: Session, ctx: Context, *, case_id: str, on: date, source: str,
+    reported_on: date | None = None, violence: Violence | None = None,
+    partner_id: str | None = None, notes: str | None = None, import_key: str | None = None,
+) -> Event:
+    person = lookup.participant(session, case_id)
+    if source not in REPORT_SOURCES:
+        raise InvalidRecord(f"unknown source {source!r}; expected one of {', '.join(REPORT_SOURCES)}")
+    reported_on = reported_on or on
+    if reported_on < on:
+        raise InvalidRecord(f"case {case_id}: reported on {reported_on}, before the violence on {on}")
+    _not_future(ctx, person, reported_on, "report")
+    partner = _her(session, person, partner_id) if partner_id else None
+    event = Event(
+        participant_id=person.id, partner_id=partner.id if partner else None, kind="recidivism",
+        occurred_on=on, reported_on=reported_on, source=source, recorded_by=ctx.actor,
+        notes_sealed=ctx.vault.seal(notes) if notes else None, import_key=import_key,
+        **_violence(violence),
+    )
+    session.add(event)
+    session.flush()
+    audit(session, ctx.actor, "record_recidivism", "participant", case_id, source=source)
+    return event
+
+
+def record_check(
+    session: Session, ctx: Context, *, case_id: str, on: date, new_offence: bool,
+    import_key: str | None = None,
+) -> Event:
+    """A police record check. One that finds nothing is follow-up information too: the
+    survival analysis counts him as observed offence-free up to that date."""
+    person = lookup.participant(session, case_id)
+    _not_future(ctx, person, on, "record check")
+    event = Event(
+        participant_id=person.id, kind="record_check", occurred_on=on, reported_on=on,
+        source="police", new_offence=new_offence, recorded_by=ctx.actor, import_key=import_key,
+    )
+    session.add(event)
+    session.flush()
+    audit(session, ctx.actor, "record_check", "participant", case_id, new_offence=new_offence)
+    return event
+
+
+def set_consent(
+    session: Session, ctx: Context, *, partner_id: str, on: date, given: bool
+) -> Partner:
+    """Consent given or withdrawn. Withdrawal cancels every pending contact at once."""
+    partner = lookup.partner(session, partner_id)
+    person = session.get(Participant, partner.participant_id)
+    _not_future(ctx, person, on, "consent")
+    if given:
+        partner.consent_on, partner.consent_withdrawn_on = on, None
+    else:
+        partner.consent_withdrawn_on = on
+    kind = "consent_given" if given else "consent_withdrawn"
+    session.add(Event(participant_id=person.id, partner_id=partner.id, kind=kind,
+                      occurred_on=on, recorded_by=ctx.actor))
+    _replan(session, ctx, person, reason=kind.replace("_", " "))
+    audit(session, ctx.actor, kind, "partner", partner_id)
+    return partner
+
+
+def set_do_not_contact(session: Session, ctx: Context, *, partner_id: str, flag: bool, on: date) -> Partner:
+    partner = lookup.partner(session, partner_id)
+    person = session.get(Participant, partner.participant_id)
+    partner.do_not_contact = flag
+    kind = "do_not_contact" if flag else "contact_allowed"
+    session.add(Event(participant_id=person.id, partner_id=partner.id, kind=kind,
+                      occurred_on=on, recorded_by=ctx.actor))
+    _replan(session, ctx, person, reason=kind.replace("_", " "))
+    audit(session, ctx.actor, kind, "partner", partner_id)
+    return partner
+
+
+def record_missed(
+    session: Session, ctx: Context, *, case_id: str, checkpoint: str, informant: str = "participant",
+    partner_id: str | None = None, on: date,
+) -> FollowUp:
+    """Close a follow-up that will not happen (unreachable, refused): it counts as missed."""
+    person = lookup.participant(session, case_id)
+    partner = _her(session, person, partner_id) if informant == "partner" else None
+    followup = _matching_followup(session, person, partner, checkpoint, on)
+    if followup is None:
+        raise InvalidRecord(f"case {case_id}: no pending {informant} follow-up {checkpoint!r}")
+    followup.status = MISSED
+    session.flush()
+    audit(session, ctx.actor, "record_missed", "participant", case_id, checkpoint=checkpoint,
+          informant=informant)
+    return followup

@@ -1,0 +1,236 @@
+"""Run the schedule engine against the database.
+
+Called after every change to a person's dates (enrolment, status events, consent), by
+the imports for many people at once, and by `schedule plan/apply` for protocol
+changes. It reads columns, not ORM objects, and works in chunks, so re-planning 100,000
+imported participants costs a few queries per thousand people.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from followup.db import utcnow
+from followup.models import FollowUp, Participant, Partner
+from followup.protocol import Protocol
+from followup.schedule import (
+    CANCELLED,
+    PENDING,
+    Changes,
+    ParticipantDates,
+    PartnerState,
+    Stored,
+    plan,
+    reconcile,
+)
+
+CHUNK = 2000
+
+FU = FollowUp.__table__
+P = Participant.__table__
+PT = Partner.__table__
+
+
+@dataclass
+class PersonPlan:
+    participant_id: int
+    case_id: str
+    protocol_id: str
+    revision_before: str
+    revision_after: str
+    changes: Changes
+    partner_ids: dict[int, str]  # database id -> pseudonymous partner id, for display
+
+
+ProtocolFor = Callable[[str, str], Protocol]  # (protocol_id, revision) -> Protocol
+
+
+def replan(session: Session, participant_ids: Iterable[int] | None, protocol_for: ProtocolFor,
+           *, reason: str, on_chunk: Callable[[int], None] | None = None) -> int:
+    """Re-plan and write; returns how many people's follow-ups changed."""
+    return sum(
+        1 for _ in iter_replan(session, participant_ids, protocol_for, reason=reason, on_chunk=on_chunk)
+    )
+
+
+def iter_replan(
+    session: Session,
+    participant_ids: Iterable[int] | None,
+    protocol_for: ProtocolFor,
+    *,
+    reason: str,
+    apply: bool = True,
+    new_revision: Callable[[str], str | None] | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> Iterator[PersonPlan]:
+    """Plan and reconcile each participant; write the changes unless apply=False.
+
+    `protocol_for` picks the protocol: the enrolment's own revision for day-to-day
+    events, the current file for `schedule plan/apply` (with `new_revision` saying what
+    revision each enrolment moves to). Yields one PersonPlan per participant with any
+    change, so callers can show or count them.
+    """
+    conn = session.connection()
+    for chunk in _chunks(participant_ids, conn):
+        people = conn.execute(
+            sa.select(
+                P.c.id, P.c.case_id, P.c.protocol_id, P.c.protocol_revision, P.c.enrolled_on,
+                P.c.admitted_on, P.c.programme_start_on, P.c.completed_on, P.c.ended_on,
+                P.c.end_reason, P.c.facilitator_id,
+            ).where(P.c.id.in_(chunk))
+        ).all()
+        partners = defaultdict(list)
+        for row in conn.execute(
+            sa.select(
+                PT.c.id, PT.c.partner_id, PT.c.participant_id, PT.c.consent_on,
+                PT.c.consent_withdrawn_on, PT.c.do_not_contact, PT.c.support_worker_id,
+            ).where(PT.c.participant_id.in_(chunk))
+        ):
+            partners[row.participant_id].append(row)
+        stored = defaultdict(list)
+        for row in conn.execute(
+            sa.select(
+                FU.c.id, FU.c.participant_id, FU.c.partner_id, FU.c.checkpoint, FU.c.occurrence,
+                FU.c.due_on, FU.c.window_opens_on, FU.c.window_closes_on, FU.c.status,
+                FU.c.provisional, FU.c.assigned_staff_id,
+            ).where(FU.c.participant_id.in_(chunk))
+        ):
+            stored[row.participant_id].append(row)
+
+        writes = _Writes()
+        for person in people:
+            protocol = protocol_for(person.protocol_id, person.protocol_revision)
+            dates = ParticipantDates(
+                enrolled_on=person.enrolled_on,
+                admitted_on=person.admitted_on,
+                programme_start_on=person.programme_start_on,
+                completed_on=person.completed_on,
+                ended_on=person.ended_on,
+            )
+            her = partners[person.id]
+            states = [
+                PartnerState(p.id, p.consent_on, p.consent_withdrawn_on, bool(p.do_not_contact))
+                for p in her
+            ]
+            rows = stored[person.id]
+            changes = reconcile([_stored(r) for r in rows], plan(protocol, dates, states))
+            workers = {None: person.facilitator_id} | {p.id: p.support_worker_id for p in her}
+            revision_after = (new_revision(person.protocol_id) if new_revision else None) or person.protocol_revision
+            if apply:
+                writes.collect(person.id, changes, workers, _cancel_reasons(her, dates, reason))
+                writes.reassign(rows, workers)
+                if revision_after != person.protocol_revision:
+                    writes.revisions.append({"b_id": person.id, "b_revision": revision_after})
+            if changes or revision_after != person.protocol_revision:
+                yield PersonPlan(
+                    person.id, person.case_id, person.protocol_id, person.protocol_revision,
+                    revision_after, changes, {p.id: p.partner_id for p in her},
+                )
+        if apply:
+            writes.flush(conn)
+        if on_chunk is not None:
+            on_chunk(len(chunk))
+
+
+def _chunks(participant_ids: Iterable[int] | None, conn) -> Iterator[list[int]]:
+    if participant_ids is None:
+        participant_ids = conn.execute(sa.select(P.c.id).order_by(P.c.id)).scalars().all()
+    ids = list(participant_ids)
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _stored(row) -> Stored:
+    return Stored(
+        id=row.id, partner_key=row.partner_id, checkpoint=row.checkpoint,
+        occurrence=row.occurrence, due_on=row.due_on, window_opens_on=row.window_opens_on,
+        window_closes_on=row.window_closes_on, status=row.status, provisional=bool(row.provisional),
+    )
+
+
+def _cancel_reasons(partners: Sequence, dates: ParticipantDates, default: str) -> dict:
+    """Why a pending follow-up is cancelled, per subject, in the words staff will read."""
+    reasons: dict[int | None, str] = {None: "participant left the programme" if dates.left_early else default}
+    for p in partners:
+        if p.do_not_contact:
+            reasons[p.id] = "do-not-contact flag"
+        elif p.consent_withdrawn_on is not None:
+            reasons[p.id] = "consent withdrawn"
+        else:
+            reasons[p.id] = "participant left the programme" if dates.left_early else default
+    return reasons
+
+
+class _Writes:
+    """Changes for one chunk, written with one executemany per kind of statement."""
+
+    def __init__(self) -> None:
+        self.inserts: list[dict] = []
+        self.moves: list[dict] = []
+        self.cancels: list[dict] = []
+        self.assignments: list[dict] = []
+        self.revisions: list[dict] = []
+        self.now = utcnow()
+
+    def collect(self, participant_id: int, changes: Changes, workers: dict, reasons: dict) -> None:
+        for item in changes.add:
+            self.inserts.append({
+                "participant_id": participant_id, "partner_id": item.partner_key,
+                "checkpoint": item.checkpoint, "occurrence": item.occurrence,
+                "due_on": item.due_on, "window_opens_on": item.window_opens_on,
+                "window_closes_on": item.window_closes_on, "provisional": item.provisional,
+                "assigned_staff_id": workers.get(item.partner_key), "status": PENDING,
+                "completed_on": None, "cancelled_reason": None, "updated_at": self.now,
+            })
+        for row, item in [*changes.move, *changes.reinstate, *changes.settle]:
+            self.moves.append({
+                "b_id": row.id, "b_due": item.due_on, "b_opens": item.window_opens_on,
+                "b_closes": item.window_closes_on, "b_provisional": item.provisional,
+            })
+        for row in changes.cancel:
+            self.cancels.append({"b_id": row.id, "b_reason": reasons.get(row.partner_key)})
+
+    def reassign(self, rows: Sequence, workers: dict) -> None:
+        for row in rows:
+            worker = workers.get(row.partner_id)
+            if row.status in (PENDING, CANCELLED) and row.assigned_staff_id != worker:
+                self.assignments.append({"b_id": row.id, "b_staff": worker})
+
+    def flush(self, conn) -> None:
+        b = sa.bindparam
+        if self.inserts:
+            conn.execute(FU.insert(), self.inserts)
+        if self.moves:
+            # The status guard makes a completed follow-up untouchable even if it was
+            # completed by someone else between our read and this write.
+            conn.execute(
+                FU.update()
+                .where(FU.c.id == b("b_id"), sa.or_(FU.c.status == PENDING, FU.c.status == CANCELLED))
+                .values(due_on=b("b_due"), window_opens_on=b("b_opens"),
+                        window_closes_on=b("b_closes"), provisional=b("b_provisional"),
+                        status=PENDING, cancelled_reason=None, updated_at=self.now),
+                self.moves,
+            )
+        if self.cancels:
+            conn.execute(
+                FU.update()
+                .where(FU.c.id == b("b_id"), FU.c.status == PENDING)
+                .values(status=CANCELLED, cancelled_reason=b("b_reason"), updated_at=self.now),
+                self.cancels,
+            )
+        if self.assignments:
+            conn.execute(
+                FU.update().where(FU.c.id == b("b_id"))
+                .values(assigned_staff_id=b("b_staff"), updated_at=self.now),
+                self.assignments,
+            )
+        if self.revisions:
+            conn.execute(
+                P.update().where(P.c.id == b("b_id")).values(protocol_revision=b("b_revision")),
+                self.revisions,
+            )
