@@ -108,7 +108,7 @@ class Channel(abc.ABC):
     def close(self) -> None:  # noqa: B027 - an optional hook, deliberately empty
         """Release connections or files. Optional; the default does nothing."""
 
-    def __enter__(self) -> Channel:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

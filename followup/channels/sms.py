@@ -41,7 +41,8 @@ TWILIO_API_BASE = "https://api.twilio.com"
 # message); they are here so the status-callback webhook can use the same words.
 _TWILIO_ERRORS: dict[int, str] = {
     20003: "Twilio rejected the credentials (check TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)",
-    20404: "Twilio account or resource not found (check TWILIO_ACCOUNT_SID)",
+    20404: "Twilio account or API not found (check TWILIO_ACCOUNT_SID and "
+    "FOLLOWUP_TWILIO_API_BASE)",
     20429: "Twilio rate limit reached",
     21211: "Invalid phone number",
     21212: "Invalid sender number (check TWILIO_FROM)",
@@ -270,10 +271,11 @@ class SmsChannel(Channel):
                 code=code_text,
                 retry_after=_retry_after(self._http.last_headers().get("retry-after")),
             )
-        if status == 401:
-            # Wrong credentials are the deployment's fault, not the message's: keep it
-            # and try again once the settings are fixed.
-            return TransportError(twilio_error_meaning(20003), permanent=False, code=code_text)
+        if status in (401, 404) or code in (20003, 20404):
+            # Wrong credentials, account or base URL are the deployment's fault, not the
+            # message's: keep it and try again once the settings are fixed.
+            meaning = twilio_error_meaning(20404 if status == 404 or code == 20404 else 20003)
+            return TransportError(meaning, permanent=False, code=code_text)
         if 400 <= status < 500:
             meaning = (
                 twilio_error_meaning(code)

@@ -53,6 +53,8 @@ def standalone(tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[str
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_it_records_each_accepted_message_as_a_json_line(

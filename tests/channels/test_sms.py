@@ -36,7 +36,7 @@ def channel(fake_twilio: FakeTwilio) -> Iterator[SmsChannel]:
         api_base=fake_twilio.base_url,
         timeout=5.0,
     ) as channel:
-        yield channel  # type: ignore[misc]
+        yield channel
 
 
 def send_and_fail(channel: SmsChannel, message: OutgoingMessage) -> TransportError:
@@ -79,6 +79,18 @@ def test_it_authenticates_with_the_account_sid_and_auth_token(fake_twilio: FakeT
     assert error.permanent is False
     assert error.code == "20003"
     assert "TWILIO_AUTH_TOKEN" in str(error)
+
+
+def test_a_wrong_api_base_is_kept_for_another_try(fake_twilio: FakeTwilio) -> None:
+    wrong = SmsChannel(
+        fake_twilio.account_sid,
+        fake_twilio.auth_token,
+        DEFAULT_FROM,
+        api_base=fake_twilio.base_url + "/not-twilio",
+    )
+    error = send_and_fail(wrong, reminder())
+    assert (error.permanent, error.code) == (False, "20404")
+    assert "FOLLOWUP_TWILIO_API_BASE" in str(error)
 
 
 def test_serbian_text_arrives_gsm7_safe(fake_twilio: FakeTwilio, channel: SmsChannel) -> None:
@@ -310,6 +322,15 @@ def test_a_failed_delivery_is_reported_undelivered_with_its_code() -> None:
 def test_from_env_points_the_real_client_at_the_fake(fake_twilio: FakeTwilio) -> None:
     channel = build_channel("sms", environ=fake_twilio.env())
     channel.send(reminder())
+    assert fake_twilio.count(to=STAFF_PHONE) == 1
+
+
+def test_an_edge_and_region_in_the_environment_still_reach_the_api_base(
+    fake_twilio: FakeTwilio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_EDGE", "dublin")
+    monkeypatch.setenv("TWILIO_REGION", "ie1")
+    SmsChannel.from_env(environ=fake_twilio.env()).send(reminder())
     assert fake_twilio.count(to=STAFF_PHONE) == 1
 
 
