@@ -100,11 +100,12 @@ def init(config_path, demo):
         ctx.check_key(session)
     click.echo(f"Database ready: {_safe_url(ctx.config.database_url)}")
     if demo:
+        from sqlalchemy.orm import Session
+
         from followup.demo import load_demo
 
-        with transaction(ctx.engine) as session:
-            summary = load_demo(session, ctx)
-        click.echo(summary)
+        with Session(ctx.engine) as session:
+            click.echo(load_demo(session, ctx))
 
 
 def _safe_url(url: str) -> str:
@@ -428,6 +429,11 @@ def schedule_apply(config_path):
     ctx = open_context(config_path)
     result = plan_change(ctx, apply=True)
     click.echo(f"Applied: {result.totals_text()}.")
+
+
+# --- commands of other packages ----------------------------------------------
+# Each package keeps its commands in its own cli module (heavy imports inside the
+# command functions, so `followup due` stays quick) and registers them here, one line each.
 
 
 # --- the edge ------------------------------------------------------------------

@@ -1,0 +1,23 @@
+"""The HTTP application `followup serve` runs (FastAPI).
+
+One app, several routers: the Twilio status callback (followup.dispatch) and the web
+pages (followup.web) each contribute theirs here.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from followup.context import Context
+
+
+def create_app(ctx: Context) -> FastAPI:
+    app = FastAPI(title="followup", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.ctx = ctx
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    # Routers are added below, one line each.
+    return app

@@ -1,0 +1,221 @@
+"""Shared fixtures.
+
+Storage tests run on SQLite and PostgreSQL from the same test function (the
+`database_url` fixture is parametrised, as apscheduler's own tests do). PostgreSQL needs
+FOLLOWUP_TEST_POSTGRES_URL; without it those cases skip with a message saying so, and
+with FOLLOWUP_REQUIRE_POSTGRES=1 (set by .ci/run) a missing server is a failure instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import textwrap
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+
+pytest_plugins = ["tests.support.fixtures"]
+
+REPO = Path(__file__).resolve().parents[1]
+PG_HINT = (
+    "PostgreSQL tests skipped: set FOLLOWUP_TEST_POSTGRES_URL="
+    "postgresql+psycopg://postgres@127.0.0.1:5432/postgres (or run `make test-pg`, which "
+    "starts a throwaway server)"
+)
+
+
+def pytest_report_header(config) -> list[str]:
+    url = os.environ.get("FOLLOWUP_TEST_POSTGRES_URL")
+    browser = os.environ.get("FOLLOWUP_TEST_BROWSER")
+    return [
+        f"followup: PostgreSQL {'at ' + url if url else 'not configured (those tests skip)'}",
+        f"followup: browser tests {'on' if browser else 'off (set FOLLOWUP_TEST_BROWSER=1)'}",
+    ]
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of this test session's own on the configured server, dropped at the end,
+    so several pytest runs can share one server."""
+    base = os.environ.get("FOLLOWUP_TEST_POSTGRES_URL")
+    if not base:
+        if os.environ.get("FOLLOWUP_REQUIRE_POSTGRES"):
+            pytest.fail("FOLLOWUP_REQUIRE_POSTGRES is set but FOLLOWUP_TEST_POSTGRES_URL is not")
+        pytest.skip(PG_HINT)
+    url = sa.engine.make_url(base)
+    name = f"followup_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'followup.db'}"
+    url = request.getfixturevalue("postgres_url")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def secret_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, secret_key) -> None:
+    """No test sees the developer's own deployment, channels or key."""
+    for name in list(os.environ):
+        if name.startswith(("FOLLOWUP_", "TWILIO_")) and name not in (
+            "FOLLOWUP_TEST_POSTGRES_URL", "FOLLOWUP_REQUIRE_POSTGRES", "FOLLOWUP_TEST_BROWSER"
+        ):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("FOLLOWUP_SECRET_KEY", secret_key)
+
+
+SITES = """
+[sites.BG]
+name = "Centre for Social Work Belgrade"
+timezone = "Europe/Belgrade"
+language = "sr-Latn"
+
+[sites.NS]
+name = "Centre for Social Work Novi Sad"
+timezone = "Europe/Belgrade"
+language = "en"
+"""
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    out: str
+    err: str
+
+
+@dataclass
+class Deployment:
+    """A config.toml in a temporary folder, its database initialised."""
+
+    folder: Path
+    database_url: str
+    extra: str = ""
+    protocols_dir: Path = REPO / "schedules"
+    active: tuple[str, ...] = ("undp-serbia", "wwp-europe")
+    _ctx: object = field(default=None, repr=False)
+
+    @property
+    def path(self) -> Path:
+        return self.folder / "config.toml"
+
+    def write_config(self) -> None:
+        active = ", ".join(f'"{a}"' for a in self.active)
+        self.path.write_text(textwrap.dedent(f"""
+            [database]
+            url = "{self.database_url}"
+
+            [protocols]
+            directory = "{self.protocols_dir}"
+            active = [{active}]
+            """) + SITES + textwrap.dedent(self.extra))
+        self._ctx = None
+
+    @property
+    def ctx(self):
+        from followup.context import Context
+
+        if self._ctx is None:
+            self._ctx = Context.open(str(self.path))
+            self._ctx.actor = "test"
+        return self._ctx
+
+    def session(self):
+        from followup.db import transaction
+
+        return transaction(self.ctx.engine)
+
+    def csv(self, name: str, text: str) -> Path:
+        path = self.folder / name
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    def run(self, *args: str, stdin: str | None = None) -> CliResult:
+        """Run `followup --config PATH ARGS…` in this process, as a user would."""
+        from followup.cli import main
+
+        out, err = io.StringIO(), io.StringIO()
+        code = 0
+        old_stdin = os.sys.stdin
+        if stdin is not None:
+            os.sys.stdin = io.StringIO(stdin)
+        try:
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                main(["--config", str(self.path), *args])
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            os.sys.stdin = old_stdin
+        return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def make_deployment(tmp_path, database_url):
+    """Build a deployment with extra config text or other protocols, then `init` it."""
+    made = []
+
+    def build(extra: str = "", protocols_dir: Path | None = None,
+              active: tuple[str, ...] | None = None) -> Deployment:
+        deployment = Deployment(tmp_path, database_url, extra=extra)
+        if protocols_dir is not None:
+            deployment.protocols_dir = protocols_dir
+        if active is not None:
+            deployment.active = active
+        deployment.write_config()
+        result = deployment.run("init")
+        assert result.exit_code == 0, result.err
+        made.append(deployment)
+        return deployment
+
+    yield build
+    for deployment in made:
+        if deployment._ctx is not None:
+            deployment._ctx.engine.dispose()
+
+
+@pytest.fixture
+def deployment(make_deployment) -> Deployment:
+    return make_deployment()
+
+
+STAFF_CSV = """\
+staff_id,site,name,roles,phone,email,channel,language
+F1,BG,Marko Petrović,facilitator,+381641111111,marko@example.org,console,sr-Latn
+PS1,BG,Ana Jovanović,partner_support,+381642222222,ana@example.org,console,
+SV1,BG,Vesna Ilić,supervisor;partner_support,,vesna@example.org,email,
+F2,NS,Ivan Ilić,facilitator,,ivan@example.org,email,en
+"""
+
+
+@pytest.fixture
+def staffed(deployment) -> Deployment:
+    """A deployment with a small team at BG and NS."""
+    result = deployment.run("import", "staff", str(deployment.csv("staff.csv", STAFF_CSV)))
+    assert result.exit_code == 0, result.err
+    return deployment
