@@ -1,0 +1,43 @@
+"""Every config key and protocol key is documented in docs/configuration.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from followup.config import Config
+from followup.protocol import Protocol
+from followup.tomlfile import _inner
+
+DOC = (Path(__file__).resolve().parents[1] / "docs" / "configuration.md").read_text()
+
+
+def key_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    paths = []
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        origin = getattr(field.annotation, "__origin__", None)
+        path = f"{prefix}{name}"
+        if origin is dict:
+            path += ".CODE"
+        elif origin is list and _inner(field.annotation):
+            path += "[]"
+        inner = _inner(field.annotation)
+        if inner is not None:
+            paths.extend(key_paths(inner, path + "."))
+        else:
+            paths.append(path)
+    return paths
+
+
+@pytest.mark.parametrize("key", key_paths(Config))
+def test_every_config_key_is_documented(key):
+    assert f"`{key}`" in DOC, f"{key} is missing from docs/configuration.md"
+
+
+@pytest.mark.parametrize("key", key_paths(Protocol))
+def test_every_protocol_key_is_documented(key):
+    assert key in DOC, f"protocol key {key} is missing from docs/configuration.md"
