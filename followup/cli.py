@@ -118,7 +118,7 @@ def _safe_url(url: str) -> str:
 
 @cli.command("import")
 @config_option
-@click.argument("kind", type=click.Choice(["staff", "participants", "partners", "events"]))
+@click.argument("kind", metavar="KIND", type=click.Choice(["staff", "participants", "partners", "events"]))
 @click.argument("file", type=click.Path(dir_okay=False))
 def import_(config_path, kind, file):
     """Import a CSV file of staff, participants, partners or events (all rows or none)."""
@@ -221,7 +221,7 @@ def _in_transaction(config_path, operation):
 @record.command("status")
 @config_option
 @click.argument("case_id")
-@click.argument("event", type=click.Choice(
+@click.argument("event", metavar="EVENT", type=click.Choice(
     ["admitted", "programme_start", "completed", "dropped_out", "excluded", "transferred"]))
 @click.option("--on", "on", type=DATE, required=True, help="Date of the change.")
 def record_status(config_path, case_id, event, on):

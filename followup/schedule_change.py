@@ -29,8 +29,8 @@ class ChangePlan:
 
     def totals_text(self) -> str:
         t = self.totals
-        return (f"{t['people']} people; {t['move']} follow-up(s) moved, {t['add']} added, "
-                f"{t['cancel']} cancelled")
+        return (f"{t['people']} people on the new revision; {t['move']} follow-up(s) moved, "
+                f"{t['add']} added, {t['cancel']} cancelled")
 
 
 def _describe(person: PersonPlan) -> dict:

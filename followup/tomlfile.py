@@ -58,7 +58,9 @@ def _describe(model: type[BaseModel], error: Any, path: Path) -> str:
         return f"{where}: required key is missing. Hint: {_field_help(model, loc)}"
     message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     got = error.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    shown = ""
+    if not (isinstance(got, dict | list) or got is None or repr(got) in message):
+        shown = f" (got {got!r})"
     return f"{where}: {message}{shown}. Hint: {_field_help(model, loc)}"
 
 

@@ -21,6 +21,13 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+import followup.cli  # noqa: F401  (pydantic builds its schemas for `date` before any test
+import followup.config  # noqa: F401  freezes time: under freezegun `date` is FakeDate, which
+import followup.protocol  # noqa: F401  pydantic cannot build a schema for)
+
+with contextlib.suppress(ImportError):
+    import psycopg  # noqa: F401  (its C extension must load before freezegun patches `date`)
+
 pytest_plugins = ["tests.support.fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]

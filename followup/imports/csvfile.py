@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from followup.errors import CsvRejected, FollowupError
 
 MAX_SHOWN = 50  # problems listed; the count of the rest follows
+MAX_KEPT = 10_000  # problems kept to sort by row; a file of nothing but errors stays cheap
 T = TypeVar("T")
 
 
@@ -30,13 +31,18 @@ class Row:
 @dataclass
 class Problems:
     path: str
-    items: list[str] = field(default_factory=list)
+    kept: list[tuple[int, int, str]] = field(default_factory=list)
     total: int = 0
 
     def add(self, row: int, column: str, message: str) -> None:
         self.total += 1
-        if len(self.items) < MAX_SHOWN:
-            self.items.append(f"{self.path}:{row}: {column}: {message}")
+        if len(self.kept) < MAX_KEPT:
+            self.kept.append((row, self.total, f"{self.path}:{row}: {column}: {message}"))
+
+    @property
+    def items(self) -> list[str]:
+        """The first problems in file order (checks run in several passes)."""
+        return [text for _, _, text in sorted(self.kept)[:MAX_SHOWN]]
 
     def raise_if_any(self) -> None:
         if self.total:

@@ -1,0 +1,95 @@
+"""config.toml: unknown keys refused; every error names the file, key path, expectation and a hint."""
+
+from __future__ import annotations
+
+import pytest
+
+from followup import config
+from followup.errors import ConfigError
+
+MINIMAL = """
+[sites.BG]
+name = "Centre for Social Work Belgrade"
+timezone = "Europe/Belgrade"
+language = "sr-Latn"
+"""
+
+
+def load(tmp_path, text):
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return config.load(path), path
+
+
+def problems(tmp_path, text) -> str:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as error:
+        config.load(path)
+    return str(error.value).replace(str(path), "config.toml")
+
+
+def test_a_minimal_config_gets_sensible_defaults(tmp_path):
+    cfg, path = load(tmp_path, MINIMAL)
+    assert cfg.database_url == f"sqlite:///{tmp_path / 'followup.db'}"  # relative to the file
+    assert cfg.reminders.lead_days == [7, 0]
+    assert cfg.channels.default == "console"
+    assert cfg.analysis.suppression_threshold == 5
+    assert cfg.protocols.default_id == "undp-serbia"
+
+
+def test_the_shipped_config_is_valid():
+    from pathlib import Path
+
+    cfg = config.load(Path(__file__).resolve().parents[1] / "config.toml")
+    assert set(cfg.sites) == {"BG", "NS", "PRE"}
+
+
+def test_an_unknown_key_is_refused_with_the_nearest_valid_name(tmp_path):
+    text = MINIMAL + "[reminders]\nlead_day = [3]\n"
+    assert problems(tmp_path, text) == (
+        'config.toml: reminders.lead_day: unknown key. Hint: did you mean "lead_days"?'
+    )
+
+
+def test_an_unknown_section_is_refused(tmp_path):
+    assert problems(tmp_path, MINIMAL + "[databse]\nurl = 'x'\n") == (
+        'config.toml: databse: unknown key. Hint: did you mean "database"?'
+    )
+
+
+def test_a_bad_timezone_names_the_site_and_what_is_expected(tmp_path):
+    assert problems(tmp_path, MINIMAL.replace("Europe/Belgrade", "Belgrade")) == (
+        "config.toml: sites.BG.timezone: not an IANA time zone (got 'Belgrade'). "
+        'Hint: an IANA time zone such as "Europe/Belgrade"'
+    )
+
+
+def test_every_problem_is_reported_not_just_the_first(tmp_path):
+    text = MINIMAL.replace('"sr-Latn"', '"sr"') + "[reminders]\ndigest_time = \"25:00\"\n"
+    lines = problems(tmp_path, text).splitlines()
+    assert lines[0] == "config.toml: sites.BG.language: unsupported language (got 'sr'). Hint: one of en, sr-Latn, sq"
+    assert lines[1].startswith("config.toml: reminders.digest_time: ")
+    assert lines[1].endswith('Hint: local time of each staff member\'s daily digest, "HH:MM"')
+
+
+def test_a_site_is_required(tmp_path):
+    assert problems(tmp_path, "") == (
+        "config.toml: sites: required key is missing. Hint: one [sites.CODE] table per centre, e.g. [sites.BG]"
+    )
+
+
+def test_the_default_protocol_must_be_active(tmp_path):
+    text = MINIMAL + '[protocols]\nactive = ["undp-serbia"]\ndefault = "wwp-europe"\n'
+    assert 'default protocol "wwp-europe" is not in protocols.active' in problems(tmp_path, text)
+
+
+def test_broken_toml_says_where(tmp_path):
+    assert problems(tmp_path, MINIMAL + "[reminders\n").startswith("config.toml: not valid TOML: ")
+
+
+def test_the_config_path_comes_from_the_environment_when_not_given(tmp_path, monkeypatch):
+    path = tmp_path / "elsewhere.toml"
+    path.write_text(MINIMAL)
+    monkeypatch.setenv("FOLLOWUP_CONFIG", str(path))
+    assert config.load().path == path

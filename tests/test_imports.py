@@ -1,0 +1,264 @@
+"""CSV imports: whole or nothing, every problem as FILE:ROW: column: message, idempotent."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from freezegun import freeze_time
+
+from followup.models import Event, FollowUp, Interview, Participant, Partner, Staff
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+PARTICIPANTS = """\
+    case_id,site,referral_source,enrolled_on,protocol,facilitator
+    BG-1,BG,court,2026-01-05,undp-serbia,F1
+    BG-2,BG,prosecutor,2026-02-10,,F1
+    NS-1,NS,police,2026-03-02,wwp-europe,F2
+    """
+PARTNERS = """\
+    partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker
+    P-1,BG-1,current,2026-01-09,phone,+381601234567,,PS1
+    P-2,BG-2,ex,,email,,her@example.org,PS1
+    """
+EVENTS = """\
+    case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+    BG-1,2026-01-12,admitted,,,,,,,,
+    BG-1,2026-01-26,programme_start,,,,,,,,
+    BG-1,2026-01-20,interview,participant,intake_assessment,,no,no,yes,no,
+    BG-1,2026-02-24,interview,partner,partner_checkin,,no,no,yes,no,yes
+    BG-1,2026-07-20,completed,,,,,,,,
+    BG-2,2026-03-01,dropped_out,,,,,,,,
+    BG-1,2026-09-01,recidivism,,,police,yes,,,,
+    BG-1,2026-10-01,record_check,,,,,,,,
+    """
+
+
+@pytest.fixture
+def frozen():
+    with freeze_time("2026-11-24 10:00:00"):
+        yield
+
+
+def imported(deployment, kind, name, text):
+    result = deployment.run("import", kind, str(deployment.csv(name, text)))
+    assert result.exit_code == 0, result.err
+    return result
+
+
+@pytest.fixture
+def cohort(staffed):
+    imported(staffed, "participants", "participants.csv", PARTICIPANTS)
+    imported(staffed, "partners", "partners.csv", PARTNERS)
+    return staffed
+
+
+def count(deployment, model) -> int:
+    with deployment.session() as session:
+        return session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
+
+
+def test_a_clean_cohort_imports_and_each_person_is_enrolled_on_the_right_dates(cohort):
+    result = imported(cohort, "events", "events.csv", EVENTS)
+    assert result.out == f"{cohort.folder / 'events.csv'}: 8 events row(s): 8 new, 0 updated, 0 already present\n"
+    due = cohort.run("due", "--format", "json", "--as-of", "2026-11-24", "--days", "365")
+    items = {(i["case_id"], i["subject"], i["checkpoint"]): i for i in json.loads(due.out)}
+    three = items[("BG-1", "participant", "followup_3m")]
+    assert (three["due_on"], three["window_opens_on"], three["window_closes_on"]) == ("2026-10-20", "2026-10-06", "2026-11-17")
+    assert three["status"] == "overdue" and three["assigned_to"] == "F1"
+    assert items[("BG-1", "participant", "followup_6m")]["due_on"] == "2027-01-20"
+    assert items[("BG-1", "partner", "followup_6m")]["assigned_to"] == "PS1"
+    assert ("BG-2", "participant", "followup_3m") not in items  # he dropped out
+    assert items[("BG-2", "partner", "partner_first_contact")]["status"] == "overdue"  # she is still contacted
+    with cohort.session() as session:
+        done = session.execute(sa.select(FollowUp).where(FollowUp.status == "completed")).scalars().all()
+        assert {(f.subject, f.checkpoint) for f in done} == {("participant", "intake_assessment"), ("partner", "partner_checkin")}
+        assert session.execute(sa.select(Interview.coercive).where(Interview.informant == "participant")).scalar_one() is None
+
+
+def test_re_importing_the_same_files_duplicates_nothing(cohort):
+    imported(cohort, "events", "events.csv", EVENTS)
+    before = {m: count(cohort, m) for m in (Staff, Participant, Partner, FollowUp, Event, Interview)}
+    again = [
+        imported(cohort, "participants", "participants.csv", PARTICIPANTS),
+        imported(cohort, "partners", "partners.csv", PARTNERS),
+        imported(cohort, "events", "events.csv", EVENTS),
+    ]
+    assert all("0 new, 0 updated" in r.out for r in again)
+    assert {m: count(cohort, m) for m in before} == before
+
+
+def test_re_importing_participants_updates_the_facilitator(cohort):
+    changed = PARTICIPANTS.replace("BG-2,BG,prosecutor,2026-02-10,,F1", "BG-2,BG,court,2026-02-10,,")
+    result = imported(cohort, "participants", "participants.csv", changed)
+    assert "0 new, 1 updated, 2 already present" in result.out
+    with cohort.session() as session:
+        person = session.execute(sa.select(Participant).where(Participant.case_id == "BG-2")).scalar_one()
+        assert (person.referral_source, person.facilitator_id) == ("court", None)
+        assigned = session.execute(sa.select(FollowUp.assigned_staff_id).where(
+            FollowUp.participant_id == person.id, FollowUp.partner_id.is_(None))).scalars().all()
+        assert set(assigned) == {None}
+
+
+def rejected(deployment, kind, text):
+    path = deployment.csv(f"{kind}.csv", text)
+    result = deployment.run("import", kind, str(path))
+    assert result.exit_code == 1
+    return result.err.replace(str(path), "FILE").splitlines()
+
+
+def test_a_participants_file_with_problems_is_refused_whole_with_every_problem(staffed):
+    lines = rejected(staffed, "participants", """\
+        case_id,site,referral_source,enrolled_on,protocol,facilitator
+        BG-1,BG,court,2026-01-05,,F1
+        BG-2,XX,court,2026-02-30,,
+        BG-3,BG,judge,2026-03-01,nope,S9
+        BG-4,BG,court,2027-01-01,,PS1
+        BG-5,NS,court,2026-01-01,,F1
+        BG-1,BG,court,2026-01-05,,F1
+        bad id!,BG,court,,,
+        """)
+    assert lines == [
+        f"FILE:3: site: unknown site 'XX'; {staffed.path} has BG, NS",
+        "FILE:3: enrolled_on: expected a date as YYYY-MM-DD, got '2026-02-30'",
+        "FILE:4: referral_source: unknown referral source 'judge'; expected one of prosecutor, court, social_work_centre, police, self, other",
+        "FILE:4: protocol: unknown or inactive protocol 'nope'; active: undp-serbia, wwp-europe",
+        "FILE:4: facilitator: unknown staff id 'S9'. Hint: import staff first",
+        "FILE:5: enrolled_on: 2027-01-01 is in the future (today is 2026-11-24 at BG)",
+        "FILE:5: facilitator: 'PS1' does not have the facilitator role",
+        "FILE:6: facilitator: 'F1' works at BG, not NS",
+        "FILE:7: case_id: 'BG-1' appears again (first on row 2)",
+        "FILE:8: case_id: case id 'bad id!' must be 1-64 letters, digits, '-', '_', '.' or '/', starting with a letter or digit",
+        "FILE:8: enrolled_on: required, but empty",
+        "Error: FILE: 11 problem(s); nothing was imported",
+    ]
+    assert count(staffed, Participant) == 0
+    assert count(staffed, FollowUp) == 0
+
+
+def test_a_missing_column_is_reported_against_the_header(staffed):
+    lines = rejected(staffed, "participants", "case_id,site,enrolled_on\nBG-1,BG,2026-01-01\n")
+    assert lines[0] == ("FILE:1: referral_source: missing column in the header. Hint: the header must "
+                        "name case_id, site, referral_source, enrolled_on, protocol")
+    assert lines[-1] == "Error: FILE: 2 problem(s); nothing was imported"
+
+
+def test_a_row_with_too_many_cells_is_reported(staffed):
+    lines = rejected(staffed, "participants", "case_id,site,referral_source,enrolled_on,protocol\nBG-1,BG,court,2026-01-01,,extra\n")
+    assert lines[0] == "FILE:2: (row): 6 cells, but the header has 5"
+
+
+def test_staff_problems_are_all_reported(deployment):
+    lines = rejected(deployment, "staff", """\
+        staff_id,site,name,roles,phone,email,channel,language
+        S1,BG,Ana,facilitator;boss,0641234567,ana,pigeon,de
+        S2,BG,Ivan,facilitator,,,sms,
+        S3,ZZ,,,,,,
+        """)
+    assert lines == [
+        "FILE:2: roles: unknown role 'boss'; expected some of facilitator, partner_support, supervisor, evaluator, manager, admin separated by ;",
+        "FILE:2: phone: expected an international number such as +381641234567, got '0641234567'",
+        "FILE:2: email: expected an e-mail address, got 'ana'",
+        "FILE:2: channel: unknown channel 'pigeon'; expected one of console, email, sms",
+        "FILE:2: language: unknown language 'de'; expected one of en, sr-Latn, sq",
+        "FILE:3: phone: needed for the sms channel",
+        f"FILE:4: site: unknown site 'ZZ'; {deployment.path} has BG, NS",
+        "FILE:4: name: required, but empty",
+        "FILE:4: roles: required, but empty",
+        "Error: FILE: 9 problem(s); nothing was imported",
+    ]
+
+
+def test_partner_problems_name_unknown_cases_and_workers(cohort):
+    lines = rejected(cohort, "partners", """\
+        partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker
+        P-9,BG-404,current,2026-01-09,phone,+381601234567,,PS1
+        P-10,BG-1,spouse,2026-13-01,sms,,,F1
+        P-1,BG-2,current,,,,,
+        """)
+    assert lines == [
+        "FILE:2: case_id: case 'BG-404' is not enrolled. Hint: import participants first",
+        "FILE:3: relationship: unknown relationship 'spouse'; expected one of current, ex, new",
+        "FILE:3: consent_on: expected a date as YYYY-MM-DD, got '2026-13-01'",
+        "FILE:3: support_worker: 'F1' does not have the partner_support role",
+        "FILE:4: case_id: partner P-1 is linked to another case; a partner belongs to one case",
+        "Error: FILE: 5 problem(s); nothing was imported",
+    ]
+
+
+def test_event_problems_include_dates_out_of_order_and_unknown_values(cohort):
+    lines = rejected(cohort, "events", """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-1,2026-03-01,programme_start,,,,,,,,
+        BG-1,2026-03-10,admitted,,,,,,,,
+        BG-1,2026-04-01,graduated,,,,,,,,
+        BG-404,2026-04-01,admitted,,,,,,,,
+        BG-1,2026-04-01,interview,,,,maybe,,,,
+        BG-1,2026-04-01,interview,partner,followup_12m,,,,,,
+        BG-1,2026-04-01,recidivism,,,neighbour,,,,,
+        BG-1,2027-04-01,record_check,,,,,,,,
+        BG-2,2026-03-01,completed,,,,,,,,
+        BG-2,2026-03-02,dropped_out,,,,,,,,
+        """)
+    assert lines == [
+        "FILE:3: date: case BG-1: admitted on 2026-03-10 is after programme start on 2026-03-01",
+        "FILE:4: event: unknown event 'graduated'; expected one of admitted, programme_start, completed, dropped_out, excluded, transferred, interview, recidivism, record_check",
+        "FILE:5: case_id: case 'BG-404' is not enrolled. Hint: import participants first",
+        "FILE:6: physical: expected yes, no or empty (not asked), got 'maybe'",
+        "FILE:7: checkpoint: protocol undp-serbia has no partner checkpoint 'followup_12m'; expected one of end_of_programme, followup_3m, followup_6m, partner_checkin, partner_first_contact",
+        "FILE:8: source: unknown source 'neighbour'; expected one of partner, participant, police, prosecutor, social_services",
+        "FILE:9: date: 2027-04-01 is in the future (today is 2026-11-24 at BG)",
+        "FILE:11: event: case BG-2: already completed on 2026-03-01; cannot also be dropped_out",
+        "Error: FILE: 8 problem(s); nothing was imported",
+    ]
+    assert count(cohort, Event) == 0
+
+
+def test_a_problem_found_while_writing_still_leaves_nothing_behind(cohort):
+    imported(cohort, "events", "first.csv", """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-1,2026-01-20,interview,participant,intake_assessment,,no,no,no,no,no
+        """)
+    before = {m: count(cohort, m) for m in (Event, Interview, FollowUp)}
+    lines = rejected(cohort, "events", """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-1,2026-01-12,admitted,,,,,,,,
+        BG-1,2026-01-22,interview,participant,intake_assessment,,yes,no,no,no,no
+        """)
+    assert lines == [
+        "FILE:3: checkpoint: intake_assessment was already recorded on 2026-01-20",
+        "Error: FILE: 1 problem(s); nothing was imported",
+    ]
+    assert {m: count(cohort, m) for m in before} == before
+    with cohort.session() as session:
+        assert session.execute(sa.select(Participant.admitted_on).where(Participant.case_id == "BG-1")).scalar_one() is None
+
+
+def test_problems_are_capped_with_a_count_of_the_rest(staffed):
+    rows = "\n".join(f"C{i},BG,court,not-a-date,," for i in range(120))
+    lines = rejected(staffed, "participants", "case_id,site,referral_source,enrolled_on,protocol\n" + rows + "\n")
+    assert len(lines) == 52
+    assert lines[50] == "FILE: … and 70 more problem(s)"
+    assert lines[51] == "Error: FILE: 120 problem(s); nothing was imported"
+
+
+def test_an_unreadable_file_is_one_line(staffed):
+    path = staffed.folder / "latin1.csv"
+    path.write_bytes("case_id,site\nBG-1,Preševo\n".encode("cp1250"))  # Excel on a Serbian Windows
+    result = staffed.run("import", "participants", str(path))
+    assert result.err == (f"Error: {path}: not UTF-8 text (invalid start byte at byte 21); nothing was "
+                          "imported. Hint: save the sheet as 'CSV UTF-8'\n")
+    missing = staffed.run("import", "participants", str(staffed.folder / "nope.csv"))
+    assert missing.err == f"Error: {staffed.folder / 'nope.csv'}: file not found; nothing was imported\n"
+
+
+def test_a_spreadsheet_byte_order_mark_and_blank_lines_are_fine(staffed):
+    path = staffed.folder / "bom.csv"
+    path.write_bytes(("\ufeffcase_id,site,referral_source,enrolled_on,protocol\r\nBG-1,BG,court,2026-01-05,\r\n,,,,\r\n").encode())
+    result = staffed.run("import", "participants", str(path))
+    assert result.exit_code == 0, result.err
+    with staffed.session() as session:
+        assert session.execute(sa.select(Participant.enrolled_on)).scalar_one() == date(2026, 1, 5)
