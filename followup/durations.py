@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -37,7 +37,11 @@ class Duration:
 
     def after(self, day: date, times: int = 1) -> date:
         """The date `times` durations after `day` (months clamp at month end)."""
-        return day + relativedelta(**{self.unit: self.amount * times})
+        if self.unit == "months":
+            return day + relativedelta(months=self.amount * times)
+        # Days and weeks are exact: timedelta is several times cheaper than relativedelta,
+        # which matters when an import plans a million follow-ups.
+        return day + timedelta(days=self.amount * times * (7 if self.unit == "weeks" else 1))
 
     def __str__(self) -> str:
         unit = self.unit[:-1] if abs(self.amount) == 1 else self.unit

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup.db import utcnow
+from followup.db import executemany, utcnow
 from followup.models import FollowUp, Participant, Partner
 from followup.protocol import Protocol
 from followup.schedule import (
@@ -34,6 +34,13 @@ CHUNK = 2000
 FU = FollowUp.__table__
 P = Participant.__table__
 PT = Partner.__table__
+
+
+_STORED_COLUMNS = sa.select(
+    FU.c.id, FU.c.participant_id, FU.c.partner_id, FU.c.checkpoint, FU.c.occurrence,
+    FU.c.due_on, FU.c.window_opens_on, FU.c.window_closes_on, FU.c.status,
+    FU.c.provisional, FU.c.assigned_staff_id, FU.c.completed_on,
+)
 
 
 @dataclass
@@ -67,13 +74,16 @@ def iter_replan(
     apply: bool = True,
     new_revision: Callable[[str], str | None] | None = None,
     on_chunk: Callable[[int], None] | None = None,
+    on_final: Callable[[int, list[Stored]], None] | None = None,
 ) -> Iterator[PersonPlan]:
     """Plan and reconcile each participant; write the changes unless apply=False.
 
     `protocol_for` picks the protocol: the enrolment's own revision for day-to-day
     events, the current file for `schedule plan/apply` (with `new_revision` saying what
     revision each enrolment moves to). Yields one PersonPlan per participant with any
-    change, so callers can show or count them.
+    change, so callers can show or count them. `on_final(participant_id, follow_ups)`
+    receives each person's follow-ups as they stand after the writes, so a caller that
+    needs them (the events import matching interviews) does not read them again.
     """
     conn = session.connection()
     for chunk in _chunks(participant_ids, conn):
@@ -93,16 +103,12 @@ def iter_replan(
         ):
             partners[row.participant_id].append(row)
         stored = defaultdict(list)
-        for row in conn.execute(
-            sa.select(
-                FU.c.id, FU.c.participant_id, FU.c.partner_id, FU.c.checkpoint, FU.c.occurrence,
-                FU.c.due_on, FU.c.window_opens_on, FU.c.window_closes_on, FU.c.status,
-                FU.c.provisional, FU.c.assigned_staff_id,
-            ).where(FU.c.participant_id.in_(chunk))
-        ):
+        for row in conn.execute(_STORED_COLUMNS.where(FU.c.participant_id.in_(chunk))):
             stored[row.participant_id].append(row)
 
         writes = _Writes()
+        finals: dict[int, list[Stored]] = {}
+        added: list[int] = []  # people whose new rows' ids are only known after the insert
         for person in people:
             protocol = protocol_for(person.protocol_id, person.protocol_revision)
             dates = ParticipantDates(
@@ -118,7 +124,8 @@ def iter_replan(
                 for p in her
             ]
             rows = stored[person.id]
-            changes = reconcile([_stored(r) for r in rows], plan(protocol, dates, states))
+            current = [_stored(r) for r in rows]
+            changes = reconcile(current, plan(protocol, dates, states))
             workers = {None: person.facilitator_id} | {p.id: p.support_worker_id for p in her}
             revision_after = (new_revision(person.protocol_id) if new_revision else None) or person.protocol_revision
             if apply:
@@ -126,6 +133,10 @@ def iter_replan(
                 writes.reassign(rows, workers)
                 if revision_after != person.protocol_revision:
                     writes.revisions.append({"b_id": person.id, "b_revision": revision_after})
+            if on_final is not None:
+                finals[person.id] = _after(current, changes)
+                if changes.add:
+                    added.append(person.id)
             if changes or revision_after != person.protocol_revision:
                 yield PersonPlan(
                     person.id, person.case_id, person.protocol_id, person.protocol_revision,
@@ -133,8 +144,37 @@ def iter_replan(
                 )
         if apply:
             writes.flush(conn)
+        if on_final is not None:
+            _report_final(conn, finals, added, on_final)
         if on_chunk is not None:
             on_chunk(len(chunk))
+
+
+def _after(current: Sequence[Stored], changes: Changes) -> list[Stored]:
+    """A person's stored follow-ups with the changes applied (new rows not included)."""
+    moved = {row.id: item for row, item in [*changes.move, *changes.reinstate, *changes.settle]}
+    cancelled = {row.id for row in changes.cancel}
+    final = []
+    for stored in current:
+        if stored.id in moved:
+            item = moved[stored.id]
+            stored = replace(stored, due_on=item.due_on, window_opens_on=item.window_opens_on,
+                             window_closes_on=item.window_closes_on, provisional=item.provisional,
+                             status=PENDING)
+        elif stored.id in cancelled:
+            stored = replace(stored, status=CANCELLED)
+        final.append(stored)
+    return final
+
+
+def _report_final(conn, finals: dict[int, list[Stored]], added: list[int], on_final) -> None:
+    if added:
+        fresh = defaultdict(list)
+        for row in conn.execute(_STORED_COLUMNS.where(FU.c.participant_id.in_(added))):
+            fresh[row.participant_id].append(_stored(row))
+        finals.update(fresh)
+    for participant_id, follow_ups in finals.items():
+        on_final(participant_id, follow_ups)
 
 
 def _chunks(participant_ids: Iterable[int] | None, conn) -> Iterator[list[int]]:
@@ -150,6 +190,7 @@ def _stored(row) -> Stored:
         id=row.id, partner_key=row.partner_id, checkpoint=row.checkpoint,
         occurrence=row.occurrence, due_on=row.due_on, window_opens_on=row.window_opens_on,
         window_closes_on=row.window_closes_on, status=row.status, provisional=bool(row.provisional),
+        completed_on=row.completed_on,
     )
 
 
@@ -204,11 +245,12 @@ class _Writes:
     def flush(self, conn) -> None:
         b = sa.bindparam
         if self.inserts:
-            conn.execute(FU.insert(), self.inserts)
+            executemany(conn, FU.insert(), self.inserts)
         if self.moves:
             # The status guard makes a completed follow-up untouchable even if it was
             # completed by someone else between our read and this write.
-            conn.execute(
+            executemany(
+                conn,
                 FU.update()
                 .where(FU.c.id == b("b_id"), sa.or_(FU.c.status == PENDING, FU.c.status == CANCELLED))
                 .values(due_on=b("b_due"), window_opens_on=b("b_opens"),
@@ -217,20 +259,23 @@ class _Writes:
                 self.moves,
             )
         if self.cancels:
-            conn.execute(
+            executemany(
+                conn,
                 FU.update()
                 .where(FU.c.id == b("b_id"), FU.c.status == PENDING)
                 .values(status=CANCELLED, cancelled_reason=b("b_reason"), updated_at=self.now),
                 self.cancels,
             )
         if self.assignments:
-            conn.execute(
+            executemany(
+                conn,
                 FU.update().where(FU.c.id == b("b_id"))
                 .values(assigned_staff_id=b("b_staff"), updated_at=self.now),
                 self.assignments,
             )
         if self.revisions:
-            conn.execute(
+            executemany(
+                conn,
                 P.update().where(P.c.id == b("b_id")).values(protocol_revision=b("b_revision")),
                 self.revisions,
             )

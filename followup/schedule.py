@@ -89,6 +89,7 @@ class Stored:
     window_closes_on: date
     status: str
     provisional: bool = False
+    completed_on: date | None = None
 
     @property
     def slot(self) -> tuple[int | None, str, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -56,3 +56,35 @@ def test_one_person_cannot_have_the_same_follow_up_twice(staffed):
         session.add(FollowUp(participant_id=first.participant_id, checkpoint=first.checkpoint,
                              occurrence=first.occurrence, due_on=first.due_on,
                              window_opens_on=first.window_opens_on, window_closes_on=first.window_closes_on))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [date(2026, 1, 5), date(1999, 12, 31), datetime(2026, 3, 29, 1, 30, tzinfo=UTC),
+     datetime(2026, 3, 29, 3, 30, 0, 7, tzinfo=timezone(timedelta(hours=2))),
+     datetime(2026, 10, 25, 2, 59, 59, 999999, tzinfo=UTC)],
+)
+def test_the_bulk_writer_stores_dates_and_instants_exactly_as_sqlalchemy_does(value):
+    from sqlalchemy.dialects import sqlite
+
+    from followup.db import UTCDateTime, bind_processor
+
+    dialect = sqlite.dialect()
+    type_ = sa.Date() if type(value) is date else UTCDateTime()
+    ours = bind_processor(type_, dialect)(value)
+    theirs = type_.dialect_impl(dialect).bind_processor(dialect)(value)
+    assert ours == theirs
+
+
+def test_the_bulk_writer_round_trips_on_each_backend(engine):
+    from followup.db import executemany
+
+    table = Audit.__table__
+    with engine.begin() as conn:
+        executemany(conn, table.insert(), [
+            {"at": datetime(2026, 3, 29, 3, 30, tzinfo=timezone(timedelta(hours=2))), "actor": "a",
+             "action": "x", "entity": None, "entity_id": None, "detail": None}])
+        executemany(conn, table.update().where(table.c.id == sa.bindparam("b_id"))
+                    .values(action=sa.bindparam("b_action"), actor="fixed"), [{"b_id": 1, "b_action": "y"}])
+        row = conn.execute(sa.select(table)).one()
+    assert (row.at, row.actor, row.action) == (datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "fixed", "y")

@@ -25,7 +25,7 @@ class Row:
     values: dict[str, str]
 
     def get(self, column: str) -> str:
-        return (self.values.get(column) or "").strip()
+        return self.values.get(column) or ""
 
 
 @dataclass
@@ -101,7 +101,7 @@ def read_rows(path: Path, required: Iterable[str], optional: Iterable[str] = ())
                     continue
                 if not any((v or "").strip() for v in values.values()):
                     continue  # spreadsheets leave blank lines at the end
-                rows.append(Row(number, values))
+                rows.append(Row(number, {k: (v or "").strip() for k, v in values.items()}))
     except FileNotFoundError:
         raise FollowupError(f"{name}: file not found; nothing was imported") from None
     except UnicodeDecodeError as exc:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup.context import Context
-from followup.db import utcnow
+from followup.db import executemany, utcnow
 from followup.enrol import protocol_for_enrolment
 from followup.errors import CsvRejected, InvalidRecord
 from followup.imports.csvfile import Cells, Problems, Row
@@ -43,7 +43,7 @@ from followup.models import (
     Staff,
 )
 from followup.record import apply_status, pick_followup
-from followup.replan import replan
+from followup.replan import iter_replan
 from followup.schedule import COMPLETED
 from followup.values import parse_choice, parse_date, parse_yes_no
 
@@ -95,10 +95,14 @@ class Checked:
     skipped: int = 0
 
 
+_KEY_COLUMNS = (*REQUIRED, *OPTIONAL)
+
+
 def import_key(row: Row) -> str:
-    """The identity of a row: the same facts give the same key, whatever the spacing."""
-    text = "\x1f".join(f"{c}={row.get(c).lower()}" for c in (*REQUIRED, *OPTIONAL))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    """The identity of a row: the same facts give the same key, whatever the spacing or case."""
+    values = row.values
+    text = "\x1f".join([values.get(c) or "" for c in _KEY_COLUMNS]).lower()
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress) -> Checked:
@@ -265,41 +269,40 @@ def write(session: Session, ctx: Context, checked: Checked, result: ImportResult
     conn = session.connection()
     p = Participant.__table__
     result.unchanged = checked.skipped
-    if checked.timelines:
-        conn.execute(
-            p.update().where(p.c.id == sa.bindparam("b_id")),
-            [{"b_id": t.id, **{d: getattr(t, d) for d in DATES[1:]}} for t in checked.timelines.values()],
-        )
+    executemany(
+        conn, p.update().where(p.c.id == sa.bindparam("b_id")),
+        [{"b_id": t.id, **{d: getattr(t, d) for d in DATES[1:]}} for t in checked.timelines.values()],
+    )
     for row in checked.events:
         row["recorded_by"] = row["recorded_by"] or ctx.actor
-    if checked.events:
-        conn.execute(Event.__table__.insert(), checked.events)
-    progress.stage("planning follow-ups", len(checked.timelines))
-    result.people_replanned = replan(
-        session, sorted(checked.timelines), protocol_for_enrolment(ctx, session),
-        reason="status change", on_chunk=progress.advance,
-    )
-    _write_interviews(conn, checked.interviews, result)
+    executemany(conn, Event.__table__.insert(), checked.events)
+    # Re-plan everyone whose dates changed, and read back (from the same pass) the
+    # follow-ups of everyone interviewed, so interviews match the schedule as it now is.
+    interviewed = {item["participant_id"] for _, item in checked.interviews}
+    people = sorted(set(checked.timelines) | interviewed)
+    slots: dict[tuple[int, int | None], list[Slot]] = defaultdict(list)
+
+    def keep(participant_id: int, follow_ups) -> None:
+        if participant_id in interviewed:
+            for f in follow_ups:
+                slots[(participant_id, f.partner_key)].append(Slot(
+                    f.id, f.checkpoint, f.due_on, f.window_opens_on, f.window_closes_on,
+                    f.status, f.completed_on))
+
+    progress.stage("planning follow-ups", len(people))
+    result.people_replanned = sum(1 for _ in iter_replan(
+        session, people, protocol_for_enrolment(ctx, session), reason="status change",
+        on_chunk=progress.advance, on_final=keep,
+    ))
+    _write_interviews(conn, checked.interviews, slots, result)
     result.created = len(checked.events) + len(checked.interviews)
 
 
-def _write_interviews(conn, interviews: list[tuple[Row, dict]], result: ImportResult) -> None:
-    """Match each interview to the follow-up it fulfils, after re-planning, in date order."""
+def _write_interviews(conn, interviews: list[tuple[Row, dict]], slots, result: ImportResult) -> None:
+    """Match each interview, in date order, to the follow-up it fulfils."""
     if not interviews:
         return
     f = FollowUp.__table__
-    people = sorted({item["participant_id"] for _, item in interviews})
-    slots: dict[tuple[int, int | None], list[Slot]] = defaultdict(list)
-    for start in range(0, len(people), 2000):
-        for r in conn.execute(
-            sa.select(f.c.id, f.c.participant_id, f.c.partner_id, f.c.checkpoint, f.c.due_on,
-                      f.c.window_opens_on, f.c.window_closes_on, f.c.status, f.c.completed_on)
-            .where(f.c.participant_id.in_(people[start : start + 2000]))
-        ):
-            slots[(r.participant_id, r.partner_id)].append(
-                Slot(r.id, r.checkpoint, r.due_on, r.window_opens_on, r.window_closes_on,
-                     r.status, r.completed_on)
-            )
     problems = Problems(result.path)
     completions = []
     for row, item in sorted(interviews, key=lambda pair: pair[1]["conducted_on"]):
@@ -317,13 +320,13 @@ def _write_interviews(conn, interviews: list[tuple[Row, dict]], result: ImportRe
         else:
             item["followup_id"] = None
     problems.raise_if_any()  # inside the transaction: nothing of this file is kept
-    conn.execute(Interview.__table__.insert(), [item for _, item in interviews])
-    if completions:
-        conn.execute(
-            f.update().where(f.c.id == sa.bindparam("b_id"))
-            .values(status=COMPLETED, completed_on=sa.bindparam("b_on"), updated_at=utcnow()),
-            completions,
-        )
+    executemany(conn, Interview.__table__.insert(), [item for _, item in interviews])
+    executemany(
+        conn,
+        f.update().where(f.c.id == sa.bindparam("b_id"))
+        .values(status=COMPLETED, completed_on=sa.bindparam("b_on"), updated_at=utcnow()),
+        completions,
+    )
 
 
 __all__ = ["REQUIRED", "OPTIONAL", "check", "write", "CsvRejected"]

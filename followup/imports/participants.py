@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup.context import Context
-from followup.db import utcnow
+from followup.db import executemany, utcnow
 from followup.enrol import protocol_for_enrolment
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
@@ -93,21 +93,21 @@ def write(session: Session, ctx: Context, records: list[dict], result: ImportRes
     table = Participant.__table__
     conn = session.connection()
     ctx.register_protocols(session)
+    revisions = {pid: protocol.revision for pid, protocol in ctx.protocols.items()}
     existing = _existing(conn)
     new, changed = [], []
+    now = utcnow()
     for record in records:
         old = existing.get(record["case_id"])
         if old is None:
-            revision = ctx.protocols[record["protocol_id"]].revision
-            new.append({**record, "protocol_revision": revision, "created_at": utcnow()})
+            new.append({**record, "protocol_revision": revisions[record["protocol_id"]], "created_at": now})
         elif any(getattr(old, f) != record[f] for f in UPDATABLE):
             changed.append({"b_id": old.id, **{f: record[f] for f in UPDATABLE}})
         else:
             result.unchanged += 1
     ids = [row.id for row in conn.execute(table.insert().returning(table.c.id), new)] if new else []
-    if changed:
-        conn.execute(table.update().where(table.c.id == sa.bindparam("b_id")), changed)
-        ids += [c["b_id"] for c in changed]
+    executemany(conn, table.update().where(table.c.id == sa.bindparam("b_id")), changed)
+    ids += [c["b_id"] for c in changed]
     result.created, result.updated = len(new), len(changed)
     progress.stage("planning follow-ups", len(ids))
     result.people_replanned = replan(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup.context import Context
-from followup.db import utcnow
+from followup.db import executemany, utcnow
 from followup.enrol import protocol_for_enrolment
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
@@ -108,10 +108,8 @@ def write(session: Session, ctx: Context, records: list[dict], result: ImportRes
             touched.add(record["participant_id"])
         else:
             result.unchanged += 1
-    if new:
-        conn.execute(table.insert(), new)
-    if changed:
-        conn.execute(table.update().where(table.c.id == sa.bindparam("b_id")), changed)
+    executemany(conn, table.insert(), new)
+    executemany(conn, table.update().where(table.c.id == sa.bindparam("b_id")), changed)
     result.created, result.updated = len(new), len(changed)
     progress.stage("planning follow-ups", len(touched))
     result.people_replanned = replan(

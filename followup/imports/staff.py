@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from followup.config import CHANNELS, LANGUAGES
 from followup.context import Context
+from followup.db import executemany
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
@@ -80,9 +81,7 @@ def write(session: Session, ctx: Context, records: list[dict], result: ImportRes
             changed.append({"b_staff_id": record["staff_id"], **{f: record[f] for f in FIELDS}})
         else:
             result.unchanged += 1
-    if new:
-        conn.execute(table.insert(), new)
-    if changed:
-        conn.execute(table.update().where(table.c.staff_id == sa.bindparam("b_staff_id")), changed)
+    executemany(conn, table.insert(), new)
+    executemany(conn, table.update().where(table.c.staff_id == sa.bindparam("b_staff_id")), changed)
     result.created, result.updated = len(new), len(changed)
     progress.advance(len(records))
