@@ -218,3 +218,78 @@ class Audit(SQLModel, table=True):
     entity: str | None = None
     entity_id: str | None = None
     detail: str | None = None  # JSON
+
+
+class SafetyAlert(SQLModel, table=True):
+    """New violence reported: her partner-support worker and the supervisors are told at once.
+
+    Raised in the same transaction as the interview or recidivism report behind it, with
+    its outbox messages (followup.alerts). Holds ids only, never what was said.
+    """
+
+    __tablename__ = "safety_alert"
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id")
+    interview_id: int | None = Field(default=None, foreign_key="interview.id")
+    event_id: int | None = Field(default=None, foreign_key="event.id")
+    raised_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime, index=True)
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    acknowledged_by: str | None = None
+
+
+OUTBOX_STATUSES = ("pending", "sent", "delivered", "failed", "dead", "cancelled")
+
+
+class Outbox(SQLModel, table=True):
+    """One message to one member of staff (followup.dispatch).
+
+    Written in the same transaction as the change that causes it; `key` makes queueing
+    the same message twice a no-op. A sender claims due rows with a lease (`claimed_by`,
+    `lease_until`), so a crash mid-send is retried when the lease runs out. Rows carry
+    ids, dates and counts only: the text is rendered from templates when it is sent, and
+    `last_error` is a provider's meaning ("Invalid phone number"), never an address.
+    """
+
+    __table_args__ = (
+        # The sender's claim: pending rows by when they may next go.
+        sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=32)  # reminder | digest | catch_up | escalation | alert | delivery_problem
+    staff_id: int = Field(foreign_key="staff.id", index=True)  # the recipient
+    channel: str = Field(max_length=16)
+    followup_id: int | None = Field(default=None, foreign_key="followup.id", index=True)
+    alert_id: int | None = Field(default=None, foreign_key="safety_alert.id")
+    payload: str | None = None  # JSON: ids, dates, counts
+    not_before: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The last claim was never settled (its sender died): it may have reached the provider.
+    in_doubt: bool = False
+    provider_id: str | None = Field(default=None, max_length=200, index=True)
+    last_error: str | None = None
+    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+
+
+class DispatchWatermark(SQLModel, table=True):
+    """How far the planner has looked: everything due up to `planned_until` is queued.
+
+    One row per planner; its UPDATE at the start of a pass also serialises planners
+    across service instances (a row lock on PostgreSQL, the write lock on SQLite).
+    """
+
+    __tablename__ = "dispatch_watermark"
+
+    name: str = Field(primary_key=True, max_length=32)
+    planned_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    planned_by: str | None = None
+    planned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
