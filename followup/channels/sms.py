@@ -13,6 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -249,6 +250,34 @@ class SmsChannel(Channel):
                 code="protocol",
             ) from None
         return Delivery(provider_id=sent.sid, status=sent.status or "queued")
+
+    def find_sent(self, message: OutgoingMessage, since: datetime) -> str | None:
+        """The SID of a message with this text that Twilio already accepted for this
+        recipient since ``since``, or None.
+
+        A sender that died between handing a message to Twilio and recording it leaves
+        the message in doubt; asking before sending it again keeps a crash from turning
+        into a duplicate. Raises :class:`TransportError` when Twilio cannot be asked.
+        """
+        body = to_gsm7(message.text)
+        try:
+            # Newest first: stop at the first one older than `since`.
+            for sent in self._client.messages.stream(
+                to=message.to, from_=self.from_number, page_size=50
+            ):
+                if sent.date_created is not None and sent.date_created < since:
+                    return None
+                if sent.body == body:
+                    return sent.sid
+        except (TwilioRestException, TwilioServiceException) as e:
+            raise self._sort(e.status, e.code) from None
+        except (requests.RequestException, TwilioException, ValueError) as e:
+            raise TransportError(
+                f"Twilio could not be asked about an earlier send ({type(e).__name__})",
+                permanent=False,
+                code="lookup",
+            ) from None
+        return None
 
     def close(self) -> None:
         if self._http.session is not None:

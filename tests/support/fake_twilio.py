@@ -484,6 +484,7 @@ class _Handler(BaseHTTPRequestHandler):
     """Routes:
 
     * ``POST /2010-04-01/Accounts/{sid}/Messages.json`` — the Messages API;
+    * ``GET /2010-04-01/Accounts/{sid}/Messages.json?To=…&From=…`` — what was accepted;
     * ``GET /_fake/messages``, ``GET /_fake/stats`` — what was accepted;
     * ``POST /_fake/{fail_next|down|recover|reject|fail_delivery|reset}`` with a JSON
       body (``{"n": 3, "status": 429, "retry_after": 5}``, ``{"until": 1767225600}``,
@@ -548,11 +549,38 @@ class _Handler(BaseHTTPRequestHandler):
     # -- routes --
 
     def do_GET(self) -> None:  # noqa: N802
-        path = urllib.parse.urlsplit(self.path).path
+        parts = urllib.parse.urlsplit(self.path)
+        path = parts.path
+        match = _MESSAGES_PATH.match(path)
         if path.startswith("/_fake/"):
             self._do_control(path.removeprefix("/_fake/"), {})
+        elif match is not None:
+            self._list_messages(match.group(1), urllib.parse.parse_qs(parts.query))
         else:
             self._send_error(404, path=path)
+
+    def _list_messages(self, account_sid: str, query: Mapping[str, list[str]]) -> None:
+        """GET Messages.json: newest first, filtered by To and From, one page (as the
+        real API answers a short list). A sender whose process died mid-send reads it to
+        learn whether the message reached Twilio before sending it again."""
+        fake = self.server.fake
+        if not self._authorised():
+            self._send_error(401, headers={"WWW-Authenticate": 'Basic realm="Twilio API"'})
+            return
+        if account_sid != fake.account_sid:
+            self._send_error(404, path=self.path)
+            return
+        to, from_ = query.get("To", [None])[-1], query.get("From", [None])[-1]
+        found = [
+            fake._message_json(m) for m in reversed(fake.messages)
+            if (to is None or m.to == to) and (from_ is None or m.from_ == from_)
+        ]
+        uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
+        self._send_json(200, {
+            "messages": found, "end": max(len(found) - 1, 0), "first_page_uri": uri,
+            "next_page_uri": None, "page": 0, "page_size": max(len(found), 50),
+            "previous_page_uri": None, "start": 0, "uri": uri,
+        })
 
     def do_POST(self) -> None:  # noqa: N802
         path = urllib.parse.urlsplit(self.path).path
