@@ -114,6 +114,9 @@ class RemindersConfig(Strict):
     digest_time: time = Field(
         time(8, 0), description='local time of each staff member\'s daily digest, "HH:MM"'
     )
+    digest_days: int = Field(
+        7, ge=0, le=90, description="a digest lists what falls due in the next N days (and all that is due or overdue)"
+    )
     working_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"],
         description='days digests go out, e.g. ["mon", "tue", "wed", "thu", "fri"]',
@@ -171,6 +174,10 @@ class DispatchConfig(Strict):
     batch_size: int = Field(100, ge=1, description="messages claimed per pass")
     max_attempts: int = Field(
         10, ge=1, description="attempts before a message is given up and the supervisor told"
+    )
+    templates: str = Field(
+        "messages", description="folder of message templates, relative to config.toml; a template "
+        "missing there comes from the shipped set"
     )
 
 

@@ -1,0 +1,98 @@
+"""Message templates: `messages/LANGUAGE/KIND.PART`, rendered with Jinja2.
+
+Parts: `sms.txt` (one or two GSM-7 segments), `subject.txt`, `email.txt` (also what the
+console prints) and `email.html` (autoescaped; extends `_layout.html`). Checkpoint
+names are translated in `messages/LANGUAGE/checkpoints.toml`; a name missing there is
+shown with the protocol's own label.
+
+Templates only ever receive case ids, checkpoint labels, dates, counts, staff names and
+links: the data builder (followup.dispatch.content) has nothing else to give them.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
+
+from followup.config import LANGUAGES
+
+SHIPPED = Path(__file__).resolve().parents[2] / "messages"
+KINDS = ("reminder", "digest", "catch_up", "escalation", "alert", "delivery_problem")
+PARTS = ("sms.txt", "subject.txt", "email.txt", "email.html")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str  # e-mail body, and what the console prints
+    html: str
+    sms: str
+
+
+class Templates:
+    def __init__(self, folder: Path | None = None) -> None:
+        roots = [folder] if folder is not None and folder.is_dir() and folder != SHIPPED else []
+        roots.append(SHIPPED)
+        self.roots = roots
+        self.env = Environment(
+            loader=ChoiceLoader([FileSystemLoader(str(root)) for root in roots]),
+            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+            undefined=StrictUndefined,  # a misspelt variable is an error, not a blank
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+
+    def render(self, kind: str, language: str, data: dict) -> Rendered:
+        language = language if language in LANGUAGES else "en"
+        values = {**data, "lang": language}
+
+        def part(name: str) -> str:
+            try:
+                template = self.env.get_template(f"{language}/{kind}.{name}")
+            except TemplateNotFound:
+                template = self.env.get_template(f"en/{kind}.{name}")
+            return template.render(values)
+
+        return Rendered(
+            subject=" ".join(part("subject.txt").split()),
+            text=_tidy(part("email.txt")) + "\n",
+            html=part("email.html"),
+            sms=_tidy(part("sms.txt")),
+        )
+
+    def checkpoint_label(self, language: str, subject: str, name: str, fallback: str) -> str:
+        for root in self.roots:
+            labels = _labels(root / language / "checkpoints.toml")
+            if name in labels.get(subject, {}):
+                return labels[subject][name]
+        return fallback
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, at most one blank line in a row, none at either end."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy)
+
+
+@cache
+def _labels(path: Path) -> dict[str, dict[str, str]]:
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        return tomllib.load(handle)

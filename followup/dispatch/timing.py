@@ -1,0 +1,96 @@
+"""When each kind of message is due: pure functions of dates, wall-clock times and a zone.
+
+Every instant here is aware and returned in UTC; every local time is read in the
+centre's own zone, so 08:00 in Belgrade is 07:00 UTC in winter and 06:00 UTC in summer.
+A local time that does not exist (02:30 on the night clocks go forward) is read as the
+same wall time an hour later; one that happens twice (the night they go back) as the
+first of the two — the standard `zoneinfo` reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """[start, end) in local time; across midnight when start > end; none when equal."""
+
+    start: time
+    end: time
+
+    def contains(self, moment: time) -> bool:
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """`at` o'clock on `day` at the centre, as a UTC instant."""
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def local_date(instant: datetime, zone: ZoneInfo) -> date:
+    return instant.astimezone(zone).date()
+
+
+def out_of_quiet_hours(instant: datetime, zone: ZoneInfo, quiet: QuietHours) -> datetime:
+    """The instant itself, or the end of the quiet hours it falls in."""
+    local = instant.astimezone(zone)
+    if not quiet.contains(local.time().replace(tzinfo=None)):
+        return instant.astimezone(UTC)
+    day = local.date()
+    if quiet.start > quiet.end and local.time().replace(tzinfo=None) >= quiet.start:
+        day += timedelta(days=1)  # evening part of overnight quiet hours: ends tomorrow
+    return local_instant(day, quiet.end, zone)
+
+
+def morning_of(day: date, zone: ZoneInfo, quiet: QuietHours) -> datetime:
+    """When a message about `day` may go: its local midnight, moved out of quiet hours
+    (08:00 with the default quiet hours 20:00-08:00)."""
+    return out_of_quiet_hours(local_instant(day, time(0, 0), zone), zone, quiet)
+
+
+def local_days(since: datetime, until: datetime, zone: ZoneInfo) -> Iterator[date]:
+    """Every local date from the day before `since` to the day after `until`: a superset
+    of the days whose morning can fall between the two instants."""
+    day = local_date(since, zone) - timedelta(days=1)
+    last = local_date(until, zone) + timedelta(days=1)
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def mornings_between(since: datetime, until: datetime, zone: ZoneInfo,
+                     quiet: QuietHours) -> list[tuple[date, datetime]]:
+    """(day, its morning instant) for each morning in (since, until]."""
+    return [
+        (day, at) for day in local_days(since, until, zone)
+        if since < (at := morning_of(day, zone, quiet)) <= until
+    ]
+
+
+def digests_between(since: datetime, until: datetime, zone: ZoneInfo, quiet: QuietHours,
+                    digest_time: time, working_days: frozenset[str],
+                    holidays: frozenset[date]) -> list[tuple[date, datetime]]:
+    """(day, instant) of each daily digest in (since, until]: working days that are not
+    the centre's holidays, at `digest_time`, moved out of quiet hours if need be."""
+    found = []
+    for day in local_days(since, until, zone):
+        if WEEKDAYS[day.weekday()] not in working_days or day in holidays:
+            continue
+        at = out_of_quiet_hours(local_instant(day, digest_time, zone), zone, quiet)
+        if since < at <= until:
+            found.append((day, at))
+    return found
+
+
+def start_of_day(instant: datetime, zone: ZoneInfo) -> datetime:
+    return local_instant(local_date(instant, zone), time(0, 0), zone)
