@@ -435,6 +435,12 @@ def schedule_apply(config_path):
 # Each package keeps its commands in its own cli module (heavy imports inside the
 # command functions, so `followup due` stays quick) and registers them here, one line each.
 
+from followup.dispatch import cli as _dispatch_cli  # noqa: E402  (registration follows the group)
+
+cli.add_command(_dispatch_cli.dispatch)
+cli.add_command(_dispatch_cli.serve)
+cli.add_command(_dispatch_cli.worker)
+
 
 # --- the edge ------------------------------------------------------------------
 

@@ -1,0 +1,272 @@
+"""What a claimed message says, read from the database as it is now.
+
+Each claimed row becomes `Ready` (the template data and the recipient) or `Gone` (no
+longer worth sending: the follow-up was completed, moved, reassigned or cancelled — as
+when she withdrew consent — or a digest has nothing left to say).
+
+The template data holds case ids, checkpoint labels, dates, counts, staff names and
+links only. Nothing here selects a partner's contact details, interview answers or
+notes: the queries below never touch those columns, so no template can show them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from followup.context import Context
+from followup.dispatch.outbox import payload_of
+from followup.dispatch.policy import Bounds, Policy, protocol_bounds, site_zone
+from followup.dispatch.render import Templates
+from followup.models import Event, FollowUp, Interview, Outbox, Participant, SafetyAlert, Staff
+from followup.schedule import PENDING
+
+MAX_LISTED = 20  # per section of a digest; the rest are counted and on the web page
+
+STAFF_COLUMNS = (Staff.id, Staff.staff_id, Staff.name, Staff.phone, Staff.email, Staff.channel,
+                 Staff.language, Staff.site_code, Staff.channel_problem, Staff.active, Staff.roles)
+
+
+@dataclass(frozen=True)
+class Ready:
+    id: int
+    key: str
+    kind: str
+    channel: str
+    attempts: int
+    in_doubt: bool
+    not_before: datetime
+    followup_id: int | None
+    staff: object  # a row of STAFF_COLUMNS
+    language: str
+    data: dict
+
+
+@dataclass(frozen=True)
+class Gone:
+    id: int
+    reason: str
+
+
+class NotWorthSending(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ContentBuilder:
+    def __init__(self, session: Session, ctx: Context, templates: Templates, now: datetime) -> None:
+        self.session, self.ctx, self.templates, self.now = session, ctx, templates, now
+        self.policy = Policy.from_config(ctx.config)
+        self.base = ctx.config.web.base_url.rstrip("/")
+        self._bounds: Bounds | None = None
+        self._labels: dict[tuple, str] = {}
+
+    @property
+    def bounds(self) -> Bounds:
+        if self._bounds is None:
+            self._bounds = protocol_bounds(self.session, self.ctx)
+        return self._bounds
+
+    def link(self, path: str) -> str:
+        return self.base + path
+
+    # --- loading ----------------------------------------------------------------
+
+    def prepare(self, ids: list[int]) -> list[Ready | Gone]:
+        rows = self.session.execute(
+            sa.select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.id)
+        ).scalars().all()
+        staff = self.staff({r.staff_id for r in rows} | self._mentioned_staff(rows))
+        followup_ids = {r.followup_id for r in rows if r.followup_id}
+        for r in rows:
+            if r.kind == "catch_up":
+                followup_ids.update(payload_of(r).get("escalations", []))
+        followups = self.followups(followup_ids)
+        out: list[Ready | Gone] = []
+        for row in rows:
+            if row.status != "pending":
+                continue  # settled by someone else since the claim
+            person = staff.get(row.staff_id)
+            if person is None or not person.active:
+                out.append(Gone(row.id, "recipient no longer active"))
+                continue
+            language = self.language(person)
+            try:
+                data = self.build(row, person, language, followups, staff)
+            except NotWorthSending as gone:
+                out.append(Gone(row.id, gone.reason))
+                continue
+            out.append(Ready(
+                id=row.id, key=row.key, kind=row.kind, channel=row.channel, attempts=row.attempts,
+                in_doubt=row.in_doubt, not_before=row.not_before, followup_id=row.followup_id,
+                staff=person, language=language, data=data,
+            ))
+        return out
+
+    def _mentioned_staff(self, rows) -> set[int]:
+        return {payload_of(r)["about"] for r in rows if r.kind == "delivery_problem"}
+
+    def staff(self, ids: set[int]) -> dict[int, object]:
+        if not ids:
+            return {}
+        return {r.id: r for r in self.session.execute(sa.select(*STAFF_COLUMNS).where(Staff.id.in_(sorted(ids))))}
+
+    def followups(self, ids: set[int]) -> dict[int, object]:
+        if not ids:
+            return {}
+        worker = aliased(Staff)
+        query = (
+            sa.select(FollowUp.id, FollowUp.checkpoint, FollowUp.occurrence, FollowUp.partner_id,
+                      FollowUp.due_on, FollowUp.window_opens_on, FollowUp.window_closes_on,
+                      FollowUp.status, FollowUp.assigned_staff_id, Participant.case_id,
+                      Participant.site_code, Participant.protocol_revision,
+                      worker.staff_id.label("assigned_to"), worker.active.label("assigned_active"))
+            .join(Participant, Participant.id == FollowUp.participant_id)
+            .outerjoin(worker, worker.id == FollowUp.assigned_staff_id)
+        )
+        found = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 1000):
+            for row in self.session.execute(query.where(FollowUp.id.in_(ordered[start : start + 1000]))):
+                found[row.id] = row
+        return found
+
+    def language(self, person) -> str:
+        if person.language:
+            return person.language
+        site = self.ctx.config.sites.get(person.site_code)
+        return site.language if site else "en"
+
+    # --- per kind -------------------------------------------------------------------
+
+    def build(self, row, person, language: str, followups: dict, staff: dict) -> dict:
+        site = self.ctx.config.sites.get(person.site_code)
+        common = {"staff_name": person.name, "staff_id": person.staff_id,
+                  "site_name": site.name if site else person.site_code, "base_url": self.base}
+        payload = payload_of(row)
+        builder = getattr(self, f"_{row.kind}")
+        return {**common, **builder(row, person, language, payload, followups, staff)}
+
+    def _reminder(self, row, person, language, payload, followups, staff) -> dict:
+        f = self._pending(followups.get(row.followup_id))
+        if f.due_on.isoformat() != payload["due_on"]:
+            raise NotWorthSending("follow-up moved to another date")
+        if f.assigned_staff_id not in (None, person.id) and f.assigned_active:
+            raise NotWorthSending("follow-up reassigned")
+        return {**self.item(f, language), "lead_days": payload["lead_days"]}
+
+    def _escalation(self, row, person, language, payload, followups, staff) -> dict:
+        f = self._pending(followups.get(row.followup_id))
+        if f.window_closes_on.isoformat() != payload["window_closes_on"]:
+            raise NotWorthSending("follow-up window moved")
+        return self.item(f, language, with_worker=True)
+
+    def _digest(self, row, person, language, payload, followups, staff) -> dict:
+        data = self.worklist(person, date.fromisoformat(payload["on"]), language)
+        if not any(data["counts"].values()):
+            raise NotWorthSending("nothing left to say")
+        return data
+
+    def _catch_up(self, row, person, language, payload, followups, staff) -> dict:
+        zone = site_zone(self.ctx.config, person.site_code)
+        today = self.now.astimezone(zone).date()
+        escalations = [
+            self.item(f, language, with_worker=True) for i in payload.get("escalations", [])
+            if (f := followups.get(i)) is not None and f.status == PENDING
+        ]
+        held = {"reminders": payload["reminders"], "digests": payload["digests"],
+                "escalations": payload["escalations_total"]}
+
+        def local(text: str) -> str:  # to the nearest minute: the first pass starts at 23:59:59.999999
+            moment = datetime.fromisoformat(text).astimezone(zone) + timedelta(seconds=30)
+            return moment.strftime("%Y-%m-%d %H:%M")
+
+        return {**self.worklist(person, today, language), "since": local(payload["since"]),
+                "until": local(payload["until"]), "held": held, "held_total": sum(held.values()),
+                "escalations": escalations, "escalations_total": len(escalations)}
+
+    def _alert(self, row, person, language, payload, followups, staff) -> dict:
+        alert = self.session.execute(
+            sa.select(SafetyAlert.id, SafetyAlert.interview_id, SafetyAlert.event_id,
+                      SafetyAlert.raised_at, Participant.case_id)
+            .join(Participant, Participant.id == SafetyAlert.participant_id)
+            .where(SafetyAlert.id == row.alert_id)
+        ).one()
+        if alert.interview_id is not None:
+            source, reported_by = "partner_interview", "partner"
+            reported_on = self.session.execute(
+                sa.select(Interview.conducted_on).where(Interview.id == alert.interview_id)
+            ).scalar_one()
+        else:
+            event = self.session.execute(
+                sa.select(Event.reported_on, Event.occurred_on, Event.source).where(Event.id == alert.event_id)
+            ).one()
+            source, reported_by = "recidivism", event.source
+            reported_on = event.reported_on or event.occurred_on
+        return {"case_id": alert.case_id, "source": source, "reported_by": reported_by,
+                "reported_on": reported_on, "link": self.link(f"/alerts/{alert.id}"),
+                "alerts_link": self.link("/alerts")}
+
+    def _delivery_problem(self, row, person, language, payload, followups, staff) -> dict:
+        about = staff[payload["about"]]
+        return {"about_name": about.name, "about_staff_id": about.staff_id,
+                "channel": payload["channel"], "reason": payload["reason"],
+                "gave_up": payload["gave_up"], "attempts": payload["attempts"],
+                "fallback": self.ctx.config.channels.fallback, "link": self.link("/followups")}
+
+    # --- pieces -----------------------------------------------------------------------
+
+    @staticmethod
+    def _pending(f):
+        if f is None:
+            raise NotWorthSending("follow-up no longer exists")
+        if f.status != PENDING:
+            raise NotWorthSending(f"follow-up {f.status}")
+        return f
+
+    def item(self, f, language: str, *, with_worker: bool = False) -> dict:
+        subject = "participant" if f.partner_id is None else "partner"
+        return {
+            "case_id": f.case_id, "subject": subject,
+            "checkpoint": self.label(language, f.protocol_revision, f.checkpoint, subject),
+            "occurrence": f.occurrence, "due_on": f.due_on, "window_opens_on": f.window_opens_on,
+            "window_closes_on": f.window_closes_on,
+            "assigned_to": f.assigned_to if with_worker else None,
+            "link": self.link(f"/followups/{f.id}"),
+        }
+
+    def label(self, language: str, revision: str, name: str, subject: str) -> str:
+        key = (language, revision, name, subject)
+        if key not in self._labels:
+            checkpoint = self.ctx.protocol_at(self.session, revision).checkpoint(name, subject)
+            fallback = checkpoint.title if checkpoint else name.replace("_", " ")
+            self._labels[key] = self.templates.checkpoint_label(language, subject, name, fallback)
+        return self._labels[key]
+
+    def worklist(self, person, day: date, language: str) -> dict:
+        """A person's pending follow-ups on `day`: overdue, due (window open), upcoming."""
+        horizon = max(self.policy.digest_days, self.bounds.window_before)
+        ids = self.session.execute(
+            sa.select(FollowUp.id).where(
+                FollowUp.assigned_staff_id == person.id, FollowUp.status == PENDING,
+                FollowUp.due_on <= day + timedelta(days=horizon))
+        ).scalars().all()
+        rows = sorted(self.followups(set(ids)).values(), key=lambda f: (f.due_on, f.case_id, f.id))
+        sections: dict[str, list] = {"overdue": [], "due": [], "upcoming": []}
+        for f in rows:
+            if f.window_closes_on < day:
+                sections["overdue"].append(f)
+            elif f.window_opens_on <= day:
+                sections["due"].append(f)
+            elif f.due_on <= day + timedelta(days=self.policy.digest_days):
+                sections["upcoming"].append(f)
+        return {
+            "on": day, "upcoming_days": self.policy.digest_days, "link": self.link("/followups"),
+            "counts": {name: len(items) for name, items in sections.items()},
+            **{name: [self.item(f, language) for f in items[:MAX_LISTED]]
+               for name, items in sections.items()},
+        }

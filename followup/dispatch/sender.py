@@ -1,0 +1,366 @@
+"""Sending: claim due messages, check them once more, render, send, settle.
+
+One message at a time between claim and settle, so a stop request (SIGTERM) finishes
+the message in hand and hands the rest of the claimed batch back at once. A provider
+that is having trouble is tried again later, with exponential backoff and jitter (never
+sooner than its Retry-After); a permanent refusal (invalid number, opted out, address
+rejected) flags the staff member's channel, tells the site supervisors and re-sends the
+message by the next channel. Log lines and `last_error` name the outbox key and the
+provider's meaning, never an address or a message body.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import jinja2
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from followup.audit import audit
+from followup.channels import Channel, OutgoingMessage, TransportError, build_channel
+from followup.channels.console import ConsoleChannel
+from followup.context import Context
+from followup.db import transaction
+from followup.dispatch import outbox
+from followup.dispatch.content import ContentBuilder, Gone, Ready
+from followup.dispatch.outbox import Message, enqueue
+from followup.dispatch.policy import Policy, site_zone
+from followup.dispatch.render import Templates
+from followup.dispatch.routing import (
+    address,
+    candidates,
+    problem_channel,
+    problem_text,
+    supervisors,
+)
+from followup.dispatch.timing import out_of_quiet_hours
+from followup.models import FollowUp, Staff
+from followup.schedule import PENDING as FOLLOWUP_PENDING
+
+log = logging.getLogger("followup.dispatch")
+
+RETRY_BASE_SECONDS = 30
+RETRY_CAP_SECONDS = 3600
+ALERT_RETRY_CAP_SECONDS = 300
+STATUS_CALLBACK_PATH = "/twilio/status"
+
+# Permanent refusals that are about the recipient's address (so their channel is
+# flagged), as opposed to the deployment's own settings or the message itself.
+RECIPIENT_PROBLEMS = frozenset({
+    "21211", "21408", "21608", "21610", "21612", "21614", "21635",  # Twilio
+    "30004", "30005", "30006",  # Twilio delivery reports (status callbacks)
+    "550", "551", "553", "address", "no-address",  # SMTP
+})
+
+
+def backoff(attempts: int, retry_after: float | None, rng: random.Random, *,
+            cap: float = RETRY_CAP_SECONDS) -> timedelta:
+    """30 s, 1 min, 2 min, … up to `cap`, each drawn from its upper half (so retries of
+    many messages spread out, yet never come sooner than half the step), and never
+    sooner than the provider's Retry-After."""
+    step = min(cap, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    delay = step / 2 + rng.random() * step / 2
+    if retry_after:
+        delay = max(delay, retry_after)
+    return timedelta(seconds=delay)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class ChannelSet:
+    """The channels this deployment can use, built once per process.
+
+    The console is always there. SMS is there when Twilio's credentials are in the
+    environment; e-mail when an SMTP server is configured ($FOLLOWUP_SMTP_HOST or a
+    [channels.email] table). A message for a channel that is not set up goes by the next
+    one (the fallback channel, then the console), so nothing waits for a setting.
+    """
+
+    def __init__(self, ctx: Context, *, environ: Mapping[str, str] | None = None,
+                 channels: Mapping[str, Channel] | None = None) -> None:
+        env = os.environ if environ is None else environ
+        config = ctx.config
+        self.channels: dict[str, Channel] = {}
+        self.missing: dict[str, str] = {}
+        if channels is not None:
+            self.channels.update(channels)
+        else:
+            self._try("sms", lambda: build_channel("sms", {
+                "from_number": config.channels.sms.sender, "api_base": config.channels.sms.api_base,
+                "status_callback": config.web.base_url.rstrip("/") + STATUS_CALLBACK_PATH,
+            }, environ=env))
+            if env.get("FOLLOWUP_SMTP_HOST") or "email" in config.channels.model_fields_set:
+                email = config.channels.email
+                self._try("email", lambda: build_channel("email", {
+                    "host": email.host, "port": email.port, "sender": email.sender,
+                    "starttls": email.starttls,
+                }, environ=env))
+            else:
+                self.missing["email"] = "no SMTP server configured (FOLLOWUP_SMTP_HOST or [channels.email])"
+        self.channels.setdefault("console", ConsoleChannel())
+
+    def _try(self, kind: str, build: Callable[[], Channel]) -> None:
+        try:
+            self.channels[kind] = build()
+        except ValueError as problem:
+            self.missing[kind] = str(problem)
+
+    @property
+    def available(self) -> frozenset[str]:
+        return frozenset(self.channels)
+
+    def describe(self) -> str:
+        parts = []
+        for kind, channel in self.channels.items():
+            if kind == "sms":
+                parts.append(f"sms via {getattr(channel, 'api_base', 'Twilio')}")
+            elif kind == "email":
+                parts.append(f"e-mail via {getattr(channel, 'host', '?')}:{getattr(channel, 'port', '?')}")
+            else:
+                parts.append(kind)
+        return ", ".join(parts)
+
+    def close(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+
+
+@dataclass
+class SendResult:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0  # refused for good on one channel (re-sent by the next)
+    dead: int = 0  # given up after max_attempts
+    cancelled: int = 0
+    recovered: int = 0  # in doubt after a crash, found already sent
+    keys: list[str] = field(default_factory=list)
+
+    def add(self, other: SendResult) -> None:
+        for name in ("sent", "retrying", "failed", "dead", "cancelled", "recovered"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.keys.extend(other.keys)
+
+    def summary(self) -> str:
+        return (f"sent {self.sent}, retrying {self.retrying}, refused {self.failed}, "
+                f"given up {self.dead}, cancelled {self.cancelled}")
+
+
+class Sender:
+    def __init__(self, ctx: Context, channels: ChannelSet, templates: Templates | None = None, *,
+                 worker: str | None = None, stop: threading.Event | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.ctx = ctx
+        self.channels = channels
+        self.templates = templates or Templates(ctx.config.resolve(ctx.config.dispatch.templates))
+        self.worker = worker or worker_name()
+        self.stop = stop or threading.Event()
+        self.rng = rng or random.Random()
+        self.policy = Policy.from_config(ctx.config)
+
+    def send_due(self, clock: Callable[[], datetime], *, max_batches: int | None = None) -> SendResult:
+        """Send everything due, batch after batch, until nothing is due or stop is set."""
+        result = SendResult()
+        batches = 0
+        while not self.stop.is_set() and (max_batches is None or batches < max_batches):
+            now = clock()
+            ids = outbox.claim(self.ctx.engine, self.worker, now, limit=self.ctx.config.dispatch.batch_size,
+                               lease_seconds=self.ctx.config.dispatch.lease_seconds)
+            if not ids:
+                break
+            batches += 1
+            with Session(self.ctx.engine) as session:
+                prepared = ContentBuilder(session, self.ctx, self.templates, now).prepare(ids)
+            done: set[int] = set()
+            for item in prepared:
+                if self.stop.is_set():
+                    break
+                self._one(item, clock(), result)
+                done.add(item.id)
+            leftover = [i for i in ids if i not in done]
+            if self.stop.is_set() and leftover:
+                outbox.release(self.ctx.engine, self.worker, leftover, clock())
+        return result
+
+    # --- one message ------------------------------------------------------------------
+
+    def _one(self, item: Ready | Gone, now: datetime, result: SendResult) -> None:
+        if isinstance(item, Gone):
+            self._cancel(item.id, item.reason, now, result)
+            return
+        reason = self._no_longer_wanted(item)
+        if reason is not None:
+            if reason != "settled":
+                self._cancel(item.id, reason, now, result)
+            return
+        route = candidates(item.kind, item.channel, item.attempts, item.staff, self.channels.available,
+                           self.ctx.config.channels.fallback)
+        kind = route[0]
+        try:
+            message = self._message(item, kind)
+        except TransportError as error:
+            self._failed(item, kind, route, error, now, result)
+            return
+        if item.in_doubt and kind == "sms" and self._already_sent(item, message, now, result):
+            return
+        try:
+            delivery = self.channels.channels[kind].send(message)
+        except TransportError as error:
+            self._failed(item, kind, route, error, now, result)
+            return
+        with transaction(self.ctx.engine) as session:
+            outbox.mark_sent(session.connection(), item.id, self.worker, channel=kind,
+                             provider_id=delivery.provider_id, now=now)
+            self._clear_stale_problem(session, item.staff)
+        result.sent += 1
+        result.keys.append(item.key)
+
+    def _message(self, item: Ready, kind: str) -> OutgoingMessage:
+        to = address(item.staff, kind)
+        if to is None:
+            raise TransportError(f"No {kind} address on file", permanent=True, code="no-address")
+        try:
+            rendered = self.templates.render(item.kind, item.language, item.data)
+        except jinja2.TemplateError as error:
+            # A broken template is the deployment's to fix; keep the message meanwhile.
+            raise TransportError(f"Message template error ({type(error).__name__})",
+                                 permanent=False, code="template") from None
+        return OutgoingMessage(
+            key=item.key, to=to, subject=rendered.subject,
+            text=rendered.sms if kind == "sms" else rendered.text,
+            html=rendered.html if kind == "email" else None,
+        )
+
+    def _no_longer_wanted(self, item: Ready) -> str | None:
+        """Right before sending: is it still ours to send, and still about a pending follow-up?"""
+        row = self.ctx.engine.connect()
+        try:
+            found = row.execute(
+                sa.select(outbox.OB.c.status, FollowUp.status.label("followup_status"))
+                .select_from(outbox.OB.outerjoin(FollowUp, FollowUp.id == outbox.OB.c.followup_id))
+                .where(outbox.OB.c.id == item.id)
+            ).first()
+        finally:
+            row.close()
+        if found is None or found.status != outbox.PENDING:
+            return "settled"
+        if item.followup_id is not None and found.followup_status != FOLLOWUP_PENDING:
+            return f"follow-up {found.followup_status}"
+        return None
+
+    def _already_sent(self, item: Ready, message: OutgoingMessage, now: datetime,
+                      result: SendResult) -> bool:
+        """After a crash mid-send, ask Twilio whether the message got there before sending it again."""
+        find = getattr(self.channels.channels["sms"], "find_sent", None)
+        if find is None:
+            return False
+        try:
+            sid = find(message, item.not_before - timedelta(minutes=5))
+        except TransportError as error:
+            log.warning("outbox %s: could not check an interrupted send (%s); sending again",
+                        item.key, error.message)
+            return False
+        if sid is None:
+            return False
+        with transaction(self.ctx.engine) as session:
+            outbox.mark_sent(session.connection(), item.id, self.worker, channel="sms",
+                             provider_id=sid, now=now)
+        result.recovered += 1
+        result.sent += 1
+        result.keys.append(item.key)
+        return True
+
+    def _cancel(self, row_id: int, reason: str, now: datetime, result: SendResult) -> None:
+        with transaction(self.ctx.engine) as session:
+            if outbox.mark_final(session.connection(), row_id, self.worker, status=outbox.CANCELLED,
+                                 error=reason, now=now):
+                result.cancelled += 1
+
+    # --- failures ---------------------------------------------------------------------
+
+    def _failed(self, item: Ready, kind: str, route: list[str], error: TransportError,
+                now: datetime, result: SendResult) -> None:
+        text = f"{kind}: {error.message}" + (f" [{error.code}]" if error.code else "")
+        log.warning("outbox %s: %s (attempt %d, %s)", item.key, text, item.attempts,
+                    "permanent" if error.permanent else "will retry")
+        with transaction(self.ctx.engine) as session:
+            conn = session.connection()
+            if error.permanent:
+                if not outbox.mark_final(conn, item.id, self.worker, status=outbox.FAILED,
+                                         error=text, now=now, channel=kind):
+                    return
+                result.failed += 1
+                self.fall_back(session, item.key, item.kind, item.staff, kind, route, error, now,
+                               attempts=item.attempts)
+            elif item.kind != "alert" and item.attempts >= self.ctx.config.dispatch.max_attempts:
+                if outbox.mark_final(conn, item.id, self.worker, status=outbox.DEAD, error=text, now=now):
+                    result.dead += 1
+                    if item.kind != "delivery_problem":
+                        self.tell_supervisors(session, item.staff, kind, error.message, now,
+                                              gave_up=True, attempts=item.attempts, about_row=item.id)
+            else:
+                cap = ALERT_RETRY_CAP_SECONDS if item.kind == "alert" else RETRY_CAP_SECONDS
+                at = now + backoff(item.attempts, error.retry_after, self.rng, cap=cap)
+                if item.kind != "alert":
+                    at = out_of_quiet_hours(at, site_zone(self.ctx.config, item.staff.site_code),
+                                            self.policy.quiet)
+                if outbox.mark_retry(conn, item.id, self.worker, error=text, next_attempt_at=at, now=now):
+                    result.retrying += 1
+
+    def fall_back(self, session: Session, key: str, kind_of_message: str, staff, failed_channel: str,
+                  route: list[str], error: TransportError, now: datetime, *, attempts: int) -> None:
+        """A permanent refusal: flag the channel if the address was at fault, tell the
+        supervisors, and queue the same message by the next channel."""
+        row = session.execute(sa.select(outbox.OB).where(outbox.OB.c.key == key)).one()
+        flagged = False
+        if failed_channel != "console" and error.code in RECIPIENT_PROBLEMS:
+            flagged = self.flag(session, staff, failed_channel, error.message, now)
+        rest = [c for c in route if c != failed_channel] or ["console"]
+        enqueue(session, [Message(
+            key=f"{key}:after-{failed_channel}", kind=kind_of_message, staff_id=staff.id,
+            channel=rest[0], not_before=now, followup_id=row.followup_id, alert_id=row.alert_id,
+            payload=outbox.payload_of(row),
+        )], now=now)
+        if kind_of_message != "delivery_problem" and (flagged or error.code not in RECIPIENT_PROBLEMS):
+            self.tell_supervisors(session, staff, failed_channel, error.message, now,
+                                  gave_up=False, attempts=attempts, about_row=row.id)
+
+    def flag(self, session: Session, staff, channel: str, meaning: str, now: datetime) -> bool:
+        """Set Staff.channel_problem; True when it is news (not already flagged)."""
+        if problem_channel(staff) == channel:
+            return False
+        zone = site_zone(self.ctx.config, staff.site_code)
+        text = problem_text(channel, staff, meaning, now.astimezone(zone).date())
+        session.execute(sa.update(Staff).where(Staff.id == staff.id).values(channel_problem=text))
+        audit(session, "dispatcher", "channel_problem", "staff", staff.staff_id, channel=channel,
+              reason=meaning)
+        return True
+
+    def tell_supervisors(self, session: Session, staff, channel: str, meaning: str, now: datetime, *,
+                         gave_up: bool, attempts: int, about_row: int) -> None:
+        zone = site_zone(self.ctx.config, staff.site_code)
+        at = out_of_quiet_hours(now, zone, self.policy.quiet)
+        enqueue(session, [
+            Message(key=f"delivery_problem:{about_row}:{person.id}", kind="delivery_problem",
+                    staff_id=person.id, channel=person.channel or self.ctx.config.channels.default,
+                    not_before=at,
+                    payload={"about": staff.id, "channel": channel, "reason": meaning,
+                             "gave_up": gave_up, "attempts": attempts})
+            for person in supervisors(session, staff.site_code)
+        ], now=now)
+
+    def _clear_stale_problem(self, session: Session, staff) -> None:
+        """The address that failed has been corrected: forget the old problem."""
+        if staff.channel_problem and problem_channel(staff) is None:
+            session.execute(sa.update(Staff).where(Staff.id == staff.id, Staff.channel_problem == staff.channel_problem)
+                            .values(channel_problem=None))
