@@ -13,9 +13,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup import lookup
+from followup import alerts, lookup
 from followup.audit import audit
 from followup.context import Context
+from followup.db import utcnow
+from followup.dispatch.outbox import cancel_stale
 from followup.enrol import check_worker, protocol_for_enrolment
 from followup.errors import InvalidRecord
 from followup.models import (
@@ -40,6 +42,8 @@ Violence = dict[str, bool | None]
 def _replan(session: Session, ctx: Context, person: Participant, reason: str) -> None:
     session.flush()
     replan(session, [person.id], protocol_for_enrolment(ctx, session), reason=reason)
+    # Queued reminders about follow-ups that are no longer pending die in this transaction.
+    cancel_stale(session, person.id, now=utcnow())
 
 
 def _not_future(ctx: Context, person: Participant, on: date, what: str) -> None:
@@ -219,6 +223,8 @@ def record_interview(
     if followup is not None:
         followup.status, followup.completed_on = COMPLETED, on
     session.flush()
+    cancel_stale(session, person.id, now=utcnow())
+    alerts.after_interview(session, ctx, interview)
     audit(session, ctx.actor, "record_interview", "participant", case_id, informant=informant,
           checkpoint=interview.checkpoint)
     return interview
@@ -245,6 +251,7 @@ def record_recidivism(
     )
     session.add(event)
     session.flush()
+    alerts.after_recidivism(session, ctx, event)
     audit(session, ctx.actor, "record_recidivism", "participant", case_id, source=source)
     return event
 
@@ -310,6 +317,7 @@ def record_missed(
         raise InvalidRecord(f"case {case_id}: no pending {informant} follow-up {checkpoint!r}")
     followup.status = MISSED
     session.flush()
+    cancel_stale(session, person.id, now=utcnow())
     audit(session, ctx.actor, "record_missed", "participant", case_id, checkpoint=checkpoint,
           informant=informant)
     return followup

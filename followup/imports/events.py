@@ -21,6 +21,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from followup import alerts
 from followup.context import Context
 from followup.db import executemany, utcnow
 from followup.enrol import protocol_for_enrolment
@@ -296,6 +297,8 @@ def write(session: Session, ctx: Context, checked: Checked, result: ImportResult
     ))
     _write_interviews(conn, checked.interviews, slots, result)
     result.created = len(checked.events) + len(checked.interviews)
+    # Safety alerts for recent reports only (followup.alerts: importing history floods nobody).
+    alerts.after_import(session, ctx, checked.events, [item for _, item in checked.interviews])
 
 
 def _write_interviews(conn, interviews: list[tuple[Row, dict]], slots, result: ImportResult) -> None:
