@@ -20,4 +20,7 @@ def create_app(ctx: Context) -> FastAPI:
         return {"status": "ok"}
 
     # Routers are added below, one line each.
+    from followup.dispatch.callbacks import router as twilio_status_callbacks
+
+    app.include_router(twilio_status_callbacks)
     return app

@@ -300,14 +300,15 @@ class Sender:
                                          error=text, now=now, channel=kind):
                     return
                 result.failed += 1
-                self.fall_back(session, item.key, item.kind, item.staff, kind, route, error, now,
-                               attempts=item.attempts)
+                rest = [c for c in route if c != kind] or ["console"]
+                fall_back(session, self.ctx, item.key, item.staff, kind, rest[0], error, now,
+                          attempts=item.attempts)
             elif item.kind != "alert" and item.attempts >= self.ctx.config.dispatch.max_attempts:
                 if outbox.mark_final(conn, item.id, self.worker, status=outbox.DEAD, error=text, now=now):
                     result.dead += 1
                     if item.kind != "delivery_problem":
-                        self.tell_supervisors(session, item.staff, kind, error.message, now,
-                                              gave_up=True, attempts=item.attempts, about_row=item.id)
+                        tell_supervisors(session, self.ctx, item.staff, kind, error.message, now,
+                                         gave_up=True, attempts=item.attempts, about_row=item.id)
             else:
                 cap = ALERT_RETRY_CAP_SECONDS if item.kind == "alert" else RETRY_CAP_SECONDS
                 at = now + backoff(item.attempts, error.retry_after, self.rng, cap=cap)
@@ -317,50 +318,57 @@ class Sender:
                 if outbox.mark_retry(conn, item.id, self.worker, error=text, next_attempt_at=at, now=now):
                     result.retrying += 1
 
-    def fall_back(self, session: Session, key: str, kind_of_message: str, staff, failed_channel: str,
-                  route: list[str], error: TransportError, now: datetime, *, attempts: int) -> None:
-        """A permanent refusal: flag the channel if the address was at fault, tell the
-        supervisors, and queue the same message by the next channel."""
-        row = session.execute(sa.select(outbox.OB).where(outbox.OB.c.key == key)).one()
-        flagged = False
-        if failed_channel != "console" and error.code in RECIPIENT_PROBLEMS:
-            flagged = self.flag(session, staff, failed_channel, error.message, now)
-        rest = [c for c in route if c != failed_channel] or ["console"]
-        enqueue(session, [Message(
-            key=f"{key}:after-{failed_channel}", kind=kind_of_message, staff_id=staff.id,
-            channel=rest[0], not_before=now, followup_id=row.followup_id, alert_id=row.alert_id,
-            payload=outbox.payload_of(row),
-        )], now=now)
-        if kind_of_message != "delivery_problem" and (flagged or error.code not in RECIPIENT_PROBLEMS):
-            self.tell_supervisors(session, staff, failed_channel, error.message, now,
-                                  gave_up=False, attempts=attempts, about_row=row.id)
-
-    def flag(self, session: Session, staff, channel: str, meaning: str, now: datetime) -> bool:
-        """Set Staff.channel_problem; True when it is news (not already flagged)."""
-        if problem_channel(staff) == channel:
-            return False
-        zone = site_zone(self.ctx.config, staff.site_code)
-        text = problem_text(channel, staff, meaning, now.astimezone(zone).date())
-        session.execute(sa.update(Staff).where(Staff.id == staff.id).values(channel_problem=text))
-        audit(session, "dispatcher", "channel_problem", "staff", staff.staff_id, channel=channel,
-              reason=meaning)
-        return True
-
-    def tell_supervisors(self, session: Session, staff, channel: str, meaning: str, now: datetime, *,
-                         gave_up: bool, attempts: int, about_row: int) -> None:
-        zone = site_zone(self.ctx.config, staff.site_code)
-        at = out_of_quiet_hours(now, zone, self.policy.quiet)
-        enqueue(session, [
-            Message(key=f"delivery_problem:{about_row}:{person.id}", kind="delivery_problem",
-                    staff_id=person.id, channel=person.channel or self.ctx.config.channels.default,
-                    not_before=at,
-                    payload={"about": staff.id, "channel": channel, "reason": meaning,
-                             "gave_up": gave_up, "attempts": attempts})
-            for person in supervisors(session, staff.site_code)
-        ], now=now)
-
     def _clear_stale_problem(self, session: Session, staff) -> None:
         """The address that failed has been corrected: forget the old problem."""
         if staff.channel_problem and problem_channel(staff) is None:
             session.execute(sa.update(Staff).where(Staff.id == staff.id, Staff.channel_problem == staff.channel_problem)
                             .values(channel_problem=None))
+
+
+def fall_back(session: Session, ctx: Context, key: str, staff, failed_channel: str, next_channel: str,
+              error: TransportError, now: datetime, *, attempts: int) -> None:
+    """A permanent refusal of the message with this key: flag the channel when the
+    address was at fault, tell the site supervisors, and queue the same message again
+    by the next channel (the sender re-routes it if that one is not set up)."""
+    row = session.execute(sa.select(outbox.OB).where(outbox.OB.c.key == key)).one()
+    flagged = False
+    if failed_channel != "console" and error.code in RECIPIENT_PROBLEMS:
+        flagged = flag(session, ctx, staff, failed_channel, error.message, now)
+    enqueue(session, [Message(
+        key=f"{key}:after-{failed_channel}", kind=row.kind, staff_id=staff.id, channel=next_channel,
+        not_before=now, followup_id=row.followup_id, alert_id=row.alert_id,
+        payload=outbox.payload_of(row),
+    )], now=now)
+    # Tell them once per problem: a flagged channel is news once; any other refusal
+    # (the deployment's sender number, say) every time.
+    if row.kind != "delivery_problem" and (flagged or error.code not in RECIPIENT_PROBLEMS):
+        tell_supervisors(session, ctx, staff, failed_channel, error.message, now, gave_up=False,
+                         attempts=attempts, about_row=row.id)
+
+
+def flag(session: Session, ctx: Context, staff, channel: str, meaning: str, now: datetime) -> bool:
+    """Set Staff.channel_problem; True when it is news (not flagged for this already)."""
+    if problem_channel(staff) == channel:
+        return False
+    zone = site_zone(ctx.config, staff.site_code)
+    text = problem_text(channel, staff, meaning, now.astimezone(zone).date())
+    session.execute(sa.update(Staff).where(Staff.id == staff.id).values(channel_problem=text))
+    audit(session, "dispatcher", "channel_problem", "staff", staff.staff_id, channel=channel,
+          reason=meaning)
+    return True
+
+
+def tell_supervisors(session: Session, ctx: Context, staff, channel: str, meaning: str,
+                     now: datetime, *, gave_up: bool, attempts: int, about_row: int) -> None:
+    """A delivery problem, to the supervisors of the staff member's site (not urgent:
+    after the quiet hours)."""
+    quiet = Policy.from_config(ctx.config).quiet
+    at = out_of_quiet_hours(now, site_zone(ctx.config, staff.site_code), quiet)
+    enqueue(session, [
+        Message(key=f"delivery_problem:{about_row}:{person.id}", kind="delivery_problem",
+                staff_id=person.id, channel=person.channel or ctx.config.channels.default,
+                not_before=at,
+                payload={"about": staff.id, "channel": channel, "reason": meaning,
+                         "gave_up": gave_up, "attempts": attempts})
+        for person in supervisors(session, staff.site_code)
+    ], now=now)

@@ -1,0 +1,72 @@
+"""Twilio status callbacks: `POST /twilio/status`.
+
+Twilio posts a message's fate (queued, sent, delivered, undelivered, failed) to the
+StatusCallback URL the SMS channel gives it: `web.base_url` + `/twilio/status`. A
+request is believed only when its X-Twilio-Signature matches that URL and the form
+under our auth token (twilio's RequestValidator); anything else gets 403. A callback
+moves its outbox row forward only (sent → delivered or failed), so a late or repeated
+callback changes nothing. A failed delivery is re-sent by the fallback channel, and an
+unknown number or a landline also flags the staff member's channel and tells the
+supervisors — exactly as when Twilio refuses a message outright.
+"""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from followup.channels import TransportError
+from followup.channels._settings import Settings
+from followup.channels.sms import twilio_error_meaning, verify_twilio_request
+from followup.context import Context
+from followup.db import transaction, utcnow
+from followup.dispatch import outbox
+from followup.dispatch.content import STAFF_COLUMNS
+from followup.dispatch.sender import STATUS_CALLBACK_PATH, fall_back
+from followup.models import Staff
+
+router = APIRouter()
+
+_OUTCOMES = {"delivered": outbox.DELIVERED, "undelivered": outbox.FAILED, "failed": outbox.FAILED}
+
+
+def auth_token() -> str | None:
+    try:
+        return Settings("sms", None, os.environ, frozenset()).secret("TWILIO_AUTH_TOKEN")
+    except ValueError:
+        return None
+
+
+@router.post(STATUS_CALLBACK_PATH, include_in_schema=False)
+async def twilio_status(request: Request) -> Response:
+    ctx: Context = request.app.state.ctx
+    form = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    url = ctx.config.web.base_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    token = auth_token()
+    if not token or not verify_twilio_request(token, url, form, request.headers.get("X-Twilio-Signature")):
+        return Response(status_code=403)
+    outcome = _OUTCOMES.get(form.get("MessageStatus", ""))
+    sid = form.get("MessageSid")
+    if outcome is not None and sid:
+        code = form.get("ErrorCode")
+        await run_in_threadpool(record_outcome, ctx, sid, outcome, int(code) if code and code.isdigit() else None)
+    return Response(status_code=204)
+
+
+def record_outcome(ctx: Context, sid: str, outcome: str, code: int | None) -> None:
+    now = utcnow()
+    meaning = twilio_error_meaning(code) if outcome == outbox.FAILED else None
+    with transaction(ctx.engine) as session:
+        error = f"sms: {meaning} [{code}]" if meaning else None
+        before = outbox.advance_by_callback(session.connection(), sid, outcome, error, now)
+        if before is None or outcome != outbox.FAILED:
+            return
+        staff = session.execute(sa.select(*STAFF_COLUMNS).where(Staff.id == before.staff_id)).one()
+        refusal = TransportError(meaning, permanent=True, code=str(code) if code else None)
+        fall_back(session, ctx, before.key, staff, "sms", ctx.config.channels.fallback, refusal, now,
+                  attempts=before.attempts)
