@@ -172,23 +172,28 @@ class Sender:
         """Send everything due, batch after batch, until nothing is due or stop is set."""
         result = SendResult()
         batches = 0
+        lease = self.ctx.config.dispatch.lease_seconds
         while not self.stop.is_set() and (max_batches is None or batches < max_batches):
             now = clock()
             ids = outbox.claim(self.ctx.engine, self.worker, now, limit=self.ctx.config.dispatch.batch_size,
-                               lease_seconds=self.ctx.config.dispatch.lease_seconds)
+                               lease_seconds=lease)
             if not ids:
                 break
             batches += 1
+            # Start a send only while at least half the lease remains: a slow batch must
+            # not run into a lease that another instance may already have taken over.
+            last_start = now + timedelta(seconds=lease / 2)
             with Session(self.ctx.engine) as session:
                 prepared = ContentBuilder(session, self.ctx, self.templates, now).prepare(ids)
             done: set[int] = set()
             for item in prepared:
-                if self.stop.is_set():
+                moment = clock()
+                if self.stop.is_set() or moment > last_start:
                     break
-                self._one(item, clock(), result)
+                self._one(item, moment, result)
                 done.add(item.id)
             leftover = [i for i in ids if i not in done]
-            if self.stop.is_set() and leftover:
+            if leftover:  # handed back at once for this or another sender
                 outbox.release(self.ctx.engine, self.worker, leftover, clock())
         return result
 
@@ -198,7 +203,7 @@ class Sender:
         if isinstance(item, Gone):
             self._cancel(item.id, item.reason, now, result)
             return
-        reason = self._no_longer_wanted(item)
+        reason = self._no_longer_wanted(item, now)
         if reason is not None:
             if reason != "settled":
                 self._cancel(item.id, reason, now, result)
@@ -241,19 +246,19 @@ class Sender:
             html=rendered.html if kind == "email" else None,
         )
 
-    def _no_longer_wanted(self, item: Ready) -> str | None:
+    def _no_longer_wanted(self, item: Ready, now: datetime) -> str | None:
         """Right before sending: is it still ours to send, and still about a pending follow-up?"""
-        row = self.ctx.engine.connect()
-        try:
-            found = row.execute(
-                sa.select(outbox.OB.c.status, FollowUp.status.label("followup_status"))
+        with self.ctx.engine.connect() as conn:
+            found = conn.execute(
+                sa.select(outbox.OB.c.status, outbox.OB.c.claimed_by, outbox.OB.c.lease_until,
+                          FollowUp.status.label("followup_status"))
                 .select_from(outbox.OB.outerjoin(FollowUp, FollowUp.id == outbox.OB.c.followup_id))
                 .where(outbox.OB.c.id == item.id)
             ).first()
-        finally:
-            row.close()
         if found is None or found.status != outbox.PENDING:
             return "settled"
+        if found.claimed_by != self.worker or found.lease_until is None or found.lease_until <= now:
+            return "settled"  # our lease ran out and another sender has it
         if item.followup_id is not None and found.followup_status != FOLLOWUP_PENDING:
             return f"follow-up {found.followup_status}"
         return None

@@ -1,0 +1,79 @@
+"""When messages are due, as pure functions: local mornings, quiet hours, DST, working days."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+from followup.dispatch.timing import (
+    QuietHours,
+    digests_between,
+    local_instant,
+    morning_of,
+    mornings_between,
+    out_of_quiet_hours,
+)
+
+BELGRADE = ZoneInfo("Europe/Belgrade")
+QUIET = QuietHours(time(20, 0), time(8, 0))
+NO_QUIET = QuietHours(time(0, 0), time(0, 0))
+WEEKDAYS = frozenset({"mon", "tue", "wed", "thu", "fri"})
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_the_morning_is_the_end_of_the_quiet_hours_in_local_time_on_both_sides_of_dst():
+    assert morning_of(date(2026, 3, 28), BELGRADE, QUIET) == utc("2026-03-28 07:00")  # CET
+    assert morning_of(date(2026, 3, 29), BELGRADE, QUIET) == utc("2026-03-29 06:00")  # CEST
+    assert morning_of(date(2026, 10, 25), BELGRADE, QUIET) == utc("2026-10-25 07:00")  # back to CET
+
+
+def test_without_quiet_hours_the_morning_is_local_midnight():
+    assert morning_of(date(2026, 3, 29), BELGRADE, NO_QUIET) == utc("2026-03-28 23:00")
+
+
+def test_quiet_hours_move_an_evening_instant_to_the_next_morning_and_a_night_one_to_this_morning():
+    assert out_of_quiet_hours(utc("2026-03-10 20:30"), BELGRADE, QUIET) == utc("2026-03-11 07:00")
+    assert out_of_quiet_hours(utc("2026-03-10 02:00"), BELGRADE, QUIET) == utc("2026-03-10 07:00")
+    assert out_of_quiet_hours(utc("2026-03-10 12:00"), BELGRADE, QUIET) == utc("2026-03-10 12:00")
+
+
+def test_the_last_quiet_minute_is_quiet_and_the_end_is_not():
+    assert out_of_quiet_hours(utc("2026-03-10 06:59"), BELGRADE, QUIET) == utc("2026-03-10 07:00")
+    assert out_of_quiet_hours(utc("2026-03-10 07:00"), BELGRADE, QUIET) == utc("2026-03-10 07:00")
+    assert out_of_quiet_hours(utc("2026-03-10 18:59"), BELGRADE, QUIET) == utc("2026-03-10 18:59")
+    assert out_of_quiet_hours(utc("2026-03-10 19:00"), BELGRADE, QUIET) == utc("2026-03-11 07:00")
+
+
+def test_daytime_quiet_hours_end_the_same_day():
+    lunch = QuietHours(time(12, 0), time(13, 0))
+    assert out_of_quiet_hours(utc("2026-03-10 11:30"), BELGRADE, lunch) == utc("2026-03-10 12:00")
+
+
+def test_a_local_time_the_clocks_skip_is_read_an_hour_later():
+    assert local_instant(date(2026, 3, 29), time(2, 30), BELGRADE) == utc("2026-03-29 01:30")
+    assert local_instant(date(2026, 3, 29), time(2, 30), BELGRADE).astimezone(BELGRADE).hour == 3
+
+
+def test_each_morning_between_two_instants_is_found_once_and_the_bounds_are_half_open():
+    mornings = mornings_between(utc("2026-03-27 07:00"), utc("2026-03-30 06:00"), BELGRADE, QUIET)
+    assert mornings == [
+        (date(2026, 3, 28), utc("2026-03-28 07:00")),
+        (date(2026, 3, 29), utc("2026-03-29 06:00")),
+        (date(2026, 3, 30), utc("2026-03-30 06:00")),
+    ]
+
+
+def test_digests_skip_weekends_and_holidays():
+    found = digests_between(utc("2026-03-26 00:00"), utc("2026-04-01 00:00"), BELGRADE, QUIET,
+                            time(8, 0), WEEKDAYS, frozenset({date(2026, 3, 30)}))
+    assert [day for day, _ in found] == [date(2026, 3, 26), date(2026, 3, 27), date(2026, 3, 31)]
+    assert found[-1][1] == utc("2026-03-31 06:00")
+
+
+def test_a_digest_time_inside_the_quiet_hours_waits_for_their_end():
+    found = digests_between(utc("2026-03-26 00:00"), utc("2026-03-27 00:00"), BELGRADE, QUIET,
+                            time(6, 30), WEEKDAYS, frozenset())
+    assert found == [(date(2026, 3, 26), utc("2026-03-26 07:00"))]
