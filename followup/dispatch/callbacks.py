@@ -24,7 +24,7 @@ from followup.channels.sms import twilio_error_meaning, verify_twilio_request
 from followup.context import Context
 from followup.db import transaction, utcnow
 from followup.dispatch import outbox
-from followup.dispatch.content import STAFF_COLUMNS
+from followup.dispatch.content import STAFF_COLUMNS, recipient
 from followup.dispatch.sender import STATUS_CALLBACK_PATH, fall_back
 from followup.models import Staff
 
@@ -66,7 +66,7 @@ def record_outcome(ctx: Context, sid: str, outcome: str, code: int | None) -> No
         before = outbox.advance_by_callback(session.connection(), sid, outcome, error, now)
         if before is None or outcome != outbox.FAILED:
             return
-        staff = session.execute(sa.select(*STAFF_COLUMNS).where(Staff.id == before.staff_id)).one()
+        staff = recipient(session.execute(sa.select(*STAFF_COLUMNS).where(Staff.id == before.staff_id)).one())
         refusal = TransportError(meaning, permanent=True, code=str(code) if code else None)
         fall_back(session, ctx, before.key, staff, "sms", ctx.config.channels.fallback, refusal, now,
                   attempts=before.attempts)

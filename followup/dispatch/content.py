@@ -31,6 +31,31 @@ STAFF_COLUMNS = (Staff.id, Staff.staff_id, Staff.name, Staff.phone, Staff.email,
 
 
 @dataclass(frozen=True)
+class Recipient:
+    """A member of staff as the sender needs them (their own data, not survivors')."""
+
+    id: int
+    staff_id: str
+    name: str
+    phone: str | None
+    email: str | None
+    channel: str | None
+    language: str | None
+    site_code: str
+    channel_problem: str | None
+    active: bool
+    roles: str
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(";") if r)
+
+
+def recipient(row) -> Recipient:
+    return Recipient(**row._mapping)
+
+
+@dataclass(frozen=True)
 class Ready:
     id: int
     key: str
@@ -40,7 +65,7 @@ class Ready:
     in_doubt: bool
     not_before: datetime
     followup_id: int | None
-    staff: object  # a row of STAFF_COLUMNS
+    staff: Recipient
     language: str
     data: dict
 
@@ -113,7 +138,8 @@ class ContentBuilder:
     def staff(self, ids: set[int]) -> dict[int, object]:
         if not ids:
             return {}
-        return {r.id: r for r in self.session.execute(sa.select(*STAFF_COLUMNS).where(Staff.id.in_(sorted(ids))))}
+        rows = self.session.execute(sa.select(*STAFF_COLUMNS).where(Staff.id.in_(sorted(ids))))
+        return {r.id: recipient(r) for r in rows}
 
     def followups(self, ids: set[int]) -> dict[int, object]:
         if not ids:

@@ -18,7 +18,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import jinja2
@@ -93,21 +93,21 @@ class ChannelSet:
         config = ctx.config
         self.channels: dict[str, Channel] = {}
         self.missing: dict[str, str] = {}
-        if channels is not None:
-            self.channels.update(channels)
-        else:
-            self._try("sms", lambda: build_channel("sms", {
-                "from_number": config.channels.sms.sender, "api_base": config.channels.sms.api_base,
-                "status_callback": config.web.base_url.rstrip("/") + STATUS_CALLBACK_PATH,
+        self._try("sms", lambda: build_channel("sms", {
+            "from_number": config.channels.sms.sender, "api_base": config.channels.sms.api_base,
+            "status_callback": config.web.base_url.rstrip("/") + STATUS_CALLBACK_PATH,
+        }, environ=env))
+        if env.get("FOLLOWUP_SMTP_HOST") or "email" in config.channels.model_fields_set:
+            email = config.channels.email
+            self._try("email", lambda: build_channel("email", {
+                "host": email.host, "port": email.port, "sender": email.sender,
+                "starttls": email.starttls,
             }, environ=env))
-            if env.get("FOLLOWUP_SMTP_HOST") or "email" in config.channels.model_fields_set:
-                email = config.channels.email
-                self._try("email", lambda: build_channel("email", {
-                    "host": email.host, "port": email.port, "sender": email.sender,
-                    "starttls": email.starttls,
-                }, environ=env))
-            else:
-                self.missing["email"] = "no SMTP server configured (FOLLOWUP_SMTP_HOST or [channels.email])"
+        else:
+            self.missing["email"] = "no SMTP server configured (FOLLOWUP_SMTP_HOST or [channels.email])"
+        for kind, channel in (channels or {}).items():  # given ones (tests, benchmarks) win
+            self.channels[kind] = channel
+            self.missing.pop(kind, None)
         self.channels.setdefault("console", ConsoleChannel())
 
     def _try(self, kind: str, build: Callable[[], Channel]) -> None:
@@ -203,11 +203,13 @@ class Sender:
         if isinstance(item, Gone):
             self._cancel(item.id, item.reason, now, result)
             return
-        reason = self._no_longer_wanted(item, now)
+        reason, problem = self._no_longer_wanted(item, now)
         if reason is not None:
             if reason != "settled":
                 self._cancel(item.id, reason, now, result)
             return
+        # A channel flagged since the batch was read (by the message before) counts now.
+        item = replace(item, staff=replace(item.staff, channel_problem=problem))
         route = candidates(item.kind, item.channel, item.attempts, item.staff, self.channels.available,
                            self.ctx.config.channels.fallback)
         kind = route[0]
@@ -246,22 +248,24 @@ class Sender:
             html=rendered.html if kind == "email" else None,
         )
 
-    def _no_longer_wanted(self, item: Ready, now: datetime) -> str | None:
-        """Right before sending: is it still ours to send, and still about a pending follow-up?"""
+    def _no_longer_wanted(self, item: Ready, now: datetime) -> tuple[str | None, str | None]:
+        """Right before sending: is it still ours to send, and still about a pending
+        follow-up? Also returns the recipient's channel problem as it is now."""
         with self.ctx.engine.connect() as conn:
             found = conn.execute(
                 sa.select(outbox.OB.c.status, outbox.OB.c.claimed_by, outbox.OB.c.lease_until,
-                          FollowUp.status.label("followup_status"))
-                .select_from(outbox.OB.outerjoin(FollowUp, FollowUp.id == outbox.OB.c.followup_id))
+                          FollowUp.status.label("followup_status"), Staff.channel_problem)
+                .select_from(outbox.OB.join(Staff, Staff.id == outbox.OB.c.staff_id)
+                             .outerjoin(FollowUp, FollowUp.id == outbox.OB.c.followup_id))
                 .where(outbox.OB.c.id == item.id)
             ).first()
         if found is None or found.status != outbox.PENDING:
-            return "settled"
+            return "settled", None
         if found.claimed_by != self.worker or found.lease_until is None or found.lease_until <= now:
-            return "settled"  # our lease ran out and another sender has it
+            return "settled", None  # our lease ran out and another sender has it
         if item.followup_id is not None and found.followup_status != FOLLOWUP_PENDING:
-            return f"follow-up {found.followup_status}"
-        return None
+            return f"follow-up {found.followup_status}", None
+        return None, found.channel_problem
 
     def _already_sent(self, item: Ready, message: OutgoingMessage, now: datetime,
                       result: SendResult) -> bool:
@@ -352,8 +356,12 @@ def fall_back(session: Session, ctx: Context, key: str, staff, failed_channel: s
 
 
 def flag(session: Session, ctx: Context, staff, channel: str, meaning: str, now: datetime) -> bool:
-    """Set Staff.channel_problem; True when it is news (not flagged for this already)."""
-    if problem_channel(staff) == channel:
+    """Set Staff.channel_problem; True when it is news (not flagged for this already).
+    Reads the flag as it is now, under a row lock, so two senders never both call it news."""
+    current = session.execute(
+        sa.select(Staff.channel_problem).where(Staff.id == staff.id).with_for_update()
+    ).scalar_one()
+    if problem_channel(replace(staff, channel_problem=current)) == channel:
         return False
     zone = site_zone(ctx.config, staff.site_code)
     text = problem_text(channel, staff, meaning, now.astimezone(zone).date())

@@ -8,12 +8,14 @@ no phone), F2 (facilitator, NS, e-mail, English). Both centres are in Europe/Bel
 from __future__ import annotations
 
 import io
+import random
 import textwrap
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from freezegun import freeze_time
 
 from followup.channels.console import ConsoleChannel
 from followup.db import utcnow
@@ -54,28 +56,55 @@ def local(text: str) -> datetime:
 
 
 @pytest.fixture
-def sim(make_deployment, tmp_path):
+def sim_extra() -> str:
+    """Extra config.toml text for `sim`; parametrise a test on `sim_extra` to change it."""
+    return ""
+
+
+@pytest.fixture
+def sim(make_deployment, tmp_path, sim_extra):
     """A deployment on the `sim` protocol with the team imported."""
     folder = tmp_path / "schedules"
     folder.mkdir()
     (folder / "sim.toml").write_text(SIM_PROTOCOL)
-    deployment = make_deployment(protocols_dir=folder, active=("sim",))
+    deployment = make_deployment(extra=sim_extra, protocols_dir=folder, active=("sim",))
     result = deployment.run("import", "staff", str(deployment.csv("staff.csv", STAFF_CSV)))
     assert result.exit_code == 0, result.err
     return deployment
 
 
+# Her contact details are planted so tests can check they never reach a message.
+PARTNERS_CSV = """\
+partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker
+P-2,BG-2,current,2026-03-10,phone,+381601234567,mirjana.p2@example.net,PS1
+"""
+
+
+@pytest.fixture
+def cohort(sim):
+    """BG-1, BG-2 (F1) and BG-2's partner P-2 (PS1) at BG, NS-1 (F2) at NS: see test_simulation."""
+    with freeze_time("2026-03-20 07:00:00"):
+        for case, site, on, worker in (("BG-1", "BG", "2026-03-15", "F1"), ("BG-2", "BG", "2026-03-09", "F1"),
+                                       ("NS-1", "NS", "2026-03-20", "F2")):
+            result = sim.run("enrol", case, "--site", site, "--referral-source", "court",
+                             "--enrolled-on", on, "--facilitator", worker)
+            assert result.exit_code == 0, result.err
+        result = sim.run("import", "partners", str(sim.csv("partners.csv", PARTNERS_CSV)))
+        assert result.exit_code == 0, result.err
+    return sim
+
+
 class Driver:
     """Runs dispatch passes in this process at chosen instants, printing to a buffer."""
 
-    def __init__(self, deployment, channels: dict | None = None, environ: dict | None = None) -> None:
+    def __init__(self, deployment, environ: dict | None = None, seed: int = 1) -> None:
         from followup.dispatch.sender import ChannelSet, Sender
 
         self.deployment = deployment
         self.console = io.StringIO()
-        given = {"console": ConsoleChannel(self.console), **(channels or {})} if environ is None else None
-        self.channels = ChannelSet(deployment.ctx, environ=environ or {}, channels=given)
-        self.sender = Sender(deployment.ctx, self.channels, worker="test-worker")
+        self.channels = ChannelSet(deployment.ctx, environ=environ or {},
+                                   channels={"console": ConsoleChannel(self.console)})
+        self.sender = Sender(deployment.ctx, self.channels, worker="test-worker", rng=random.Random(seed))
 
     def at(self, when: datetime | None = None):
         from followup.dispatch.run import run_pass

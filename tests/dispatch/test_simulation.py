@@ -15,27 +15,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from freezegun import freeze_time
 
-from tests.dispatch.conftest import BELGRADE, csv, local, outbox_rows
-
-
-@pytest.fixture
-def cohort(sim):
-    with freeze_time("2026-03-20 07:00:00"):
-        for case, site, on, worker in (("BG-1", "BG", "2026-03-15", "F1"), ("BG-2", "BG", "2026-03-09", "F1"),
-                                       ("NS-1", "NS", "2026-03-20", "F2")):
-            result = sim.run("enrol", case, "--site", site, "--referral-source", "court",
-                             "--enrolled-on", on, "--facilitator", worker)
-            assert result.exit_code == 0, result.err
-        partners = sim.csv("partners.csv", csv("""\
-            partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker
-            P-2,BG-2,current,2026-03-10,phone,+381601234567,,PS1
-            """))
-        assert sim.run("import", "partners", str(partners)).exit_code == 0
-    return sim
-
+from tests.dispatch.conftest import BELGRADE, local, outbox_rows
 
 WORKING_DAYS = ["03-20", "03-23", "03-24", "03-25", "03-26", "03-27", "03-30", "03-31", "04-01",
                 "04-02", "04-03"]
