@@ -172,29 +172,35 @@ class Sender:
         """Send everything due, batch after batch, until nothing is due or stop is set."""
         result = SendResult()
         batches = 0
-        lease = self.ctx.config.dispatch.lease_seconds
         while not self.stop.is_set() and (max_batches is None or batches < max_batches):
             now = clock()
             ids = outbox.claim(self.ctx.engine, self.worker, now, limit=self.ctx.config.dispatch.batch_size,
-                               lease_seconds=lease)
+                               lease_seconds=self.ctx.config.dispatch.lease_seconds)
             if not ids:
                 break
             batches += 1
-            # Start a send only while at least half the lease remains: a slow batch must
-            # not run into a lease that another instance may already have taken over.
-            last_start = now + timedelta(seconds=lease / 2)
-            with Session(self.ctx.engine) as session:
-                prepared = ContentBuilder(session, self.ctx, self.templates, now).prepare(ids)
-            done: set[int] = set()
-            for item in prepared:
-                moment = clock()
-                if self.stop.is_set() or moment > last_start:
-                    break
-                self._one(item, moment, result)
-                done.add(item.id)
-            leftover = [i for i in ids if i not in done]
-            if leftover:  # handed back at once for this or another sender
-                outbox.release(self.ctx.engine, self.worker, leftover, clock())
+            self.send_claimed(ids, clock, claimed_at=now, result=result)
+        return result
+
+    def send_claimed(self, ids: list[int], clock: Callable[[], datetime], *, claimed_at: datetime,
+                     result: SendResult | None = None) -> SendResult:
+        """Send rows this sender has claimed, one at a time; hand back what it did not reach."""
+        result = result if result is not None else SendResult()
+        # Start a send only while at least half the lease remains: a slow batch must
+        # not run into a lease that another instance may already have taken over.
+        last_start = claimed_at + timedelta(seconds=self.ctx.config.dispatch.lease_seconds / 2)
+        with Session(self.ctx.engine) as session:
+            prepared = ContentBuilder(session, self.ctx, self.templates, claimed_at).prepare(ids)
+        done: set[int] = set()
+        for item in prepared:
+            moment = clock()
+            if self.stop.is_set() or moment > last_start:
+                break
+            self._one(item, moment, result)
+            done.add(item.id)
+        leftover = [i for i in ids if i not in done]
+        if leftover:  # handed back at once, for this or another sender
+            outbox.release(self.ctx.engine, self.worker, leftover, clock())
         return result
 
     # --- one message ------------------------------------------------------------------
