@@ -208,12 +208,14 @@ def mark_final(conn: sa.Connection, row_id: int, worker: str | None, *, status: 
 def advance_by_callback(conn: sa.Connection, provider_id: str, status: str, error: str | None,
                         now: datetime):
     """Move the row Twilio reports on forward (sent → delivered | failed), never back.
-    Returns the row as it was before, or None when nothing moved."""
-    row = conn.execute(sa.select(OB).where(OB.c.provider_id == provider_id)).first()
-    if row is None or RANK[status] <= RANK[row.status]:
-        return None
-    moved = conn.execute(
-        OB.update().where(OB.c.id == row.id, OB.c.status == row.status)
+    Returns the row as it is now, or None when nothing moved.
+
+    One conditional UPDATE, no read before it: on SQLite a transaction that reads first
+    cannot take the write lock if another writer got in between.
+    """
+    behind = [name for name, rank in RANK.items() if rank < RANK[status]]
+    return conn.execute(
+        OB.update().where(OB.c.provider_id == provider_id, OB.c.status.in_(behind))
         .values(status=status, last_error=error, updated_at=now)
-    ).rowcount
-    return row if moved else None
+        .returning(OB.c.id, OB.c.key, OB.c.kind, OB.c.staff_id, OB.c.attempts)
+    ).first()
