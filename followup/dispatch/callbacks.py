@@ -13,6 +13,7 @@ supervisors — exactly as when Twilio refuses a message outright.
 from __future__ import annotations
 
 import os
+import time
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request, Response
@@ -29,6 +30,8 @@ from followup.dispatch.sender import STATUS_CALLBACK_PATH, fall_back
 from followup.models import Staff
 
 router = APIRouter()
+
+EARLY_CALLBACK_WAIT = 5.0  # seconds; Twilio waits 15 for an answer
 
 _OUTCOMES = {"delivered": outbox.DELIVERED, "undelivered": outbox.FAILED, "failed": outbox.FAILED}
 
@@ -58,15 +61,30 @@ async def twilio_status(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def record_outcome(ctx: Context, sid: str, outcome: str, code: int | None) -> None:
-    now = utcnow()
+def record_outcome(ctx: Context, sid: str, outcome: str, code: int | None, *,
+                   wait_seconds: float = EARLY_CALLBACK_WAIT) -> None:
+    """Apply a delivery report. A report can overtake the sender recording the message's
+    SID (Twilio answers the send and posts the callback at once), so a SID not known yet
+    is waited for, briefly, rather than dropped."""
     meaning = twilio_error_meaning(code) if outcome == outbox.FAILED else None
-    with transaction(ctx.engine) as session:
-        error = f"sms: {meaning} [{code}]" if meaning else None
-        before = outbox.advance_by_callback(session.connection(), sid, outcome, error, now)
-        if before is None or outcome != outbox.FAILED:
-            return
-        staff = recipient(session.execute(sa.select(*STAFF_COLUMNS).where(Staff.id == before.staff_id)).one())
-        refusal = TransportError(meaning, permanent=True, code=str(code) if code else None)
-        fall_back(session, ctx, before.key, staff, "sms", ctx.config.channels.fallback, refusal, now,
-                  attempts=before.attempts)
+    error = f"sms: {meaning} [{code}]" if meaning else None
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        now = utcnow()
+        with transaction(ctx.engine) as session:
+            moved = outbox.advance_by_callback(session.connection(), sid, outcome, error, now)
+            if moved is not None:
+                if outcome == outbox.FAILED:
+                    _fall_back(session, ctx, moved, meaning, code, now)
+                return
+            known = session.execute(sa.select(outbox.OB.c.id).where(outbox.OB.c.provider_id == sid)).first()
+        if known is not None or time.monotonic() >= deadline:
+            return  # already as far as this report would take it, or not one of ours
+        time.sleep(0.05)
+
+
+def _fall_back(session, ctx: Context, moved, meaning: str | None, code: int | None, now) -> None:
+    staff = recipient(session.execute(sa.select(*STAFF_COLUMNS).where(Staff.id == moved.staff_id)).one())
+    refusal = TransportError(meaning or "Delivery failed", permanent=True, code=str(code) if code else None)
+    fall_back(session, ctx, moved.key, staff, "sms", ctx.config.channels.fallback, refusal, now,
+              attempts=moved.attempts)
