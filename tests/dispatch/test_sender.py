@@ -1,0 +1,60 @@
+"""The sender: backoff, and stopping after the message in hand."""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import timedelta
+
+import pytest
+from freezegun import freeze_time
+
+from followup.channels.console import ConsoleChannel
+from followup.dispatch.sender import backoff
+from tests.dispatch.conftest import local, outbox_rows
+
+
+@pytest.mark.parametrize(("attempts", "low", "high"), [(1, 15, 30), (2, 30, 60), (3, 60, 120), (20, 1800, 3600)])
+def test_backoff_doubles_with_jitter_in_the_upper_half_and_is_capped(attempts, low, high):
+    rng = random.Random(7)
+    delays = [backoff(attempts, None, rng).total_seconds() for _ in range(200)]
+    assert low <= min(delays) and max(delays) <= high
+    assert max(delays) - min(delays) > (high - low) / 2  # spread out, not all at once
+
+
+def test_backoff_never_retries_sooner_than_the_provider_asked():
+    assert backoff(1, 600, random.Random(1)) == timedelta(seconds=600)
+
+
+class StopsAfterOneMessage(io.StringIO):
+    """The console's stream; asks the sender to stop (as SIGTERM does) once a message is written."""
+
+    def __init__(self, stop) -> None:
+        super().__init__()
+        self.stop = stop
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        self.stop.set()
+        return written
+
+
+def test_a_stop_request_finishes_the_message_in_hand_and_hands_the_rest_back(cohort, driver_for):
+    driver = driver_for(cohort)
+    stream = StopsAfterOneMessage(driver.sender.stop)
+    driver.channels.channels["console"] = ConsoleChannel(stream)
+    at = local("2026-03-23 08:00")
+    with freeze_time(at):
+        outcome = driver.at(at)
+    assert outcome.sent.sent == 1 and stream.getvalue().count("----- message ") == 1
+    rows = [row for row, _ in outbox_rows(cohort)]
+    assert sorted(row.status for row in rows) == ["pending", "pending", "pending", "sent"]
+    assert all((row.claimed_by, row.lease_until, row.attempts) == (None, None, 0)
+               for row in rows if row.status == "pending")
+
+    driver.sender.stop.clear()
+    driver.channels.channels["console"] = ConsoleChannel(driver.console)
+    with freeze_time(at + timedelta(seconds=1)):
+        driver.at(at + timedelta(seconds=1))
+    assert [row.status for row, _ in outbox_rows(cohort)] == ["sent"] * 4
+    assert driver.console.getvalue().count("----- message ") == 3
