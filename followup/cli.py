@@ -441,6 +441,10 @@ cli.add_command(_dispatch_cli.dispatch)
 cli.add_command(_dispatch_cli.serve)
 cli.add_command(_dispatch_cli.worker)
 
+from followup.report import cli as _report_cli  # noqa: E402
+
+cli.add_command(_report_cli.report)
+
 
 # --- the edge ------------------------------------------------------------------
 

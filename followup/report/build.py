@@ -1,0 +1,239 @@
+"""`build_report(ctx, session, options) -> Report`: every measure, suppressed, audited.
+
+The one entry point for the CLI (`followup report`) and the web's Outcomes page, so both
+show exactly the same numbers. Building a report writes an audit line in the caller's
+transaction: there is no way to get a report, suppressed or not, without leaving one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from followup.audit import audit
+from followup.context import Context
+from followup.db import utcnow
+from followup.errors import ConfigError, FollowupError
+from followup.models import REPORT_SOURCES, ProtocolRevision
+from followup.report import measures, outcomes, queries
+from followup.report.columns import day_number
+from followup.report.definitions import definitions
+from followup.report.disclosure import Disclosure, export
+from followup.report.indicators import ORIGINS, Indicators, load_indicators
+
+BY_CHOICES = ("site", "referral_source", "completion")
+SOURCE_CHOICES = ("any", *REPORT_SOURCES)
+FORMATS = ("text", "json", "html", "csv")
+SHIPPED_ANALYSIS = Path(__file__).resolve().parents[2] / "analysis"
+
+
+class ReportError(FollowupError):
+    """Report options that cannot be honoured; the message says what to ask instead."""
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    as_of: date | None = None  # default: today (the earliest "today" among the sites)
+    site: str | None = None  # one site, or every site
+    by: str | None = None  # group survival curves (and test them) by site|referral_source|completion
+    origin: str | None = None  # default: indicators' recidivism.origin
+    source: str = "any"  # any, or one of REPORT_SOURCES
+    suppress: bool = True  # False only for administrators; audited either way
+    format: str = "json"  # what the report is exported as; recorded in the audit line
+    actor: str | None = None  # who asked; default ctx.actor
+
+
+@dataclass(frozen=True)
+class Report:
+    """A built report: `data` is the JSON document, already suppressed when `suppressed`."""
+
+    data: dict[str, Any]
+    options: ReportOptions
+    threshold: int
+    suppressed: bool
+    template_dirs: tuple[Path, ...] = field(default=(SHIPPED_ANALYSIS,))
+
+    def to_json(self) -> dict[str, Any]:
+        return self.data
+
+    def dumps(self, indent: int | None = 2) -> str:
+        return json.dumps(self.data, indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def build_report(ctx: Context, session: Session, options: ReportOptions | None = None) -> Report:
+    options = _checked(ctx, options or ReportOptions())
+    indicators, indicators_file = _indicators(ctx)
+    origin = options.origin or indicators.recidivism.origin
+    if options.by == "completion" and origin == "completion":
+        raise ReportError(
+            "--by completion compares men who completed with men who left early, and the "
+            "latter have no completion date to count from. Hint: add --origin "
+            "end_of_participation (or admission, or enrolment)"
+        )
+    options = replace(options, origin=origin)
+    analysis = ctx.config.analysis
+    threshold = analysis.suppression_threshold
+    d = Disclosure(threshold if options.suppress else None)
+    tree = _measure(ctx, session, options, indicators, analysis.completion_target, d)
+    d.suppress()
+    sources = _sources(options.source, indicators)
+    data = {
+        "as_of": options.as_of.isoformat(),
+        "generated_at": utcnow().isoformat(timespec="seconds"),
+        "site": options.site,
+        "by": options.by,
+        "suppression": {"applied": options.suppress, "threshold": threshold if options.suppress else None},
+        "definitions": definitions(
+            indicators, origin=origin, source=options.source, sources=sources,
+            target=analysis.completion_target, threshold=threshold if options.suppress else None,
+            indicators_file=indicators_file,
+        ),
+        **export(tree),
+    }
+    audit(session, options.actor or ctx.actor, "report_export", "report", None,
+          **{k: v for k, v in asdict(options).items() if k != "actor"})
+    return Report(data=data, options=options, threshold=threshold, suppressed=options.suppress,
+                  template_dirs=_template_dirs(ctx))
+
+
+def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:
+    sites = ctx.config.sites
+    if options.site is not None and options.site not in sites:
+        raise ReportError(f"unknown site {options.site!r}. Hint: one of {', '.join(sites)} (config.toml [sites])")
+    for name, value, allowed in (("by", options.by, (None, *BY_CHOICES)),
+                                 ("origin", options.origin, (None, *ORIGINS)),
+                                 ("source", options.source, SOURCE_CHOICES),
+                                 ("format", options.format, FORMATS)):
+        if value not in allowed:
+            raise ReportError(f"--{name} {value!r} is not one of {', '.join(a for a in allowed if a)}")
+    todays = [ctx.site_today(code) for code in ([options.site] if options.site else sites)]
+    today = min(todays)
+    if options.as_of is None:
+        return replace(options, as_of=today)
+    if options.as_of > max(todays):
+        raise ReportError(
+            f"--as-of {options.as_of} is after today ({max(todays)}): follow-ups whose window "
+            "has not closed yet would count as missed. Hint: leave --as-of out for today"
+        )
+    return options
+
+
+def _indicators(ctx: Context) -> tuple[Indicators, str]:
+    """The evaluators' definitions; the shipped defaults when the default path has no file.
+
+    A path set explicitly in config.toml must exist: a typo there must not silently turn
+    into other definitions."""
+    analysis = ctx.config.analysis
+    path = ctx.config.resolve(analysis.indicators)
+    if path.exists():
+        return load_indicators(path), str(path)
+    if "indicators" in analysis.model_fields_set:
+        raise ConfigError(
+            f"{ctx.config.path}: analysis.indicators: {path} does not exist. Hint: fix the "
+            "path, or remove the key to use the shipped defaults"
+        )
+    return Indicators(), "defaults (no analysis/indicators.toml next to config.toml)"
+
+
+def _template_dirs(ctx: Context) -> tuple[Path, ...]:
+    own = ctx.config.resolve(ctx.config.analysis.indicators).parent
+    return (own, SHIPPED_ANALYSIS) if own.resolve() != SHIPPED_ANALYSIS else (SHIPPED_ANALYSIS,)
+
+
+def _sources(source: str, indicators: Indicators) -> list[str]:
+    return list(indicators.recidivism.sources) if source == "any" else [source]
+
+
+def _checkpoints(ctx: Context, session: Session) -> list[str]:
+    """Every checkpoint name, in protocol order: the active protocols first, then any
+    older revision still holding enrolments."""
+    names: list[str] = []
+    protocols = list(ctx.protocols.values())
+    for revision in session.execute(sa.select(ProtocolRevision.revision)).scalars():
+        protocols.append(ctx.protocol_at(session, revision))
+    for protocol in protocols:
+        names.extend(c.name for c in protocol.checkpoints if c.name not in names)
+    return names
+
+
+def _measure(ctx: Context, session: Session, options: ReportOptions, indicators: Indicators,
+             target: float, d: Disclosure) -> dict[str, Any]:
+    conn = session.connection()
+    as_of, site = options.as_of, options.site
+    labels = queries.Labels.read(conn, _checkpoints(ctx, session))
+    people = queries.people(conn, as_of, site, labels)
+    interviews = queries.interviews(conn, as_of, site, labels)
+    events = queries.outcome_events(conn, as_of, site, labels)
+    programmes = {code: ctx.protocol_at(session, revision).programme
+                  for code, revision in enumerate(labels.revisions)}
+    followup = measures.followup(*queries.followup_outcomes(conn, as_of, site, labels), labels,
+                                 indicators.confidence, d)
+    non_violence, unscheduled = measures.non_violence(interviews, followup, labels, indicators, d)
+    return {
+        "cohort": measures.cohort(people, d),
+        "retention": measures.retention(people, programmes, indicators, day_number(as_of),
+                                        target, d),
+        "followup": followup,
+        "non_violence": non_violence,
+        "agreement": measures.agreement_by_checkpoint(interviews, labels, indicators, d),
+        "survival": _survival(people, interviews, events, options, indicators, d),
+        "notes": {"interviews_without_checkpoint": d.count(unscheduled)},
+    }
+
+
+def _survival(people: queries.People, interviews: queries.Interviews,
+              events: queries.OutcomeEvents, options: ReportOptions, indicators: Indicators,
+              d: Disclosure) -> dict[str, Any]:
+    rc = indicators.recidivism
+    origin = options.origin
+    sources = _sources(options.source, indicators)
+    first = outcomes.first_event_days(people, outcomes.origin_days(people, origin), events,
+                                      interviews, sources, indicators)
+    last = outcomes.last_contact_days(people, interviews, events)
+    labels = outcomes.group_labels(people, options.by, indicators)
+    recidivism = outcomes.recidivism_times(people, origin, first, last, labels)
+    dropout = outcomes.dropout_times(
+        people, day_number(options.as_of), indicators,
+        None if options.by == "completion" else labels)
+    return {
+        "recidivism": {"origin": origin, "source": options.source, "by": options.by,
+                       **_curves(recidivism, rc.days, indicators.confidence, d,
+                                 no_contact=recidivism.no_contact)},
+        "dropout": _dropout(dropout, options, rc.days, indicators.confidence, d),
+    }
+
+
+def _curves(times: outcomes.Times, days, confidence: float, d: Disclosure,
+            no_contact: int | None = None) -> dict[str, Any]:
+    ticks = outcomes._ticks(times.durations)
+
+    def build(mask):
+        return outcomes.survival_tree(times, mask, days, confidence, d, ticks)
+
+    overall = build(None)
+    if no_contact is not None:
+        zero = d.count(no_contact)
+        at_contact = d.count(overall["censored"].value - no_contact)
+        d.total(overall["censored"], [zero, at_contact])
+        overall["no_contact_after_origin"] = zero
+        overall["censored_at_last_contact"] = at_contact
+    groups, labels = outcomes.grouped(times, overall, build, d)
+    usable = [label for label in labels if int((times.groups == label).sum()) > 0]
+    return {"overall": overall, "groups": groups, "logrank": outcomes.logrank_tree(times, usable),
+            "estimator": "Kaplan-Meier", "ci_method": "log-log (exponential Greenwood)",
+            "confidence": confidence}
+
+
+def _dropout(times: outcomes.Times, options: ReportOptions, days, confidence: float,
+             d: Disclosure) -> dict[str, Any]:
+    curves = _curves(times, days, confidence, d)
+    return {"origin": "admission", "by": None if options.by == "completion" else options.by,
+            **curves,
+            "competing_risks": outcomes.competing_tree(times, curves["overall"], days, confidence, d)}
+

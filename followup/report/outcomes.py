@@ -1,0 +1,271 @@
+"""Time to first recidivism and time to dropout, as per-person arrays and as report trees.
+
+`recidivism_times` and `dropout_times` are the definitions (who is in, when the clock
+starts, what is an event, where a person is censored); `survival_tree` and
+`competing_tree` turn the estimators' results into what the report shows, with the
+small-cell rules applied (a curve stops where fewer than the threshold are at risk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from followup.models import INFORMANTS
+from followup.report.disclosure import Count, Disclosure
+from followup.report.indicators import Indicators
+from followup.report.measures import VIOLENT, composite
+from followup.report.queries import UNKNOWN, Interviews, OutcomeEvents, People
+from followup.stats import cumulative_incidence, kaplan_meier, logrank
+
+COMPLETED, DROPPED_OUT = 1, 2  # competing-risks event codes
+
+
+@dataclass
+class Times:
+    """One entry per person in the analysis: days from origin, event seen, group label."""
+
+    durations: NDArray[np.float64]
+    events: NDArray[np.bool_]
+    groups: NDArray[np.object_] | None  # None: no --by; an entry None: in no group
+    no_contact: int = 0  # censored at 0: no contact at all after the origin
+    codes: NDArray[np.int64] | None = None  # competing risks: 0 censored, 1 completed, 2 dropout
+
+
+def origin_days(people: People, origin: str) -> NDArray[np.float64]:
+    if origin == "completion":
+        return people.completed_on
+    if origin == "admission":
+        return people.admitted_on
+    if origin == "enrolment":
+        return people.enrolled_on
+    # end_of_participation: completion, or the day he left
+    return np.where(np.isnan(people.completed_on), people.ended_on, people.completed_on)
+
+
+def group_labels(people: People, by: str | None, indicators: Indicators) -> NDArray[np.object_] | None:
+    if by is None:
+        return None
+    if by in ("site", "referral_source"):
+        codes = people.site if by == "site" else people.referral_source
+        names = people.labels.sites if by == "site" else people.labels.referral_sources
+        labels = np.array([*names, UNKNOWN], dtype=object)
+        return labels[codes]
+    # completion: how participation ended; men still in it are in no group
+    out = np.full(len(people), None, dtype=object)
+    ended = ~np.isnan(people.ended_on)
+    for reason in ("dropped_out", "excluded", "transferred"):
+        out[people.reason_is([reason]) & ended] = reason
+    out[~np.isnan(people.completed_on)] = "completed"
+    return out
+
+
+def first_event_days(
+    people: People, origin: NDArray[np.float64], events: OutcomeEvents, interviews: Interviews,
+    sources: Sequence[str], indicators: Indicators,
+) -> NDArray[np.float64]:
+    """Each person's first qualifying recidivism on or after the origin; NaN when none."""
+    wanted = [events.labels.sources.index(s) for s in sources]
+    qualifies = ~events.is_check & np.isin(events.source, wanted)
+    if indicators.recidivism.record_checks and "police" in sources:
+        qualifies |= events.is_check & events.new_offence
+    pid, day = [events.participant_id[qualifies]], [events.day[qualifies]]
+    if indicators.recidivism.interviews:
+        told = composite(interviews, indicators.non_violence.types) == VIOLENT
+        told &= np.isin(interviews.informant, [INFORMANTS.index(i) for i in INFORMANTS if i in sources])
+        pid.append(interviews.participant_id[told])
+        day.append(interviews.day[told])
+    return _first_on_or_after(people, origin, np.concatenate(pid), np.concatenate(day))
+
+
+def _first_on_or_after(people, origin, pid, day) -> NDArray[np.float64]:
+    first = np.full(len(people), np.inf)
+    index, found = people.index_of(pid)
+    index, day = index[found], day[found]
+    after = day >= origin[index]  # NaN origin compares False: not in the analysis anyway
+    np.minimum.at(first, index[after], day[after])
+    first[np.isinf(first)] = np.nan
+    return first
+
+
+def last_contact_days(people: People, interviews: Interviews, events: OutcomeEvents) -> NDArray[np.float64]:
+    """Latest completed interview of either informant, or police record check."""
+    last = np.full(len(people), -np.inf)
+    for pid, day in ((interviews.participant_id, interviews.day),
+                     (events.participant_id[events.is_check], events.day[events.is_check])):
+        index, found = people.index_of(pid)
+        np.maximum.at(last, index[found], day[found])
+    last[np.isinf(last)] = np.nan
+    return last
+
+
+def recidivism_times(
+    people: People, origin: str, first_event: NDArray[np.float64], last_contact: NDArray[np.float64],
+    groups: NDArray[np.object_] | None,
+) -> Times:
+    """Days from origin to the first recidivism, or to the last contact (censored).
+
+    In the analysis: everyone whose origin date is on or before the as-of date. Censored at
+    the last follow-up contact on or before the as-of date (never later); a man with no
+    contact after the origin is censored at 0 days.
+    """
+    start = origin_days(people, origin)
+    included = ~np.isnan(start)
+    start, event_day, contact = start[included], first_event[included], last_contact[included]
+    had_event = ~np.isnan(event_day)
+    contact_after = ~np.isnan(contact) & (contact >= start)
+    censored_at = np.where(contact_after, contact - start, 0.0)
+    durations = np.where(had_event, event_day - start, censored_at)
+    return Times(
+        durations=durations, events=had_event,
+        groups=None if groups is None else groups[included],
+        no_contact=int((~had_event & ~contact_after).sum()),
+    )
+
+
+def dropout_times(people: People, as_of_day: int, indicators: Indicators,
+                  groups: NDArray[np.object_] | None) -> Times:
+    """Days from admission to dropout; completion competes, a transfer or the as-of date censors."""
+    admitted = ~np.isnan(people.admitted_on)
+    completed = ~np.isnan(people.completed_on)
+    dropout = people.reason_is(indicators.retention.not_completed) & ~completed
+    end = np.where(completed, people.completed_on, people.ended_on)
+    end = np.where(np.isnan(end), float(as_of_day), end)
+    codes = np.where(completed, COMPLETED, np.where(dropout, DROPPED_OUT, 0))[admitted]
+    return Times(
+        durations=(end - people.admitted_on)[admitted],
+        events=(codes == DROPPED_OUT),
+        groups=None if groups is None else groups[admitted],
+        codes=codes.astype(np.int64),
+    )
+
+
+# --- trees ---------------------------------------------------------------------------
+
+def _ticks(durations: NDArray[np.float64], step: int = 90, most: int = 12) -> list[int]:
+    top = float(durations.max()) if durations.size else 0.0
+    ticks = list(range(0, int(top) + 1, step))[:most]
+    return ticks or [0]
+
+
+def survival_tree(times: Times, mask: NDArray[np.bool_] | None, days: Sequence[int],
+                  confidence: float, d: Disclosure, ticks: list[int]) -> dict[str, Any]:
+    """One Kaplan-Meier curve as the report shows it."""
+    durations = times.durations if mask is None else times.durations[mask]
+    events = times.events if mask is None else times.events[mask]
+    n, n_events = d.count(durations.size), d.count(int(events.sum()))
+    censored = d.count(durations.size - n_events.value)
+    d.total(n, [n_events, censored])
+    out: dict[str, Any] = {"n": n, "events": n_events, "censored": censored}
+    if durations.size == 0:
+        return {**out, "median": None, "median_ci": None, "at": [], "curve": [],
+                "curve_truncated": False, "at_risk_table": []}
+    km = kaplan_meier(durations, events, confidence=confidence)
+    keep = np.ones(km.times.size, dtype=bool)
+    if d.active:
+        keep = km.at_risk >= d.threshold
+    horizon = float(km.times[keep][-1]) if keep.any() else -1.0
+    curve = [
+        {"t": float(km.times[i]), "at_risk": int(km.at_risk[i]), "events": int(km.events[i]),
+         "survival": float(km.survival[i]), "ci_low": float(km.ci_low[i]),
+         "ci_high": float(km.ci_high[i])}
+        for i in np.flatnonzero(keep)
+    ]
+
+    def beyond(t: float | None) -> bool:
+        return d.active and t is not None and t > horizon
+
+    low, high = km.median_ci
+    return {
+        **out,
+        "median": d.derived(km.median, n, n_events, hidden=beyond(km.median)),
+        "median_ci": d.derived([low, high], n, n_events, hidden=beyond(low) or beyond(high)),
+        "at": [_point(d, n, n_events, p.t, p.at_risk,
+                      {"survival": p.survival, "ci_low": p.ci_low, "ci_high": p.ci_high})
+               for p in km.survival_at_days(days)],
+        "curve": d.derived(curve, n, n_events),
+        "curve_truncated": d.derived(bool(not keep.all()), n, n_events),
+        "at_risk_table": [{"t": t, "at_risk": d.derived(km.at_risk_at(t), n, n_events,
+                                                         hidden=d.small(km.at_risk_at(t)))}
+                          for t in ticks],
+    }
+
+
+def _point(d: Disclosure, n: Count, n_events: Count, t: float, at_risk: int,
+           values: dict[str, Any]) -> dict[str, Any]:
+    hidden = d.small(at_risk)
+    return {"t": t, "at_risk": d.derived(at_risk, n, n_events, hidden=hidden),
+            **{k: d.derived(v, n, n_events, hidden=hidden) for k, v in values.items()}}
+
+
+def logrank_tree(times: Times, groups: list[str]) -> dict[str, Any] | None:
+    if times.groups is None or len(groups) < 2:
+        return None
+    grouped = np.isin(times.groups, np.array(groups, dtype=object))
+    test = logrank(times.durations[grouped], times.events[grouped], times.groups[grouped].astype(str))
+    return {"statistic": test.statistic, "df": test.df, "p_value": test.p_value,
+            "groups": list(test.groups), "test": test.test}
+
+
+def grouped(times: Times, overall: dict[str, Any], build, d: Disclosure) -> tuple[dict, list[str]]:
+    """One tree per group, with the sums tying them to the overall tree declared."""
+    if times.groups is None:
+        return {}, []
+    present = times.groups[times.groups != None]  # noqa: E711  (elementwise)
+    labels = sorted({str(g) for g in present})
+    trees = {label: build(times.groups == label) for label in labels}
+    outside = times.groups == None  # noqa: E711
+    parts_n = [t["n"] for t in trees.values()]
+    parts_events = [t["events"] for t in trees.values()]
+    if outside.any():
+        rest_n, rest_events = d.count(int(outside.sum())), d.count(int(times.events[outside].sum()))
+        parts_n.append(rest_n)
+        parts_events.append(rest_events)
+        overall["not_in_a_group"] = {"n": rest_n, "events": rest_events}
+    d.total(overall["n"], parts_n)
+    d.total(overall["events"], parts_events)
+    return trees, labels
+
+
+def competing_tree(times: Times, dropout: dict[str, Any], days: Sequence[int], confidence: float,
+                   d: Disclosure) -> dict[str, Any]:
+    """Cumulative incidence of completion and of dropout (Aalen-Johansen).
+
+    `dropout` is the time-to-dropout tree of the same people: its n and events are the
+    same counts here, so they are hidden together."""
+    out: dict[str, Any] = {}
+    if times.durations.size == 0 or not (times.codes != 0).any():
+        return out
+    risks = cumulative_incidence(times.durations, times.codes, confidence=confidence)
+    n = dropout["n"]
+    counts = {DROPPED_OUT: dropout["events"], COMPLETED: d.count(int((times.codes == COMPLETED).sum()))}
+    still = d.count(n.value - counts[DROPPED_OUT].value - counts[COMPLETED].value)
+    d.total(n, [*counts.values(), still])
+    out["censored"] = still  # still in the programme on the as-of date, or transferred
+    for code, name in ((COMPLETED, "completed"), (DROPPED_OUT, "dropped_out")):
+        if code not in risks.event_codes:
+            continue
+        c = risks.curve(code)
+        events = counts[code]
+        keep = c.at_risk >= d.threshold if d.active else np.ones(c.times.size, dtype=bool)
+        curve = [
+            {"t": float(c.times[i]), "at_risk": int(c.at_risk[i]), "events": int(c.events[i]),
+             "cif": float(c.cif[i]), "ci_low": float(c.ci_low[i]), "ci_high": float(c.ci_high[i])}
+            for i in np.flatnonzero(keep)
+        ]
+        horizon = float(c.times[keep][-1]) if keep.any() else -1.0
+        at = []
+        for t in days:
+            i = int(np.searchsorted(c.times, t, side="right")) - 1
+            at_risk = int(c.at_risk[i]) if i >= 0 else n.value
+            hidden = d.active and (t > horizon or d.small(at_risk))
+            at.append({"t": float(t), "cif": d.derived(c.cif_at(t), n, events, hidden=hidden)})
+        out[name] = {"events": events, "curve": d.derived(curve, n, events),
+                     "curve_truncated": d.derived(bool(not keep.all()), n, events), "at": at}
+    out["estimator"] = risks.estimator
+    out["ci_method"] = risks.ci_method
+    return out
