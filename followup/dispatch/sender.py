@@ -152,7 +152,8 @@ class SendResult:
         self.keys.extend(other.keys)
 
     def summary(self) -> str:
-        return (f"sent {self.sent}, retrying {self.retrying}, refused {self.failed}, "
+        recovered = f" ({self.recovered} found already sent after a crash)" if self.recovered else ""
+        return (f"sent {self.sent}{recovered}, retrying {self.retrying}, refused {self.failed}, "
                 f"given up {self.dead}, cancelled {self.cancelled}")
 
 
