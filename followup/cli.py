@@ -435,6 +435,14 @@ def schedule_apply(config_path):
 # Each package keeps its commands in its own cli module (heavy imports inside the
 # command functions, so `followup due` stays quick) and registers them here, one line each.
 
+if __name__ == "__main__":
+    # `python -m followup.cli`: this file runs as __main__, a second copy of the module; the
+    # packages below import `followup.cli` itself, so run that one, with every command.
+    from followup.cli import main as _main
+
+    _main()
+    raise SystemExit(0)
+
 from followup.dispatch import cli as _dispatch_cli  # noqa: E402  (registration follows the group)
 
 cli.add_command(_dispatch_cli.dispatch)
