@@ -211,7 +211,7 @@ def _survival(people: queries.People, interviews: queries.Interviews,
 
 def _curves(times: outcomes.Times, days, confidence: float, d: Disclosure,
             no_contact: int | None = None) -> dict[str, Any]:
-    ticks = outcomes._ticks(times.durations)
+    ticks = outcomes.ticks(times.durations)
 
     def build(mask):
         return outcomes.survival_tree(times, mask, days, confidence, d, ticks)

@@ -44,6 +44,7 @@ def definitions(
         "non_violent": {
             "types": list(nv.types),
             "informant": nv.informant,
+            "headline_checkpoint": nv.headline_checkpoint,
             "alongside": list(nv.alongside),
             "text": (
                 f"Non-violent at a checkpoint: the informant reports no {_words(list(nv.types))} "

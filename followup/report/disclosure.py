@@ -64,8 +64,10 @@ class Disclosure:
     def active(self) -> bool:
         return self.threshold is not None
 
-    def count(self, value: int) -> Count:
-        cell = Count(value)
+    def count(self, value: int, *, shown: bool = True) -> Count:
+        """A count in the report; `shown=False` for one that is never shown but belongs to a
+        sum (so the sum's other members are protected as if it were hidden, which it is)."""
+        cell = Count(value, suppressed=not shown)
         self.counts.append(cell)
         return cell
 

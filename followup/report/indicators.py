@@ -49,6 +49,11 @@ class NonViolence(Strict):
     informant: Literal["partner", "participant"] = Field(
         "partner", description='whose account the headline non-violence rate uses: "partner" or "participant"'
     )
+    headline_checkpoint: str = Field(
+        "followup_6m",
+        description="the checkpoint whose non-violence rate heads the report, e.g. \"followup_6m\" "
+        "(when it has no answers yet, the checkpoint with the most answers is shown)",
+    )
     alongside: list[ViolenceType] = Field(
         default_factory=lambda: ["psychological", "economic", "coercive", "stalking"],
         description="violence types reported one by one next to the headline rate",

@@ -112,10 +112,13 @@ def retention(
         cells = {
             "n": d.count(group.sum()),
             "completed": d.count((group & completed).sum()),
-            "left_early": d.count((group & left).sum()),
+            "not_completed": d.count((group & ~completed).sum()),
+            # past the expected end with neither completion nor dropout recorded
             "no_end_recorded": d.count((group & ~completed & ~left).sum()),
         }
-        d.total(cells["n"], [cells["completed"], cells["left_early"], cells["no_end_recorded"]])
+        d.total(cells["n"], [cells["completed"], cells["not_completed"]])
+        d.total(cells["not_completed"], [cells["no_end_recorded"],
+                                          d.count((group & left).sum(), shown=False)])
         p = proportion(d, cells["completed"], cells["n"], indicators.confidence)
         return {**cells, "completion_rate": p["rate"], "ci": p["ci"],
                 "versus_target": d.derived(_versus(p["ci"].value, target), cells["completed"], cells["n"])}
@@ -129,7 +132,7 @@ def retention(
     ):
         groups = {Labels.name(labels, code): one(codes == code)
                   for code in np.unique(codes[counted])}
-        for cell in ("n", "completed", "left_early", "no_end_recorded"):
+        for cell in ("n", "completed", "not_completed", "no_end_recorded"):
             d.total(overall[cell], [g[cell] for g in groups.values()])
         result[key] = groups
     return result
@@ -289,6 +292,7 @@ def agreement_by_checkpoint(interviews: Interviews, labels: Labels, indicators: 
         sources = tuple(cells.values())
         result[names[c]] = {
             "n": n, "agree": agree, "disagree": disagree, **cells,
+            "observed_agreement": d.derived(a.observed_agreement, agree, n),
             "percent_agreement": d.derived(a.percent_agreement, agree, n),
             "kappa": d.derived(a.kappa, *sources),
         }

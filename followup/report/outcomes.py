@@ -146,10 +146,10 @@ def dropout_times(people: People, as_of_day: int, indicators: Indicators,
 
 # --- trees ---------------------------------------------------------------------------
 
-def _ticks(durations: NDArray[np.float64], step: int = 90, most: int = 12) -> list[int]:
-    top = float(durations.max()) if durations.size else 0.0
-    ticks = list(range(0, int(top) + 1, step))[:most]
-    return ticks or [0]
+def ticks(durations: NDArray[np.float64], step: int = 90, most: int = 12) -> list[int]:
+    """Days at which the at-risk table is read: every `step` days, past the longest duration."""
+    top = int(durations.max()) if durations.size else 0
+    return list(range(0, top + step, step))[:most]
 
 
 def survival_tree(times: Times, mask: NDArray[np.bool_] | None, days: Sequence[int],

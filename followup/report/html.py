@@ -1,0 +1,82 @@
+"""`followup report --format html`: one self-contained page from analysis/*.html.j2.
+
+Templates are looked up next to the deployment's indicators file first, then in the
+shipped analysis/ folder, so an evaluator can restyle one partial without copying all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from followup.report import show
+from followup.report.build import Report
+from followup.report.plots import survival_svg
+
+
+def render_html(report: Report) -> str:
+    env = Environment(
+        loader=FileSystemLoader([str(folder) for folder in report.template_dirs]),
+        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    threshold = report.data["suppression"]["threshold"]
+    env.globals.update(
+        t=threshold, hidden=show.hidden, percent=show.percent, interval=show.interval,
+        days=show.days, number=show.number, label=show.label, versus=show.VERSUS,
+        logrank_words=show.logrank_words, count=lambda obj, key: show.count(obj, key, threshold),
+    )
+    return env.get_template("report.html.j2").render(
+        r=report.data, figures=_figures(report.data), headline=_headline(report.data),
+    )
+
+
+def _headline(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The headline informant's non-violence at the headline checkpoint (the indicators
+    file says which), or, until that has answers, at the checkpoint with the most."""
+    definition = data["definitions"]["non_violent"]
+    informant = definition["informant"]
+    answered = {checkpoint: by_informant[informant]
+                for checkpoint, by_informant in data["non_violence"].items()
+                if informant in by_informant and by_informant[informant].get("rate") is not None}
+    if not answered:
+        return None
+    checkpoint = definition["headline_checkpoint"]
+    if checkpoint not in answered:
+        checkpoint = max(answered, key=lambda name: answered[name]["n"] or 0)
+    return {"checkpoint": checkpoint, "informant": informant, "entry": answered[checkpoint]}
+
+
+def _figures(data: dict[str, Any]) -> dict[str, Any]:
+    survival = data["survival"]
+    figures = {
+        "recidivism": _km(survival["recidivism"], "free of recidivism"),
+        "dropout": _km(survival["dropout"], "not dropped out"),
+    }
+    risks = survival["dropout"].get("competing_risks") or {}
+    curves = [(show.label(name), _points(risks[name], "cif")) for name in ("dropped_out", "completed")
+              if name in risks]
+    if curves:
+        ticks = [p["t"] for p in survival["dropout"]["overall"]["at_risk_table"]]
+        figures["competing"] = {"svg": Markup(survival_svg(curves, ticks, "cumulative incidence", "cif"))}
+    return figures
+
+
+def _km(section: dict[str, Any], ylabel: str) -> dict[str, Any]:
+    overall = section["overall"]
+    rows = [("everyone", overall), *section["groups"].items()]
+    drawn = list(section["groups"].items()) or [("everyone", overall)]
+    ticks = [p["t"] for p in overall["at_risk_table"]]
+    curves = [(show.label(name), _points(entry, "survival")) for name, entry in drawn]
+    cut = any(entry.get("curve_truncated") for _, entry in rows)
+    return {"svg": Markup(survival_svg(curves, ticks, ylabel)), "ticks": ticks, "rows": rows,
+            "cut": cut}
+
+
+def _points(entry: dict[str, Any], value: str) -> list[dict[str, Any]] | None:
+    if show.hidden(entry, "curve"):
+        return None
+    return [{"t": p["t"], value: p[value], "ci_low": p["ci_low"], "ci_high": p["ci_high"]}
+            for p in entry["curve"] or []]

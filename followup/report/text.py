@@ -1,0 +1,138 @@
+"""`followup report` (text): the headline figures in a few lines, for a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from followup.models import INFORMANTS
+from followup.report import show
+from followup.report.build import Report
+
+
+def render_text(report: Report) -> str:
+    data = report.data
+    t = data["suppression"]["threshold"]
+    lines = [_title(data), ""]
+    lines += _cohort(data["cohort"], t)
+    lines += _retention(data["retention"], t)
+    lines += _followup(data["followup"], t)
+    lines += _non_violence(data["non_violence"], data["definitions"], t)
+    lines += _agreement(data["agreement"], t)
+    lines += _recidivism(data["survival"]["recidivism"], data["definitions"], t)
+    lines += _dropout(data["survival"]["dropout"], t)
+    lines += ["Definitions: `followup report --format html` (or json) prints them in full; they "
+              f"come from {data['definitions']['indicators_file']}."]
+    return "\n".join(lines) + "\n"
+
+
+def _title(data: dict[str, Any]) -> str:
+    where = f"site {data['site']}" if data["site"] else "all sites"
+    t = data["suppression"]["threshold"]
+    hidden = (f"counts below {t} suppressed, shown as <{t}" if t is not None
+              else "NOT suppressed: administrators only")
+    return f"Outcome report as of {data['as_of']}, {where} ({hidden})"
+
+
+def _cohort(c: dict[str, Any], t: int | None) -> list[str]:
+    parts = ", ".join(f"{show.count(c, k, t)} {show.label(k)}" for k in (
+        "enrolled", "admitted", "in_programme", "completed", "dropped_out", "excluded", "transferred"))
+    return [f"Cohort: {parts}.", ""]
+
+
+def _retention(r: dict[str, Any], t: int | None) -> list[str]:
+    lines = [
+        f"Completion: {show.percent(r, 'completion_rate')} (95% CI {show.interval(r)}) of "
+        f"{show.count(r, 'n', t)} admitted men whose programme has had time to end; "
+        f"target {100 * r['target']:.0f}%: {show.VERSUS.get(r.get('versus_target'), 'not known')}."
+    ]
+    for key, title in (("by_site", "by site"), ("by_referral_source", "by referral source")):
+        groups = "; ".join(f"{name} {show.percent(g, 'completion_rate')} of {show.count(g, 'n', t)}"
+                           for name, g in r[key].items())
+        if groups:
+            lines.append(f"  {title}: {groups}")
+    return [*lines, ""]
+
+
+def _followup(table: dict[str, Any], t: int | None) -> list[str]:
+    if not table:
+        return ["Follow-up: nothing due yet.", ""]
+    lines = ["Follow-up, per checkpoint (done of due: in window / late / missed / open):"]
+    for checkpoint, by_informant in table.items():
+        cells = []
+        for who in INFORMANTS:
+            f = by_informant.get(who)
+            if f:
+                cells.append(
+                    f"{who} {show.percent(f, 'rate')} of {show.count(f, 'due', t)} "
+                    f"({show.count(f, 'in_window', t)} / {show.count(f, 'late', t)} / "
+                    f"{show.count(f, 'missed', t)} / {show.count(f, 'open', t)})"
+                )
+        lines.append(f"  {checkpoint}: " + "; ".join(cells))
+    return [*lines, ""]
+
+
+def _non_violence(table: dict[str, Any], definitions: dict[str, Any], t: int | None) -> list[str]:
+    nv = definitions["non_violent"]
+    types = " or ".join(nv["types"])
+    if not table:
+        return [f"Non-violence (no {types} violence reported): no interviews yet.", ""]
+    first, second = nv["informant"], "participant" if nv["informant"] == "partner" else "partner"
+    lines = [f"Non-violence: no {types} violence since the last contact (headline: the {first}'s account):"]
+    for checkpoint, by_informant in table.items():
+        cells = []
+        for who in (first, second):
+            e = by_informant.get(who)
+            if e:
+                cells.append(f"{who} {show.percent(e, 'rate')} ({show.interval(e)}) of "
+                             f"{show.count(e, 'n', t)}")
+        alongside = by_informant.get(first, {}).get("by_type", {})
+        extra = ", ".join(f"{show.label(k)} {show.percent(v, 'rate')}" for k, v in alongside.items()
+                          if not v["in_definition"] and v.get("n") != 0)
+        lines.append(f"  {checkpoint}: " + "; ".join(cells) + (f"   [{first}, none reported: {extra}]" if extra else ""))
+    return [*lines, ""]
+
+
+def _agreement(table: dict[str, Any], t: int | None) -> list[str]:
+    if not table:
+        return []
+    cells = "; ".join(
+        f"{checkpoint} {show.percent(a, 'observed_agreement')} of {show.count(a, 'n', t)} pairs, "
+        f"kappa {show.number(a, 'kappa')}, only she reports violence: "
+        f"{show.count(a, 'only_partner_reports_violence', t)}"
+        for checkpoint, a in table.items()
+    )
+    return [f"Agreement of his and her accounts: {cells}", ""]
+
+
+def _survival_at(overall: dict[str, Any]) -> str:
+    return ", ".join(f"{show.percent(p, 'survival')} at {p['t']:g} days" for p in overall["at"])
+
+
+def _recidivism(r: dict[str, Any], definitions: dict[str, Any], t: int | None) -> list[str]:
+    o = r["overall"]
+    lines = [
+        f"Time to first recidivism (from {show.label(r['origin'])}, source {r['source']}): "
+        f"{show.count(o, 'n', t)} men, {show.count(o, 'events', t)} with recidivism; median "
+        f"{show.days(o, 'median')}; free of recidivism: {_survival_at(o) or 'no data'}.",
+        f"  {show.count(o, 'no_contact_after_origin', t)} had no contact after the origin "
+        "(censored at 0 days).",
+    ]
+    if r["logrank"]:
+        lines.append("  " + show.logrank_words(r["logrank"], r["by"], "recidivism"))
+    return [*lines, ""]
+
+
+def _dropout(r: dict[str, Any], t: int | None) -> list[str]:
+    o = r["overall"]
+    lines = [f"Time to dropout (from admission): {show.count(o, 'n', t)} admitted, "
+             f"{show.count(o, 'events', t)} dropped out; not dropped out: {_survival_at(o) or 'no data'}."]
+    risks = r.get("competing_risks") or {}
+    if "dropped_out" in risks or "completed" in risks:
+        at = []
+        for name in ("dropped_out", "completed"):
+            for point in risks.get(name, {}).get("at", []):
+                at.append(f"{show.label(name)} {show.percent(point, 'cif')} by {point['t']:g} days")
+        lines.append("  Cumulative incidence (completion competing with dropout): " + ", ".join(at) + ".")
+    if r["logrank"]:
+        lines.append("  " + show.logrank_words(r["logrank"], r["by"], "dropout"))
+    return [*lines, ""]

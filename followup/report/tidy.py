@@ -1,0 +1,176 @@
+"""`followup report --format csv`: the report in tidy long format.
+
+One row per (measure, group, checkpoint, informant) — and per violence type and time where
+the measure has them. Columns (documented in docs/report.md):
+
+    measure        what the row is, e.g. completion_rate, followup_missed, recidivism_km
+    group_by       site, referral_source, completion, or empty for everyone
+    group          the group's name (a site code, a referral source, an ending)
+    checkpoint     a protocol checkpoint name
+    informant      participant or partner (whose account, or whose follow-up)
+    violence_type  definition (the non-violence definition) or one violence type
+    t              days after the origin (survival and incidence rows)
+    n              the denominator: people, follow-ups, interviews, pairs or people at risk
+    count          the numerator: completed, none reported, events, ...
+    value          the rate, proportion, survival, median (days), kappa or test statistic
+    ci_low, ci_high  its 95% (or the configured) confidence interval
+    suppressed     true when anything in the row is suppressed; a suppressed count is
+                   written <5 (the threshold), a suppressed value or interval is empty
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from followup.report.build import Report
+from followup.report.show import hidden
+
+COLUMNS = ("measure", "group_by", "group", "checkpoint", "informant", "violence_type", "t",
+           "n", "count", "value", "ci_low", "ci_high", "suppressed")
+
+
+class _Rows:
+    def __init__(self, threshold: int | None) -> None:
+        self.threshold = threshold
+        self.rows: list[dict[str, Any]] = []
+
+    def add(self, measure: str, obj: dict[str, Any] | None, *, n: str | None = None,
+            count: str | None = None, value: str | None = None, ci: str | None = None,
+            **keys: Any) -> None:
+        """One row; n/count/value/ci name the fields of `obj` to read."""
+        obj = obj or {}
+        row = {c: "" for c in COLUMNS}
+        row.update({k: "" if v is None else v for k, v in keys.items()})
+        row["measure"] = measure
+        suppressed = False
+        for column, key in (("n", n), ("count", count)):
+            if key is None:
+                continue
+            if hidden(obj, key):
+                row[column], suppressed = f"<{self.threshold}", True
+            elif obj.get(key) is not None:
+                row[column] = obj[key]
+        if value is not None:
+            suppressed |= hidden(obj, value)
+            row["value"] = _number(None if hidden(obj, value) else obj.get(value))
+        if ci is not None:
+            suppressed |= hidden(obj, ci)
+            bounds = None if hidden(obj, ci) else obj.get(ci)
+            if bounds:
+                row["ci_low"], row["ci_high"] = _number(bounds[0]), _number(bounds[1])
+        row["suppressed"] = "true" if suppressed else "false"
+        self.rows.append(row)
+
+
+def _number(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)  # every digit: the CSV is for re-analysis
+    return value
+
+
+def render_csv(report: Report) -> str:
+    data = report.data
+    out = _Rows(data["suppression"]["threshold"])
+    _cohort(out, data["cohort"])
+    _retention(out, data["retention"])
+    _followup(out, data["followup"])
+    _non_violence(out, data["non_violence"])
+    _agreement(out, data["agreement"])
+    for name, survival in data["survival"].items():
+        _survival(out, name, survival)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(out.rows)
+    return buffer.getvalue()
+
+
+def _cohort(out: _Rows, cohort: dict[str, Any]) -> None:
+    for key in cohort:
+        if key not in ("suppressed", "suppressed_fields"):
+            out.add(f"cohort_{key}", cohort, count=key)
+
+
+def _retention(out: _Rows, retention: dict[str, Any]) -> None:
+    def rows(obj: dict[str, Any], group_by: str | None, group: str | None) -> None:
+        out.add("completion_rate", obj, n="n", count="completed", value="completion_rate", ci="ci",
+                group_by=group_by, group=group)
+        for key in ("not_completed", "no_end_recorded"):
+            if key in obj:
+                out.add(f"retention_{key}", obj, n="n", count=key, group_by=group_by, group=group)
+
+    rows(retention, None, None)
+    out.add("completion_target", {"target": retention["target"]}, value="target")
+    for group_by in ("site", "referral_source"):
+        for group, obj in retention[f"by_{group_by}"].items():
+            rows(obj, group_by, group)
+
+
+def _followup(out: _Rows, table: dict[str, Any]) -> None:
+    for checkpoint, by_informant in table.items():
+        for informant, f in by_informant.items():
+            keys = {"checkpoint": checkpoint, "informant": informant}
+            out.add("followup_rate", f, value="rate", ci="ci", **keys)
+            for outcome in ("in_window", "late", "missed", "open"):
+                out.add(f"followup_{outcome}", f, n="due", count=outcome, **keys)
+
+
+def _non_violence(out: _Rows, table: dict[str, Any]) -> None:
+    for checkpoint, by_informant in table.items():
+        for informant, e in by_informant.items():
+            keys = {"checkpoint": checkpoint, "informant": informant}
+            out.add("non_violence", e, n="n", count="non_violent", value="rate", ci="ci",
+                    violence_type="definition", **keys)
+            for key in ("not_asked", "no_interview"):
+                out.add(f"non_violence_{key}", e, count=key, violence_type="definition", **keys)
+            for violence_type, v in e["by_type"].items():
+                out.add("non_violence", v, n="n", count="none_reported", value="rate", ci="ci",
+                        violence_type=violence_type, **keys)
+
+
+def _agreement(out: _Rows, table: dict[str, Any]) -> None:
+    for checkpoint, a in table.items():
+        out.add("agreement", a, n="n", count="agree", value="observed_agreement", checkpoint=checkpoint)
+        out.add("agreement_kappa", a, n="n", value="kappa", checkpoint=checkpoint)
+        for cell in ("both_non_violent", "both_violent", "only_partner_reports_violence",
+                     "only_participant_reports_violence"):
+            out.add(f"agreement_{cell}", a, n="n", count=cell, checkpoint=checkpoint)
+
+
+def _survival(out: _Rows, name: str, survival: dict[str, Any]) -> None:
+    by = survival.get("by")
+    for group, entry in _entries(survival):
+        keys = {"group_by": by if group is not None else None, "group": group}
+        out.add(f"{name}_people", entry, n="n", count="events", **keys)
+        out.add(f"{name}_median_days", entry, value="median", ci="median_ci", **keys)
+        for point in entry.get("at", []):
+            out.add(f"{name}_survival_at", point, n="at_risk", value="survival",
+                    t=point["t"], **keys)
+        curve = entry.get("curve")
+        if hidden(entry, "curve"):
+            out.add(f"{name}_km", entry, value="curve", **keys)
+        for point in curve or []:
+            out.add(f"{name}_km", {**point, "ci": [point["ci_low"], point["ci_high"]]},
+                    n="at_risk", count="events", value="survival", ci="ci", t=point["t"], **keys)
+    test = survival.get("logrank")
+    if test:
+        for key in ("statistic", "df", "p_value"):
+            out.add(f"{name}_logrank_{key}", test, value=key, group_by=by)
+    for event, risk in (survival.get("competing_risks") or {}).items():
+        if not isinstance(risk, dict) or "curve" not in risk:
+            continue
+        for point in risk["at"]:
+            out.add(f"{name}_cif_{event}_at", point, value="cif", t=point["t"])
+        for point in risk["curve"] or []:
+            out.add(f"{name}_cif_{event}", {**point, "ci": [point["ci_low"], point["ci_high"]]},
+                    n="at_risk", count="events", value="cif", ci="ci", t=point["t"])
+
+
+def _entries(survival: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    yield None, survival["overall"]
+    yield from survival.get("groups", {}).items()
