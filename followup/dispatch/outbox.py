@@ -173,14 +173,20 @@ def _ours(row_id: int, worker: str):
     return sa.and_(OB.c.id == row_id, OB.c.claimed_by == worker, OB.c.status == PENDING)
 
 
+# Built once: it runs after every single send. Only "still pending": whoever sent it, it
+# was sent, and it never goes back to pending.
+_SENT = (
+    OB.update().where(OB.c.id == sa.bindparam("row_id"), OB.c.status == PENDING)
+    .values(status=SENT, channel=sa.bindparam("channel"), provider_id=sa.bindparam("provider_id"),
+            sent_at=sa.bindparam("now"), lease_until=None, in_doubt=False, last_error=None,
+            updated_at=sa.bindparam("now"))
+)
+
+
 def mark_sent(conn: sa.Connection, row_id: int, worker: str, *, channel: str,
               provider_id: str | None, now: datetime) -> bool:
-    # Only "still pending": whoever sent it, it was sent, and it never goes back to pending.
-    result = conn.execute(
-        OB.update().where(OB.c.id == row_id, OB.c.status == PENDING)
-        .values(status=SENT, channel=channel, provider_id=provider_id, sent_at=now,
-                lease_until=None, in_doubt=False, last_error=None, updated_at=now)
-    )
+    result = conn.execute(_SENT, {"row_id": row_id, "channel": channel, "provider_id": provider_id,
+                                  "now": now})
     return bool(result.rowcount)
 
 

@@ -34,10 +34,15 @@ PARTS = ("sms.txt", "subject.txt", "email.txt", "email.html")
 
 @dataclass(frozen=True)
 class Rendered:
-    subject: str
-    text: str  # e-mail body, and what the console prints
-    html: str
-    sms: str
+    """The parts asked for; the others are None."""
+
+    subject: str | None = None
+    text: str | None = None  # e-mail body, and what the console prints
+    html: str | None = None
+    sms: str | None = None
+
+
+ALL_PARTS = ("subject", "text", "html", "sms")
 
 
 class Templates:
@@ -54,7 +59,8 @@ class Templates:
             keep_trailing_newline=False,
         )
 
-    def render(self, kind: str, language: str, data: dict) -> Rendered:
+    def render(self, kind: str, language: str, data: dict,
+               parts: tuple[str, ...] = ALL_PARTS) -> Rendered:
         language = language if language in LANGUAGES else "en"
         values = {**data, "lang": language}
 
@@ -66,10 +72,10 @@ class Templates:
             return template.render(values)
 
         return Rendered(
-            subject=" ".join(part("subject.txt").split()),
-            text=_tidy(part("email.txt")) + "\n",
-            html=part("email.html"),
-            sms=_tidy(part("sms.txt")),
+            subject=" ".join(part("subject.txt").split()) if "subject" in parts else None,
+            text=_tidy(part("email.txt")) + "\n" if "text" in parts else None,
+            html=part("email.html") if "html" in parts else None,
+            sms=_tidy(part("sms.txt")) if "sms" in parts else None,
         )
 
     def checkpoint_label(self, language: str, subject: str, name: str, fallback: str) -> str:

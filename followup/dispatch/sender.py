@@ -52,6 +52,7 @@ RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
 ALERT_RETRY_CAP_SECONDS = 300
 STATUS_CALLBACK_PATH = "/twilio/status"
+PARTS_FOR = {"sms": ("sms",), "email": ("subject", "text", "html"), "console": ("subject", "text")}
 
 # Permanent refusals that are about the recipient's address (so their channel is
 # flagged), as opposed to the deployment's own settings or the message itself.
@@ -60,6 +61,16 @@ RECIPIENT_PROBLEMS = frozenset({
     "30004", "30005", "30006",  # Twilio delivery reports (status callbacks)
     "550", "551", "553", "address", "no-address",  # SMTP
 })
+
+
+# Built once: this runs before every single send.
+_STILL_WANTED = (
+    sa.select(outbox.OB.c.status, outbox.OB.c.claimed_by, outbox.OB.c.lease_until,
+              FollowUp.status.label("followup_status"), Staff.channel_problem)
+    .select_from(outbox.OB.join(Staff, Staff.id == outbox.OB.c.staff_id)
+                 .outerjoin(FollowUp, FollowUp.id == outbox.OB.c.followup_id))
+    .where(outbox.OB.c.id == sa.bindparam("row_id"))
+)
 
 
 def backoff(attempts: int, retry_after: float | None, rng: random.Random, *,
@@ -244,28 +255,21 @@ class Sender:
         if to is None:
             raise TransportError(f"No {kind} address on file", permanent=True, code="no-address")
         try:
-            rendered = self.templates.render(item.kind, item.language, item.data)
+            rendered = self.templates.render(item.kind, item.language, item.data, PARTS_FOR[kind])
         except jinja2.TemplateError as error:
             # A broken template is the deployment's to fix; keep the message meanwhile.
             raise TransportError(f"Message template error ({type(error).__name__})",
                                  permanent=False, code="template") from None
         return OutgoingMessage(
-            key=item.key, to=to, subject=rendered.subject,
-            text=rendered.sms if kind == "sms" else rendered.text,
-            html=rendered.html if kind == "email" else None,
+            key=item.key, to=to, subject=rendered.subject or "",
+            text=rendered.sms if kind == "sms" else rendered.text, html=rendered.html,
         )
 
     def _no_longer_wanted(self, item: Ready, now: datetime) -> tuple[str | None, str | None]:
         """Right before sending: is it still ours to send, and still about a pending
         follow-up? Also returns the recipient's channel problem as it is now."""
         with self.ctx.engine.connect() as conn:
-            found = conn.execute(
-                sa.select(outbox.OB.c.status, outbox.OB.c.claimed_by, outbox.OB.c.lease_until,
-                          FollowUp.status.label("followup_status"), Staff.channel_problem)
-                .select_from(outbox.OB.join(Staff, Staff.id == outbox.OB.c.staff_id)
-                             .outerjoin(FollowUp, FollowUp.id == outbox.OB.c.followup_id))
-                .where(outbox.OB.c.id == item.id)
-            ).first()
+            found = conn.execute(_STILL_WANTED, {"row_id": item.id}).first()
         if found is None or found.status != outbox.PENDING:
             return "settled", None
         if found.claimed_by != self.worker or found.lease_until is None or found.lease_until <= now:
