@@ -187,25 +187,48 @@ def _measure(ctx: Context, session: Session, options: ReportOptions, indicators:
     }
 
 
-def _survival(people: queries.People, interviews: queries.Interviews,
-              events: queries.OutcomeEvents, options: ReportOptions, indicators: Indicators,
-              d: Disclosure) -> dict[str, Any]:
-    rc = indicators.recidivism
+def _times(people: queries.People, interviews: queries.Interviews,
+           events: queries.OutcomeEvents, options: ReportOptions,
+           indicators: Indicators) -> dict[str, outcomes.Times]:
     origin = options.origin
     sources = _sources(options.source, indicators)
     first = outcomes.first_event_days(people, outcomes.origin_days(people, origin), events,
                                       interviews, sources, indicators)
     last = outcomes.last_contact_days(people, interviews, events)
     labels = outcomes.group_labels(people, options.by, indicators)
-    recidivism = outcomes.recidivism_times(people, origin, first, last, labels)
-    dropout = outcomes.dropout_times(
-        people, day_number(options.as_of), indicators,
-        None if options.by == "completion" else labels)
     return {
-        "recidivism": {"origin": origin, "source": options.source, "by": options.by,
+        "recidivism": outcomes.recidivism_times(people, origin, first, last, labels),
+        "dropout": outcomes.dropout_times(people, day_number(options.as_of), indicators,
+                                          None if options.by == "completion" else labels),
+    }
+
+
+def person_times(ctx: Context, session: Session, options: ReportOptions) -> dict[str, outcomes.Times]:
+    """The per-person durations behind the survival curves, unsuppressed: for checking the
+    definitions and for administrators' re-analysis, never for evaluators (not audited as
+    an export, because it is not one: nothing here leaves the process)."""
+    options = _checked(ctx, options)
+    indicators, _ = _indicators(ctx)
+    options = replace(options, origin=options.origin or indicators.recidivism.origin)
+    conn = session.connection()
+    labels = queries.Labels.read(conn, _checkpoints(ctx, session))
+    people = queries.people(conn, options.as_of, options.site, labels)
+    return _times(people, queries.interviews(conn, options.as_of, options.site, labels),
+                  queries.outcome_events(conn, options.as_of, options.site, labels), options,
+                  indicators)
+
+
+def _survival(people: queries.People, interviews: queries.Interviews,
+              events: queries.OutcomeEvents, options: ReportOptions, indicators: Indicators,
+              d: Disclosure) -> dict[str, Any]:
+    rc = indicators.recidivism
+    times = _times(people, interviews, events, options, indicators)
+    recidivism = times["recidivism"]
+    return {
+        "recidivism": {"origin": options.origin, "source": options.source, "by": options.by,
                        **_curves(recidivism, rc.days, indicators.confidence, d,
                                  no_contact=recidivism.no_contact)},
-        "dropout": _dropout(dropout, options, rc.days, indicators.confidence, d),
+        "dropout": _dropout(times["dropout"], options, rc.days, indicators.confidence, d),
     }
 
 

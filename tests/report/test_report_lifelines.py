@@ -157,7 +157,7 @@ def test_time_to_dropout_and_its_competing_risk_match_lifelines(imported):
             durations.append((TODAY - p.admitted_on).days)
             codes.append(0)
     dropout = report["survival"]["dropout"]
-    assert_curve_matches(dropout["overall"], [(d, int(c == 2)) for d, c in zip(durations, codes)])
+    assert_curve_matches(dropout["overall"], [(d, int(c == 2)) for d, c in zip(durations, codes, strict=True)])
 
     # lifelines' Aalen-Johansen jitters tied times (and this cohort is full of ties), so
     # check the identity it must satisfy instead: at every time the incidences of the two
