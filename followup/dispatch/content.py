@@ -11,6 +11,7 @@ notes: the queries below never touch those columns, so no template can show them
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -23,6 +24,8 @@ from followup.dispatch.policy import Bounds, Policy, protocol_bounds, site_zone
 from followup.dispatch.render import Templates
 from followup.models import Event, FollowUp, Interview, Outbox, Participant, SafetyAlert, Staff
 from followup.schedule import PENDING
+
+log = logging.getLogger("followup.dispatch")
 
 MAX_LISTED = 20  # per section of a digest; the rest are counted and on the web page
 
@@ -76,6 +79,18 @@ class Gone:
     reason: str
 
 
+@dataclass(frozen=True)
+class Broken:
+    """Building the message failed (a bug, a damaged row): retried, then given up."""
+
+    id: int
+    key: str
+    kind: str
+    attempts: int
+    staff: Recipient
+    error: str
+
+
 class NotWorthSending(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -101,7 +116,7 @@ class ContentBuilder:
 
     # --- loading ----------------------------------------------------------------
 
-    def prepare(self, ids: list[int]) -> list[Ready | Gone]:
+    def prepare(self, ids: list[int]) -> list[Ready | Gone | Broken]:
         rows = self.session.execute(
             sa.select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.id)
         ).scalars().all()
@@ -111,7 +126,7 @@ class ContentBuilder:
             if r.kind == "catch_up":
                 followup_ids.update(payload_of(r).get("escalations", []))
         followups = self.followups(followup_ids)
-        out: list[Ready | Gone] = []
+        out: list[Ready | Gone | Broken] = []
         for row in rows:
             if row.status != "pending":
                 continue  # settled by someone else since the claim
@@ -124,6 +139,11 @@ class ContentBuilder:
                 data = self.build(row, person, language, followups, staff)
             except NotWorthSending as gone:
                 out.append(Gone(row.id, gone.reason))
+                continue
+            except Exception as error:  # one broken message must not stop the others
+                log.exception("outbox %s: could not build the message", row.key)
+                out.append(Broken(row.id, row.key, row.kind, row.attempts, person,
+                                  f"internal error ({type(error).__name__})"))
                 continue
             out.append(Ready(
                 id=row.id, key=row.key, kind=row.kind, channel=row.channel, attempts=row.attempts,

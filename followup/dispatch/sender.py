@@ -31,7 +31,7 @@ from followup.channels.console import ConsoleChannel
 from followup.context import Context
 from followup.db import transaction
 from followup.dispatch import outbox
-from followup.dispatch.content import ContentBuilder, Gone, Ready
+from followup.dispatch.content import Broken, ContentBuilder, Gone, Ready
 from followup.dispatch.outbox import Message, enqueue
 from followup.dispatch.policy import Policy, site_zone
 from followup.dispatch.render import Templates
@@ -217,9 +217,13 @@ class Sender:
 
     # --- one message ------------------------------------------------------------------
 
-    def _one(self, item: Ready | Gone, now: datetime, result: SendResult) -> None:
+    def _one(self, item: Ready | Gone | Broken, now: datetime, result: SendResult) -> None:
         if isinstance(item, Gone):
             self._cancel(item.id, item.reason, now, result)
+            return
+        if isinstance(item, Broken):
+            self._failed(item, item.staff.channel or "console", [], TransportError(
+                item.error, permanent=False, code="internal"), now, result)
             return
         reason, problem = self._no_longer_wanted(item, now)
         if reason is not None:
@@ -308,7 +312,7 @@ class Sender:
 
     # --- failures ---------------------------------------------------------------------
 
-    def _failed(self, item: Ready, kind: str, route: list[str], error: TransportError,
+    def _failed(self, item: Ready | Broken, kind: str, route: list[str], error: TransportError,
                 now: datetime, result: SendResult) -> None:
         text = f"{kind}: {error.message}" + (f" [{error.code}]" if error.code else "")
         log.warning("outbox %s: %s (attempt %d, %s)", item.key, text, item.attempts,

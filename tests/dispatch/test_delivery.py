@@ -157,3 +157,20 @@ def test_a_refused_email_address_falls_back_to_the_console(wired, fake_twilio, s
     assert {(row.status, row.channel) for row in rows if row not in refused} == {("sent", "console")}
     assert any(row.key == refused[0].key + ":after-email" for row in rows)
     assert driver.console.getvalue().count("To:      Ivan Ilić (F2)") == len(rows) - 1
+
+
+def test_a_rate_limited_message_waits_as_long_as_twilio_asks(wired, fake_twilio, smtp_server, driver_for):
+    fake_twilio.fail_next(1, status=429, retry_after=600)
+    driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
+    at = local("2026-03-23 08:00")
+    with freeze_time(at):
+        driver.at(at)
+    [waiting] = [row for row, _ in outbox_rows(wired, status="pending")]
+    assert waiting.next_attempt_at == at + timedelta(seconds=600)
+    assert waiting.last_error == "sms: Twilio rate limit reached [20429]"
+    with freeze_time(at + timedelta(seconds=599)):
+        driver.at(at + timedelta(seconds=599))
+    assert outbox_rows(wired, status="pending") != []
+    with freeze_time(at + timedelta(seconds=600)):
+        driver.at(at + timedelta(seconds=600))
+    assert outbox_rows(wired, status="pending") == [] and fake_twilio.duplicates() == {}

@@ -58,3 +58,30 @@ def test_a_stop_request_finishes_the_message_in_hand_and_hands_the_rest_back(coh
         driver.at(at + timedelta(seconds=1))
     assert [row.status for row, _ in outbox_rows(cohort)] == ["sent"] * 4
     assert driver.console.getvalue().count("----- message ") == 3
+
+
+@pytest.mark.parametrize("sim_extra", ["[dispatch]\nmax_attempts = 2\n"])
+def test_a_message_that_cannot_be_built_is_retried_then_given_up_and_the_others_still_go(
+        cohort, driver_for):
+    import sqlalchemy as sa
+
+    from followup.dispatch.outbox import Message, enqueue
+    from followup.models import FollowUp, Staff
+
+    at = local("2026-03-23 08:00")
+    with cohort.session() as session:
+        f1 = session.execute(sa.select(Staff.id).where(Staff.staff_id == "F1")).scalar_one()
+        followup = session.execute(sa.select(FollowUp.id)).scalars().first()
+        enqueue(session, [Message(key="reminder:damaged", kind="reminder", staff_id=f1, channel="console",
+                                  not_before=at, followup_id=followup, payload={"lead_days": 0})], now=at)
+    driver = driver_for(cohort)
+    for moment in (at, at + timedelta(minutes=10)):
+        with freeze_time(moment):
+            driver.at(moment)
+    rows = {row.key: row for row, _ in outbox_rows(cohort)}
+    damaged = rows.pop("reminder:damaged")
+    assert (damaged.status, damaged.attempts, damaged.last_error) == (
+        "dead", 2, "console: internal error (KeyError) [internal]")
+    told = [row for key, row in rows.items() if key.startswith("delivery_problem:")]
+    assert [(row.kind, row.status) for row in told] == [("delivery_problem", "sent")]  # SV1
+    assert {row.status for key, row in rows.items()} == {"sent"}
