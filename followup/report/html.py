@@ -54,6 +54,7 @@ def _figures(data: dict[str, Any]) -> dict[str, Any]:
     figures = {
         "recidivism": _km(survival["recidivism"], "free of recidivism"),
         "dropout": _km(survival["dropout"], "not dropped out"),
+        "competing": None,
     }
     risks = survival["dropout"].get("competing_risks") or {}
     curves = [(show.label(name), _points(risks[name], "cif")) for name in ("dropped_out", "completed")

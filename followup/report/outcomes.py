@@ -162,8 +162,8 @@ def survival_tree(times: Times, mask: NDArray[np.bool_] | None, days: Sequence[i
     d.total(n, [n_events, censored])
     out: dict[str, Any] = {"n": n, "events": n_events, "censored": censored}
     if durations.size == 0:
-        return {**out, "median": None, "median_ci": None, "at": [], "curve": [],
-                "curve_truncated": False, "at_risk_table": []}
+        return {**out, "median": d.derived(None, n), "median_ci": d.derived(None, n), "at": [],
+                "curve": d.derived([], n), "curve_truncated": False, "at_risk_table": []}
     km = kaplan_meier(durations, events, confidence=confidence)
     keep = np.ones(km.times.size, dtype=bool)
     if d.active:
