@@ -197,6 +197,22 @@ class WebConfig(Strict):
     base_url: str = Field(
         "http://127.0.0.1:8000", description="public URL of the web app, used in message links"
     )
+    session_idle_minutes: int = Field(
+        60, ge=1, description="a web session ends after this many minutes without a request"
+    )
+    session_hours: int = Field(
+        12, ge=1, le=168, description="a web session ends this many hours after login, in use or not"
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="failed logins for one user name, within login_window_minutes, before it is refused"
+    )
+    login_ip_max_failures: int = Field(
+        30, ge=1, description="failed logins from one address, within login_window_minutes, before it is refused"
+    )
+    login_window_minutes: int = Field(
+        15, ge=1, description="how long failed logins count against a user name or an address"
+    )
+    invite_days: int = Field(7, ge=1, le=60, description="days an invite or password-reset link stays valid")
 
 
 class Config(Strict):

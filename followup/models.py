@@ -293,3 +293,72 @@ class DispatchWatermark(SQLModel, table=True):
     planned_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     planned_by: str | None = None
     planned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class UserAccount(SQLModel, table=True):
+    """A login to the web app (followup.web), always a member of staff.
+
+    What someone may do is the account's roles *and* the staff member's roles (the staff
+    file says what a person does; an account can only narrow it), at the staff member's
+    site — so a re-import that takes a role away takes it away from the web at once.
+    Secrets are stored only as hashes: the password (argon2), the invite link and the
+    calendar-feed token (SHA-256 of a random token; followup.web.tokens).
+    """
+
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=64)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    roles: str  # ";"-separated, a subset of the staff member's
+    # Evaluators: sites whose aggregates they may read, ";"-separated, or "*" for every
+    # site. None: the staff member's own site.
+    sites: str | None = None
+    password_hash: str | None = None  # None until an invite link is used
+    invite_hash: str | None = Field(default=None, unique=True, max_length=64)
+    invite_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    language: str | None = None  # None: the staff member's language, else the site's
+    active: bool = True
+    failed_logins: int = 0  # consecutive, since the last successful login (shown to admins)
+    last_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    calendar_token_hash: str | None = Field(default=None, unique=True, max_length=64)
+    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r for r in self.roles.split(";") if r)
+
+
+class WebSession(SQLModel, table=True):
+    """A browser's session, kept on the server: the cookie holds a random token and only
+    its SHA-256 is stored, so logout, deactivation and password resets end sessions at
+    once and a copied database holds no usable cookie. A signed-out visitor's session
+    (account_id NULL) only carries the login form's CSRF token."""
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class LoginFailure(SQLModel, table=True):
+    """One failed login, for throttling per user name and per address. Kept for the
+    throttling window only. Names that match no account are counted the same way, so the
+    throttle does not tell anyone which user names exist."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        sa.Index("ix_login_failure_username_at", "username", "at"),
+        sa.Index("ix_login_failure_ip_at", "ip", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)  # as typed, lower-cased
+    ip: str = Field(max_length=64)
+    at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
