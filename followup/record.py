@@ -174,12 +174,27 @@ def _matching_followup(session: Session, person: Participant, partner: Partner |
         raise InvalidRecord(f"case {person.case_id}: {who} {exc}") from None
 
 
+def _chosen_followup(session: Session, person: Participant, partner: Partner | None,
+                     followup_id: int) -> FollowUp:
+    followup = session.get(FollowUp, followup_id)
+    if (followup is None or followup.participant_id != person.id
+            or followup.partner_id != (partner.id if partner else None)):
+        who = f"partner {partner.partner_id}" if partner else f"case {person.case_id}"
+        raise InvalidRecord(f"follow-up {followup_id} is not one of {who}'s")
+    if followup.status != PENDING:
+        raise InvalidRecord(f"case {person.case_id}: {followup.checkpoint} is already {followup.status}")
+    return followup
+
+
 def record_interview(
     session: Session, ctx: Context, *, case_id: str, informant: str, on: date,
     partner_id: str | None = None, checkpoint: str | None = None, by: str | None = None,
     mode: str | None = None, violence: Violence | None = None, felt_safety: int | None = None,
     risk_level: str | None = None, notes: str | None = None, import_key: str | None = None,
+    followup_id: int | None = None,
 ) -> Interview:
+    """`followup_id`: the follow-up this interview fulfils, when the caller knows it (the
+    web's Record interview page); otherwise it is picked by date and checkpoint."""
     person = lookup.participant(session, case_id)
     _not_future(ctx, person, on, "interview")
     if informant not in ("participant", "partner"):
@@ -209,7 +224,10 @@ def record_interview(
         worker = lookup.staff(session, by)
         check_worker(worker, "partner_support" if partner else "facilitator", person.site_code)
         worker_id = worker.id
-    followup = _matching_followup(session, person, partner, checkpoint, on)
+    if followup_id is not None:
+        followup = _chosen_followup(session, person, partner, followup_id)
+    else:
+        followup = _matching_followup(session, person, partner, checkpoint, on)
     interview = Interview(
         participant_id=person.id, partner_id=partner.id if partner else None,
         informant=informant, checkpoint=checkpoint or (followup.checkpoint if followup else None),
