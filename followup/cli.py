@@ -453,6 +453,11 @@ from followup.report import cli as _report_cli  # noqa: E402
 
 cli.add_command(_report_cli.report)
 
+from followup.web import cli as _web_cli  # noqa: E402
+
+cli.add_command(_web_cli.user)
+cli.add_command(_web_cli.audit)
+
 
 # --- the edge ------------------------------------------------------------------
 

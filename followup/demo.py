@@ -27,5 +27,10 @@ def load_demo(session: Session, ctx: Context, size: int = DEMO_SIZE) -> str:
         files = data.write(Path(folder))
         for kind in ("staff", "participants", "partners", "events"):
             import_csv(ctx, kind, files[kind])
+    from followup.db import transaction
+    from followup.web.accounts import create_demo_accounts
+
+    with transaction(ctx.engine) as accounts_session:
+        logins = create_demo_accounts(accounts_session, ctx, next(iter(sites)))
     return (f"Demo cohort loaded: {len(data.participants)} participants, {len(data.partners)} "
-            f"partners, {len(data.staff)} staff across {', '.join(sites)}.")
+            f"partners, {len(data.staff)} staff across {', '.join(sites)}.\n{logins}")

@@ -23,4 +23,7 @@ def create_app(ctx: Context) -> FastAPI:
     from followup.dispatch.callbacks import router as twilio_status_callbacks
 
     app.include_router(twilio_status_callbacks)
+    from followup.web.app import install as install_web_pages
+
+    install_web_pages(app)  # the web app: pages, static files, error pages, headers
     return app

@@ -1,0 +1,333 @@
+"""Web accounts: creating them, passwords, invites, login with throttling, deactivation.
+
+Used by `followup user …` (followup.web.cli) and the login and invite pages. Passwords
+are hashed with argon2id (argon2-cffi's defaults, re-hashed at login when they change);
+invite links are random tokens stored as SHA-256 digests. Failed logins are throttled
+per user name and per address (table `login_failure`), and a name that matches no
+account is treated exactly like one that does, so neither the message nor the timing
+tells anyone which user names exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from followup import lookup
+from followup.audit import audit
+from followup.config import LANGUAGES
+from followup.context import Context
+from followup.db import utcnow
+from followup.errors import FollowupError, InvalidRecord, NotFound
+from followup.models import ROLES, LoginFailure, Staff, UserAccount, WebSession
+from followup.web.tokens import digest, new_token
+
+MIN_PASSWORD = 10
+ALL_SITES = "*"
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+_hasher = PasswordHasher()
+# Verified against when the user name is unknown, so a wrong name costs what a wrong
+# password costs.
+_DUMMY_HASH = _hasher.hash("not a password anyone has")
+
+
+class LoginRefused(FollowupError):
+    """Wrong user name or password, or too many attempts. Deliberately vague."""
+
+    def __init__(self, throttled: bool = False) -> None:
+        self.throttled = throttled
+        super().__init__("too many failed attempts" if throttled else "wrong user name or password")
+
+
+def parse_username(text: str) -> str:
+    name = (text or "").strip().lower()
+    if not _USERNAME.match(name):
+        raise InvalidRecord(
+            f"user name {text!r} must be 2-64 letters, digits, '.', '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+PASSWORD_PROBLEMS = {
+    "password.too_short": f"a password needs at least {MIN_PASSWORD} characters",
+    "password.too_easy": "that password is too easy to guess; choose a longer, less regular one",
+}
+
+
+def password_problem(password: str, username: str) -> str | None:
+    """What is wrong with a new password, as a key of PASSWORD_PROBLEMS (and of the web's
+    catalogues), or None."""
+    if len(password) < MIN_PASSWORD:
+        return "password.too_short"
+    if password.strip().lower() == username.lower() or len(set(password)) < 4:
+        return "password.too_easy"
+    return None
+
+
+def check_password(password: str, username: str) -> None:
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise InvalidRecord(PASSWORD_PROBLEMS[problem])
+
+
+def find(session: Session, username: str) -> UserAccount:
+    found = session.execute(
+        sa.select(UserAccount).where(UserAccount.username == username.strip().lower())
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"no user {username!r}. Hint: `followup user list` shows them")
+    return found
+
+
+def _roles(staff: Staff, roles: Iterable[str]) -> str:
+    wanted = list(dict.fromkeys(r.strip().lower() for r in roles if r.strip()))
+    if not wanted:
+        raise InvalidRecord(f"give at least one --role: {', '.join(ROLES)}")
+    for role in wanted:
+        if role not in ROLES:
+            raise InvalidRecord(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+        if role not in staff.role_set:
+            raise InvalidRecord(
+                f"staff member {staff.staff_id} does not have the {role} role (they have "
+                f"{staff.roles or 'none'}). Hint: give it to them in the staff file and re-import it"
+            )
+    return ";".join(wanted)
+
+
+def _sites(ctx: Context, sites: Iterable[str] | None) -> str | None:
+    chosen = [s.strip() for s in sites or () if s.strip()]
+    if not chosen:
+        return None
+    if ALL_SITES in chosen:
+        return ALL_SITES
+    for code in chosen:
+        if code not in ctx.config.sites:
+            raise NotFound(f"site {code!r} is not in {ctx.config.path}. Hint: one of {', '.join(ctx.config.sites)}")
+    return ";".join(dict.fromkeys(chosen))
+
+
+def _language(language: str | None) -> str | None:
+    if language is not None and language not in LANGUAGES:
+        raise InvalidRecord(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
+    return language
+
+
+def set_password(account: UserAccount, password: str, now: datetime | None = None) -> None:
+    check_password(password, account.username)
+    account.password_hash = _hasher.hash(password)
+    account.password_changed_at = now or utcnow()
+    account.invite_hash = account.invite_expires_at = None
+
+
+def add_account(
+    session: Session, ctx: Context, *, username: str, staff_id: str, roles: Iterable[str],
+    sites: Iterable[str] | None = None, language: str | None = None, password: str | None = None,
+) -> UserAccount:
+    """A new account; without a password it can only be used through an invite link."""
+    username = parse_username(username)
+    if session.execute(sa.select(UserAccount.id).where(UserAccount.username == username)).first():
+        raise InvalidRecord(f"user {username!r} already exists. Hint: `followup user reset-password {username}`")
+    staff = lookup.staff(session, staff_id)
+    if not staff.active:
+        raise InvalidRecord(f"staff member {staff_id} is not active")
+    account = UserAccount(username=username, staff_id=staff.id, roles=_roles(staff, roles),
+                          sites=_sites(ctx, sites), language=_language(language))
+    if password is not None:
+        set_password(account, password)
+    session.add(account)
+    session.flush()
+    audit(session, ctx.actor, "user_add", "user", username, staff=staff.staff_id, roles=account.roles,
+          sites=account.sites)
+    return account
+
+
+def issue_invite(session: Session, ctx: Context, account: UserAccount, now: datetime | None = None) -> str:
+    """A link with which the person sets their own password; it works once."""
+    token = new_token()
+    account.invite_hash = digest(token)
+    account.invite_expires_at = (now or utcnow()) + timedelta(days=ctx.config.web.invite_days)
+    session.flush()
+    return f"{ctx.config.web.base_url.rstrip('/')}/invite/{token}"
+
+
+def invited(session: Session, token: str, now: datetime | None = None) -> UserAccount | None:
+    account = session.execute(
+        sa.select(UserAccount).where(UserAccount.invite_hash == digest(token))
+    ).scalar_one_or_none()
+    if account is None or not account.active or account.invite_expires_at is None:
+        return None
+    return account if account.invite_expires_at > (now or utcnow()) else None
+
+
+def accept_invite(session: Session, token: str, password: str, now: datetime | None = None) -> UserAccount:
+    account = invited(session, token, now)
+    if account is None:
+        raise InvalidRecord("this link is not valid any more; ask an administrator for a new one")
+    set_password(account, password, now)
+    end_sessions(session, account.id)
+    audit(session, f"web:{account.username}", "password_set", "user", account.username, via="invite")
+    return account
+
+
+def reset_password(session: Session, ctx: Context, username: str, password: str | None) -> str | None:
+    """A new password, or (without one) an invite link. Ends the person's sessions and
+    lifts any login throttle on the name. Returns the link, if one was made."""
+    account = find(session, username)
+    link = None
+    if password is not None:
+        set_password(account, password)
+    else:
+        account.password_hash = None
+        link = issue_invite(session, ctx, account)
+    account.failed_logins = 0
+    end_sessions(session, account.id)
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.username == account.username))
+    audit(session, ctx.actor, "user_reset_password", "user", account.username,
+          via="password" if password is not None else "invite")
+    return link
+
+
+def set_active(session: Session, ctx: Context, username: str, active: bool) -> UserAccount:
+    account = find(session, username)
+    account.active = active
+    if not active:
+        end_sessions(session, account.id)
+    audit(session, ctx.actor, "user_activate" if active else "user_deactivate", "user", account.username)
+    return account
+
+
+def end_sessions(session: Session, account_id: int) -> None:
+    session.execute(sa.delete(WebSession).where(WebSession.account_id == account_id))
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    username: str
+    staff_id: str
+    site: str
+    roles: str
+    sites: str | None
+    language: str | None
+    active: bool
+    invited: bool
+    failed_logins: int
+    last_login_at: datetime | None
+    calendar: bool
+
+    def to_json(self) -> dict:
+        return {
+            "username": self.username, "staff_id": self.staff_id, "site": self.site,
+            "roles": self.roles.split(";"), "sites": self.sites, "language": self.language,
+            "active": self.active, "invited": self.invited, "failed_logins": self.failed_logins,
+            "last_login_at": self.last_login_at.isoformat() if self.last_login_at else None,
+            "calendar_feed": self.calendar,
+        }
+
+
+def list_accounts(session: Session) -> list[AccountRow]:
+    rows = session.execute(
+        sa.select(UserAccount, Staff.staff_id, Staff.site_code)
+        .join(Staff, Staff.id == UserAccount.staff_id).order_by(UserAccount.username)
+    ).all()
+    return [
+        AccountRow(username=a.username, staff_id=staff_id, site=site, roles=a.roles, sites=a.sites,
+                   language=a.language, active=a.active,
+                   invited=a.password_hash is None and a.invite_hash is not None,
+                   failed_logins=a.failed_logins, last_login_at=a.last_login_at,
+                   calendar=a.calendar_token_hash is not None)
+        for a, staff_id, site in rows
+    ]
+
+
+# --- login -------------------------------------------------------------------------
+
+def _throttled(session: Session, ctx: Context, name: str, ip: str, now: datetime) -> bool:
+    web = ctx.config.web
+    since = now - timedelta(minutes=web.login_window_minutes)
+    by_name = session.execute(
+        sa.select(sa.func.count()).select_from(LoginFailure)
+        .where(LoginFailure.username == name, LoginFailure.at >= since)
+    ).scalar_one()
+    if by_name >= web.login_max_failures:
+        return True
+    by_ip = session.execute(
+        sa.select(sa.func.count()).select_from(LoginFailure)
+        .where(LoginFailure.ip == ip, LoginFailure.at >= since)
+    ).scalar_one()
+    return by_ip >= web.login_ip_max_failures
+
+
+def authenticate(session: Session, ctx: Context, username: str, password: str, ip: str,
+                 now: datetime | None = None) -> UserAccount:
+    """The account, or LoginRefused. Every attempt leaves an audit line (never the password)."""
+    now = now or utcnow()
+    name = (username or "").strip().lower()[:64]
+    ip = (ip or "unknown")[:64]
+    if _throttled(session, ctx, name, ip, now):
+        audit(session, f"web:{name}", "login_throttled", "user", name, ip=ip)
+        raise LoginRefused(throttled=True)
+    account = session.execute(
+        sa.select(UserAccount).where(UserAccount.username == name)
+    ).scalar_one_or_none()
+    if account is not None and account.active and verify_password(account, password) and _staff_active(session, account):
+        session.execute(sa.delete(LoginFailure).where(LoginFailure.username == name))
+        account.failed_logins, account.last_login_at = 0, now
+        if _hasher.check_needs_rehash(account.password_hash):
+            account.password_hash = _hasher.hash(password)
+        audit(session, f"web:{name}", "login", "user", name, ip=ip)
+        return account
+    if account is None:
+        verify_password(None, password)
+    else:
+        account.failed_logins += 1
+        account.last_failed_at = now
+    window = timedelta(minutes=ctx.config.web.login_window_minutes)
+    session.execute(sa.delete(LoginFailure).where(LoginFailure.at < now - window))
+    session.add(LoginFailure(username=name, ip=ip, at=now))
+    audit(session, f"web:{name}", "login_failed", "user", name, ip=ip, known=account is not None)
+    raise LoginRefused()
+
+
+def verify_password(account: UserAccount | None, password: str) -> bool:
+    stored = account.password_hash if account is not None else None
+    try:
+        return _hasher.verify(stored or _DUMMY_HASH, password or "") and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _staff_active(session: Session, account: UserAccount) -> bool:
+    return bool(session.execute(sa.select(Staff.active).where(Staff.id == account.staff_id)).scalar_one())
+
+
+# --- the demo ------------------------------------------------------------------------
+
+DEMO_PASSWORD = "followup-demo"
+# user name, the demo team member (followup.synthetic.staff_for), the account's roles
+DEMO_ACCOUNTS = (
+    ("facilitator", "F1", ("facilitator",)),
+    ("partner-support", "PS", ("partner_support",)),
+    ("supervisor", "SV", ("supervisor",)),
+    ("evaluator", "EV", ("evaluator",)),
+    ("manager", "MG", ("manager",)),
+    ("admin", "MG", ("admin",)),
+)
+
+
+def create_demo_accounts(session: Session, ctx: Context, site: str) -> str:
+    """One login per role at `site`, all with DEMO_PASSWORD, in English."""
+    for username, member, roles in DEMO_ACCOUNTS:
+        sites = [ALL_SITES] if "evaluator" in roles else None
+        add_account(session, ctx, username=username, staff_id=f"{site}-{member}", roles=roles,
+                    sites=sites, language="en", password=DEMO_PASSWORD)
+    names = ", ".join(name for name, _, _ in DEMO_ACCOUNTS)
+    return (f"Demo logins at {site} (password {DEMO_PASSWORD!r}): {names}. "
+            f"Open {ctx.config.web.base_url.rstrip('/')}/login once `followup serve` runs.")

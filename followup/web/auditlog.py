@@ -1,0 +1,80 @@
+"""Reading the audit trail, for `followup audit` and the admin's Audit page."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from followup.models import Audit
+
+
+@dataclass(frozen=True)
+class Filters:
+    actor: str | None = None  # "web:ana", or "ana" for that name whatever the prefix
+    action: str | None = None  # one action, or several separated by commas
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    entity: str | None = None
+    entity_id: str | None = None
+
+
+def parse_instant(text: str, zone: ZoneInfo) -> datetime:
+    """A date (midnight at the start of that day in `zone`) or an ISO instant with a zone."""
+    text = text.strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        return datetime.combine(day, time(0), tzinfo=zone)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected a date (YYYY-MM-DD) or an instant such as 2026-03-29T08:00+02:00, got {text!r}") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def _where(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    where = []
+    if filters.actor:
+        actor = filters.actor.strip()
+        where.append(Audit.actor == actor if ":" in actor
+                     else sa.or_(Audit.actor == actor, Audit.actor.like(f"%:{actor}")))
+    if filters.action:
+        actions = [a.strip() for a in filters.action.split(",") if a.strip()]
+        where.append(Audit.action.in_(actions))
+    if filters.since is not None:
+        where.append(Audit.at >= filters.since)
+    if filters.until is not None:
+        where.append(Audit.at < filters.until)
+    if filters.entity:
+        where.append(Audit.entity == filters.entity)
+    if filters.entity_id:
+        where.append(Audit.entity_id == filters.entity_id)
+    return where
+
+
+def read(session: Session, filters: Filters, *, limit: int = 200, offset: int = 0) -> list[Audit]:
+    """Newest first."""
+    return list(session.execute(
+        sa.select(Audit).where(*_where(filters)).order_by(Audit.at.desc(), Audit.id.desc())
+        .limit(limit).offset(offset)
+    ).scalars())
+
+
+def to_json(row: Audit) -> dict:
+    return {"id": row.id, "at": row.at.isoformat(), "actor": row.actor, "action": row.action,
+            "entity": row.entity, "entity_id": row.entity_id,
+            "detail": json.loads(row.detail) if row.detail else None}
+
+
+def to_text(row: Audit) -> str:
+    what = f"{row.entity} {row.entity_id}" if row.entity_id else (row.entity or "")
+    return f"{row.at:%Y-%m-%d %H:%M:%S}Z  {row.actor:<24} {row.action:<22} {what}  {row.detail or ''}".rstrip()

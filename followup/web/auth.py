@@ -1,0 +1,134 @@
+"""Who is asking: the session cookie, the route guards and the CSRF check.
+
+Route guards are FastAPI dependencies built from a followup.web.policy rule:
+
+    @router.get("/alerts")
+    def alerts(p: Principal = Depends(guard(policy.open_alerts))): ...
+
+They run before anything else the route does (form parsing included), so a refused
+request learns nothing. A refusal on a route that names a record (`hide=True`) is the
+very same 404 as a record that does not exist: asking for a partner a facilitator may
+not see tells him nothing about whether she exists. Every form posts the session's
+synchronizer token (`csrf_token`); `checked_form` refuses a post without the right one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+
+from followup.context import Context
+from followup.db import transaction, utcnow
+from followup.models import Staff, UserAccount
+from followup.web import sessions
+from followup.web.i18n import supported
+from followup.web.policy import Principal
+from followup.web.tokens import same
+
+
+class SignInRequired(Exception):
+    """No live session: the browser is sent to the login page."""
+
+
+class Forbidden(Exception):
+    """Signed in, but this kind of page is not for them (403)."""
+
+
+class NotVisible(Exception):
+    """A record that does not exist, or that this person may not know exists (404)."""
+
+
+class CsrfRejected(Exception):
+    """A form without this session's token (403)."""
+
+
+def context(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https" or context(request).config.web.base_url.startswith("https:")
+
+
+def load_principal(request: Request) -> Principal | None:
+    """The signed-in person behind the cookie, or None. Cached on the request."""
+    if "principal" in request.scope.get("state", {}):
+        return request.state.principal
+    ctx = context(request)
+    principal = None
+    with transaction(ctx.engine) as session:
+        row = sessions.load(session, ctx.config.web, request.cookies.get(sessions.COOKIE), utcnow())
+        if row is not None and row.account_id is not None:
+            account, staff = session.execute(
+                sa.select(UserAccount, Staff).join(Staff, Staff.id == UserAccount.staff_id)
+                .where(UserAccount.id == row.account_id)
+            ).one()
+            if account.active and staff.active and account.password_hash is not None:
+                principal = principal_for(ctx, account, staff, row.csrf_token)
+            else:
+                session.delete(row)
+    request.state.principal = principal
+    return principal
+
+
+def principal_for(ctx: Context, account: UserAccount, staff: Staff, csrf: str) -> Principal:
+    site = ctx.config.sites.get(staff.site_code)
+    granted = None
+    if account.sites is None:
+        granted = frozenset({staff.site_code})
+    elif account.sites != "*":
+        granted = frozenset(s for s in account.sites.split(";") if s)
+    return Principal(
+        account_id=account.id, username=account.username, staff_pk=staff.id,
+        staff_id=staff.staff_id, name=staff.name, site=staff.site_code,
+        roles=account.role_set & staff.role_set, granted_sites=granted,
+        language=supported(account.language or staff.language or (site.language if site else None)),
+        timezone=site.timezone if site else "UTC", csrf_token=csrf,
+    )
+
+
+def signed_in(request: Request) -> Principal:
+    principal = load_principal(request)
+    if principal is None:
+        raise SignInRequired()
+    return principal
+
+
+def guard(rule: Callable[[Principal], bool], *, hide: bool = False) -> Callable[..., Principal]:
+    """A dependency that lets through only those `rule` allows."""
+
+    def dependency(p: Principal = Depends(signed_in)) -> Principal:
+        if not rule(p):
+            raise NotVisible() if hide else Forbidden()
+        return p
+
+    dependency.rule = rule  # type: ignore[attr-defined]
+    return dependency
+
+
+@dataclass(frozen=True)
+class Form:
+    """A posted form, its CSRF token already checked."""
+
+    values: dict[str, str]
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.values.get(name, default)
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    data = await request.form()
+    return {key: value for key, value in data.items() if isinstance(value, str)}
+
+
+def checked_form(p: Principal = Depends(signed_in), data: dict[str, str] = Depends(read_form)) -> Form:
+    if not same(data.get("csrf_token", ""), p.csrf_token):
+        raise CsrfRejected()
+    return Form(data)

@@ -1,0 +1,201 @@
+"""Who may do what in the web app: every authorisation rule, one function per action.
+
+Routes and queries ask here and nowhere else. The rules (../shared/DESIGN.md):
+
+- facilitator: the participants of their own site and their follow-ups; never anything
+  about a partner — not her follow-ups, not her consent, not that she reported violence;
+- partner_support: the partners of their own site, their follow-ups and records (and the
+  participant's status, which her follow-ups depend on);
+- supervisor: their own site; the status of follow-ups on both sides of the partner wall,
+  partner content only when also partner_support; safety alerts;
+- evaluator: aggregates only, suppressed, for the sites granted to them;
+- manager: protocols and schedule plans;
+- admin: everything, every site — audited like everyone else.
+
+An account's roles are the account's roles *and* the staff member's (see
+followup.models.UserAccount), evaluated at every request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from followup.models import FollowUp, Participant
+
+FACILITATOR, PARTNER_SUPPORT, SUPERVISOR = "facilitator", "partner_support", "supervisor"
+EVALUATOR, MANAGER, ADMIN = "evaluator", "manager", "admin"
+CASEWORK = frozenset({FACILITATOR, PARTNER_SUPPORT, SUPERVISOR})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in person, as every rule sees them."""
+
+    account_id: int
+    username: str
+    staff_pk: int
+    staff_id: str
+    name: str
+    site: str
+    roles: frozenset[str]
+    granted_sites: frozenset[str] | None  # evaluators; None: every site
+    language: str
+    timezone: str
+    csrf_token: str
+
+    @property
+    def actor(self) -> str:
+        return f"web:{self.username}"
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
+
+    def has(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    def at(self, site: str, *roles: str) -> bool:
+        """Holds one of `roles` at `site` (administrators: everywhere)."""
+        return self.is_admin or (self.site == site and self.has(*roles))
+
+
+# --- pages (may this person open this kind of page at all?) --------------------------
+
+def list_followups(p: Principal) -> bool:
+    return p.is_admin or p.has(*CASEWORK)
+
+
+def search(p: Principal) -> bool:
+    return p.is_admin or p.has(*CASEWORK)
+
+
+def open_participants(p: Principal) -> bool:
+    return p.is_admin or p.has(*CASEWORK)
+
+
+def open_partners(p: Principal) -> bool:
+    return p.is_admin or p.has(PARTNER_SUPPORT)
+
+
+def open_alerts(p: Principal) -> bool:
+    return p.is_admin or p.has(PARTNER_SUPPORT, SUPERVISOR)
+
+
+def view_outcomes(p: Principal) -> bool:
+    return p.is_admin or p.has(EVALUATOR)
+
+
+def plan_schedules(p: Principal) -> bool:
+    return p.is_admin or p.has(MANAGER)
+
+
+def read_audit(p: Principal) -> bool:
+    return p.is_admin
+
+
+def signed_in(p: Principal) -> bool:
+    return True
+
+
+# --- records (may this person see or change this one?) ---------------------------------
+
+def view_participant(p: Principal, site: str) -> bool:
+    return p.at(site, *CASEWORK)
+
+
+def view_participant_content(p: Principal, site: str) -> bool:
+    """His interviews' answers and notes, reports of his violence, his record checks.
+    Partner-support workers too: what is known about him is part of her safety."""
+    return p.at(site, *CASEWORK)
+
+
+def view_partner_status(p: Principal, site: str) -> bool:
+    """That a partner follow-up exists, its checkpoint, dates and status: no more."""
+    return p.at(site, PARTNER_SUPPORT, SUPERVISOR)
+
+
+def view_partner(p: Principal, site: str) -> bool:
+    """Her record: consent, safe-contact rules, interviews, reports, contact details."""
+    return p.at(site, PARTNER_SUPPORT)
+
+
+def change_partner(p: Principal, site: str) -> bool:
+    return view_partner(p, site)
+
+
+def view_followup(p: Principal, subject: str, site: str) -> bool:
+    if subject == "partner":
+        return view_partner_status(p, site)
+    return view_participant(p, site)
+
+
+def record_followup(p: Principal, subject: str, site: str) -> bool:
+    if subject == "partner":
+        return p.at(site, PARTNER_SUPPORT)
+    return p.at(site, FACILITATOR)
+
+
+def view_alert(p: Principal, site: str) -> bool:
+    return p.at(site, PARTNER_SUPPORT, SUPERVISOR)
+
+
+def acknowledge_alert(p: Principal, site: str) -> bool:
+    return view_alert(p, site)
+
+
+def outcome_sites(p: Principal, sites: Iterable[str]) -> list[str]:
+    """The sites whose aggregates this person may read."""
+    every = list(sites)
+    if p.is_admin or (EVALUATOR in p.roles and p.granted_sites is None):
+        return every
+    if EVALUATOR not in p.roles:
+        return []
+    return [code for code in every if code in p.granted_sites]
+
+
+def unsuppressed_outcomes(p: Principal) -> bool:
+    """Small counts shown as they are: administrators only (and audited)."""
+    return p.is_admin
+
+
+def apply_schedules(p: Principal) -> bool:
+    return plan_schedules(p)
+
+
+# --- queries (the same rules as SQL conditions) ----------------------------------------
+
+def followup_scope(p: Principal) -> sa.ColumnElement[bool]:
+    """The follow-ups whose status this person may see; the query joins Participant."""
+    if p.is_admin:
+        return sa.true()
+    sides = []
+    if p.has(*CASEWORK):
+        sides.append(FollowUp.partner_id.is_(None))
+    if p.has(PARTNER_SUPPORT, SUPERVISOR):
+        sides.append(FollowUp.partner_id.is_not(None))
+    if not sides:
+        return sa.false()
+    return sa.and_(Participant.site_code == p.site, sa.or_(*sides))
+
+
+def participant_scope(p: Principal) -> sa.ColumnElement[bool]:
+    if p.is_admin:
+        return sa.true()
+    return Participant.site_code == p.site if p.has(*CASEWORK) else sa.false()
+
+
+def partner_scope(p: Principal) -> sa.ColumnElement[bool]:
+    """Partners this person may find and open; the query joins Participant."""
+    if p.is_admin:
+        return sa.true()
+    return Participant.site_code == p.site if p.has(PARTNER_SUPPORT) else sa.false()
+
+
+def alert_scope(p: Principal) -> sa.ColumnElement[bool]:
+    """Safety alerts this person may see; the query joins Participant."""
+    if p.is_admin:
+        return sa.true()
+    return Participant.site_code == p.site if p.has(PARTNER_SUPPORT, SUPERVISOR) else sa.false()

@@ -1,0 +1,130 @@
+"""Participant and Partner pages, and the search box."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from followup.db import transaction
+from followup.errors import FollowupError
+from followup.models import CONTACT_CHANNELS
+from followup.record import set_consent, set_do_not_contact
+from followup.web import casework, forms, policy
+from followup.web.auth import Form, checked_form, context, guard
+from followup.web.common import acting, see_other
+from followup.web.policy import Principal
+from followup.web.render import page
+
+router = APIRouter()
+participants = guard(policy.open_participants, hide=True)
+partners = guard(policy.open_partners, hide=True)
+NOTICES = ("consent_given", "consent_withdrawn", "do_not_contact", "contact_allowed", "contact_rules")
+
+
+@router.get("/search")
+def search(request: Request, p: Principal = Depends(guard(policy.search))) -> Response:
+    text = request.query_params.get("q", "")[:64]
+    with transaction(context(request).engine) as session:
+        found = casework.search(session, p, text)
+    return page(request, p, "search.html", q=text, found=found)
+
+
+@router.get("/participants/{case_id:path}")
+def participant(request: Request, case_id: str, p: Principal = Depends(participants)) -> Response:
+    ctx = context(request)
+    with transaction(ctx.engine) as session:
+        view = casework.participant_view(session, ctx, p, case_id)
+    return page(request, p, "participant.html", v=view)
+
+
+def _partner_page(request: Request, p: Principal, partner_id: str, *, reveal: bool = False,
+                  status: int = 200, errors: dict | None = None, values: dict | None = None,
+                  problem: str | None = None) -> Response:
+    ctx = context(request)
+    with transaction(ctx.engine) as session:
+        view = casework.partner_view(session, ctx, p, partner_id, reveal=reveal)
+    notice = request.query_params.get("saved")
+    return page(request, p, "partner.html", status=status, v=view, errors=errors or {},
+                values=values or {"on": view.today.isoformat(), "channel": view.channel or "",
+                                  "safe_hours": view.safe_hours or ""},
+                problem=problem, notice=notice if notice in NOTICES else None,
+                channels=CONTACT_CHANNELS)
+
+
+@router.get("/partners/{partner_id:path}")
+def partner(request: Request, partner_id: str, p: Principal = Depends(partners)) -> Response:
+    return _partner_page(request, p, partner_id)
+
+
+@router.post("/partners/{partner_id:path}/reveal")
+def reveal_contact(request: Request, partner_id: str, p: Principal = Depends(partners),
+                   _form: Form = Depends(checked_form)) -> Response:
+    """Her phone, e-mail and address, shown once on this response; audited."""
+    return _partner_page(request, p, partner_id, reveal=True)
+
+
+def _change(request: Request, p: Principal, partner_id: str, form: Form, apply) -> Response:
+    """Run one change to her record: validation messages next to the fields, a domain
+    refusal at the top, and on success back to her page."""
+    ctx = context(request)
+    problem = None
+    with transaction(ctx.engine) as session:
+        _her, person = casework.check_partner_change(session, p, partner_id)
+        checked = forms.Checked()
+        try:
+            with session.begin_nested():
+                notice = apply(session, acting(ctx, p), person, checked)
+        except FollowupError as refused:
+            problem = str(refused)
+    if checked.ok and problem is None:
+        return see_other(f"/partners/{partner_id}?saved={notice}")
+    return _partner_page(request, p, partner_id, status=422, errors=checked.errors,
+                         values=dict(form.values), problem=problem)
+
+
+@router.post("/partners/{partner_id:path}/consent")
+def consent(request: Request, partner_id: str, p: Principal = Depends(partners),
+            form: Form = Depends(checked_form)) -> Response:
+    def apply(session, ctx, person, checked):
+        on = forms.a_date(form, "on", checked, today=ctx.site_today(person.site_code))
+        given = {"given": True, "withdrawn": False}.get(form.get("consent"))
+        if given is None:
+            checked.errors["consent"] = "form.choose"
+        if checked.ok:
+            set_consent(session, ctx, partner_id=partner_id, on=on, given=given)
+        return "consent_given" if given else "consent_withdrawn"
+
+    return _change(request, p, partner_id, form, apply)
+
+
+@router.post("/partners/{partner_id:path}/do-not-contact")
+def do_not_contact(request: Request, partner_id: str, p: Principal = Depends(partners),
+                   form: Form = Depends(checked_form)) -> Response:
+    def apply(session, ctx, person, checked):
+        on = forms.a_date(form, "on", checked, today=ctx.site_today(person.site_code))
+        flag = {"set": True, "lift": False}.get(form.get("flag"))
+        if flag is None:
+            checked.errors["flag"] = "form.choose"
+        if checked.ok:
+            set_do_not_contact(session, ctx, partner_id=partner_id, flag=flag, on=on)
+        return "do_not_contact" if flag else "contact_allowed"
+
+    return _change(request, p, partner_id, form, apply)
+
+
+@router.post("/partners/{partner_id:path}/contact-rules")
+def contact_rules(request: Request, partner_id: str, p: Principal = Depends(partners),
+                  form: Form = Depends(checked_form)) -> Response:
+    def apply(session, ctx, person, checked):
+        channel = form.get("channel") or None
+        if channel is not None and channel not in CONTACT_CHANNELS:
+            checked.errors["channel"] = "form.choose"
+        try:
+            hours = casework.parse_safe_hours(form.get("safe_hours"))
+        except ValueError:
+            checked.errors["safe_hours"] = "form.safe_hours"
+        if checked.ok:
+            casework.set_contact_rules(session, ctx, partner_id, channel=channel, safe_hours=hours)
+        return "contact_rules"
+
+    return _change(request, p, partner_id, form, apply)
