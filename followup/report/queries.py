@@ -1,5 +1,8 @@
 """The report's reads: one Core select per table, of exactly the columns it needs.
 
+Each read is a `*_query` function that builds the select (bench/report.py runs the same
+SQL through raw sqlite3 for its lower bound) and a function that fetches it.
+
 Every query takes the as-of date and an optional site; nothing recorded after the as-of
 date is read as having happened (a date after it is read as not reached yet). Each returns
 plain numpy arrays (see columns.py); the measures count and estimate from those.
@@ -107,8 +110,8 @@ class People:
         return np.isin(self.end_reason, wanted) & ~np.isnan(self.ended_on)
 
 
-def people(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -> People:
-    query = (
+def people_query(as_of: date, site: str | None, labels: Labels) -> sa.Select:
+    return (
         sa.select(
             P.c.id, coded(P.c.site_code, labels.sites),
             coded(P.c.referral_source, labels.referral_sources),
@@ -118,7 +121,10 @@ def people(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -
         .where(P.c.enrolled_on <= as_of, *([P.c.site_code == site] if site else []))
         .order_by(P.c.id)
     )
-    rows = fetch(conn, query)
+
+
+def people(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -> People:
+    rows = fetch(conn, people_query(as_of, site, labels))
     found = People(
         id=rows[:, 0].astype(np.int64),
         **{name: as_codes(rows[:, i + 1]) for i, name in
@@ -149,13 +155,16 @@ class OutcomeEvents:
     labels: Labels
 
 
-def outcome_events(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -> OutcomeEvents:
-    query = sa.select(
+def outcome_events_query(as_of: date, site: str | None, labels: Labels) -> sa.Select:
+    return sa.select(
         E.c.participant_id, flag(E.c.kind == "record_check"), coded(E.c.source, labels.sources),
         epoch_day(E.c.occurred_on), flag(E.c.new_offence == sa.true()),
     ).where(E.c.kind.in_(("recidivism", "record_check")), E.c.occurred_on <= as_of,
             *_in_site(E.c.participant_id, site))
-    rows = fetch(conn, query)
+
+
+def outcome_events(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -> OutcomeEvents:
+    rows = fetch(conn, outcome_events_query(as_of, site, labels))
     return OutcomeEvents(
         participant_id=rows[:, 0].astype(np.int64), is_check=rows[:, 1] == 1,
         source=as_codes(rows[:, 2]), day=rows[:, 3], new_offence=rows[:, 4] == 1, labels=labels,
@@ -181,17 +190,20 @@ class Interviews:
         return int(self.participant_id.size)
 
 
-def interviews(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -> Interviews:
+def interviews_query(as_of: date, site: str | None, labels: Labels) -> sa.Select:
     # The six answers travel as one number, two bits each, to keep the rows narrow.
     packed = sum(
         sa.case((I.c[t] == sa.false(), NO), (I.c[t] == sa.true(), YES), else_=NOT_ASKED) * (4 ** k)
         for k, t in enumerate(VIOLENCE_TYPES)
     )
-    query = sa.select(
+    return sa.select(
         I.c.participant_id, coded(I.c.checkpoint, labels.checkpoints),
         coded(I.c.informant, list(INFORMANTS)), epoch_day(I.c.conducted_on), packed,
     ).where(scanned(I.c.conducted_on) <= as_of, *_in_site(I.c.participant_id, site))
-    rows = fetch(conn, query)
+
+
+def interviews(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -> Interviews:
+    rows = fetch(conn, interviews_query(as_of, site, labels))
     bits = rows[:, 4].astype(np.int64)
     return Interviews(
         participant_id=rows[:, 0].astype(np.int64), checkpoint=as_codes(rows[:, 1]),
@@ -205,8 +217,7 @@ def interviews(conn: sa.Connection, as_of: date, site: str | None, labels: Label
 FOLLOWUP_OUTCOMES = ("in_window", "late", "missed", "open")
 
 
-def followup_outcomes(conn: sa.Connection, as_of: date, site: str | None,
-                      labels: Labels) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+def followup_outcomes_query(as_of: date, site: str | None, labels: Labels) -> sa.Select:
     """Follow-ups due by the as-of date: checkpoint code, informant index, outcome index.
 
     Due: due on or before the as-of date, not cancelled, and placed on a recorded date (a
@@ -221,9 +232,13 @@ def followup_outcomes(conn: sa.Connection, as_of: date, site: str | None,
         (sa.or_(F.c.status == MISSED, F.c.window_closes_on < as_of), 2),
         else_=3,
     )
-    query = sa.select(
+    return sa.select(
         coded(F.c.checkpoint, labels.checkpoints), flag(F.c.partner_id.is_not(None)), outcome,
     ).where(scanned(F.c.due_on) <= as_of, F.c.status != CANCELLED, F.c.provisional == sa.false(),
             *_in_site(F.c.participant_id, site))
-    rows = fetch(conn, query).astype(np.int64)
+
+
+def followup_outcomes(conn: sa.Connection, as_of: date, site: str | None,
+                      labels: Labels) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    rows = fetch(conn, followup_outcomes_query(as_of, site, labels)).astype(np.int64)
     return rows[:, 0], rows[:, 1], rows[:, 2]
