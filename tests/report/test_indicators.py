@@ -139,3 +139,23 @@ def test_an_empty_deployment_reports_nothing_without_failing(deployment):
     assert deployment.run("report", "--format", "html").exit_code == 0
     assert deployment.run("report").exit_code == 0
     assert deployment.run("report", "--format", "csv").exit_code == 0
+
+
+def test_registering_the_report_command_keeps_numpy_out_of_every_other_command():
+    import subprocess
+    import sys
+
+    code = ("import sys, followup.cli; "
+            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_command_line_offers_exactly_the_options_the_report_accepts():
+    from followup.report import build, cli
+    from followup.report.indicators import ORIGINS
+
+    assert cli.FORMATS == build.FORMATS
+    assert cli.BY == build.BY_CHOICES
+    assert cli.SOURCES == build.SOURCE_CHOICES
+    assert cli.ORIGINS == ORIGINS
