@@ -33,13 +33,13 @@ def set_cookie(request: Request, response: Response, token: str) -> None:
 
 
 def _visitor(request: Request) -> tuple[str, str | None]:
-    """The CSRF token of this signed-out browser's session, starting one if needed.
+    """The CSRF token of this browser's session, starting a visitor's session if needed.
     Returns (csrf token, new cookie token or None)."""
     ctx = context(request)
     now = utcnow()
     with transaction(ctx.engine) as session:
         row = sessions.load(session, ctx.config.web, request.cookies.get(sessions.COOKIE), now)
-        if row is not None and row.account_id is None:
+        if row is not None:  # a visitor's, or a signed-in person's: keep it
             return row.csrf_token, None
         started = sessions.start(session, ctx.config.web, None, now)
     return started.csrf_token, started.token
@@ -54,11 +54,12 @@ def _visitor_page(request: Request, template: str, *, status: int = 200, **value
 
 
 def _visitor_form(request: Request, data: dict[str, str]) -> None:
-    """The signed-out forms (login, invite) carry the visitor session's token too."""
+    """The signed-out forms (login, invite) carry the browser session's token too (a
+    visitor's, or a signed-in person's logging in as someone else)."""
     ctx = context(request)
     with transaction(ctx.engine) as session:
         row = sessions.load(session, ctx.config.web, request.cookies.get(sessions.COOKIE), utcnow())
-        expected = row.csrf_token if row is not None and row.account_id is None else None
+        expected = row.csrf_token if row is not None else None
     if expected is None or not same(data.get("csrf_token", ""), expected):
         raise CsrfRejected()
 

@@ -93,7 +93,8 @@ def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
 
 @router.get("/outcomes/report.{fmt}")
 def download(request: Request, fmt: str, p: Principal = Depends(readers)) -> Response:
-    from followup.report import build_report, render
+    from followup.report import build_report
+    from followup.report.render import render
 
     if fmt not in DOWNLOADS:
         raise NotVisible()
