@@ -49,17 +49,22 @@ CHUNK = 50_000
 
 
 def config_text(url: str) -> str:
-    sites = "".join(f'[sites.{code}]\nname = "Centre {code}"\ntimezone = "Europe/Belgrade"\nlanguage = "sr-Latn"\n\n'
-                    for code in SITES)
-    return textwrap.dedent(f"""
+    sites = "".join(
+        f'[sites.{code}]\nname = "Centre {code}"\ntimezone = "Europe/Belgrade"\nlanguage = "sr-Latn"\n\n'
+        for code in SITES
+    )
+    return (
+        textwrap.dedent(f"""
         [database]
         url = "{url}"
         [protocols]
-        directory = "{REPO / 'schedules'}"
+        directory = "{REPO / "schedules"}"
         active = ["undp-serbia"]
         [dispatch]
         batch_size = 500
-        """) + sites
+        """)
+        + sites
+    )
 
 
 def build(ctx: Context, people: int, due: int) -> None:
@@ -71,20 +76,48 @@ def build(ctx: Context, people: int, due: int) -> None:
         ctx.register_protocols(session)
         revision = ctx.protocol("undp-serbia").revision
         conn = session.connection()
-        executemany(conn, Staff.__table__.insert(), [
-            {"staff_id": f"W{n:04d}", "site_code": SITES[n % 2], "name": f"Worker {n}",
-             "roles": "facilitator", "phone": None, "email": None, "channel": "console",
-             "language": "sr-Latn", "active": True, "channel_problem": None} for n in range(WORKERS)])
+        executemany(
+            conn,
+            Staff.__table__.insert(),
+            [
+                {
+                    "staff_id": f"W{n:04d}",
+                    "site_code": SITES[n % 2],
+                    "name": f"Worker {n}",
+                    "roles": "facilitator",
+                    "phone": None,
+                    "email": None,
+                    "channel": "console",
+                    "language": "sr-Latn",
+                    "active": True,
+                    "channel_problem": None,
+                }
+                for n in range(WORKERS)
+            ],
+        )
         staff = conn.execute(sa.select(Staff.id).order_by(Staff.id)).scalars().all()
     for start in range(0, people, CHUNK):
         with transaction(ctx.engine) as session:
             conn = session.connection()
             ids = range(start + 1, min(start + CHUNK, people) + 1)
-            executemany(conn, Participant.__table__.insert(), [
-                {"id": i, "case_id": f"{SITES[i % 2]}-{i:07d}", "site_code": SITES[i % 2],
-                 "referral_source": "court", "enrolled_on": DAY - timedelta(days=rng.randint(200, 900)),
-                 "facilitator_id": staff[i % WORKERS], "protocol_id": "undp-serbia",
-                 "protocol_revision": revision, "created_at": AT} for i in ids])
+            executemany(
+                conn,
+                Participant.__table__.insert(),
+                [
+                    {
+                        "id": i,
+                        "case_id": f"{SITES[i % 2]}-{i:07d}",
+                        "site_code": SITES[i % 2],
+                        "referral_source": "court",
+                        "enrolled_on": DAY - timedelta(days=rng.randint(200, 900)),
+                        "facilitator_id": staff[i % WORKERS],
+                        "protocol_id": "undp-serbia",
+                        "protocol_revision": revision,
+                        "created_at": AT,
+                    }
+                    for i in ids
+                ],
+            )
             rows = []
             for i in ids:
                 worker = staff[i % WORKERS]
@@ -102,10 +135,21 @@ def build(ctx: Context, people: int, due: int) -> None:
 
 
 def _followup(participant: int, checkpoint: str, due: date, worker: int, status: str) -> dict:
-    return {"participant_id": participant, "partner_id": None, "checkpoint": checkpoint, "occurrence": 1,
-            "due_on": due, "window_opens_on": due - timedelta(days=14), "window_closes_on": due + timedelta(days=28),
-            "provisional": False, "assigned_staff_id": worker, "status": status,
-            "completed_on": due if status == "completed" else None, "cancelled_reason": None, "updated_at": AT}
+    return {
+        "participant_id": participant,
+        "partner_id": None,
+        "checkpoint": checkpoint,
+        "occurrence": 1,
+        "due_on": due,
+        "window_opens_on": due - timedelta(days=14),
+        "window_closes_on": due + timedelta(days=28),
+        "provisional": False,
+        "assigned_staff_id": worker,
+        "status": status,
+        "completed_on": due if status == "completed" else None,
+        "cancelled_reason": None,
+        "updated_at": AT,
+    }
 
 
 def one_pass(ctx: Context, sink) -> tuple[float, int]:
@@ -135,8 +179,11 @@ def measure(url: str, people: int, due: int, repeat: int, folder: Path) -> float
     expected = due + WORKERS  # a reminder each, and each worker's digest
     assert sent == expected, f"sent {sent}, expected {expected}"
     median = statistics.median(times)
-    print(f"  {people:>9,} enrolled: one pass {median * 1000:8.1f} ms (median of {repeat}; "
-          f"{sent} messages: {due} reminders, {WORKERS} digests)", flush=True)
+    print(
+        f"  {people:>9,} enrolled: one pass {median * 1000:8.1f} ms (median of {repeat}; "
+        f"{sent} messages: {due} reminders, {WORKERS} digests)",
+        flush=True,
+    )
     ctx.engine.dispose()
     return median
 
@@ -144,10 +191,18 @@ def measure(url: str, people: int, due: int, repeat: int, folder: Path) -> float
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--due", type=int, default=1000, help="reminders due in the pass")
-    parser.add_argument("--sizes", default="10000,1000000", help="enrolled participants, comma-separated")
-    parser.add_argument("--repeat", type=int, default=3, help="passes per size (the median is shown)")
-    parser.add_argument("--postgres", metavar="URL", help="run on PostgreSQL (a server URL; "
-                        "throwaway databases are created there) instead of SQLite files")
+    parser.add_argument(
+        "--sizes", default="10000,1000000", help="enrolled participants, comma-separated"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="passes per size (the median is shown)"
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run on PostgreSQL (a server URL; "
+        "throwaway databases are created there) instead of SQLite files",
+    )
     args = parser.parse_args()
     os.environ.setdefault("FOLLOWUP_SECRET_KEY", Fernet.generate_key().decode())
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -163,7 +218,11 @@ def main() -> int:
                 with admin.connect() as conn:
                     conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
                 try:
-                    url = sa.engine.make_url(args.postgres).set(database=name).render_as_string(hide_password=False)
+                    url = (
+                        sa.engine.make_url(args.postgres)
+                        .set(database=name)
+                        .render_as_string(hide_password=False)
+                    )
                     results[people] = measure(url, people, args.due, args.repeat, folder)
                 finally:
                     with admin.connect() as conn:
@@ -174,8 +233,10 @@ def main() -> int:
                 results[people] = measure(url, people, args.due, args.repeat, folder)
     small, large = results[sizes[0]], results[sizes[-1]]
     ratio = large / small
-    print(f"Ratio {sizes[-1]:,} / {sizes[0]:,} enrolled: {ratio:.2f}x "
-          f"({'within' if ratio <= 1.5 else 'ABOVE'} the 1.5x target)")
+    print(
+        f"Ratio {sizes[-1]:,} / {sizes[0]:,} enrolled: {ratio:.2f}x "
+        f"({'within' if ratio <= 1.5 else 'ABOVE'} the 1.5x target)"
+    )
     return 0
 
 

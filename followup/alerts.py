@@ -49,54 +49,105 @@ def violence_reported(values: Mapping[str, object]) -> bool:
 def after_interview(session: Session, ctx: Context, interview: Interview) -> SafetyAlert | None:
     if interview.informant != "partner" or not violence_reported(vars(interview)):
         return None
-    return raise_alert(session, ctx, participant_id=interview.participant_id,
-                       partner_id=interview.partner_id, interview_id=interview.id)
+    return raise_alert(
+        session,
+        ctx,
+        participant_id=interview.participant_id,
+        partner_id=interview.partner_id,
+        interview_id=interview.id,
+    )
 
 
 def after_recidivism(session: Session, ctx: Context, event: Event) -> SafetyAlert:
-    return raise_alert(session, ctx, participant_id=event.participant_id,
-                       partner_id=event.partner_id, event_id=event.id)
+    return raise_alert(
+        session,
+        ctx,
+        participant_id=event.participant_id,
+        partner_id=event.partner_id,
+        event_id=event.id,
+    )
 
 
-def raise_alert(session: Session, ctx: Context, *, participant_id: int, partner_id: int | None = None,
-                interview_id: int | None = None, event_id: int | None = None,
-                now: datetime | None = None) -> SafetyAlert:
+def raise_alert(
+    session: Session,
+    ctx: Context,
+    *,
+    participant_id: int,
+    partner_id: int | None = None,
+    interview_id: int | None = None,
+    event_id: int | None = None,
+    now: datetime | None = None,
+) -> SafetyAlert:
     now = now or utcnow()
-    alert = SafetyAlert(participant_id=participant_id, partner_id=partner_id,
-                        interview_id=interview_id, event_id=event_id, raised_at=now)
+    alert = SafetyAlert(
+        participant_id=participant_id,
+        partner_id=partner_id,
+        interview_id=interview_id,
+        event_id=event_id,
+        raised_at=now,
+    )
     session.add(alert)
     session.flush()
     recipients = _recipients(session, participant_id, partner_id)
-    enqueue(session, [
-        Message(key=f"alert:{alert.id}:{person.id}", kind="alert", staff_id=person.id,
-                channel=fastest(person, ASSUMED_CHANNELS), not_before=now, alert_id=alert.id)
-        for person in recipients
-    ], now=now)
+    enqueue(
+        session,
+        [
+            Message(
+                key=f"alert:{alert.id}:{person.id}",
+                kind="alert",
+                staff_id=person.id,
+                channel=fastest(person, ASSUMED_CHANNELS),
+                not_before=now,
+                alert_id=alert.id,
+            )
+            for person in recipients
+        ],
+        now=now,
+    )
     case_id = session.execute(
         sa.select(Participant.case_id).where(Participant.id == participant_id)
     ).scalar_one()
-    audit(session, ctx.actor, "safety_alert", "participant", case_id, alert=alert.id,
-          told=[p.staff_id for p in recipients])
+    audit(
+        session,
+        ctx.actor,
+        "safety_alert",
+        "participant",
+        case_id,
+        alert=alert.id,
+        told=[p.staff_id for p in recipients],
+    )
     return alert
 
 
 def _recipients(session: Session, participant_id: int, partner_id: int | None) -> list[Staff]:
     """Her partner-support worker (all his partners' when none is named) and the site's
     supervisors, active ones only, each once."""
-    whose = Partner.id == partner_id if partner_id is not None else Partner.participant_id == participant_id
-    workers = {i for i in session.execute(sa.select(Partner.support_worker_id).where(whose)).scalars() if i}
+    whose = (
+        Partner.id == partner_id
+        if partner_id is not None
+        else Partner.participant_id == participant_id
+    )
+    workers = {
+        i for i in session.execute(sa.select(Partner.support_worker_id).where(whose)).scalars() if i
+    }
     site = session.execute(
         sa.select(Participant.site_code).where(Participant.id == participant_id)
     ).scalar_one()
-    people = session.execute(
-        sa.select(Staff).where(Staff.active.is_(True), sa.or_(Staff.id.in_(workers), Staff.site_code == site))
-        .order_by(Staff.staff_id)
-    ).scalars().all()
+    people = (
+        session.execute(
+            sa.select(Staff)
+            .where(Staff.active.is_(True), sa.or_(Staff.id.in_(workers), Staff.site_code == site))
+            .order_by(Staff.staff_id)
+        )
+        .scalars()
+        .all()
+    )
     return [p for p in people if p.id in workers or "supervisor" in p.role_set]
 
 
-def after_import(session: Session, ctx: Context, events: Iterable[Mapping],
-                 interviews: Iterable[Mapping]) -> int:
+def after_import(
+    session: Session, ctx: Context, events: Iterable[Mapping], interviews: Iterable[Mapping]
+) -> int:
     """Alerts for an events import: recidivism rows, and partner interviews reporting
     violence, dated within the last IMPORT_ALERT_DAYS days. Returns how many were raised."""
     recent: dict[str, str] = {}  # import_key -> "event" | "interview"
@@ -104,30 +155,45 @@ def after_import(session: Session, ctx: Context, events: Iterable[Mapping],
     for row in events:
         if row["kind"] == "recidivism":
             recent[row["import_key"]] = "event"
-            site_of[row["import_key"]] = (row["participant_id"], row["reported_on"] or row["occurred_on"])
+            site_of[row["import_key"]] = (
+                row["participant_id"],
+                row["reported_on"] or row["occurred_on"],
+            )
     for row in interviews:
         if row["informant"] == "partner" and violence_reported(row):
             recent[row["import_key"]] = "interview"
             site_of[row["import_key"]] = (row["participant_id"], row["conducted_on"])
     if not recent:
         return 0
-    sites = dict(session.execute(
-        sa.select(Participant.id, Participant.site_code)
-        .where(Participant.id.in_(sorted({p for p, _ in site_of.values()})))
-    ).all())
-    recent = {key: kind for key, kind in recent.items()
-              if _is_recent(ctx, sites[site_of[key][0]], site_of[key][1])}
+    sites = dict(
+        session.execute(
+            sa.select(Participant.id, Participant.site_code).where(
+                Participant.id.in_(sorted({p for p, _ in site_of.values()}))
+            )
+        ).all()
+    )
+    recent = {
+        key: kind
+        for key, kind in recent.items()
+        if _is_recent(ctx, sites[site_of[key][0]], site_of[key][1])
+    }
     raised = 0
     for kind, model in (("event", Event), ("interview", Interview)):
         keys = sorted(k for k, v in recent.items() if v == kind)
         for start in range(0, len(keys), 1000):
             rows = session.execute(
                 sa.select(model.id, model.participant_id, model.partner_id)
-                .where(model.import_key.in_(keys[start : start + 1000])).order_by(model.id)
+                .where(model.import_key.in_(keys[start : start + 1000]))
+                .order_by(model.id)
             ).all()
             for row in rows:
-                raise_alert(session, ctx, participant_id=row.participant_id, partner_id=row.partner_id,
-                            **{f"{kind}_id": row.id})
+                raise_alert(
+                    session,
+                    ctx,
+                    participant_id=row.participant_id,
+                    partner_id=row.partner_id,
+                    **{f"{kind}_id": row.id},
+                )
                 raised += 1
     return raised
 

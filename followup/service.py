@@ -51,8 +51,9 @@ class Clock:
 class Dispatcher:
     """Runs dispatch passes, one at a time, and never lets an error stop the schedule."""
 
-    def __init__(self, ctx: Context, stop: threading.Event, clock: Callable[[], datetime],
-                 *, environ=None) -> None:
+    def __init__(
+        self, ctx: Context, stop: threading.Event, clock: Callable[[], datetime], *, environ=None
+    ) -> None:
         from followup.dispatch.sender import ChannelSet, Sender
 
         self.ctx = ctx
@@ -69,8 +70,14 @@ class Dispatcher:
             return  # shutting down, or a pass is already running in this process
         try:
             outcome = run_pass(self.ctx, self.sender, clock=self.clock)
-            if outcome.planned.reminders + outcome.planned.digests + outcome.planned.escalations \
-                    + outcome.planned.catch_ups or outcome.sent.keys or outcome.sent.retrying:
+            if (
+                outcome.planned.reminders
+                + outcome.planned.digests
+                + outcome.planned.escalations
+                + outcome.planned.catch_ups
+                or outcome.sent.keys
+                or outcome.sent.retrying
+            ):
                 log.info("%s", outcome.summary())
         except Exception:  # the next pass tries again; the outbox keeps everything
             log.exception("dispatch pass failed; the next pass will try again")
@@ -88,33 +95,60 @@ class Dispatcher:
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
         )
-        scheduler.add_job(self.run_pass, IntervalTrigger(seconds=config.dispatch.interval_seconds),
-                          id="dispatch", name="dispatch pass", next_run_time=datetime.now(UTC))
+        scheduler.add_job(
+            self.run_pass,
+            IntervalTrigger(seconds=config.dispatch.interval_seconds),
+            id="dispatch",
+            name="dispatch pass",
+            next_run_time=datetime.now(UTC),
+        )
         for zone in sorted({site.timezone for site in config.sites.values()}):
             end = reminders.quiet_hours.end
-            scheduler.add_job(self.run_pass, CronTrigger(hour=end.hour, minute=end.minute, timezone=zone),
-                              id=f"mornings:{zone}", name=f"reminders and escalations, {zone}")
+            scheduler.add_job(
+                self.run_pass,
+                CronTrigger(hour=end.hour, minute=end.minute, timezone=zone),
+                id=f"mornings:{zone}",
+                name=f"reminders and escalations, {zone}",
+            )
             at = reminders.digest_time
-            scheduler.add_job(self.run_pass, CronTrigger(
-                hour=at.hour, minute=at.minute, day_of_week=",".join(reminders.working_days), timezone=zone,
-            ), id=f"digests:{zone}", name=f"daily digests, {zone}")
+            scheduler.add_job(
+                self.run_pass,
+                CronTrigger(
+                    hour=at.hour,
+                    minute=at.minute,
+                    day_of_week=",".join(reminders.working_days),
+                    timezone=zone,
+                ),
+                id=f"digests:{zone}",
+                name=f"daily digests, {zone}",
+            )
         return scheduler
 
     def close(self) -> None:
         self.channels.close()
 
 
-def run(ctx: Context, *, http: bool, scheduler: bool, start: datetime | None = None,
-        out: TextIO | None = None) -> None:
+def run(
+    ctx: Context,
+    *,
+    http: bool,
+    scheduler: bool,
+    start: datetime | None = None,
+    out: TextIO | None = None,
+) -> None:
     """Run until SIGTERM or Ctrl-C."""
     out = out or sys.stdout
     with transaction(ctx.engine) as session:
-        ctx.check_key(session)  # refuses, with one line, when partner data exists and no key opens it
+        ctx.check_key(
+            session
+        )  # refuses, with one line, when partner data exists and no key opens it
     if http:
         _check_port(ctx)
     _logging()
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     dispatcher = Dispatcher(ctx, stop, Clock(start)) if scheduler else None
     jobs = dispatcher.scheduler() if dispatcher else None
     _banner(ctx, out, dispatcher, http=http, start=start)
@@ -146,11 +180,17 @@ def _serve_http(ctx: Context, stop: threading.Event) -> None:
             stop.set()  # the dispatcher stops with the web server, not after it
             super().handle_exit(sig, frame)
 
-    config = uvicorn.Config(create_app(ctx), host=ctx.config.web.host, port=ctx.config.web.port,
-                            log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        create_app(ctx),
+        host=ctx.config.web.host,
+        port=ctx.config.web.port,
+        log_level="warning",
+        access_log=False,
+    )
     server = Server(config)
-    watcher = threading.Thread(target=lambda: (stop.wait(), setattr(server, "should_exit", True)),
-                               daemon=True)
+    watcher = threading.Thread(
+        target=lambda: (stop.wait(), setattr(server, "should_exit", True)), daemon=True
+    )
     watcher.start()
     server.run()
 
@@ -177,33 +217,48 @@ def _logging() -> None:
         root.setLevel(logging.INFO)
 
 
-def _banner(ctx: Context, out: TextIO, dispatcher: Dispatcher | None, *, http: bool,
-            start: datetime | None) -> None:
+def _banner(
+    ctx: Context, out: TextIO, dispatcher: Dispatcher | None, *, http: bool, start: datetime | None
+) -> None:
     from sqlalchemy.engine import make_url
 
     config = ctx.config
     base = config.web.base_url.rstrip("/")
     lines = ["followup is running."]
     if http:
-        lines.append(f"  Web:        {base}/followups  (listening on {config.web.host}:{config.web.port}; "
-                     f"Twilio status callbacks at {base}/twilio/status)")
+        lines.append(
+            f"  Web:        {base}/followups  (listening on {config.web.host}:{config.web.port}; "
+            f"Twilio status callbacks at {base}/twilio/status)"
+        )
     else:
         lines.append("  Web:        not served here (run `followup serve --no-scheduler` for it)")
-    lines.append(f"  Database:   {make_url(config.database_url).render_as_string(hide_password=True)}")
+    lines.append(
+        f"  Database:   {make_url(config.database_url).render_as_string(hide_password=True)}"
+    )
     if dispatcher is None:
         lines.append("  Reminders:  not sent here (run `followup worker` for them)")
     else:
-        lines.append(f"  Messages:   {dispatcher.channels.describe()}"
-                     + ("  (console messages print below)" if "console" in dispatcher.channels.channels else ""))
+        lines.append(
+            f"  Messages:   {dispatcher.channels.describe()}"
+            + (
+                "  (console messages print below)"
+                if "console" in dispatcher.channels.channels
+                else ""
+            )
+        )
         for kind, why in sorted(dispatcher.channels.missing.items()):
             lines.append(f"              {kind} not set up: {why.split(':')[0]}")
         r = config.reminders
-        lines.append(f"  Schedule:   a pass every {config.dispatch.interval_seconds} s; reminders "
-                     f"{', '.join(str(d) for d in r.lead_days)} day(s) before due, after "
-                     f"{r.quiet_hours.end:%H:%M}; digests at {r.digest_time:%H:%M} "
-                     f"({', '.join(r.working_days)}), centre local time")
+        lines.append(
+            f"  Schedule:   a pass every {config.dispatch.interval_seconds} s; reminders "
+            f"{', '.join(str(d) for d in r.lead_days)} day(s) before due, after "
+            f"{r.quiet_hours.end:%H:%M}; digests at {r.digest_time:%H:%M} "
+            f"({', '.join(r.working_days)}), centre local time"
+        )
         if start is not None:
             lines.append(f"  Clock:      simulated, starting at {start.isoformat()}")
-    lines.append("  Next:       `followup due` lists what is due; record interviews with "
-                 "`followup record interview`. Ctrl-C stops (a message in hand is finished first).")
+    lines.append(
+        "  Next:       `followup due` lists what is due; record interviews with "
+        "`followup record interview`. Ctrl-C stops (a message in hand is finished first)."
+    )
     print("\n".join(lines), file=out, flush=True)

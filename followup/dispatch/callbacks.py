@@ -51,18 +51,28 @@ async def twilio_status(request: Request) -> Response:
     if request.url.query:
         url += "?" + request.url.query
     token = auth_token()
-    if not token or not verify_twilio_request(token, url, form, request.headers.get("X-Twilio-Signature")):
+    if not token or not verify_twilio_request(
+        token, url, form, request.headers.get("X-Twilio-Signature")
+    ):
         return Response(status_code=403)
     outcome = _OUTCOMES.get(form.get("MessageStatus", ""))
     sid = form.get("MessageSid")
     if outcome is not None and sid:
         code = form.get("ErrorCode")
-        await run_in_threadpool(record_outcome, ctx, sid, outcome, int(code) if code and code.isdigit() else None)
+        await run_in_threadpool(
+            record_outcome, ctx, sid, outcome, int(code) if code and code.isdigit() else None
+        )
     return Response(status_code=204)
 
 
-def record_outcome(ctx: Context, sid: str, outcome: str, code: int | None, *,
-                   wait_seconds: float = EARLY_CALLBACK_WAIT) -> None:
+def record_outcome(
+    ctx: Context,
+    sid: str,
+    outcome: str,
+    code: int | None,
+    *,
+    wait_seconds: float = EARLY_CALLBACK_WAIT,
+) -> None:
     """Apply a delivery report. A report can overtake the sender recording the message's
     SID (Twilio answers the send and posts the callback at once), so a SID not known yet
     is waited for, briefly, rather than dropped."""
@@ -77,14 +87,29 @@ def record_outcome(ctx: Context, sid: str, outcome: str, code: int | None, *,
                 if outcome == outbox.FAILED:
                     _fall_back(session, ctx, moved, meaning, code, now)
                 return
-            known = session.execute(sa.select(outbox.OB.c.id).where(outbox.OB.c.provider_id == sid)).first()
+            known = session.execute(
+                sa.select(outbox.OB.c.id).where(outbox.OB.c.provider_id == sid)
+            ).first()
         if known is not None or time.monotonic() >= deadline:
             return  # already as far as this report would take it, or not one of ours
         time.sleep(0.05)
 
 
 def _fall_back(session, ctx: Context, moved, meaning: str | None, code: int | None, now) -> None:
-    staff = recipient(session.execute(sa.select(*STAFF_COLUMNS).where(Staff.id == moved.staff_id)).one())
-    refusal = TransportError(meaning or "Delivery failed", permanent=True, code=str(code) if code else None)
-    fall_back(session, ctx, moved.key, staff, "sms", ctx.config.channels.fallback, refusal, now,
-              attempts=moved.attempts)
+    staff = recipient(
+        session.execute(sa.select(*STAFF_COLUMNS).where(Staff.id == moved.staff_id)).one()
+    )
+    refusal = TransportError(
+        meaning or "Delivery failed", permanent=True, code=str(code) if code else None
+    )
+    fall_back(
+        session,
+        ctx,
+        moved.key,
+        staff,
+        "sms",
+        ctx.config.channels.fallback,
+        refusal,
+        now,
+        attempts=moved.attempts,
+    )

@@ -18,9 +18,13 @@ class InstantType(click.ParamType):
         try:
             instant = datetime.fromisoformat(value)
         except ValueError:
-            self.fail(f"expected an instant such as 2026-03-29T08:00:00+02:00, got {value!r}", param, ctx)
+            self.fail(
+                f"expected an instant such as 2026-03-29T08:00:00+02:00, got {value!r}", param, ctx
+            )
         if instant.tzinfo is None or instant.utcoffset() is None:
-            self.fail(f"{value!r} has no time zone; add one, e.g. {value}+02:00 or {value}Z", param, ctx)
+            self.fail(
+                f"{value!r} has no time zone; add one, e.g. {value}+02:00 or {value}Z", param, ctx
+            )
         return instant
 
 
@@ -29,11 +33,19 @@ INSTANT = InstantType()
 
 @click.command()
 @config_option
-@click.option("--once", is_flag=True, help="Run one dispatch pass and exit (the only mode; "
-              "`followup worker` keeps dispatching).")
-@click.option("--now", "now", type=INSTANT, default=None,
-              help="Run the pass as if at this instant (drills and tests), e.g. 2026-03-30T08:00:00+02:00. "
-              "Default: the real time.")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run one dispatch pass and exit (the only mode; `followup worker` keeps dispatching).",
+)
+@click.option(
+    "--now",
+    "now",
+    type=INSTANT,
+    default=None,
+    help="Run the pass as if at this instant (drills and tests), e.g. 2026-03-30T08:00:00+02:00. "
+    "Default: the real time.",
+)
 def dispatch(config_path, once, now):
     """Queue the reminders, digests and escalations that fell due, and send what is queued."""
     from followup.db import utcnow
@@ -54,10 +66,18 @@ def dispatch(config_path, once, now):
 
 @click.command()
 @config_option
-@click.option("--no-scheduler", is_flag=True,
-              help="Serve HTTP only; run `followup worker` elsewhere to send reminders.")
-@click.option("--now", "start", type=INSTANT, default=None,
-              help="Start the dispatcher's clock at this instant (drills); it then runs at the real pace.")
+@click.option(
+    "--no-scheduler",
+    is_flag=True,
+    help="Serve HTTP only; run `followup worker` elsewhere to send reminders.",
+)
+@click.option(
+    "--now",
+    "start",
+    type=INSTANT,
+    default=None,
+    help="Start the dispatcher's clock at this instant (drills); it then runs at the real pace.",
+)
 def serve(config_path, no_scheduler, start):
     """Run the service: the web app and Twilio status callbacks, and the reminder dispatcher."""
     from followup.service import run
@@ -67,8 +87,13 @@ def serve(config_path, no_scheduler, start):
 
 @click.command()
 @config_option
-@click.option("--now", "start", type=INSTANT, default=None,
-              help="Start the clock at this instant (drills); it then runs at the real pace.")
+@click.option(
+    "--now",
+    "start",
+    type=INSTANT,
+    default=None,
+    help="Start the clock at this instant (drills); it then runs at the real pace.",
+)
 def worker(config_path, start):
     """Run the reminder dispatcher only (no HTTP); several may run against one PostgreSQL."""
     from followup.service import run

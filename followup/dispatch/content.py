@@ -29,8 +29,19 @@ log = logging.getLogger("followup.dispatch")
 
 MAX_LISTED = 20  # per section of a digest; the rest are counted and on the web page
 
-STAFF_COLUMNS = (Staff.id, Staff.staff_id, Staff.name, Staff.phone, Staff.email, Staff.channel,
-                 Staff.language, Staff.site_code, Staff.channel_problem, Staff.active, Staff.roles)
+STAFF_COLUMNS = (
+    Staff.id,
+    Staff.staff_id,
+    Staff.name,
+    Staff.phone,
+    Staff.email,
+    Staff.channel,
+    Staff.language,
+    Staff.site_code,
+    Staff.channel_problem,
+    Staff.active,
+    Staff.roles,
+)
 
 
 @dataclass(frozen=True)
@@ -117,9 +128,11 @@ class ContentBuilder:
     # --- loading ----------------------------------------------------------------
 
     def prepare(self, ids: list[int]) -> list[Ready | Gone | Broken]:
-        rows = self.session.execute(
-            sa.select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.id)
-        ).scalars().all()
+        rows = (
+            self.session.execute(sa.select(Outbox).where(Outbox.id.in_(ids)).order_by(Outbox.id))
+            .scalars()
+            .all()
+        )
         staff = self.staff({r.staff_id for r in rows} | self._mentioned_staff(rows))
         followup_ids = {r.followup_id for r in rows if r.followup_id}
         for r in rows:
@@ -142,14 +155,32 @@ class ContentBuilder:
                 continue
             except Exception as error:  # one broken message must not stop the others
                 log.exception("outbox %s: could not build the message", row.key)
-                out.append(Broken(row.id, row.key, row.kind, row.attempts, person,
-                                  f"internal error ({type(error).__name__})"))
+                out.append(
+                    Broken(
+                        row.id,
+                        row.key,
+                        row.kind,
+                        row.attempts,
+                        person,
+                        f"internal error ({type(error).__name__})",
+                    )
+                )
                 continue
-            out.append(Ready(
-                id=row.id, key=row.key, kind=row.kind, channel=row.channel, attempts=row.attempts,
-                in_doubt=row.in_doubt, not_before=row.not_before, followup_id=row.followup_id,
-                staff=person, language=language, data=data,
-            ))
+            out.append(
+                Ready(
+                    id=row.id,
+                    key=row.key,
+                    kind=row.kind,
+                    channel=row.channel,
+                    attempts=row.attempts,
+                    in_doubt=row.in_doubt,
+                    not_before=row.not_before,
+                    followup_id=row.followup_id,
+                    staff=person,
+                    language=language,
+                    data=data,
+                )
+            )
         return out
 
     def _mentioned_staff(self, rows) -> set[int]:
@@ -166,18 +197,31 @@ class ContentBuilder:
             return {}
         worker = aliased(Staff)
         query = (
-            sa.select(FollowUp.id, FollowUp.checkpoint, FollowUp.occurrence, FollowUp.partner_id,
-                      FollowUp.due_on, FollowUp.window_opens_on, FollowUp.window_closes_on,
-                      FollowUp.status, FollowUp.assigned_staff_id, Participant.case_id,
-                      Participant.site_code, Participant.protocol_revision,
-                      worker.staff_id.label("assigned_to"), worker.active.label("assigned_active"))
+            sa.select(
+                FollowUp.id,
+                FollowUp.checkpoint,
+                FollowUp.occurrence,
+                FollowUp.partner_id,
+                FollowUp.due_on,
+                FollowUp.window_opens_on,
+                FollowUp.window_closes_on,
+                FollowUp.status,
+                FollowUp.assigned_staff_id,
+                Participant.case_id,
+                Participant.site_code,
+                Participant.protocol_revision,
+                worker.staff_id.label("assigned_to"),
+                worker.active.label("assigned_active"),
+            )
             .join(Participant, Participant.id == FollowUp.participant_id)
             .outerjoin(worker, worker.id == FollowUp.assigned_staff_id)
         )
         found = {}
         ordered = sorted(ids)
         for start in range(0, len(ordered), 1000):
-            for row in self.session.execute(query.where(FollowUp.id.in_(ordered[start : start + 1000]))):
+            for row in self.session.execute(
+                query.where(FollowUp.id.in_(ordered[start : start + 1000]))
+            ):
                 found[row.id] = row
         return found
 
@@ -191,8 +235,12 @@ class ContentBuilder:
 
     def build(self, row, person, language: str, followups: dict, staff: dict) -> dict:
         site = self.ctx.config.sites.get(person.site_code)
-        common = {"staff_name": person.name, "staff_id": person.staff_id,
-                  "site_name": site.name if site else person.site_code, "base_url": self.base}
+        common = {
+            "staff_name": person.name,
+            "staff_id": person.staff_id,
+            "site_name": site.name if site else person.site_code,
+            "base_url": self.base,
+        }
         payload = payload_of(row)
         builder = getattr(self, f"_{row.kind}")
         return {**common, **builder(row, person, language, payload, followups, staff)}
@@ -221,24 +269,41 @@ class ContentBuilder:
         zone = site_zone(self.ctx.config, person.site_code)
         today = self.now.astimezone(zone).date()
         escalations = [
-            self.item(f, language, with_worker=True) for i in payload.get("escalations", [])
+            self.item(f, language, with_worker=True)
+            for i in payload.get("escalations", [])
             if (f := followups.get(i)) is not None and f.status == PENDING
         ]
-        held = {"reminders": payload["reminders"], "digests": payload["digests"],
-                "escalations": payload["escalations_total"]}
+        held = {
+            "reminders": payload["reminders"],
+            "digests": payload["digests"],
+            "escalations": payload["escalations_total"],
+        }
 
-        def local(text: str) -> str:  # to the nearest minute: the first pass starts at 23:59:59.999999
+        def local(
+            text: str,
+        ) -> str:  # to the nearest minute: the first pass starts at 23:59:59.999999
             moment = datetime.fromisoformat(text).astimezone(zone) + timedelta(seconds=30)
             return moment.strftime("%Y-%m-%d %H:%M")
 
-        return {**self.worklist(person, today, language), "since": local(payload["since"]),
-                "until": local(payload["until"]), "held": held, "held_total": sum(held.values()),
-                "escalations": escalations, "escalations_total": len(escalations)}
+        return {
+            **self.worklist(person, today, language),
+            "since": local(payload["since"]),
+            "until": local(payload["until"]),
+            "held": held,
+            "held_total": sum(held.values()),
+            "escalations": escalations,
+            "escalations_total": len(escalations),
+        }
 
     def _alert(self, row, person, language, payload, followups, staff) -> dict:
         alert = self.session.execute(
-            sa.select(SafetyAlert.id, SafetyAlert.interview_id, SafetyAlert.event_id,
-                      SafetyAlert.raised_at, Participant.case_id)
+            sa.select(
+                SafetyAlert.id,
+                SafetyAlert.interview_id,
+                SafetyAlert.event_id,
+                SafetyAlert.raised_at,
+                Participant.case_id,
+            )
             .join(Participant, Participant.id == SafetyAlert.participant_id)
             .where(SafetyAlert.id == row.alert_id)
         ).one()
@@ -249,20 +314,33 @@ class ContentBuilder:
             ).scalar_one()
         else:
             event = self.session.execute(
-                sa.select(Event.reported_on, Event.occurred_on, Event.source).where(Event.id == alert.event_id)
+                sa.select(Event.reported_on, Event.occurred_on, Event.source).where(
+                    Event.id == alert.event_id
+                )
             ).one()
             source, reported_by = "recidivism", event.source
             reported_on = event.reported_on or event.occurred_on
-        return {"case_id": alert.case_id, "source": source, "reported_by": reported_by,
-                "reported_on": reported_on, "link": self.link(f"/alerts/{alert.id}"),
-                "alerts_link": self.link("/alerts")}
+        return {
+            "case_id": alert.case_id,
+            "source": source,
+            "reported_by": reported_by,
+            "reported_on": reported_on,
+            "link": self.link(f"/alerts/{alert.id}"),
+            "alerts_link": self.link("/alerts"),
+        }
 
     def _delivery_problem(self, row, person, language, payload, followups, staff) -> dict:
         about = staff[payload["about"]]
-        return {"about_name": about.name, "about_staff_id": about.staff_id,
-                "channel": payload["channel"], "reason": payload["reason"],
-                "gave_up": payload["gave_up"], "attempts": payload["attempts"],
-                "fallback": self.ctx.config.channels.fallback, "link": self.link("/followups")}
+        return {
+            "about_name": about.name,
+            "about_staff_id": about.staff_id,
+            "channel": payload["channel"],
+            "reason": payload["reason"],
+            "gave_up": payload["gave_up"],
+            "attempts": payload["attempts"],
+            "fallback": self.ctx.config.channels.fallback,
+            "link": self.link("/followups"),
+        }
 
     # --- pieces -----------------------------------------------------------------------
 
@@ -277,9 +355,12 @@ class ContentBuilder:
     def item(self, f, language: str, *, with_worker: bool = False) -> dict:
         subject = "participant" if f.partner_id is None else "partner"
         return {
-            "case_id": f.case_id, "subject": subject,
+            "case_id": f.case_id,
+            "subject": subject,
             "checkpoint": self.label(language, f.protocol_revision, f.checkpoint, subject),
-            "occurrence": f.occurrence, "due_on": f.due_on, "window_opens_on": f.window_opens_on,
+            "occurrence": f.occurrence,
+            "due_on": f.due_on,
+            "window_opens_on": f.window_opens_on,
             "window_closes_on": f.window_closes_on,
             "assigned_to": f.assigned_to if with_worker else None,
             "link": self.link(f"/followups/{f.id}"),
@@ -296,11 +377,17 @@ class ContentBuilder:
     def worklist(self, person, day: date, language: str) -> dict:
         """A person's pending follow-ups on `day`: overdue, due (window open), upcoming."""
         horizon = max(self.policy.digest_days, self.bounds.window_before)
-        ids = self.session.execute(
-            sa.select(FollowUp.id).where(
-                FollowUp.assigned_staff_id == person.id, FollowUp.status == PENDING,
-                FollowUp.due_on <= day + timedelta(days=horizon))
-        ).scalars().all()
+        ids = (
+            self.session.execute(
+                sa.select(FollowUp.id).where(
+                    FollowUp.assigned_staff_id == person.id,
+                    FollowUp.status == PENDING,
+                    FollowUp.due_on <= day + timedelta(days=horizon),
+                )
+            )
+            .scalars()
+            .all()
+        )
         rows = sorted(self.followups(set(ids)).values(), key=lambda f: (f.due_on, f.case_id, f.id))
         sections: dict[str, list] = {"overdue": [], "due": [], "upcoming": []}
         for f in rows:
@@ -311,8 +398,12 @@ class ContentBuilder:
             elif f.due_on <= day + timedelta(days=self.policy.digest_days):
                 sections["upcoming"].append(f)
         return {
-            "on": day, "upcoming_days": self.policy.digest_days, "link": self.link("/followups"),
+            "on": day,
+            "upcoming_days": self.policy.digest_days,
+            "link": self.link("/followups"),
             "counts": {name: len(items) for name, items in sections.items()},
-            **{name: [self.item(f, language) for f in items[:MAX_LISTED]]
-               for name, items in sections.items()},
+            **{
+                name: [self.item(f, language) for f in items[:MAX_LISTED]]
+                for name, items in sections.items()
+            },
         }

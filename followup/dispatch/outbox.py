@@ -54,13 +54,22 @@ class Message:
 
     def row(self, now: datetime) -> dict:
         return {
-            "key": self.key, "kind": self.kind, "staff_id": self.staff_id,
-            "channel": self.channel, "followup_id": self.followup_id, "alert_id": self.alert_id,
+            "key": self.key,
+            "kind": self.kind,
+            "staff_id": self.staff_id,
+            "channel": self.channel,
+            "followup_id": self.followup_id,
+            "alert_id": self.alert_id,
             "payload": json.dumps(self.payload, sort_keys=True, default=_json_default)
-            if self.payload else None,
-            "not_before": self.not_before, "next_attempt_at": self.not_before,
-            "status": PENDING, "attempts": 0, "in_doubt": False,
-            "created_at": now, "updated_at": now,
+            if self.payload
+            else None,
+            "not_before": self.not_before,
+            "next_attempt_at": self.not_before,
+            "status": PENDING,
+            "attempts": 0,
+            "in_doubt": False,
+            "created_at": now,
+            "updated_at": now,
         }
 
 
@@ -113,6 +122,7 @@ def cancel_stale(session: Session, participant_id: int, *, now: datetime) -> int
 
 # --- claiming -----------------------------------------------------------------------
 
+
 def _due(now: datetime):
     return sa.and_(
         OB.c.status == PENDING,
@@ -121,7 +131,9 @@ def _due(now: datetime):
     )
 
 
-def claim(engine: Engine, worker: str, now: datetime, *, limit: int, lease_seconds: int) -> list[int]:
+def claim(
+    engine: Engine, worker: str, now: datetime, *, limit: int, lease_seconds: int
+) -> list[int]:
     """Reserve up to `limit` due messages for `worker` until now + lease_seconds.
 
     Safety alerts first, then oldest first. A lease that ended exactly now is still
@@ -131,28 +143,50 @@ def claim(engine: Engine, worker: str, now: datetime, *, limit: int, lease_secon
     lease_until = now + timedelta(seconds=lease_seconds)
     order = (sa.case((OB.c.kind == "alert", 0), else_=1), OB.c.next_attempt_at, OB.c.id)
     claim_values = {
-        "claimed_by": worker, "lease_until": lease_until, "attempts": OB.c.attempts + 1,
+        "claimed_by": worker,
+        "lease_until": lease_until,
+        "attempts": OB.c.attempts + 1,
         # Evaluated on the old row: a lease that ran out unsettled leaves the send in doubt.
-        "in_doubt": OB.c.claimed_by.is_not(None), "updated_at": now,
+        "in_doubt": OB.c.claimed_by.is_not(None),
+        "updated_at": now,
     }
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            ids = conn.execute(
-                sa.select(OB.c.id).where(_due(now)).order_by(*order).limit(limit)
-                .with_for_update(skip_locked=True)
-            ).scalars().all()
+            ids = (
+                conn.execute(
+                    sa.select(OB.c.id)
+                    .where(_due(now))
+                    .order_by(*order)
+                    .limit(limit)
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
             if not ids:
                 return []
-            claimed = conn.execute(
-                OB.update().where(OB.c.id.in_(ids), _due(now)).values(**claim_values)
-                .returning(OB.c.id)
-            ).scalars().all()
+            claimed = (
+                conn.execute(
+                    OB.update()
+                    .where(OB.c.id.in_(ids), _due(now))
+                    .values(**claim_values)
+                    .returning(OB.c.id)
+                )
+                .scalars()
+                .all()
+            )
         else:
             due = sa.select(OB.c.id).where(_due(now)).order_by(*order).limit(limit)
-            claimed = conn.execute(
-                OB.update().where(OB.c.id.in_(due.scalar_subquery()), _due(now))
-                .values(**claim_values).returning(OB.c.id)
-            ).scalars().all()
+            claimed = (
+                conn.execute(
+                    OB.update()
+                    .where(OB.c.id.in_(due.scalar_subquery()), _due(now))
+                    .values(**claim_values)
+                    .returning(OB.c.id)
+                )
+                .scalars()
+                .all()
+            )
     return sorted(claimed)
 
 
@@ -164,8 +198,13 @@ def release(engine: Engine, worker: str, ids: Sequence[int], now: datetime) -> N
         conn.execute(
             OB.update()
             .where(OB.c.id.in_(ids), OB.c.claimed_by == worker, OB.c.status == PENDING)
-            .values(claimed_by=None, lease_until=None, attempts=OB.c.attempts - 1,
-                    in_doubt=False, updated_at=now)
+            .values(
+                claimed_by=None,
+                lease_until=None,
+                attempts=OB.c.attempts - 1,
+                in_doubt=False,
+                updated_at=now,
+            )
         )
 
 
@@ -176,43 +215,89 @@ def _ours(row_id: int, worker: str):
 # Built once: it runs after every single send. Only "still pending": whoever sent it, it
 # was sent, and it never goes back to pending.
 _SENT = (
-    OB.update().where(OB.c.id == sa.bindparam("row_id"), OB.c.status == PENDING)
-    .values(status=SENT, channel=sa.bindparam("channel"), provider_id=sa.bindparam("provider_id"),
-            sent_at=sa.bindparam("now"), lease_until=None, in_doubt=False, last_error=None,
-            updated_at=sa.bindparam("now"))
+    OB.update()
+    .where(OB.c.id == sa.bindparam("row_id"), OB.c.status == PENDING)
+    .values(
+        status=SENT,
+        channel=sa.bindparam("channel"),
+        provider_id=sa.bindparam("provider_id"),
+        sent_at=sa.bindparam("now"),
+        lease_until=None,
+        in_doubt=False,
+        last_error=None,
+        updated_at=sa.bindparam("now"),
+    )
 )
 
 
-def mark_sent(conn: sa.Connection, row_id: int, worker: str, *, channel: str,
-              provider_id: str | None, now: datetime) -> bool:
-    result = conn.execute(_SENT, {"row_id": row_id, "channel": channel, "provider_id": provider_id,
-                                  "now": now})
-    return bool(result.rowcount)
-
-
-def mark_retry(conn: sa.Connection, row_id: int, worker: str, *, error: str,
-               next_attempt_at: datetime, now: datetime) -> bool:
+def mark_sent(
+    conn: sa.Connection,
+    row_id: int,
+    worker: str,
+    *,
+    channel: str,
+    provider_id: str | None,
+    now: datetime,
+) -> bool:
     result = conn.execute(
-        OB.update().where(_ours(row_id, worker))
-        .values(last_error=error, next_attempt_at=next_attempt_at, claimed_by=None,
-                lease_until=None, in_doubt=False, updated_at=now)
+        _SENT, {"row_id": row_id, "channel": channel, "provider_id": provider_id, "now": now}
     )
     return bool(result.rowcount)
 
 
-def mark_final(conn: sa.Connection, row_id: int, worker: str | None, *, status: str,
-               error: str | None, now: datetime, channel: str | None = None) -> bool:
+def mark_retry(
+    conn: sa.Connection,
+    row_id: int,
+    worker: str,
+    *,
+    error: str,
+    next_attempt_at: datetime,
+    now: datetime,
+) -> bool:
+    result = conn.execute(
+        OB.update()
+        .where(_ours(row_id, worker))
+        .values(
+            last_error=error,
+            next_attempt_at=next_attempt_at,
+            claimed_by=None,
+            lease_until=None,
+            in_doubt=False,
+            updated_at=now,
+        )
+    )
+    return bool(result.rowcount)
+
+
+def mark_final(
+    conn: sa.Connection,
+    row_id: int,
+    worker: str | None,
+    *,
+    status: str,
+    error: str | None,
+    now: datetime,
+    channel: str | None = None,
+) -> bool:
     """failed, dead or cancelled. `worker` None: not a claimed row (planning, callbacks)."""
-    condition = _ours(row_id, worker) if worker else sa.and_(OB.c.id == row_id, OB.c.status == PENDING)
-    values = {"status": status, "last_error": error, "lease_until": None, "in_doubt": False,
-              "updated_at": now}
+    condition = (
+        _ours(row_id, worker) if worker else sa.and_(OB.c.id == row_id, OB.c.status == PENDING)
+    )
+    values = {
+        "status": status,
+        "last_error": error,
+        "lease_until": None,
+        "in_doubt": False,
+        "updated_at": now,
+    }
     if channel is not None:
         values["channel"] = channel
     return bool(conn.execute(OB.update().where(condition).values(**values)).rowcount)
 
 
-def advance_by_callback(conn: sa.Connection, provider_id: str, status: str, error: str | None,
-                        now: datetime):
+def advance_by_callback(
+    conn: sa.Connection, provider_id: str, status: str, error: str | None, now: datetime
+):
     """Move the row Twilio reports on forward (sent → delivered | failed), never back.
     Returns the row as it is now, or None when nothing moved.
 
@@ -221,7 +306,8 @@ def advance_by_callback(conn: sa.Connection, provider_id: str, status: str, erro
     """
     behind = [name for name, rank in RANK.items() if rank < RANK[status]]
     return conn.execute(
-        OB.update().where(OB.c.provider_id == provider_id, OB.c.status.in_(behind))
+        OB.update()
+        .where(OB.c.provider_id == provider_id, OB.c.status.in_(behind))
         .values(status=status, last_error=error, updated_at=now)
         .returning(OB.c.id, OB.c.key, OB.c.kind, OB.c.staff_id, OB.c.attempts)
     ).first()

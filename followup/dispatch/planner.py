@@ -58,8 +58,10 @@ class Planned:
     folded: int = 0  # reminders, digests and escalations folded into catch-up digests
 
     def summary(self) -> str:
-        return (f"queued {self.reminders} reminder(s), {self.digests} digest(s), "
-                f"{self.escalations} escalation(s), {self.catch_ups} catch-up digest(s)")
+        return (
+            f"queued {self.reminders} reminder(s), {self.digests} digest(s), "
+            f"{self.escalations} escalation(s), {self.catch_ups} catch-up digest(s)"
+        )
 
 
 @dataclass
@@ -108,8 +110,9 @@ class _Plan:
             return None
         if staff_id not in self._elsewhere:
             self._elsewhere[staff_id] = self.session.execute(
-                sa.select(Staff.id, Staff.staff_id, Staff.site_code, Staff.roles, Staff.channel)
-                .where(Staff.id == staff_id, Staff.active.is_(True))
+                sa.select(
+                    Staff.id, Staff.staff_id, Staff.site_code, Staff.roles, Staff.channel
+                ).where(Staff.id == staff_id, Staff.active.is_(True))
             ).first()
         return self._elsewhere[staff_id]
 
@@ -130,41 +133,57 @@ class _Plan:
             for lead in self.policy.lead_days:
                 wanted[day + timedelta(days=lead)].append((lead, at))
         rows = self.session.execute(
-            sa.select(FollowUp.id, FollowUp.due_on, FollowUp.assigned_staff_id,
-                      Participant.site_code)
+            sa.select(
+                FollowUp.id, FollowUp.due_on, FollowUp.assigned_staff_id, Participant.site_code
+            )
             .join(Participant, Participant.id == FollowUp.participant_id)
-            .where(FollowUp.status == PENDING, FollowUp.due_on.in_(sorted(wanted)),
-                   Participant.site_code.in_(sites))
+            .where(
+                FollowUp.status == PENDING,
+                FollowUp.due_on.in_(sorted(wanted)),
+                Participant.site_code.in_(sites),
+            )
             .order_by(FollowUp.due_on, FollowUp.id)
         ).all()
         staff = {s.id: s for site_code in sites for s in self.staff_at(site_code)}
         for row in rows:
-            worker = staff.get(row.assigned_staff_id) or self.active_elsewhere(row.assigned_staff_id)
+            worker = staff.get(row.assigned_staff_id) or self.active_elsewhere(
+                row.assigned_staff_id
+            )
             recipients = [worker] if worker is not None else self.supervisors(row.site_code)
             for lead, at in wanted[row.due_on]:
                 for person in recipients:
                     if self.late(at):
                         self.catch_up[person.id].reminders += 1
                         continue
-                    self.messages.append(Message(
-                        key=f"reminder:{row.id}:{lead}:{row.due_on.isoformat()}:{person.id}"
-                        if worker is None else f"reminder:{row.id}:{lead}:{row.due_on.isoformat()}",
-                        kind="reminder", staff_id=person.id, channel=self.channel(person),
-                        not_before=at, followup_id=row.id,
-                        payload={"lead_days": lead, "due_on": row.due_on},
-                    ))
+                    self.messages.append(
+                        Message(
+                            key=f"reminder:{row.id}:{lead}:{row.due_on.isoformat()}:{person.id}"
+                            if worker is None
+                            else f"reminder:{row.id}:{lead}:{row.due_on.isoformat()}",
+                            kind="reminder",
+                            staff_id=person.id,
+                            channel=self.channel(person),
+                            not_before=at,
+                            followup_id=row.id,
+                            payload={"lead_days": lead, "due_on": row.due_on},
+                        )
+                    )
                     self.result.reminders += 1
 
     def escalations(self, sites: list[str], mornings: list[tuple[date, datetime]]) -> None:
-        closed = {day - timedelta(days=1 + self.policy.escalate_after_days): at for day, at in mornings}
+        closed = {
+            day - timedelta(days=1 + self.policy.escalate_after_days): at for day, at in mornings
+        }
         first, last = min(closed), max(closed)
         rows = self.session.execute(
             sa.select(FollowUp.id, FollowUp.window_closes_on, Participant.site_code)
             .join(Participant, Participant.id == FollowUp.participant_id)
-            .where(FollowUp.status == PENDING,
-                   FollowUp.due_on.between(first - timedelta(days=self.bounds.window_after), last),
-                   FollowUp.window_closes_on.in_(sorted(closed)),
-                   Participant.site_code.in_(sites))
+            .where(
+                FollowUp.status == PENDING,
+                FollowUp.due_on.between(first - timedelta(days=self.bounds.window_after), last),
+                FollowUp.window_closes_on.in_(sorted(closed)),
+                Participant.site_code.in_(sites),
+            )
             .order_by(FollowUp.window_closes_on, FollowUp.id)
         ).all()
         for row in rows:
@@ -173,12 +192,17 @@ class _Plan:
                 if self.late(at):
                     self.catch_up[person.id].escalations.append(row.id)
                     continue
-                self.messages.append(Message(
-                    key=f"escalation:{row.id}:{row.window_closes_on.isoformat()}:{person.id}",
-                    kind="escalation", staff_id=person.id, channel=self.channel(person),
-                    not_before=at, followup_id=row.id,
-                    payload={"window_closes_on": row.window_closes_on},
-                ))
+                self.messages.append(
+                    Message(
+                        key=f"escalation:{row.id}:{row.window_closes_on.isoformat()}:{person.id}",
+                        kind="escalation",
+                        staff_id=person.id,
+                        channel=self.channel(person),
+                        not_before=at,
+                        followup_id=row.id,
+                        payload={"window_closes_on": row.window_closes_on},
+                    )
+                )
                 self.result.escalations += 1
 
     def digests(self, site_code: str, digests: list[tuple[date, datetime]]) -> None:
@@ -189,45 +213,64 @@ class _Plan:
         last = max(day for day, _ in digests)
         rows = self.session.execute(
             # One range per person on the (assigned_staff_id, status, due_on) index.
-            sa.select(FollowUp.assigned_staff_id, FollowUp.due_on, FollowUp.window_opens_on)
-            .where(FollowUp.assigned_staff_id.in_([s.id for s in staff]),
-                   FollowUp.status == PENDING, FollowUp.due_on <= last + timedelta(days=horizon))
+            sa.select(FollowUp.assigned_staff_id, FollowUp.due_on, FollowUp.window_opens_on).where(
+                FollowUp.assigned_staff_id.in_([s.id for s in staff]),
+                FollowUp.status == PENDING,
+                FollowUp.due_on <= last + timedelta(days=horizon),
+            )
         ).all()
         by_staff = defaultdict(list)
         for row in rows:
             by_staff[row.assigned_staff_id].append(row)
         for day, at in digests:
             for person in staff:
-                if not any(_worth_saying(r, day, self.policy.digest_days) for r in by_staff[person.id]):
+                if not any(
+                    _worth_saying(r, day, self.policy.digest_days) for r in by_staff[person.id]
+                ):
                     continue
                 if self.late(at):
                     self.catch_up[person.id].digests += 1
                     continue
-                self.messages.append(Message(
-                    key=f"digest:{person.id}:{day.isoformat()}", kind="digest",
-                    staff_id=person.id, channel=self.channel(person), not_before=at,
-                    payload={"on": day},
-                ))
+                self.messages.append(
+                    Message(
+                        key=f"digest:{person.id}:{day.isoformat()}",
+                        kind="digest",
+                        staff_id=person.id,
+                        channel=self.channel(person),
+                        not_before=at,
+                        payload={"on": day},
+                    )
+                )
                 self.result.digests += 1
 
     def catch_ups(self) -> None:
         if not self.catch_up:
             return
         people = self.session.execute(
-            sa.select(Staff.id, Staff.site_code, Staff.channel).where(Staff.id.in_(sorted(self.catch_up)))
+            sa.select(Staff.id, Staff.site_code, Staff.channel).where(
+                Staff.id.in_(sorted(self.catch_up))
+            )
         ).all()
         for person in people:
             folded = self.catch_up[person.id]
             zone = site_zone(self.ctx.config, person.site_code)
-            self.messages.append(Message(
-                key=f"catch_up:{person.id}:{self.since.isoformat()}", kind="catch_up",
-                staff_id=person.id, channel=self.channel(person),
-                not_before=out_of_quiet_hours(self.now, zone, self.policy.quiet),
-                payload={"since": self.since, "until": self.now, "reminders": folded.reminders,
-                         "digests": folded.digests,
-                         "escalations": folded.escalations[:MAX_LISTED_ESCALATIONS],
-                         "escalations_total": len(folded.escalations)},
-            ))
+            self.messages.append(
+                Message(
+                    key=f"catch_up:{person.id}:{self.since.isoformat()}",
+                    kind="catch_up",
+                    staff_id=person.id,
+                    channel=self.channel(person),
+                    not_before=out_of_quiet_hours(self.now, zone, self.policy.quiet),
+                    payload={
+                        "since": self.since,
+                        "until": self.now,
+                        "reminders": folded.reminders,
+                        "digests": folded.digests,
+                        "escalations": folded.escalations[:MAX_LISTED_ESCALATIONS],
+                        "escalations_total": len(folded.escalations),
+                    },
+                )
+            )
             self.result.catch_ups += 1
             self.result.folded += folded.total
 
@@ -252,14 +295,22 @@ def plan(session: Session, ctx: Context, now: datetime, *, by: str) -> Planned:
             work.reminders(codes, mornings)
             work.escalations(codes, mornings)
     for site_code, site in ctx.config.sites.items():
-        digests = digests_between(since, now, site.zone, work.policy.quiet, work.policy.digest_time,
-                                  work.policy.working_days, frozenset(site.holidays))
+        digests = digests_between(
+            since,
+            now,
+            site.zone,
+            work.policy.quiet,
+            work.policy.digest_time,
+            work.policy.working_days,
+            frozenset(site.holidays),
+        )
         if digests:
             work.digests(site_code, digests)
     work.catch_ups()
     enqueue(session, work.messages, now=now)
     session.execute(
-        sa.update(DispatchWatermark).where(DispatchWatermark.name == PLANNER)
+        sa.update(DispatchWatermark)
+        .where(DispatchWatermark.name == PLANNER)
         .values(planned_until=now)
     )
     return work.result
@@ -274,10 +325,14 @@ def _take_watermark(session: Session, ctx: Context, now: datetime, by: str) -> d
     table = DispatchWatermark.__table__
     conn = session.connection()
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).values(name=PLANNER).on_conflict_do_nothing(index_elements=["name"]))
+    conn.execute(
+        dialect.insert(table).values(name=PLANNER).on_conflict_do_nothing(index_elements=["name"])
+    )
     since = conn.execute(
-        table.update().where(table.c.name == PLANNER)
-        .values(planned_by=by, planned_at=now).returning(table.c.planned_until)
+        table.update()
+        .where(table.c.name == PLANNER)
+        .values(planned_by=by, planned_at=now)
+        .returning(table.c.planned_until)
     ).scalar_one()
     if since is None:
         # Just before local midnight, so a message due at 00:00 (no quiet hours) counts.

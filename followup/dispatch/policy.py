@@ -34,7 +34,9 @@ class Policy:
     def from_config(cls, config: Config) -> Policy:
         r = config.reminders
         return cls(
-            lead_days=tuple(r.lead_days), digest_time=r.digest_time, digest_days=r.digest_days,
+            lead_days=tuple(r.lead_days),
+            digest_time=r.digest_time,
+            digest_days=r.digest_days,
             working_days=frozenset(r.working_days),
             quiet=QuietHours(r.quiet_hours.start, r.quiet_hours.end),
             escalate_after_days=r.escalate_after_days,

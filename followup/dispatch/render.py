@@ -59,8 +59,9 @@ class Templates:
             keep_trailing_newline=False,
         )
 
-    def render(self, kind: str, language: str, data: dict,
-               parts: tuple[str, ...] = ALL_PARTS) -> Rendered:
+    def render(
+        self, kind: str, language: str, data: dict, parts: tuple[str, ...] = ALL_PARTS
+    ) -> Rendered:
         language = language if language in LANGUAGES else "en"
         values = {**data, "lang": language}
 

@@ -23,7 +23,9 @@ from followup.models import Staff
 FASTEST_FIRST = ("sms", "email", "console")
 ALERT_ATTEMPTS_PER_CHANNEL = 3
 
-_REF = re.compile(r"^(?P<channel>[a-z]+): .* \(since (?P<since>[0-9-]+), ref (?P<ref>[0-9a-f]{8})\)$")
+_REF = re.compile(
+    r"^(?P<channel>[a-z]+): .* \(since (?P<since>[0-9-]+), ref (?P<ref>[0-9a-f]{8})\)$"
+)
 
 
 def address(staff, channel: str) -> str | None:
@@ -66,16 +68,22 @@ def preferred(staff, default: str) -> str:
 
 def fastest(staff, available: frozenset[str]) -> str:
     """The fastest channel that reaches this person in this deployment."""
-    return next(c for c in FASTEST_FIRST if c == "console" or (c in available and address(staff, c)))
+    return next(
+        c for c in FASTEST_FIRST if c == "console" or (c in available and address(staff, c))
+    )
 
 
-def candidates(kind: str, channel: str, attempts: int, staff, available: frozenset[str],
-               fallback: str) -> list[str]:
+def candidates(
+    kind: str, channel: str, attempts: int, staff, available: frozenset[str], fallback: str
+) -> list[str]:
     """The channels to try for one message, best first."""
     broken = problem_channel(staff)
     if kind == "alert":
-        usable = [c for c in FASTEST_FIRST
-                  if c == "console" or (c in available and address(staff, c) and c != broken)]
+        usable = [
+            c
+            for c in FASTEST_FIRST
+            if c == "console" or (c in available and address(staff, c) and c != broken)
+        ]
         # A fast channel that keeps failing must not hold a safety alert back.
         skip = min(max(attempts - 1, 0) // ALERT_ATTEMPTS_PER_CHANNEL, len(usable) - 1)
         return usable[skip:]
@@ -91,8 +99,13 @@ def candidates(kind: str, channel: str, attempts: int, staff, available: frozens
 
 
 def supervisors(session: Session, site_code: str) -> list[Staff]:
-    rows = session.execute(
-        sa.select(Staff).where(Staff.site_code == site_code, Staff.active.is_(True))
-        .order_by(Staff.staff_id)
-    ).scalars().all()
+    rows = (
+        session.execute(
+            sa.select(Staff)
+            .where(Staff.site_code == site_code, Staff.active.is_(True))
+            .order_by(Staff.staff_id)
+        )
+        .scalars()
+        .all()
+    )
     return [s for s in rows if "supervisor" in s.role_set]

@@ -19,8 +19,10 @@ class PassOutcome:
     sent: SendResult
 
     def summary(self) -> str:
-        return (f"Dispatch pass at {self.at.isoformat()}: {self.planned.summary()}; "
-                f"{self.sent.summary()}.")
+        return (
+            f"Dispatch pass at {self.at.isoformat()}: {self.planned.summary()}; "
+            f"{self.sent.summary()}."
+        )
 
 
 def run_pass(ctx: Context, sender: Sender, *, clock: Callable[[], datetime]) -> PassOutcome:

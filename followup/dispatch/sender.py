@@ -56,25 +56,48 @@ PARTS_FOR = {"sms": ("sms",), "email": ("subject", "text", "html"), "console": (
 
 # Permanent refusals that are about the recipient's address (so their channel is
 # flagged), as opposed to the deployment's own settings or the message itself.
-RECIPIENT_PROBLEMS = frozenset({
-    "21211", "21408", "21608", "21610", "21612", "21614", "21635",  # Twilio
-    "30004", "30005", "30006",  # Twilio delivery reports (status callbacks)
-    "550", "551", "553", "address", "no-address",  # SMTP
-})
+RECIPIENT_PROBLEMS = frozenset(
+    {
+        "21211",
+        "21408",
+        "21608",
+        "21610",
+        "21612",
+        "21614",
+        "21635",  # Twilio
+        "30004",
+        "30005",
+        "30006",  # Twilio delivery reports (status callbacks)
+        "550",
+        "551",
+        "553",
+        "address",
+        "no-address",  # SMTP
+    }
+)
 
 
 # Built once: this runs before every single send.
 _STILL_WANTED = (
-    sa.select(outbox.OB.c.status, outbox.OB.c.claimed_by, outbox.OB.c.lease_until,
-              FollowUp.status.label("followup_status"), Staff.channel_problem)
-    .select_from(outbox.OB.join(Staff, Staff.id == outbox.OB.c.staff_id)
-                 .outerjoin(FollowUp, FollowUp.id == outbox.OB.c.followup_id))
+    sa.select(
+        outbox.OB.c.status,
+        outbox.OB.c.claimed_by,
+        outbox.OB.c.lease_until,
+        FollowUp.status.label("followup_status"),
+        Staff.channel_problem,
+    )
+    .select_from(
+        outbox.OB.join(Staff, Staff.id == outbox.OB.c.staff_id).outerjoin(
+            FollowUp, FollowUp.id == outbox.OB.c.followup_id
+        )
+    )
     .where(outbox.OB.c.id == sa.bindparam("row_id"))
 )
 
 
-def backoff(attempts: int, retry_after: float | None, rng: random.Random, *,
-            cap: float = RETRY_CAP_SECONDS) -> timedelta:
+def backoff(
+    attempts: int, retry_after: float | None, rng: random.Random, *, cap: float = RETRY_CAP_SECONDS
+) -> timedelta:
     """30 s, 1 min, 2 min, … up to `cap`, each drawn from its upper half (so retries of
     many messages spread out, yet never come sooner than half the step), and never
     sooner than the provider's Retry-After."""
@@ -98,24 +121,48 @@ class ChannelSet:
     one (the fallback channel, then the console), so nothing waits for a setting.
     """
 
-    def __init__(self, ctx: Context, *, environ: Mapping[str, str] | None = None,
-                 channels: Mapping[str, Channel] | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        environ: Mapping[str, str] | None = None,
+        channels: Mapping[str, Channel] | None = None,
+    ) -> None:
         env = os.environ if environ is None else environ
         config = ctx.config
         self.channels: dict[str, Channel] = {}
         self.missing: dict[str, str] = {}
-        self._try("sms", lambda: build_channel("sms", {
-            "from_number": config.channels.sms.sender, "api_base": config.channels.sms.api_base,
-            "status_callback": config.web.base_url.rstrip("/") + STATUS_CALLBACK_PATH,
-        }, environ=env))
+        self._try(
+            "sms",
+            lambda: build_channel(
+                "sms",
+                {
+                    "from_number": config.channels.sms.sender,
+                    "api_base": config.channels.sms.api_base,
+                    "status_callback": config.web.base_url.rstrip("/") + STATUS_CALLBACK_PATH,
+                },
+                environ=env,
+            ),
+        )
         if env.get("FOLLOWUP_SMTP_HOST") or "email" in config.channels.model_fields_set:
             email = config.channels.email
-            self._try("email", lambda: build_channel("email", {
-                "host": email.host, "port": email.port, "sender": email.sender,
-                "starttls": email.starttls,
-            }, environ=env))
+            self._try(
+                "email",
+                lambda: build_channel(
+                    "email",
+                    {
+                        "host": email.host,
+                        "port": email.port,
+                        "sender": email.sender,
+                        "starttls": email.starttls,
+                    },
+                    environ=env,
+                ),
+            )
         else:
-            self.missing["email"] = "no SMTP server configured (FOLLOWUP_SMTP_HOST or [channels.email])"
+            self.missing["email"] = (
+                "no SMTP server configured (FOLLOWUP_SMTP_HOST or [channels.email])"
+            )
         for kind, channel in (channels or {}).items():  # given ones (tests, benchmarks) win
             self.channels[kind] = channel
             self.missing.pop(kind, None)
@@ -137,7 +184,9 @@ class ChannelSet:
             if kind == "sms":
                 parts.append(f"sms via {getattr(channel, 'api_base', 'Twilio')}")
             elif kind == "email":
-                parts.append(f"e-mail via {getattr(channel, 'host', '?')}:{getattr(channel, 'port', '?')}")
+                parts.append(
+                    f"e-mail via {getattr(channel, 'host', '?')}:{getattr(channel, 'port', '?')}"
+                )
             else:
                 parts.append(kind)
         return ", ".join(parts)
@@ -163,15 +212,26 @@ class SendResult:
         self.keys.extend(other.keys)
 
     def summary(self) -> str:
-        recovered = f" ({self.recovered} found already sent after a crash)" if self.recovered else ""
-        return (f"sent {self.sent}{recovered}, retrying {self.retrying}, refused {self.failed}, "
-                f"given up {self.dead}, cancelled {self.cancelled}")
+        recovered = (
+            f" ({self.recovered} found already sent after a crash)" if self.recovered else ""
+        )
+        return (
+            f"sent {self.sent}{recovered}, retrying {self.retrying}, refused {self.failed}, "
+            f"given up {self.dead}, cancelled {self.cancelled}"
+        )
 
 
 class Sender:
-    def __init__(self, ctx: Context, channels: ChannelSet, templates: Templates | None = None, *,
-                 worker: str | None = None, stop: threading.Event | None = None,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        channels: ChannelSet,
+        templates: Templates | None = None,
+        *,
+        worker: str | None = None,
+        stop: threading.Event | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.ctx = ctx
         self.channels = channels
         self.templates = templates or Templates(ctx.config.resolve(ctx.config.dispatch.templates))
@@ -180,22 +240,35 @@ class Sender:
         self.rng = rng or random.Random()
         self.policy = Policy.from_config(ctx.config)
 
-    def send_due(self, clock: Callable[[], datetime], *, max_batches: int | None = None) -> SendResult:
+    def send_due(
+        self, clock: Callable[[], datetime], *, max_batches: int | None = None
+    ) -> SendResult:
         """Send everything due, batch after batch, until nothing is due or stop is set."""
         result = SendResult()
         batches = 0
         while not self.stop.is_set() and (max_batches is None or batches < max_batches):
             now = clock()
-            ids = outbox.claim(self.ctx.engine, self.worker, now, limit=self.ctx.config.dispatch.batch_size,
-                               lease_seconds=self.ctx.config.dispatch.lease_seconds)
+            ids = outbox.claim(
+                self.ctx.engine,
+                self.worker,
+                now,
+                limit=self.ctx.config.dispatch.batch_size,
+                lease_seconds=self.ctx.config.dispatch.lease_seconds,
+            )
             if not ids:
                 break
             batches += 1
             self.send_claimed(ids, clock, claimed_at=now, result=result)
         return result
 
-    def send_claimed(self, ids: list[int], clock: Callable[[], datetime], *, claimed_at: datetime,
-                     result: SendResult | None = None) -> SendResult:
+    def send_claimed(
+        self,
+        ids: list[int],
+        clock: Callable[[], datetime],
+        *,
+        claimed_at: datetime,
+        result: SendResult | None = None,
+    ) -> SendResult:
         """Send rows this sender has claimed, one at a time; hand back what it did not reach."""
         result = result if result is not None else SendResult()
         # Start a send only while at least half the lease remains: a slow batch must
@@ -222,8 +295,14 @@ class Sender:
             self._cancel(item.id, item.reason, now, result)
             return
         if isinstance(item, Broken):
-            self._failed(item, item.staff.channel or "console", [], TransportError(
-                item.error, permanent=False, code="internal"), now, result)
+            self._failed(
+                item,
+                item.staff.channel or "console",
+                [],
+                TransportError(item.error, permanent=False, code="internal"),
+                now,
+                result,
+            )
             return
         reason, problem = self._no_longer_wanted(item, now)
         if reason is not None:
@@ -232,8 +311,14 @@ class Sender:
             return
         # A channel flagged since the batch was read (by the message before) counts now.
         item = replace(item, staff=replace(item.staff, channel_problem=problem))
-        route = candidates(item.kind, item.channel, item.attempts, item.staff, self.channels.available,
-                           self.ctx.config.channels.fallback)
+        route = candidates(
+            item.kind,
+            item.channel,
+            item.attempts,
+            item.staff,
+            self.channels.available,
+            self.ctx.config.channels.fallback,
+        )
         kind = route[0]
         try:
             message = self._message(item, kind)
@@ -248,8 +333,14 @@ class Sender:
             self._failed(item, kind, route, error, now, result)
             return
         with transaction(self.ctx.engine) as session:
-            outbox.mark_sent(session.connection(), item.id, self.worker, channel=kind,
-                             provider_id=delivery.provider_id, now=now)
+            outbox.mark_sent(
+                session.connection(),
+                item.id,
+                self.worker,
+                channel=kind,
+                provider_id=delivery.provider_id,
+                now=now,
+            )
             self._clear_stale_problem(session, item.staff)
         result.sent += 1
         result.keys.append(item.key)
@@ -262,11 +353,15 @@ class Sender:
             rendered = self.templates.render(item.kind, item.language, item.data, PARTS_FOR[kind])
         except jinja2.TemplateError as error:
             # A broken template is the deployment's to fix; keep the message meanwhile.
-            raise TransportError(f"Message template error ({type(error).__name__})",
-                                 permanent=False, code="template") from None
+            raise TransportError(
+                f"Message template error ({type(error).__name__})", permanent=False, code="template"
+            ) from None
         return OutgoingMessage(
-            key=item.key, to=to, subject=rendered.subject or "",
-            text=rendered.sms if kind == "sms" else rendered.text, html=rendered.html,
+            key=item.key,
+            to=to,
+            subject=rendered.subject or "",
+            text=rendered.sms if kind == "sms" else rendered.text,
+            html=rendered.html,
         )
 
     def _no_longer_wanted(self, item: Ready, now: datetime) -> tuple[str | None, str | None]:
@@ -282,8 +377,9 @@ class Sender:
             return f"follow-up {found.followup_status}", None
         return None, found.channel_problem
 
-    def _already_sent(self, item: Ready, message: OutgoingMessage, now: datetime,
-                      result: SendResult) -> bool:
+    def _already_sent(
+        self, item: Ready, message: OutgoingMessage, now: datetime, result: SendResult
+    ) -> bool:
         """After a crash mid-send, ask Twilio whether the message got there before sending it again."""
         find = getattr(self.channels.channels["sms"], "find_sent", None)
         if find is None:
@@ -291,14 +387,18 @@ class Sender:
         try:
             sid = find(message, item.not_before - timedelta(minutes=5))
         except TransportError as error:
-            log.warning("outbox %s: could not check an interrupted send (%s); sending again",
-                        item.key, error.message)
+            log.warning(
+                "outbox %s: could not check an interrupted send (%s); sending again",
+                item.key,
+                error.message,
+            )
             return False
         if sid is None:
             return False
         with transaction(self.ctx.engine) as session:
-            outbox.mark_sent(session.connection(), item.id, self.worker, channel="sms",
-                             provider_id=sid, now=now)
+            outbox.mark_sent(
+                session.connection(), item.id, self.worker, channel="sms", provider_id=sid, now=now
+            )
         result.recovered += 1
         result.sent += 1
         result.keys.append(item.key)
@@ -306,51 +406,112 @@ class Sender:
 
     def _cancel(self, row_id: int, reason: str, now: datetime, result: SendResult) -> None:
         with transaction(self.ctx.engine) as session:
-            if outbox.mark_final(session.connection(), row_id, self.worker, status=outbox.CANCELLED,
-                                 error=reason, now=now):
+            if outbox.mark_final(
+                session.connection(),
+                row_id,
+                self.worker,
+                status=outbox.CANCELLED,
+                error=reason,
+                now=now,
+            ):
                 result.cancelled += 1
 
     # --- failures ---------------------------------------------------------------------
 
-    def _failed(self, item: Ready | Broken, kind: str, route: list[str], error: TransportError,
-                now: datetime, result: SendResult) -> None:
+    def _failed(
+        self,
+        item: Ready | Broken,
+        kind: str,
+        route: list[str],
+        error: TransportError,
+        now: datetime,
+        result: SendResult,
+    ) -> None:
         text = f"{kind}: {error.message}" + (f" [{error.code}]" if error.code else "")
-        log.warning("outbox %s: %s (attempt %d, %s)", item.key, text, item.attempts,
-                    "permanent" if error.permanent else "will retry")
+        log.warning(
+            "outbox %s: %s (attempt %d, %s)",
+            item.key,
+            text,
+            item.attempts,
+            "permanent" if error.permanent else "will retry",
+        )
         with transaction(self.ctx.engine) as session:
             conn = session.connection()
             if error.permanent:
-                if not outbox.mark_final(conn, item.id, self.worker, status=outbox.FAILED,
-                                         error=text, now=now, channel=kind):
+                if not outbox.mark_final(
+                    conn,
+                    item.id,
+                    self.worker,
+                    status=outbox.FAILED,
+                    error=text,
+                    now=now,
+                    channel=kind,
+                ):
                     return
                 result.failed += 1
                 rest = [c for c in route if c != kind] or ["console"]
-                fall_back(session, self.ctx, item.key, item.staff, kind, rest[0], error, now,
-                          attempts=item.attempts)
+                fall_back(
+                    session,
+                    self.ctx,
+                    item.key,
+                    item.staff,
+                    kind,
+                    rest[0],
+                    error,
+                    now,
+                    attempts=item.attempts,
+                )
             elif item.kind != "alert" and item.attempts >= self.ctx.config.dispatch.max_attempts:
-                if outbox.mark_final(conn, item.id, self.worker, status=outbox.DEAD, error=text, now=now):
+                if outbox.mark_final(
+                    conn, item.id, self.worker, status=outbox.DEAD, error=text, now=now
+                ):
                     result.dead += 1
                     if item.kind != "delivery_problem":
-                        tell_supervisors(session, self.ctx, item.staff, kind, error.message, now,
-                                         gave_up=True, attempts=item.attempts, about_row=item.id)
+                        tell_supervisors(
+                            session,
+                            self.ctx,
+                            item.staff,
+                            kind,
+                            error.message,
+                            now,
+                            gave_up=True,
+                            attempts=item.attempts,
+                            about_row=item.id,
+                        )
             else:
                 cap = ALERT_RETRY_CAP_SECONDS if item.kind == "alert" else RETRY_CAP_SECONDS
                 at = now + backoff(item.attempts, error.retry_after, self.rng, cap=cap)
                 if item.kind != "alert":
-                    at = out_of_quiet_hours(at, site_zone(self.ctx.config, item.staff.site_code),
-                                            self.policy.quiet)
-                if outbox.mark_retry(conn, item.id, self.worker, error=text, next_attempt_at=at, now=now):
+                    at = out_of_quiet_hours(
+                        at, site_zone(self.ctx.config, item.staff.site_code), self.policy.quiet
+                    )
+                if outbox.mark_retry(
+                    conn, item.id, self.worker, error=text, next_attempt_at=at, now=now
+                ):
                     result.retrying += 1
 
     def _clear_stale_problem(self, session: Session, staff) -> None:
         """The address that failed has been corrected: forget the old problem."""
         if staff.channel_problem and problem_channel(staff) is None:
-            session.execute(sa.update(Staff).where(Staff.id == staff.id, Staff.channel_problem == staff.channel_problem)
-                            .values(channel_problem=None))
+            session.execute(
+                sa.update(Staff)
+                .where(Staff.id == staff.id, Staff.channel_problem == staff.channel_problem)
+                .values(channel_problem=None)
+            )
 
 
-def fall_back(session: Session, ctx: Context, key: str, staff, failed_channel: str, next_channel: str,
-              error: TransportError, now: datetime, *, attempts: int) -> None:
+def fall_back(
+    session: Session,
+    ctx: Context,
+    key: str,
+    staff,
+    failed_channel: str,
+    next_channel: str,
+    error: TransportError,
+    now: datetime,
+    *,
+    attempts: int,
+) -> None:
     """A permanent refusal of the message with this key: flag the channel when the
     address was at fault, tell the site supervisors, and queue the same message again
     by the next channel (the sender re-routes it if that one is not set up)."""
@@ -358,16 +519,36 @@ def fall_back(session: Session, ctx: Context, key: str, staff, failed_channel: s
     flagged = False
     if failed_channel != "console" and error.code in RECIPIENT_PROBLEMS:
         flagged = flag(session, ctx, staff, failed_channel, error.message, now)
-    enqueue(session, [Message(
-        key=f"{key}:after-{failed_channel}", kind=row.kind, staff_id=staff.id, channel=next_channel,
-        not_before=now, followup_id=row.followup_id, alert_id=row.alert_id,
-        payload=outbox.payload_of(row),
-    )], now=now)
+    enqueue(
+        session,
+        [
+            Message(
+                key=f"{key}:after-{failed_channel}",
+                kind=row.kind,
+                staff_id=staff.id,
+                channel=next_channel,
+                not_before=now,
+                followup_id=row.followup_id,
+                alert_id=row.alert_id,
+                payload=outbox.payload_of(row),
+            )
+        ],
+        now=now,
+    )
     # Tell them once per problem: a flagged channel is news once; any other refusal
     # (the deployment's sender number, say) every time.
     if row.kind != "delivery_problem" and (flagged or error.code not in RECIPIENT_PROBLEMS):
-        tell_supervisors(session, ctx, staff, failed_channel, error.message, now, gave_up=False,
-                         attempts=attempts, about_row=row.id)
+        tell_supervisors(
+            session,
+            ctx,
+            staff,
+            failed_channel,
+            error.message,
+            now,
+            gave_up=False,
+            attempts=attempts,
+            about_row=row.id,
+        )
 
 
 def flag(session: Session, ctx: Context, staff, channel: str, meaning: str, now: datetime) -> bool:
@@ -381,22 +562,52 @@ def flag(session: Session, ctx: Context, staff, channel: str, meaning: str, now:
     zone = site_zone(ctx.config, staff.site_code)
     text = problem_text(channel, staff, meaning, now.astimezone(zone).date())
     session.execute(sa.update(Staff).where(Staff.id == staff.id).values(channel_problem=text))
-    audit(session, "dispatcher", "channel_problem", "staff", staff.staff_id, channel=channel,
-          reason=meaning)
+    audit(
+        session,
+        "dispatcher",
+        "channel_problem",
+        "staff",
+        staff.staff_id,
+        channel=channel,
+        reason=meaning,
+    )
     return True
 
 
-def tell_supervisors(session: Session, ctx: Context, staff, channel: str, meaning: str,
-                     now: datetime, *, gave_up: bool, attempts: int, about_row: int) -> None:
+def tell_supervisors(
+    session: Session,
+    ctx: Context,
+    staff,
+    channel: str,
+    meaning: str,
+    now: datetime,
+    *,
+    gave_up: bool,
+    attempts: int,
+    about_row: int,
+) -> None:
     """A delivery problem, to the supervisors of the staff member's site (not urgent:
     after the quiet hours)."""
     quiet = Policy.from_config(ctx.config).quiet
     at = out_of_quiet_hours(now, site_zone(ctx.config, staff.site_code), quiet)
-    enqueue(session, [
-        Message(key=f"delivery_problem:{about_row}:{person.id}", kind="delivery_problem",
-                staff_id=person.id, channel=person.channel or ctx.config.channels.default,
+    enqueue(
+        session,
+        [
+            Message(
+                key=f"delivery_problem:{about_row}:{person.id}",
+                kind="delivery_problem",
+                staff_id=person.id,
+                channel=person.channel or ctx.config.channels.default,
                 not_before=at,
-                payload={"about": staff.id, "channel": channel, "reason": meaning,
-                         "gave_up": gave_up, "attempts": attempts})
-        for person in supervisors(session, staff.site_code)
-    ], now=now)
+                payload={
+                    "about": staff.id,
+                    "channel": channel,
+                    "reason": meaning,
+                    "gave_up": gave_up,
+                    "attempts": attempts,
+                },
+            )
+            for person in supervisors(session, staff.site_code)
+        ],
+        now=now,
+    )

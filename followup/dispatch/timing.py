@@ -68,18 +68,26 @@ def local_days(since: datetime, until: datetime, zone: ZoneInfo) -> Iterator[dat
         day += timedelta(days=1)
 
 
-def mornings_between(since: datetime, until: datetime, zone: ZoneInfo,
-                     quiet: QuietHours) -> list[tuple[date, datetime]]:
+def mornings_between(
+    since: datetime, until: datetime, zone: ZoneInfo, quiet: QuietHours
+) -> list[tuple[date, datetime]]:
     """(day, its morning instant) for each morning in (since, until]."""
     return [
-        (day, at) for day in local_days(since, until, zone)
+        (day, at)
+        for day in local_days(since, until, zone)
         if since < (at := morning_of(day, zone, quiet)) <= until
     ]
 
 
-def digests_between(since: datetime, until: datetime, zone: ZoneInfo, quiet: QuietHours,
-                    digest_time: time, working_days: frozenset[str],
-                    holidays: frozenset[date]) -> list[tuple[date, datetime]]:
+def digests_between(
+    since: datetime,
+    until: datetime,
+    zone: ZoneInfo,
+    quiet: QuietHours,
+    digest_time: time,
+    working_days: frozenset[str],
+    holidays: frozenset[date],
+) -> list[tuple[date, datetime]]:
     """(day, instant) of each daily digest in (since, until]: working days that are not
     the centre's holidays, at `digest_time`, moved out of quiet hours if need be."""
     found = []

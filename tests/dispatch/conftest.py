@@ -84,10 +84,23 @@ P-2,BG-2,current,2026-03-10,phone,+381601234567,mirjana.p2@example.net,PS1
 def cohort(sim):
     """BG-1, BG-2 (F1) and BG-2's partner P-2 (PS1) at BG, NS-1 (F2) at NS: see test_simulation."""
     with freeze_time("2026-03-20 07:00:00"):
-        for case, site, on, worker in (("BG-1", "BG", "2026-03-15", "F1"), ("BG-2", "BG", "2026-03-09", "F1"),
-                                       ("NS-1", "NS", "2026-03-20", "F2")):
-            result = sim.run("enrol", case, "--site", site, "--referral-source", "court",
-                             "--enrolled-on", on, "--facilitator", worker)
+        for case, site, on, worker in (
+            ("BG-1", "BG", "2026-03-15", "F1"),
+            ("BG-2", "BG", "2026-03-09", "F1"),
+            ("NS-1", "NS", "2026-03-20", "F2"),
+        ):
+            result = sim.run(
+                "enrol",
+                case,
+                "--site",
+                site,
+                "--referral-source",
+                "court",
+                "--enrolled-on",
+                on,
+                "--facilitator",
+                worker,
+            )
             assert result.exit_code == 0, result.err
         result = sim.run("import", "partners", str(sim.csv("partners.csv", PARTNERS_CSV)))
         assert result.exit_code == 0, result.err
@@ -102,9 +115,14 @@ class Driver:
 
         self.deployment = deployment
         self.console = io.StringIO()
-        self.channels = ChannelSet(deployment.ctx, environ=environ or {},
-                                   channels={"console": ConsoleChannel(self.console)})
-        self.sender = Sender(deployment.ctx, self.channels, worker="test-worker", rng=random.Random(seed))
+        self.channels = ChannelSet(
+            deployment.ctx,
+            environ=environ or {},
+            channels={"console": ConsoleChannel(self.console)},
+        )
+        self.sender = Sender(
+            deployment.ctx, self.channels, worker="test-worker", rng=random.Random(seed)
+        )
 
     def at(self, when: datetime | None = None):
         from followup.dispatch.run import run_pass
@@ -132,8 +150,11 @@ def driver_for():
 
 def outbox_rows(deployment, **where) -> list:
     with deployment.session() as session:
-        query = (sa.select(Outbox, Staff.staff_id).join(Staff, Staff.id == Outbox.staff_id)
-                 .order_by(Outbox.id))
+        query = (
+            sa.select(Outbox, Staff.staff_id)
+            .join(Staff, Staff.id == Outbox.staff_id)
+            .order_by(Outbox.id)
+        )
         for key, value in where.items():
             query = query.where(getattr(Outbox, key) == value)
         return [(row, staff_id) for row, staff_id in session.execute(query)]

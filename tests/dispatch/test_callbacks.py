@@ -50,8 +50,9 @@ def team(cohort, monkeypatch):
 @pytest.fixture
 def web(team, port):
     """The app `followup serve` runs, on uvicorn on loopback."""
-    server = uvicorn.Server(uvicorn.Config(create_app(team.ctx), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(team.ctx), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -72,15 +73,21 @@ def test_a_callback_without_a_valid_signature_is_refused_and_changes_nothing(tea
     params = {"MessageSid": "SM1", "MessageStatus": "failed", "ErrorCode": "30005"}
     client = TestClient(create_app(team.ctx))
     assert client.post("/twilio/status", data=params).status_code == 403
-    assert client.post("/twilio/status", data=params, headers=signed(url, params, "wrong")).status_code == 403
+    assert (
+        client.post("/twilio/status", data=params, headers=signed(url, params, "wrong")).status_code
+        == 403
+    )
     tampered = signed(url, {**params, "MessageStatus": "delivered"})
     assert client.post("/twilio/status", data=params, headers=tampered).status_code == 403
     queued = {"MessageSid": "SM1", "MessageStatus": "queued"}  # signed properly: accepted
-    assert client.post("/twilio/status", data=queued, headers=signed(url, queued)).status_code == 204
+    assert (
+        client.post("/twilio/status", data=queued, headers=signed(url, queued)).status_code == 204
+    )
 
 
 def test_delivery_reports_move_messages_forward_and_a_failed_one_goes_again_by_email(
-        team, web, driver_for, smtp_server):
+    team, web, driver_for, smtp_server
+):
     with FakeTwilio(status_callbacks=True) as fake:
         fake.fail_delivery("+381642222222", code=30005)  # PS1's number does not exist
         driver = driver_for(team, environ={**fake.env(), **smtp_server.env()})
@@ -93,12 +100,22 @@ def test_delivery_reports_move_messages_forward_and_a_failed_one_goes_again_by_e
         url = f"{web}/twilio/status"
         f1 = next(row for row, staff in sent if staff == "F1")
         late = {"MessageSid": f1.provider_id, "MessageStatus": "sent"}
-        assert TestClient(create_app(team.ctx)).post("/twilio/status", data=late,
-                                                     headers=signed(url, late)).status_code == 204
+        assert (
+            TestClient(create_app(team.ctx))
+            .post("/twilio/status", data=late, headers=signed(url, late))
+            .status_code
+            == 204
+        )
 
-    statuses = {(staff, row.kind): (row.status, row.last_error) for row, staff in outbox_rows(team, channel="sms")}
+    statuses = {
+        (staff, row.kind): (row.status, row.last_error)
+        for row, staff in outbox_rows(team, channel="sms")
+    }
     assert statuses[("F1", "reminder")] == ("delivered", None)
-    assert statuses[("PS1", "reminder")] == ("failed", "sms: Unknown number (does not exist) [30005]")
+    assert statuses[("PS1", "reminder")] == (
+        "failed",
+        "sms: Unknown number (does not exist) [30005]",
+    )
     driver.sender.send_due(utcnow)  # the copies were queued by the callback, at the real time
     # Each message to PS1 reaches her by e-mail exactly once: re-sent after its failure
     # report, or sent by e-mail straight away if the report had already flagged her number.
@@ -109,7 +126,11 @@ def test_delivery_reports_move_messages_forward_and_a_failed_one_goes_again_by_e
     assert all(row.channel == "email" for row in ps1 if row.status == "sent")
     assert sum(1 for m in smtp_server.messages if "ana@example.org" in m["To"]) == 2
     with team.session() as session:
-        problem = session.execute(sa.select(Staff.channel_problem).where(Staff.staff_id == "PS1")).scalar_one()
+        problem = session.execute(
+            sa.select(Staff.channel_problem).where(Staff.staff_id == "PS1")
+        ).scalar_one()
     assert problem.startswith("sms: Unknown number (does not exist)")
     to_sv1 = [m for m in smtp_server.messages if "vesna@example.org" in m["To"]]
-    assert [m["Subject"] for m in to_sv1] == ["Poruka za Ana Jovanović (PS1) nije isporučena putem sms"]
+    assert [m["Subject"] for m in to_sv1] == [
+        "Poruka za Ana Jovanović (PS1) nije isporučena putem sms"
+    ]

@@ -19,7 +19,9 @@ def run_passes(driver, start, end, every=timedelta(minutes=30)):
             moment += every
 
 
-def test_a_three_day_outage_yields_one_catch_up_digest_per_person_and_nothing_else(cohort, driver_for):
+def test_a_three_day_outage_yields_one_catch_up_digest_per_person_and_nothing_else(
+    cohort, driver_for
+):
     driver = driver_for(cohort)
     run_passes(driver, local("2026-03-20 00:00"), local("2026-03-21 08:30"))
     before = {row.key for row, _ in outbox_rows(cohort)}
@@ -28,9 +30,15 @@ def test_a_three_day_outage_yields_one_catch_up_digest_per_person_and_nothing_el
     run_passes(driver, local("2026-03-24 10:00"), local("2026-03-24 12:00"))
 
     new = [(row, staff) for row, staff in outbox_rows(cohort) if row.key not in before]
-    assert sorted((row.kind, staff) for row, staff in new) == [("catch_up", "F1"), ("catch_up", "PS1")]
+    assert sorted((row.kind, staff) for row, staff in new) == [
+        ("catch_up", "F1"),
+        ("catch_up", "PS1"),
+    ]
     folded = {staff: json.loads(row.payload) for row, staff in new}
-    assert (folded["F1"]["reminders"], folded["F1"]["digests"]) == (2, 2)  # BG-1 7 days ahead, BG-2 due
+    assert (folded["F1"]["reminders"], folded["F1"]["digests"]) == (
+        2,
+        2,
+    )  # BG-1 7 days ahead, BG-2 due
     assert (folded["PS1"]["reminders"], folded["PS1"]["digests"]) == (1, 2)  # P-2 due
     assert all(row.status == "sent" and row.sent_at == local("2026-03-24 10:00") for row, _ in new)
     text = driver.console.getvalue()
@@ -38,7 +46,9 @@ def test_a_three_day_outage_yields_one_catch_up_digest_per_person_and_nothing_el
     assert "od 2026-03-21 08:30 do 2026-03-24 10:00" in text
 
 
-def test_a_supervisor_gets_the_escalations_missed_in_an_outage_in_their_catch_up(cohort, driver_for):
+def test_a_supervisor_gets_the_escalations_missed_in_an_outage_in_their_catch_up(
+    cohort, driver_for
+):
     driver = driver_for(cohort)
     run_passes(driver, local("2026-03-27 00:00"), local("2026-03-27 09:00"))
     run_passes(driver, local("2026-03-30 10:00"), local("2026-03-30 10:00"))

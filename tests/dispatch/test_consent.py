@@ -33,12 +33,16 @@ def stuck(cohort, fake_twilio, driver_for):
     return cohort, driver
 
 
-@pytest.mark.parametrize("command", [
-    ("record", "consent", "P-2", "--withdrawn", "--on", "2026-03-23"),
-    ("record", "do-not-contact", "P-2", "--on", "2026-03-23"),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("record", "consent", "P-2", "--withdrawn", "--on", "2026-03-23"),
+        ("record", "do-not-contact", "P-2", "--on", "2026-03-23"),
+    ],
+)
 def test_her_queued_reminders_die_in_the_same_transaction_and_nothing_about_her_goes_out(
-        stuck, fake_twilio, command):
+    stuck, fake_twilio, command
+):
     cohort, driver = stuck
     with freeze_time(local("2026-03-23 09:00")):
         result = cohort.run(*command)
@@ -61,13 +65,17 @@ def test_her_queued_reminders_die_in_the_same_transaction_and_nothing_about_her_
 
 
 def test_a_reminder_already_claimed_by_a_sender_is_not_sent_after_her_consent_is_withdrawn(
-        stuck, fake_twilio):
+    stuck, fake_twilio
+):
     cohort, driver = stuck
     fake_twilio.recover()
     later = local("2026-03-23 10:00")
     ids = claim(cohort.ctx.engine, driver.sender.worker, later, limit=10, lease_seconds=120)
     assert len(ids) == 4
     with freeze_time(local("2026-03-23 10:00")):
-        assert cohort.run("record", "consent", "P-2", "--withdrawn", "--on", "2026-03-23").exit_code == 0
+        assert (
+            cohort.run("record", "consent", "P-2", "--withdrawn", "--on", "2026-03-23").exit_code
+            == 0
+        )
     driver.sender.send_claimed(ids, lambda: later, claimed_at=later)
     assert fake_twilio.count(to=PS1_PHONE) == 0 and fake_twilio.count(to=F1_PHONE) == 2

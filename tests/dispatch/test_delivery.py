@@ -43,7 +43,8 @@ def dispatch(deployment, at):
 
 
 def test_passes_at_successive_instants_deliver_every_message_exactly_once_by_sms_and_email(
-        wired, fake_twilio, smtp_server):
+    wired, fake_twilio, smtp_server
+):
     moment, end = local("2026-03-20 00:00"), local("2026-03-29 00:00")
     while moment < end:
         dispatch(wired, moment)
@@ -65,7 +66,8 @@ def test_passes_at_successive_instants_deliver_every_message_exactly_once_by_sms
 
 
 def test_a_provider_down_for_an_hour_loses_nothing_and_sends_nothing_twice(
-        wired, fake_twilio, smtp_server, driver_for):
+    wired, fake_twilio, smtp_server, driver_for
+):
     driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
     fake_twilio.fail_until(local("2026-03-23 09:00"))
     moment = local("2026-03-23 07:55")
@@ -77,7 +79,11 @@ def test_a_provider_down_for_an_hour_loses_nothing_and_sends_nothing_twice(
 
     rows = outbox_rows(wired)
     assert sorted((row.kind, staff) for row, staff in rows) == [
-        ("digest", "F1"), ("digest", "PS1"), ("reminder", "F1"), ("reminder", "PS1")]
+        ("digest", "F1"),
+        ("digest", "PS1"),
+        ("reminder", "F1"),
+        ("reminder", "PS1"),
+    ]
     assert all(row.status == "sent" and row.sent_at >= local("2026-03-23 09:00") for row, _ in rows)
     assert all(row.attempts > 1 and row.last_error is None for row, _ in rows)  # retried, then sent
     assert len(fake_twilio.messages) == 4 and fake_twilio.duplicates() == {}
@@ -86,7 +92,8 @@ def test_a_provider_down_for_an_hour_loses_nothing_and_sends_nothing_twice(
 
 @pytest.mark.parametrize("sim_extra", ["[dispatch]\nmax_attempts = 3\n"])
 def test_a_message_that_never_gets_through_is_given_up_and_the_supervisor_told(
-        wired, fake_twilio, smtp_server, driver_for):
+    wired, fake_twilio, smtp_server, driver_for
+):
     driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
     fake_twilio.go_down()
     moment = local("2026-03-23 08:00")
@@ -98,12 +105,15 @@ def test_a_message_that_never_gets_through_is_given_up_and_the_supervisor_told(
     reminder = next(row for row, staff in outbox_rows(wired, kind="reminder") if staff == "F1")
     assert (reminder.status, reminder.attempts) == ("dead", 3)
     told = [m for m in smtp_server.messages if m["To"].endswith("<vesna@example.org>")]
-    assert any(m["Subject"] == "Poruka za Marko Petrović (F1) nije isporučena putem sms" for m in told)
+    assert any(
+        m["Subject"] == "Poruka za Marko Petrović (F1) nije isporučena putem sms" for m in told
+    )
     assert "Odustato je posle 3 pokušaja" in told[0].get_body(("plain",)).get_content()
 
 
 def test_an_invalid_number_flags_the_channel_tells_the_supervisor_and_resends_by_email(
-        wired, fake_twilio, smtp_server, driver_for):
+    wired, fake_twilio, smtp_server, driver_for
+):
     fake_twilio.reject(F1_PHONE, code=21211)
     driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
     with freeze_time(local("2026-03-23 08:00")):
@@ -112,10 +122,14 @@ def test_an_invalid_number_flags_the_channel_tells_the_supervisor_and_resends_by
     refused = [row for row, staff in outbox_rows(wired, status="failed") if staff == "F1"]
     assert {row.last_error for row in refused} == {"sms: Invalid phone number [21211]"}
     resent = {row.key: row for row, staff in outbox_rows(wired) if row.key.endswith(":after-sms")}
-    assert {row.key.removesuffix(":after-sms") for row in resent.values()} == {row.key for row in refused}
+    assert {row.key.removesuffix(":after-sms") for row in resent.values()} == {
+        row.key for row in refused
+    }
     assert all(row.status == "sent" and row.channel == "email" for row in resent.values())
     with wired.session() as session:
-        problem = session.execute(sa.select(Staff.channel_problem).where(Staff.staff_id == "F1")).scalar_one()
+        problem = session.execute(
+            sa.select(Staff.channel_problem).where(Staff.staff_id == "F1")
+        ).scalar_one()
     assert problem.startswith("sms: Invalid phone number (since 2026-03-23, ref ")
     assert F1_PHONE not in problem and F1_PHONE[1:] not in problem
     mail = {m["Subject"]: m for m in smtp_server.messages}
@@ -129,7 +143,11 @@ def test_an_invalid_number_flags_the_channel_tells_the_supervisor_and_resends_by
     attempts = fake_twilio.attempts
     with freeze_time(local("2026-03-24 08:00")):
         driver.at(local("2026-03-24 08:00"))
-    [digest] = [row for row, staff in outbox_rows(wired, kind="digest") if staff == "F1" and "03-24" in row.key]
+    [digest] = [
+        row
+        for row, staff in outbox_rows(wired, kind="digest")
+        if staff == "F1" and "03-24" in row.key
+    ]
     assert (digest.status, digest.channel) == ("sent", "email")
     assert fake_twilio.attempts == attempts + 1  # PS1's digest only
 
@@ -138,14 +156,25 @@ def test_an_invalid_number_flags_the_channel_tells_the_supervisor_and_resends_by
     assert wired.run("import", "staff", str(wired.csv("staff-fixed.csv", fixed))).exit_code == 0
     with freeze_time(local("2026-03-25 08:00")):
         driver.at(local("2026-03-25 08:00"))
-    [digest] = [row for row, staff in outbox_rows(wired, kind="digest") if staff == "F1" and "03-25" in row.key]
+    [digest] = [
+        row
+        for row, staff in outbox_rows(wired, kind="digest")
+        if staff == "F1" and "03-25" in row.key
+    ]
     assert (digest.status, digest.channel) == ("sent", "sms")
     assert fake_twilio.count(to="+381641111199") == 1
     with wired.session() as session:
-        assert session.execute(sa.select(Staff.channel_problem).where(Staff.staff_id == "F1")).scalar_one() is None
+        assert (
+            session.execute(
+                sa.select(Staff.channel_problem).where(Staff.staff_id == "F1")
+            ).scalar_one()
+            is None
+        )
 
 
-def test_a_refused_email_address_falls_back_to_the_console(wired, fake_twilio, smtp_server, driver_for):
+def test_a_refused_email_address_falls_back_to_the_console(
+    wired, fake_twilio, smtp_server, driver_for
+):
     smtp_server.refuse("ivan@example.org")
     driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
     with freeze_time(local("2026-03-27 08:00")):
@@ -153,13 +182,18 @@ def test_a_refused_email_address_falls_back_to_the_console(wired, fake_twilio, s
     rows = [row for row, staff in outbox_rows(wired) if staff == "F2"]
     refused = [row for row in rows if row.status == "failed"]
     assert [(row.kind, row.channel, row.last_error) for row in refused] == [
-        ("reminder", "email", "email: Recipient address rejected (recipient, SMTP 550) [550]")]
-    assert {(row.status, row.channel) for row in rows if row not in refused} == {("sent", "console")}
+        ("reminder", "email", "email: Recipient address rejected (recipient, SMTP 550) [550]")
+    ]
+    assert {(row.status, row.channel) for row in rows if row not in refused} == {
+        ("sent", "console")
+    }
     assert any(row.key == refused[0].key + ":after-email" for row in rows)
     assert driver.console.getvalue().count("To:      Ivan Ilić (F2)") == len(rows) - 1
 
 
-def test_a_rate_limited_message_waits_as_long_as_twilio_asks(wired, fake_twilio, smtp_server, driver_for):
+def test_a_rate_limited_message_waits_as_long_as_twilio_asks(
+    wired, fake_twilio, smtp_server, driver_for
+):
     fake_twilio.fail_next(1, status=429, retry_after=600)
     driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
     at = local("2026-03-23 08:00")

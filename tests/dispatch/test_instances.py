@@ -57,39 +57,96 @@ def due_monday(sim):
     """10,000 participants, each with one call due on 23 March, among 100 SMS workers."""
     with sim.ctx.engine.begin() as conn:
         revision = conn.execute(sa.select(ProtocolRevision.revision)).scalar_one()
-        conn.execute(Staff.__table__.insert(), [
-            {"staff_id": f"W{n:03d}", "site_code": "BG", "name": f"Worker {n}", "roles": "facilitator",
-             "phone": f"+3816410{n:05d}", "email": None, "channel": "sms", "language": "en",
-             "active": True, "channel_problem": None} for n in range(WORKERS)])
-        staff = conn.execute(sa.select(Staff.id).where(Staff.staff_id.like("W%")).order_by(Staff.id)).scalars().all()
-        conn.execute(Participant.__table__.insert(), [
-            {"case_id": f"BG-{n:05d}", "site_code": "BG", "referral_source": "court",
-             "enrolled_on": DUE - timedelta(days=14), "facilitator_id": staff[n % WORKERS],
-             "protocol_id": "sim", "protocol_revision": revision} for n in range(PEOPLE)])
+        conn.execute(
+            Staff.__table__.insert(),
+            [
+                {
+                    "staff_id": f"W{n:03d}",
+                    "site_code": "BG",
+                    "name": f"Worker {n}",
+                    "roles": "facilitator",
+                    "phone": f"+3816410{n:05d}",
+                    "email": None,
+                    "channel": "sms",
+                    "language": "en",
+                    "active": True,
+                    "channel_problem": None,
+                }
+                for n in range(WORKERS)
+            ],
+        )
+        staff = (
+            conn.execute(sa.select(Staff.id).where(Staff.staff_id.like("W%")).order_by(Staff.id))
+            .scalars()
+            .all()
+        )
+        conn.execute(
+            Participant.__table__.insert(),
+            [
+                {
+                    "case_id": f"BG-{n:05d}",
+                    "site_code": "BG",
+                    "referral_source": "court",
+                    "enrolled_on": DUE - timedelta(days=14),
+                    "facilitator_id": staff[n % WORKERS],
+                    "protocol_id": "sim",
+                    "protocol_revision": revision,
+                }
+                for n in range(PEOPLE)
+            ],
+        )
         people = conn.execute(sa.select(Participant.id, Participant.facilitator_id)).all()
-        conn.execute(FollowUp.__table__.insert(), [
-            {"participant_id": p.id, "partner_id": None, "checkpoint": "call", "occurrence": 1,
-             "due_on": DUE, "window_opens_on": DUE - timedelta(days=2), "window_closes_on": DUE + timedelta(days=3),
-             "provisional": False, "assigned_staff_id": p.facilitator_id, "status": "scheduled"}
-            for p in people])
+        conn.execute(
+            FollowUp.__table__.insert(),
+            [
+                {
+                    "participant_id": p.id,
+                    "partner_id": None,
+                    "checkpoint": "call",
+                    "occurrence": 1,
+                    "due_on": DUE,
+                    "window_opens_on": DUE - timedelta(days=2),
+                    "window_closes_on": DUE + timedelta(days=3),
+                    "provisional": False,
+                    "assigned_staff_id": p.facilitator_id,
+                    "status": "scheduled",
+                }
+                for p in people
+            ],
+        )
     return sim
 
 
 def start(args: list[str], log: Path, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, *args], cwd=REPO, env={**os.environ, **env},
-                            stdout=log.open("w"), stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
 
 
-def test_three_dispatchers_one_killed_mid_run_lose_nothing_and_send_nothing_twice(due_monday, tmp_path):
+def test_three_dispatchers_one_killed_mid_run_lose_nothing_and_send_nothing_twice(
+    due_monday, tmp_path
+):
     record = tmp_path / "sent.jsonl"
-    fake = subprocess.Popen([sys.executable, "-m", "tests.support.fake_twilio", "--port", "0",
-                             "--record", str(record)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    fake = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.fake_twilio", "--port", "0", "--record", str(record)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     workers: list[subprocess.Popen] = []
     try:
         base = fake.stdout.readline().strip().rsplit(" ", 1)[-1]
         assert base.startswith("http://127.0.0.1:")
-        env = {"TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID, "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
-               "TWILIO_FROM": DEFAULT_FROM, "FOLLOWUP_TWILIO_API_BASE": base}
+        env = {
+            "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
+            "TWILIO_FROM": DEFAULT_FROM,
+            "FOLLOWUP_TWILIO_API_BASE": base,
+        }
         command = ["-m", "followup", "--config", str(due_monday.path), "worker", "--now", START]
         workers = [start(command, tmp_path / f"worker{n}.log", env) for n in range(3)]
 
@@ -101,7 +158,11 @@ def test_three_dispatchers_one_killed_mid_run_lose_nothing_and_send_nothing_twic
 
         def finished() -> bool:
             with engine.connect() as conn:
-                counts = dict(conn.execute(sa.select(Outbox.status, sa.func.count()).group_by(Outbox.status)).all())
+                counts = dict(
+                    conn.execute(
+                        sa.select(Outbox.status, sa.func.count()).group_by(Outbox.status)
+                    ).all()
+                )
             return counts == {"sent": expected}
 
         wait_until(finished, 100, "every message sent", tmp_path)

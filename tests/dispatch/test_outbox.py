@@ -23,9 +23,17 @@ def team(staffed):
     return staffed, ids
 
 
-def message(staff_id: int, key: str = "reminder:1:7:2026-03-17", at: datetime = T0, kind: str = "reminder") -> Message:
-    return Message(key=key, kind=kind, staff_id=staff_id, channel="console", not_before=at,
-                   payload={"lead_days": 7, "due_on": "2026-03-17"})
+def message(
+    staff_id: int, key: str = "reminder:1:7:2026-03-17", at: datetime = T0, kind: str = "reminder"
+) -> Message:
+    return Message(
+        key=key,
+        kind=kind,
+        staff_id=staff_id,
+        channel="console",
+        not_before=at,
+        payload={"lead_days": 7, "due_on": "2026-03-17"},
+    )
 
 
 def rows(deployment) -> list[Outbox]:
@@ -38,8 +46,9 @@ def test_queueing_a_key_twice_keeps_one_row_and_is_not_an_error(team):
     with deployment.session() as session:
         assert enqueue(session, [message(staff["F1"])], now=T0) == ["reminder:1:7:2026-03-17"]
     with deployment.session() as session:
-        assert enqueue(session, [message(staff["F1"]), message(staff["F1"], key="digest:1:2026-03-10")],
-                       now=T0) == ["digest:1:2026-03-10"]
+        assert enqueue(
+            session, [message(staff["F1"]), message(staff["F1"], key="digest:1:2026-03-10")], now=T0
+        ) == ["digest:1:2026-03-10"]
     assert [r.key for r in rows(deployment)] == ["reminder:1:7:2026-03-17", "digest:1:2026-03-10"]
 
 
@@ -78,9 +87,13 @@ def test_a_lease_holds_until_it_ends_and_is_taken_over_one_second_later(team):
         enqueue(session, [message(staff["F1"])], now=T0)
     engine = deployment.ctx.engine
     [row_id] = claim(engine, "crashed", T0, limit=10, lease_seconds=LEASE)
-    assert claim(engine, "b", T0 + timedelta(seconds=LEASE - 1), limit=10, lease_seconds=LEASE) == []
+    assert (
+        claim(engine, "b", T0 + timedelta(seconds=LEASE - 1), limit=10, lease_seconds=LEASE) == []
+    )
     assert claim(engine, "b", T0 + timedelta(seconds=LEASE), limit=10, lease_seconds=LEASE) == []
-    assert claim(engine, "b", T0 + timedelta(seconds=LEASE + 1), limit=10, lease_seconds=LEASE) == [row_id]
+    assert claim(engine, "b", T0 + timedelta(seconds=LEASE + 1), limit=10, lease_seconds=LEASE) == [
+        row_id
+    ]
     [row] = rows(deployment)
     assert (row.claimed_by, row.attempts, row.in_doubt) == ("b", 2, True)
 
@@ -92,19 +105,35 @@ def test_a_settled_retry_is_not_in_doubt_when_claimed_again(team):
     engine = deployment.ctx.engine
     [row_id] = claim(engine, "a", T0, limit=10, lease_seconds=LEASE)
     with engine.begin() as conn:
-        outbox.mark_retry(conn, row_id, "a", error="sms: Twilio is unavailable (HTTP 503)",
-                          next_attempt_at=T0 + timedelta(seconds=30), now=T0)
+        outbox.mark_retry(
+            conn,
+            row_id,
+            "a",
+            error="sms: Twilio is unavailable (HTTP 503)",
+            next_attempt_at=T0 + timedelta(seconds=30),
+            now=T0,
+        )
     assert claim(engine, "b", T0 + timedelta(seconds=29), limit=10, lease_seconds=LEASE) == []
     assert claim(engine, "b", T0 + timedelta(seconds=30), limit=10, lease_seconds=LEASE) == [row_id]
     [row] = rows(deployment)
-    assert (row.attempts, row.in_doubt, row.last_error) == (2, False, "sms: Twilio is unavailable (HTTP 503)")
+    assert (row.attempts, row.in_doubt, row.last_error) == (
+        2,
+        False,
+        "sms: Twilio is unavailable (HTTP 503)",
+    )
 
 
 def test_safety_alerts_are_claimed_before_older_reminders(team):
     deployment, staff = team
     with deployment.session() as session:
-        enqueue(session, [message(staff["F1"], key=f"reminder:{n}:0:2026-03-10", at=T0 - timedelta(hours=1))
-                          for n in range(3)], now=T0)
+        enqueue(
+            session,
+            [
+                message(staff["F1"], key=f"reminder:{n}:0:2026-03-10", at=T0 - timedelta(hours=1))
+                for n in range(3)
+            ],
+            now=T0,
+        )
         enqueue(session, [message(staff["PS1"], key="alert:1:2", kind="alert")], now=T0)
     claimed = claim(deployment.ctx.engine, "a", T0, limit=1, lease_seconds=LEASE)
     assert [r.key for r in rows(deployment) if r.id in claimed] == ["alert:1:2"]
@@ -113,7 +142,11 @@ def test_safety_alerts_are_claimed_before_older_reminders(team):
 def test_two_senders_claiming_at_once_never_hold_the_same_message(team):
     deployment, staff = team
     with deployment.session() as session:
-        enqueue(session, [message(staff["F1"], key=f"reminder:{n}:0:2026-03-10") for n in range(200)], now=T0)
+        enqueue(
+            session,
+            [message(staff["F1"], key=f"reminder:{n}:0:2026-03-10") for n in range(200)],
+            now=T0,
+        )
     engine = deployment.ctx.engine
     claimed: dict[str, list[int]] = {"a": [], "b": []}
     start = threading.Barrier(2)

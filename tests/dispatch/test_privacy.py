@@ -17,8 +17,20 @@ from freezegun import freeze_time
 from followup.models import Outbox, Staff
 from tests.dispatch.conftest import local
 
-PLANTED = ("+381601234567", "381601234567", "601234567", "mirjana", "example.net", "07:15",
-           "Bulevar", "sister", "passport", "Kralja", "door", "P-2")
+PLANTED = (
+    "+381601234567",
+    "381601234567",
+    "601234567",
+    "mirjana",
+    "example.net",
+    "07:15",
+    "Bulevar",
+    "sister",
+    "passport",
+    "Kralja",
+    "door",
+    "P-2",
+)
 STAFF = """\
 staff_id,site,name,roles,phone,email,channel,language
 F1,BG,Marko Petrović,facilitator,+381641111111,marko@example.org,sms,sr-Latn
@@ -32,20 +44,43 @@ P-2,BG-2,current,2026-03-10,phone,+381601234567,mirjana.p2@example.net,PS1,07:15
 """
 
 
-def test_no_survivor_data_reaches_any_message_row_or_log(cohort, fake_twilio, smtp_server, driver_for,
-                                                         caplog):
+def test_no_survivor_data_reaches_any_message_row_or_log(
+    cohort, fake_twilio, smtp_server, driver_for, caplog
+):
     assert cohort.run("import", "staff", str(cohort.csv("s.csv", STAFF))).exit_code == 0
     assert cohort.run("import", "partners", str(cohort.csv("p.csv", PARTNER))).exit_code == 0
     fake_twilio.reject("+381641111111", code=21610)  # F1 opted out: a delivery problem for SV1
     driver = driver_for(cohort, environ={**fake_twilio.env(), **smtp_server.env()})
     caplog.set_level(logging.DEBUG)
     actions = {
-        local("2026-03-24 10:00"): ("record", "interview", "BG-2", "--informant", "partner", "--on",
-                                    "2026-03-24", "--physical", "yes", "--notes",
-                                    "she hides at Bulevar 12 with her sister; he took her passport"),
-        local("2026-03-25 10:00"): ("record", "recidivism", "BG-2", "--on", "2026-03-25", "--source",
-                                    "partner", "--partner", "P-2", "--physical", "yes", "--notes",
-                                    "he broke the door at Ulica Kralja Petra 7"),
+        local("2026-03-24 10:00"): (
+            "record",
+            "interview",
+            "BG-2",
+            "--informant",
+            "partner",
+            "--on",
+            "2026-03-24",
+            "--physical",
+            "yes",
+            "--notes",
+            "she hides at Bulevar 12 with her sister; he took her passport",
+        ),
+        local("2026-03-25 10:00"): (
+            "record",
+            "recidivism",
+            "BG-2",
+            "--on",
+            "2026-03-25",
+            "--source",
+            "partner",
+            "--partner",
+            "P-2",
+            "--physical",
+            "yes",
+            "--notes",
+            "he broke the door at Ulica Kralja Petra 7",
+        ),
     }
     moment = local("2026-03-20 00:00")
     with freeze_time(moment) as frozen:
@@ -61,11 +96,21 @@ def test_no_survivor_data_reaches_any_message_row_or_log(cohort, fake_twilio, sm
         rows = session.execute(sa.select(Outbox)).scalars().all()
         problems = session.execute(sa.select(Staff.channel_problem)).scalars().all()
     assert {r.kind for r in rows if r.status == "sent"} == {
-        "reminder", "digest", "escalation", "alert", "delivery_problem", "catch_up"}
-    left = ([m.body for m in fake_twilio.messages] + [m.as_string() for m in smtp_server.messages]
-            + [driver.console.getvalue()]
-            + [f"{r.key} {r.payload} {r.last_error}" for r in rows] + [str(p) for p in problems]
-            + [record.getMessage() for record in caplog.records])
+        "reminder",
+        "digest",
+        "escalation",
+        "alert",
+        "delivery_problem",
+        "catch_up",
+    }
+    left = (
+        [m.body for m in fake_twilio.messages]
+        + [m.as_string() for m in smtp_server.messages]
+        + [driver.console.getvalue()]
+        + [f"{r.key} {r.payload} {r.last_error}" for r in rows]
+        + [str(p) for p in problems]
+        + [record.getMessage() for record in caplog.records]
+    )
     assert len(fake_twilio.messages) > 5 and len(smtp_server.messages) > 5
     for text in left:
         for secret in PLANTED:

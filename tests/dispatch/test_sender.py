@@ -14,7 +14,9 @@ from followup.dispatch.sender import backoff
 from tests.dispatch.conftest import local, outbox_rows
 
 
-@pytest.mark.parametrize(("attempts", "low", "high"), [(1, 15, 30), (2, 30, 60), (3, 60, 120), (20, 1800, 3600)])
+@pytest.mark.parametrize(
+    ("attempts", "low", "high"), [(1, 15, 30), (2, 30, 60), (3, 60, 120), (20, 1800, 3600)]
+)
 def test_backoff_doubles_with_jitter_in_the_upper_half_and_is_capped(attempts, low, high):
     rng = random.Random(7)
     delays = [backoff(attempts, None, rng).total_seconds() for _ in range(200)]
@@ -49,8 +51,11 @@ def test_a_stop_request_finishes_the_message_in_hand_and_hands_the_rest_back(coh
     assert outcome.sent.sent == 1 and stream.getvalue().count("----- message ") == 1
     rows = [row for row, _ in outbox_rows(cohort)]
     assert sorted(row.status for row in rows) == ["pending", "pending", "pending", "sent"]
-    assert all((row.claimed_by, row.lease_until, row.attempts) == (None, None, 0)
-               for row in rows if row.status == "pending")
+    assert all(
+        (row.claimed_by, row.lease_until, row.attempts) == (None, None, 0)
+        for row in rows
+        if row.status == "pending"
+    )
 
     driver.sender.stop.clear()
     driver.channels.channels["console"] = ConsoleChannel(driver.console)
@@ -62,7 +67,8 @@ def test_a_stop_request_finishes_the_message_in_hand_and_hands_the_rest_back(coh
 
 @pytest.mark.parametrize("sim_extra", ["[dispatch]\nmax_attempts = 2\n"])
 def test_a_message_that_cannot_be_built_is_retried_then_given_up_and_the_others_still_go(
-        cohort, driver_for):
+    cohort, driver_for
+):
     import sqlalchemy as sa
 
     from followup.dispatch.outbox import Message, enqueue
@@ -72,8 +78,21 @@ def test_a_message_that_cannot_be_built_is_retried_then_given_up_and_the_others_
     with cohort.session() as session:
         f1 = session.execute(sa.select(Staff.id).where(Staff.staff_id == "F1")).scalar_one()
         followup = session.execute(sa.select(FollowUp.id)).scalars().first()
-        enqueue(session, [Message(key="reminder:damaged", kind="reminder", staff_id=f1, channel="console",
-                                  not_before=at, followup_id=followup, payload={"lead_days": 0})], now=at)
+        enqueue(
+            session,
+            [
+                Message(
+                    key="reminder:damaged",
+                    kind="reminder",
+                    staff_id=f1,
+                    channel="console",
+                    not_before=at,
+                    followup_id=followup,
+                    payload={"lead_days": 0},
+                )
+            ],
+            now=at,
+        )
     driver = driver_for(cohort)
     for moment in (at, at + timedelta(minutes=10)):
         with freeze_time(moment):
@@ -81,7 +100,10 @@ def test_a_message_that_cannot_be_built_is_retried_then_given_up_and_the_others_
     rows = {row.key: row for row, _ in outbox_rows(cohort)}
     damaged = rows.pop("reminder:damaged")
     assert (damaged.status, damaged.attempts, damaged.last_error) == (
-        "dead", 2, "console: internal error (KeyError) [internal]")
+        "dead",
+        2,
+        "console: internal error (KeyError) [internal]",
+    )
     told = [row for key, row in rows.items() if key.startswith("delivery_problem:")]
     assert [(row.kind, row.status) for row in told] == [("delivery_problem", "sent")]  # SV1
     assert {row.status for key, row in rows.items()} == {"sent"}

@@ -42,13 +42,18 @@ class Process:
     def __init__(self, config: Path, *args: str, env: dict | None = None) -> None:
         self.popen = subprocess.Popen(
             [sys.executable, "-m", "followup", "--config", str(config), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
             env={**os.environ, **(env or {})},
         )
         self.out: list[str] = []
         self.err: list[str] = []
-        self._readers = [threading.Thread(target=self._read, args=(s, t), daemon=True)
-                         for s, t in ((self.popen.stdout, self.out), (self.popen.stderr, self.err))]
+        self._readers = [
+            threading.Thread(target=self._read, args=(s, t), daemon=True)
+            for s, t in ((self.popen.stdout, self.out), (self.popen.stderr, self.err))
+        ]
         for reader in self._readers:
             reader.start()
 
@@ -61,7 +66,9 @@ class Process:
         deadline = time.monotonic() + timeout
         while text not in "".join(self.out):
             if self.popen.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{text!r} never printed; out={''.join(self.out)} err={''.join(self.err)}")
+                raise AssertionError(
+                    f"{text!r} never printed; out={''.join(self.out)} err={''.join(self.err)}"
+                )
             time.sleep(0.05)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
@@ -105,7 +112,8 @@ def get(url: str, timeout: float = 20) -> int:
 
 
 def test_serve_prints_where_to_look_then_reminders_as_they_fall_due_and_stops_cleanly_on_sigterm(
-        cohort, processes, port):
+    cohort, processes, port
+):
     serve = processes(cohort.path, "serve", "--now", MONDAY_MORNING)
     serve.wait_for("followup is running.")
     banner = "".join(serve.out)
@@ -128,7 +136,8 @@ def test_serve_refuses_to_start_without_the_key_when_partner_data_exists(cohort,
         reader.join(5)
     assert "".join(serve.err) == (
         f"Error: {cohort.folder}/followup.key: no encryption key for partner data. Hint: set "
-        "FOLLOWUP_SECRET_KEY, restore the key file, or run `followup init` for a new deployment\n")
+        "FOLLOWUP_SECRET_KEY, restore the key file, or run `followup init` for a new deployment\n"
+    )
     assert serve.out == []
 
 
@@ -140,7 +149,9 @@ def test_serve_says_so_in_one_line_when_its_port_is_taken(cohort, processes, por
         assert serve.popen.wait(20) == 1
     for reader in serve._readers:
         reader.join(5)
-    assert "".join(serve.err).startswith(f"Error: {cohort.path}: web.port: cannot listen on 127.0.0.1:{port} (")
+    assert "".join(serve.err).startswith(
+        f"Error: {cohort.path}: web.port: cannot listen on 127.0.0.1:{port} ("
+    )
     assert len(serve.err) == 1
 
 

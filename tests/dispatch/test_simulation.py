@@ -19,8 +19,19 @@ from freezegun import freeze_time
 
 from tests.dispatch.conftest import BELGRADE, local, outbox_rows
 
-WORKING_DAYS = ["03-20", "03-23", "03-24", "03-25", "03-26", "03-27", "03-30", "03-31", "04-01",
-                "04-02", "04-03"]
+WORKING_DAYS = [
+    "03-20",
+    "03-23",
+    "03-24",
+    "03-25",
+    "03-26",
+    "03-27",
+    "03-30",
+    "03-31",
+    "04-01",
+    "04-02",
+    "04-03",
+]
 EXPECTED = sorted(
     [
         ("2026-03-22 08:00", "reminder", "F1", "BG-1 call, 7 days ahead"),
@@ -41,30 +52,46 @@ EXPECTED = sorted(
 
 
 def test_two_weeks_across_the_clock_change_send_exactly_the_expected_messages_at_local_08_00(
-        cohort, driver_for):
+    cohort, driver_for
+):
     driver = driver_for(cohort)
     start, end = local("2026-03-20 00:00"), local("2026-04-04 00:00")
-    interviews = {local("2026-03-24 10:00"): ("BG-2", "2026-03-24"), local("2026-03-30 10:00"): ("BG-1", "2026-03-30")}
+    interviews = {
+        local("2026-03-24 10:00"): ("BG-2", "2026-03-24"),
+        local("2026-03-30 10:00"): ("BG-1", "2026-03-30"),
+    }
     with freeze_time(start) as frozen:
         moment = start
         while moment < end:
             frozen.move_to(moment)
             if moment in interviews:
                 case, on = interviews[moment]
-                result = cohort.run("record", "interview", case, "--informant", "participant", "--on", on)
+                result = cohort.run(
+                    "record", "interview", case, "--informant", "participant", "--on", on
+                )
                 assert result.exit_code == 0, result.err
             driver.at(moment)
             moment += timedelta(minutes=30)
 
     sent = outbox_rows(cohort)
-    assert all(row.status == "sent" for row, _ in sent), [(r.key, r.status, r.last_error) for r, _ in sent]
-    got = sorted((row.sent_at.astimezone(BELGRADE).strftime("%Y-%m-%d %H:%M"), row.kind, staff_id)
-                 for row, staff_id in sent)
+    assert all(row.status == "sent" for row, _ in sent), [
+        (r.key, r.status, r.last_error) for r, _ in sent
+    ]
+    got = sorted(
+        (row.sent_at.astimezone(BELGRADE).strftime("%Y-%m-%d %H:%M"), row.kind, staff_id)
+        for row, staff_id in sent
+    )
     assert got == [(when, kind, who) for when, kind, who, _ in EXPECTED]
     # 08:00 local is 07:00 UTC before the change and 06:00 UTC after it.
     reminders = {row.key: row.sent_at for row, _ in sent if row.kind == "reminder"}
     assert [at.strftime("%m-%d %H:%M") for at in sorted(reminders.values())] == [
-        "03-22 07:00", "03-23 07:00", "03-23 07:00", "03-27 07:00", "03-29 06:00", "04-03 06:00"]
+        "03-22 07:00",
+        "03-23 07:00",
+        "03-23 07:00",
+        "03-27 07:00",
+        "03-29 06:00",
+        "04-03 06:00",
+    ]
     assert driver.console.getvalue().count("----- message ") == len(EXPECTED)
 
 
@@ -77,4 +104,5 @@ def test_a_reminder_is_not_sent_again_by_a_second_pass_or_a_second_dispatcher(co
     keys = [row.key for row, _ in outbox_rows(cohort, kind="reminder")]
     assert len(keys) == len(set(keys)) == 2
     assert first.console.getvalue().count("----- message ") + second.console.getvalue().count(
-        "----- message ") == len(outbox_rows(cohort))
+        "----- message "
+    ) == len(outbox_rows(cohort))

@@ -13,40 +13,82 @@ from followup.dispatch.render import KINDS, PARTS, SHIPPED, Templates
 BASE = "https://followup.csr-beograd.rs"  # a realistic public address, longer than loopback
 
 
-def item(n: int, subject: str = "partner", checkpoint: str = "Dvanaest meseci posle (partnerka)") -> dict:
-    return {"case_id": f"BG-{n:06d}", "subject": subject, "checkpoint": checkpoint, "occurrence": 1,
-            "due_on": date(2026, 3, 10), "window_opens_on": date(2026, 2, 24),
-            "window_closes_on": date(2026, 4, 7), "link": f"{BASE}/followups/{100000 + n}",
-            "assigned_to": "BG-PS"}
+def item(
+    n: int, subject: str = "partner", checkpoint: str = "Dvanaest meseci posle (partnerka)"
+) -> dict:
+    return {
+        "case_id": f"BG-{n:06d}",
+        "subject": subject,
+        "checkpoint": checkpoint,
+        "occurrence": 1,
+        "due_on": date(2026, 3, 10),
+        "window_opens_on": date(2026, 2, 24),
+        "window_closes_on": date(2026, 4, 7),
+        "link": f"{BASE}/followups/{100000 + n}",
+        "assigned_to": "BG-PS",
+    }
 
 
 def sample(kind: str, name: str = "Ana Jovanović") -> dict:
-    base = {"staff_name": name, "staff_id": "BG-PS", "site_name": "Centar za socijalni rad Beograd",
-            "base_url": BASE}
-    lists = {"on": date(2026, 3, 10), "counts": {"overdue": 12, "due": 3, "upcoming": 25},
-             "overdue": [item(1)], "due": [item(2, "participant")], "upcoming": [item(3)],
-             "upcoming_days": 7, "link": f"{BASE}/followups"}
-    return base | {
-        "reminder": {**item(123456), "lead_days": 7},
-        "digest": lists,
-        "catch_up": {**lists, "since": "2026-03-07 09:00", "until": "2026-03-10 09:00",
-                     "held": {"reminders": 14, "digests": 3, "escalations": 2}, "held_total": 19,
-                     "escalations": [item(5)], "escalations_total": 2},
-        "escalation": item(123456),
-        "alert": {"case_id": "BG-123456", "source": "recidivism", "reported_by": "social_services",
-                  "reported_on": date(2026, 3, 10), "link": f"{BASE}/alerts/12345",
-                  "alerts_link": f"{BASE}/alerts"},
-        "delivery_problem": {"about_name": "Marko Petrović", "about_staff_id": "BG-F1", "channel": "sms",
-                             "reason": "Recipient has opted out (STOP)", "gave_up": False, "attempts": 10,
-                             "fallback": "email", "link": f"{BASE}/followups"},
-    }[kind]
+    base = {
+        "staff_name": name,
+        "staff_id": "BG-PS",
+        "site_name": "Centar za socijalni rad Beograd",
+        "base_url": BASE,
+    }
+    lists = {
+        "on": date(2026, 3, 10),
+        "counts": {"overdue": 12, "due": 3, "upcoming": 25},
+        "overdue": [item(1)],
+        "due": [item(2, "participant")],
+        "upcoming": [item(3)],
+        "upcoming_days": 7,
+        "link": f"{BASE}/followups",
+    }
+    return (
+        base
+        | {
+            "reminder": {**item(123456), "lead_days": 7},
+            "digest": lists,
+            "catch_up": {
+                **lists,
+                "since": "2026-03-07 09:00",
+                "until": "2026-03-10 09:00",
+                "held": {"reminders": 14, "digests": 3, "escalations": 2},
+                "held_total": 19,
+                "escalations": [item(5)],
+                "escalations_total": 2,
+            },
+            "escalation": item(123456),
+            "alert": {
+                "case_id": "BG-123456",
+                "source": "recidivism",
+                "reported_by": "social_services",
+                "reported_on": date(2026, 3, 10),
+                "link": f"{BASE}/alerts/12345",
+                "alerts_link": f"{BASE}/alerts",
+            },
+            "delivery_problem": {
+                "about_name": "Marko Petrović",
+                "about_staff_id": "BG-F1",
+                "channel": "sms",
+                "reason": "Recipient has opted out (STOP)",
+                "gave_up": False,
+                "attempts": 10,
+                "fallback": "email",
+                "link": f"{BASE}/followups",
+            },
+        }[kind]
+    )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_kind_has_every_part_in_every_language(kind, language):
     for part in PARTS:
-        assert (SHIPPED / language / f"{kind}.{part}").is_file(), f"{language}/{kind}.{part} is missing"
+        assert (SHIPPED / language / f"{kind}.{part}").is_file(), (
+            f"{language}/{kind}.{part} is missing"
+        )
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -60,7 +102,10 @@ def test_an_sms_fits_in_two_gsm7_segments(kind, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_reminder_fits_in_one_segment_with_loopback_links(language):
-    data = sample("reminder") | {"checkpoint": "Two-week call", "link": "http://127.0.0.1:8000/followups/12"}
+    data = sample("reminder") | {
+        "checkpoint": "Two-week call",
+        "link": "http://127.0.0.1:8000/followups/12",
+    }
     assert segments(to_gsm7(Templates().render("reminder", language, data).sms)) == 1
 
 
@@ -73,14 +118,25 @@ def test_html_escapes_what_it_is_given_and_text_keeps_it_as_it_is(kind):
 
 def test_checkpoint_names_are_translated_and_fall_back_to_the_protocol_label():
     templates = Templates()
-    assert templates.checkpoint_label("sq", "partner", "followup_3m", "x") == "Tre muaj më pas (partnerja)"
-    assert templates.checkpoint_label("sr-Latn", "participant", "intake_assessment", "x") == "Prijemna procena"
-    assert templates.checkpoint_label("en", "partner", "followup_3m", "Three months after") == "Three months after"
+    assert (
+        templates.checkpoint_label("sq", "partner", "followup_3m", "x")
+        == "Tre muaj më pas (partnerja)"
+    )
+    assert (
+        templates.checkpoint_label("sr-Latn", "participant", "intake_assessment", "x")
+        == "Prijemna procena"
+    )
+    assert (
+        templates.checkpoint_label("en", "partner", "followup_3m", "Three months after")
+        == "Three months after"
+    )
 
 
 def test_a_deployment_can_reword_one_template_and_keep_the_rest(tmp_path):
     (tmp_path / "en").mkdir()
     (tmp_path / "en" / "digest.sms.txt").write_text("Today: {{ counts.due }} due. {{ link }}\n")
     templates = Templates(tmp_path)
-    assert templates.render("digest", "en", sample("digest")).sms == f"Today: 3 due. {BASE}/followups"
+    assert (
+        templates.render("digest", "en", sample("digest")).sms == f"Today: 3 due. {BASE}/followups"
+    )
     assert templates.render("reminder", "en", sample("reminder")).sms.startswith("Due in 7 days")

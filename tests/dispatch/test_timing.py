@@ -67,13 +67,27 @@ def test_each_morning_between_two_instants_is_found_once_and_the_bounds_are_half
 
 
 def test_digests_skip_weekends_and_holidays():
-    found = digests_between(utc("2026-03-26 00:00"), utc("2026-04-01 00:00"), BELGRADE, QUIET,
-                            time(8, 0), WEEKDAYS, frozenset({date(2026, 3, 30)}))
+    found = digests_between(
+        utc("2026-03-26 00:00"),
+        utc("2026-04-01 00:00"),
+        BELGRADE,
+        QUIET,
+        time(8, 0),
+        WEEKDAYS,
+        frozenset({date(2026, 3, 30)}),
+    )
     assert [day for day, _ in found] == [date(2026, 3, 26), date(2026, 3, 27), date(2026, 3, 31)]
     assert found[-1][1] == utc("2026-03-31 06:00")
 
 
 def test_a_digest_time_inside_the_quiet_hours_waits_for_their_end():
-    found = digests_between(utc("2026-03-26 00:00"), utc("2026-03-27 00:00"), BELGRADE, QUIET,
-                            time(6, 30), WEEKDAYS, frozenset())
+    found = digests_between(
+        utc("2026-03-26 00:00"),
+        utc("2026-03-27 00:00"),
+        BELGRADE,
+        QUIET,
+        time(6, 30),
+        WEEKDAYS,
+        frozenset(),
+    )
     assert found == [(date(2026, 3, 26), utc("2026-03-26 07:00"))]
