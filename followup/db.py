@@ -53,8 +53,12 @@ def make_engine(url: str, **kwargs) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT and
         # write locking; let SQLAlchemy emit BEGIN itself (SQLAlchemy docs, "Serializable
-        # isolation / Savepoints / Transactional DDL").
-        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        # isolation / Savepoints / Transactional DDL"). IMMEDIATE: take the write lock at
+        # the start, waiting up to busy_timeout for it. A deferred transaction that reads
+        # and then writes (a web page that audits a read, a report that audits its
+        # export) fails at once with SQLITE_BUSY if another writer committed meanwhile,
+        # and busy_timeout cannot help it.
+        sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
 

@@ -88,3 +88,33 @@ def test_the_bulk_writer_round_trips_on_each_backend(engine):
                     .values(action=sa.bindparam("b_action"), actor="fixed"), [{"b_id": 1, "b_action": "y"}])
         row = conn.execute(sa.select(table)).one()
     assert (row.at, row.actor, row.action) == (datetime(2026, 3, 29, 1, 30, tzinfo=UTC), "fixed", "y")
+
+
+def test_a_sqlite_transaction_that_reads_then_writes_waits_for_a_concurrent_writer(tmp_path):
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    engine = make_engine(url)
+    create_schema(engine)
+    other = make_engine(url)
+    started, finished = threading.Event(), threading.Event()
+
+    def writer():
+        with transaction(other) as session:
+            session.add(Audit(actor="other", action="w"))
+            session.flush()
+            started.set()
+            finished.wait(5)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    started.wait(5)
+    threading.Timer(0.2, finished.set).start()  # the other writer commits while we wait
+    with transaction(engine) as session:  # blocks on the lock, then reads and writes
+        session.execute(sa.select(Audit)).all()
+        session.add(Audit(actor="me", action="w"))
+    thread.join()
+    with transaction(engine) as session:
+        assert sorted(session.execute(sa.select(Audit.actor)).scalars()) == ["me", "other"]
+    engine.dispose()
+    other.dispose()
