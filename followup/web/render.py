@@ -67,6 +67,7 @@ def page(request: Request, p: Principal | None, template: str, *, status: int = 
         request=request, p=p, t=translator(language), lang=language, languages=NAMES,
         nav=nav, csrf=csrf if csrf is not None else (p.csrf_token if p else ""),
         may_search=p is not None and policy.search(p),
+        may_find_partners=p is not None and policy.open_partners(p),
         date=lambda day: format_date(day, language),
         instant=lambda moment: format_instant(moment, zone),
         **context,

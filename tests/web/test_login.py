@@ -131,6 +131,8 @@ def test_deactivating_an_account_ends_its_sessions_at_once(team):
     assert team.deployment.run("user", "deactivate", "facilitator").exit_code == 0
     assert browser.get("/followups").headers["location"].startswith("/login")
     assert team.browser().login("facilitator").status_code == 401
+    assert team.deployment.run("user", "activate", "facilitator").exit_code == 0
+    assert team.browser().login("facilitator").status_code == 303
 
 
 def test_a_staff_member_made_inactive_by_the_staff_file_cannot_use_the_web(team):

@@ -1,0 +1,78 @@
+"""The calendar feed: a secret, revocable address; case id and checkpoint only; the wall holds."""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from icalendar import Calendar
+
+from tests.web.conftest import HER_EMAIL, HER_PHONE
+
+
+def feed_path(browser) -> str:
+    """Make a feed on the Account page; the path of the address it shows once."""
+    page = browser.post("/account/calendar").text
+    address = re.search(r'value="(http://[^"]+/calendar/[^"]+\.ics)"', page).group(1)
+    return address.split("127.0.0.1:8000", 1)[1]
+
+
+def events(body: bytes) -> list:
+    return list(Calendar.from_ical(body).walk("VEVENT"))
+
+
+def test_a_facilitators_feed_lists_his_participants_follow_ups_by_case_id_and_checkpoint(team):
+    path = feed_path(team.browser("facilitator"))
+    response = team.browser().get(path)  # a calendar app: no session
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+    found = events(response.content)
+    summaries = {str(e["SUMMARY"]) for e in found}
+    assert "BG-1 intake_assessment" in summaries
+    assert all(s.startswith("BG-1 ") for s in summaries)
+    intake = next(e for e in found if str(e["SUMMARY"]) == "BG-1 intake_assessment")
+    followup_id = team.followup_id("BG-1", "intake_assessment")
+    assert intake.decoded("DTSTART") == team.followup(followup_id).due_on
+    assert str(intake["UID"]).startswith(f"followup-{followup_id}@")
+    assert str(intake["URL"]).endswith(f"/followups/{followup_id}")
+
+
+def test_no_partner_follow_up_and_nothing_of_hers_is_in_any_feed_text(team):
+    facilitator = team.browser().get(feed_path(team.browser("facilitator"))).content.decode()
+    assert "partner" not in facilitator.lower()
+    worker = team.browser().get(feed_path(team.browser("partner_support"))).content.decode()
+    assert "BG-1 partner_first_contact" in worker
+    for hers in ("P-1", HER_PHONE, HER_EMAIL, "10:00-12:00"):
+        assert hers not in worker
+
+
+def test_the_feed_token_is_stored_as_a_digest_and_a_new_one_replaces_the_old(team):
+    browser = team.browser("facilitator")
+    first = feed_path(browser)
+    second = feed_path(browser)
+    assert team.browser().get(first).status_code == 404
+    assert team.browser().get(second).status_code == 200
+    token = second.rsplit("/", 1)[1].removesuffix(".ics")
+    with team.session() as session:
+        stored = session.execute(sa.text("SELECT calendar_token_hash FROM user_account "
+                                         "WHERE username = 'facilitator'")).scalar_one()
+    assert stored != token and len(stored) == 64
+
+
+def test_a_revoked_feed_and_a_deactivated_accounts_feed_are_gone(team):
+    browser = team.browser("facilitator")
+    path = feed_path(browser)
+    assert browser.post("/account/calendar/revoke").status_code == 303
+    assert team.browser().get(path).status_code == 404
+    worker = team.browser("partner_support")
+    hers = feed_path(worker)
+    assert team.deployment.run("user", "deactivate", "partner_support").exit_code == 0
+    assert team.browser().get(hers).status_code == 404
+
+
+def test_a_completed_follow_up_leaves_the_feed(team):
+    browser = team.browser("facilitator")
+    path = feed_path(browser)
+    followup_id = team.followup_id("BG-1", "intake_assessment")
+    browser.post(f"/followups/{followup_id}", {"conducted_on": team.ctx.site_today("BG").isoformat()})
+    summaries = {str(e["SUMMARY"]) for e in events(team.browser().get(path).content)}
+    assert "BG-1 intake_assessment" not in summaries

@@ -1,0 +1,91 @@
+"""Outcomes: the `followup report` in the page, suppressed for evaluators, every view and
+download audited, limited to the sites granted."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from followup.models import Audit
+
+
+def exports(team) -> list[tuple[str, str]]:
+    with team.session() as session:
+        rows = session.execute(sa.select(Audit.actor, Audit.detail).where(Audit.action == "report_export")
+                               .order_by(Audit.id)).all()
+    return [(actor, json.loads(detail)["format"]) for actor, detail in rows]
+
+
+def without_clock(report: dict) -> dict:
+    return {key: value for key, value in report.items() if key != "generated_at"}
+
+
+def test_the_page_and_the_json_download_show_exactly_what_followup_report_prints(team):
+    browser = team.browser("evaluator")
+    page = browser.get("/outcomes")
+    assert page.status_code == 200
+    assert "Outcome report" in page.text and "Small cells are suppressed" in page.text
+    download = browser.get("/outcomes/report.json")
+    assert download.headers["content-disposition"].startswith('attachment; filename="outcomes-BG-')
+    printed = team.deployment.run("report", "--format", "json", "--site", "BG")
+    assert printed.exit_code == 0, printed.err
+    assert without_clock(download.json()) == without_clock(json.loads(printed.out))
+
+
+def test_an_evaluator_sees_small_cells_suppressed_and_cannot_turn_suppression_off(team):
+    browser = team.browser("evaluator")
+    data = browser.get("/outcomes/report.json?unsuppressed=1").json()
+    assert data["suppression"] == {"applied": True, "threshold": 5}
+    assert data["cohort"]["enrolled"] is None and data["cohort"]["suppressed"] is True
+    page = browser.get("/outcomes?unsuppressed=1").text
+    assert "&lt;5" in page and "Not suppressed" not in page
+    assert "Show small counts" not in page
+
+
+def test_an_administrator_may_see_every_count_and_that_export_is_audited_as_unsuppressed(team):
+    browser = team.browser("admin")
+    data = browser.get("/outcomes/report.json?unsuppressed=1").json()
+    assert data["suppression"]["applied"] is False and data["cohort"]["enrolled"] == 2
+    with team.session() as session:
+        detail = session.execute(sa.select(Audit.detail).where(Audit.action == "report_export")).scalar_one()
+    assert json.loads(detail)["suppress"] is False
+
+
+def test_every_view_and_every_download_is_audited_with_who_and_which_format(team):
+    browser = team.browser("evaluator")
+    browser.get("/outcomes")
+    for fmt in ("csv", "json", "html"):
+        response = browser.get(f"/outcomes/report.{fmt}")
+        assert response.status_code == 200
+        assert response.headers["content-disposition"].endswith(f'.{fmt}"')
+    assert exports(team) == [("web:evaluator", "html"), ("web:evaluator", "csv"),
+                             ("web:evaluator", "json"), ("web:evaluator", "html")]
+
+
+def test_an_evaluator_reads_only_the_sites_granted(team):
+    browser = team.browser("evaluator")  # granted: BG, the staff member's own site
+    page = browser.get("/outcomes?site=NS")
+    assert "You may read outcomes for your granted sites only." in page.text
+    assert '<option value="NS"' not in page.text and "All sites" not in page.text
+    assert browser.get("/outcomes/report.json?site=NS").status_code == 422
+    assert browser.get("/outcomes/report.json").json()["site"] == "BG"
+
+
+def test_an_evaluator_granted_every_site_may_read_them_together(team):
+    from followup.web.accounts import add_account
+
+    with team.session() as session:
+        add_account(session, team.ctx, username="national", staff_id="EV1", roles=["evaluator"],
+                    sites=["*"], password="correct horse battery")
+    browser = team.browser("national")
+    assert browser.get("/outcomes/report.json").json()["site"] is None
+    assert browser.get("/outcomes/report.json?site=NS").json()["site"] == "NS"
+
+
+def test_options_the_report_refuses_are_explained_on_the_page(team):
+    page = team.browser("evaluator").get("/outcomes?by=completion&origin=completion")
+    assert page.status_code == 422
+    assert "--by completion compares men who completed" in page.text
+    bad = team.browser("evaluator").get("/outcomes?as_of=yesterday")
+    assert "Enter a date as YYYY-MM-DD." in bad.text

@@ -1,0 +1,184 @@
+"""The partner wall in the web app: no page, search, error or list a facilitator can open
+says anything about a partner — not even whether one exists."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from followup.models import Audit, FollowUp, Participant, Partner
+from tests.web.conftest import HER_EMAIL, HER_PHONE
+
+
+def record_her_side(team) -> None:
+    """Her interview reporting violence, a report from her, and her consent withdrawn."""
+    today = team.ctx.site_today("BG")
+    followup_id = team.followup_id("BG-1", "partner_first_contact", partner=True)
+    ps = team.browser("partner_support")
+    assert ps.post(f"/followups/{followup_id}", {
+        "conducted_on": (today - timedelta(days=2)).isoformat(), "violence_coercive": "yes",
+        "notes": "He follows her to work."}).status_code == 303
+    result = team.deployment.run("record", "recidivism", "BG-1", "--on", (today - timedelta(days=1)).isoformat(),
+                                 "--source", "partner", "--partner", "P-1", "--psychological", "yes")
+    assert result.exit_code == 0, result.err
+    assert ps.post("/partners/P-1/consent", {"consent": "withdrawn", "on": today.isoformat()}).status_code == 303
+
+
+HERS = ("P-1", HER_PHONE, HER_EMAIL, "10:00-12:00", "He follows her to work", "Partner", "Partnerka",
+        "Consent", "partner")
+
+
+def test_a_facilitator_asking_for_a_partner_gets_the_same_404_as_for_one_that_does_not_exist(team):
+    browser = team.browser("facilitator")
+    real, missing = browser.get("/partners/P-1"), browser.get("/partners/P-404")
+    assert real.status_code == missing.status_code == 404
+    assert real.text == missing.text
+    assert "P-1" not in real.text
+    for action in ("reveal", "consent", "do-not-contact", "contact-rules"):
+        real, missing = browser.post(f"/partners/P-1/{action}"), browser.post(f"/partners/P-404/{action}")
+        assert (real.status_code, real.text) == (missing.status_code, missing.text) == (404, missing.text)
+
+
+def test_a_partner_support_worker_cannot_tell_another_sites_partner_from_a_missing_one(team):
+    browser = team.browser("partner_support")
+    other, missing = browser.get("/partners/P-NS1"), browser.get("/partners/P-404")
+    assert (other.status_code, other.text) == (missing.status_code, missing.text)
+    his, nobody = browser.get("/participants/NS-1"), browser.get("/participants/NS-404")
+    assert (his.status_code, his.text) == (nobody.status_code, nobody.text) == (404, nobody.text)
+
+
+def test_the_participant_page_shows_a_facilitator_nothing_about_his_partners(team):
+    record_her_side(team)
+    page = team.browser("facilitator").get("/participants/BG-1").text
+    assert "Case BG-1" in page and "Intake assessment" in page
+    for hers in HERS:
+        assert hers not in page, hers
+    assert "New violence reported" not in page  # her report of violence is hers
+    assert "Consent withdrawn" not in page and "Partners" not in page
+
+
+def test_the_participant_page_shows_her_side_to_her_worker_and_is_audited(team):
+    record_her_side(team)
+    page = team.browser("partner_support").get("/participants/BG-1").text
+    assert 'href="/partners/P-1"' in page and "Consent withdrawn" in page
+    assert "Coercive control" in page and "He follows her to work" not in page  # her notes: on her page
+    with team.session() as session:
+        row = session.execute(sa.select(Audit).where(Audit.action == "read_partner",
+                                                     Audit.entity == "participant")).scalar_one()
+    assert row.actor == "web:partner_support" and '"P-1"' in row.detail
+
+
+def test_a_supervisor_without_partner_support_sees_her_follow_ups_status_and_nothing_else(team):
+    record_her_side(team)
+    browser = team.browser("supervisor")
+    page = browser.get("/participants/BG-1").text
+    assert "First partner contact" in page and "Done" in page and "Partners" in page
+    for hers in ("P-1", HER_PHONE, "10:00-12:00", "He follows her to work", "Consent withdrawn",
+                 "New violence reported", "Coercive control"):
+        assert hers not in page, hers
+    assert browser.get("/partners/P-1").status_code == 404
+
+
+def test_nothing_of_hers_appears_on_any_page_a_facilitator_can_open(team):
+    record_her_side(team)
+    browser = team.browser("facilitator")
+    pages = ["/followups", "/followups?scope=site", "/participants/BG-1", "/search?q=P-", "/search?q=BG",
+             "/account", *(f"/followups/{i}" for i in _his_followups(team))]
+    for path in pages:
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        for hers in (HER_PHONE, HER_EMAIL, "P-1", "10:00-12:00", "He follows her to work", "partner_first"):
+            assert hers not in page.text, (path, hers)
+
+
+def _his_followups(team) -> list[int]:
+    with team.session() as session:
+        return list(session.execute(
+            sa.select(FollowUp.id).join(Participant, Participant.id == FollowUp.participant_id)
+            .where(FollowUp.partner_id.is_(None), Participant.case_id == "BG-1")).scalars())
+
+
+def test_her_follow_ups_are_404_to_a_facilitator_by_url(team):
+    followup_id = team.followup_id("BG-1", "partner_first_contact", partner=True)
+    browser = team.browser("facilitator")
+    assert browser.get(f"/followups/{followup_id}").text == browser.get("/followups/999999").text
+    assert browser.get(f"/followups/{followup_id}").status_code == 404
+
+
+def test_search_finds_partners_only_for_partner_support_and_only_at_their_site(team):
+    assert "P-1" not in team.browser("facilitator").get("/search?q=P-").text
+    assert "P-1" not in team.browser("supervisor").get("/search?q=P-").text
+    page = team.browser("partner_support").get("/search?q=p-").text
+    assert 'href="/partners/P-1"' in page and "P-NS1" not in page
+    assert "NS-1" not in team.browser("facilitator").get("/search?q=NS").text
+    everything = team.browser("admin").get("/search?q=P-").text
+    assert "P-1" in everything and "P-NS1" in everything
+
+
+def test_search_text_is_a_prefix_not_a_pattern(team):
+    page = team.browser("partner_support").get("/search?q=%25").text
+    assert "P-1" not in page and "BG-1" not in page
+
+
+def test_her_page_is_audited_and_her_contact_details_need_a_second_audited_step(team):
+    browser = team.browser("partner_support")
+    page = browser.get("/partners/P-1").text
+    assert "Partner P-1" in page and "10:00-12:00" in page and "Phone call" in page
+    assert HER_PHONE not in page and HER_EMAIL not in page
+    shown = browser.post("/partners/P-1/reveal").text
+    assert HER_PHONE in shown and HER_EMAIL in shown
+    with team.session() as session:
+        rows = session.execute(sa.select(Audit.action, Audit.actor, Audit.entity_id, Audit.detail)
+                               .where(Audit.entity == "partner").order_by(Audit.id)).all()
+    assert [(r.action, r.actor, r.entity_id) for r in rows] == [
+        ("read_partner", "web:partner_support", "P-1"), ("reveal_contact", "web:partner_support", "P-1")]
+    assert all(HER_PHONE not in (r.detail or "") for r in rows)
+
+
+def test_withdrawing_consent_on_her_page_cancels_every_pending_contact_with_her(team):
+    browser = team.browser("partner_support")
+    today = team.ctx.site_today("BG").isoformat()
+    response = browser.post("/partners/P-1/consent", {"consent": "withdrawn", "on": today})
+    assert response.headers["location"] == "/partners/P-1?saved=consent_withdrawn"
+    page = browser.get(response.headers["location"]).text
+    assert "every pending contact with her is cancelled" in page
+    with team.session() as session:
+        her = session.execute(sa.select(Partner).where(Partner.partner_id == "P-1")).scalar_one()
+        pending = session.execute(sa.select(FollowUp).where(FollowUp.partner_id == her.id,
+                                                            FollowUp.status == "scheduled")).all()
+        actors = session.execute(sa.select(Audit.actor).where(Audit.action == "consent_withdrawn")).scalars().all()
+    assert her.consent_withdrawn_on.isoformat() == today and pending == []
+    assert actors == ["web:partner_support"]
+
+
+def test_do_not_contact_cancels_her_follow_ups_and_can_be_lifted(team):
+    browser = team.browser("supervisor_ps")
+    today = team.ctx.site_today("BG").isoformat()
+    assert browser.post("/partners/P-1/do-not-contact", {"flag": "set", "on": today}).status_code == 303
+    assert team.partner("P-1").do_not_contact is True
+    assert "Do not contact. No follow-up with her is planned." in browser.get("/partners/P-1").text
+    assert browser.post("/partners/P-1/do-not-contact", {"flag": "lift", "on": today}).status_code == 303
+    assert team.partner("P-1").do_not_contact is False
+
+
+def test_safe_contact_rules_are_checked_next_to_the_field(team):
+    browser = team.browser("partner_support")
+    response = browser.post("/partners/P-1/contact-rules", {"channel": "pigeon", "safe_hours": "noon"})
+    assert response.status_code == 422
+    assert re.search(r'id="channel-error">Choose one of the options.<', response.text)
+    assert re.search(r'id="safe_hours-error">Write times as 10:00-12:00', response.text)
+    assert team.partner("P-1").safe_hours == "10:00-12:00"
+    ok = browser.post("/partners/P-1/contact-rules", {"channel": "sms", "safe_hours": "09:00-10:00, 17:00-18:00"})
+    assert ok.status_code == 303
+    assert team.partner("P-1").safe_hours == "09:00-10:00, 17:00-18:00"
+
+
+def test_a_refused_change_says_why_at_the_top_and_changes_nothing(team):
+    browser = team.browser("partner_support")
+    tomorrow = (team.ctx.site_today("BG") + timedelta(days=1)).isoformat()
+    response = browser.post("/partners/P-1/consent", {"consent": "withdrawn", "on": tomorrow})
+    assert response.status_code == 422
+    assert re.search(r'id="on-error">This date is in the future.<', response.text)
+    assert team.partner("P-1").consent_withdrawn_on is None

@@ -1,0 +1,77 @@
+"""Schedules for managers: the protocols as a table, the plan of the files as they are
+now, and Apply — which applies only the plan the manager saw."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+from followup.models import Audit
+from tests.conftest import REPO
+from tests.web.conftest import build_team
+
+
+@pytest.fixture
+def editable(make_deployment, tmp_path):
+    """A team whose protocol files can be edited during the test."""
+    folder = tmp_path / "protocols"
+    shutil.copytree(REPO / "schedules", folder)
+    team = build_team(make_deployment(protocols_dir=folder))
+    team.protocol_file = folder / "undp-serbia.toml"
+    return team
+
+
+def edit(team, old: str, new: str) -> None:
+    text = team.protocol_file.read_text()
+    assert old in text
+    team.protocol_file.write_text(text.replace(old, new, 1))
+
+
+def fingerprint(page: str) -> str:
+    return re.search(r'name="fingerprint" value="([0-9a-f]+)"', page).group(1)
+
+
+def test_the_active_protocols_are_shown_as_a_readable_table(editable):
+    page = editable.browser("manager").get("/schedules").text
+    assert "UNDP Serbia" in page and "Three months after completion" in page
+    assert "3 months after completion" in page
+    assert "No pending follow-up would change." in page
+    assert 'action="/schedules/apply"' not in page
+
+
+def test_an_edited_file_shows_its_plan_and_apply_does_exactly_that(editable):
+    browser = editable.browser("manager")
+    edit(editable, 'offset = "3 months"', 'offset = "4 months"')
+    page = browser.get("/schedules").text
+    assert "would move to the new revision" in page and "followup_3m" in page and "move" in page
+    before = editable.followup(editable.followup_id("BG-1", "followup_3m")).due_on
+    response = browser.post("/schedules/apply", {"fingerprint": fingerprint(page)})
+    assert response.status_code == 200 and "Applied:" in response.text
+    after = editable.followup(editable.followup_id("BG-1", "followup_3m")).due_on
+    assert after > before
+    assert "No pending follow-up would change." in response.text
+    with editable.session() as session:
+        actors = session.execute(sa.select(Audit.actor).where(Audit.action == "schedule_apply")).scalars().all()
+    assert actors == ["web:manager"]
+
+
+def test_apply_refuses_when_the_files_changed_after_the_manager_looked(editable):
+    browser = editable.browser("manager")
+    edit(editable, 'offset = "3 months"', 'offset = "4 months"')
+    seen = fingerprint(browser.get("/schedules").text)
+    edit(editable, 'offset = "4 months"', 'offset = "5 months"')
+    before = editable.followup(editable.followup_id("BG-1", "followup_3m")).due_on
+    response = browser.post("/schedules/apply", {"fingerprint": seen})
+    assert response.status_code == 409
+    assert "The protocol files changed since you looked. Nothing was applied" in response.text
+    assert editable.followup(editable.followup_id("BG-1", "followup_3m")).due_on == before
+
+
+def test_a_mistake_in_an_edited_file_is_shown_with_where_it_is(editable):
+    edit(editable, 'offset = "3 months"', 'offset = "3 moons"')
+    response = editable.browser("manager").get("/schedules")
+    assert response.status_code == 422
+    assert "undp-serbia.toml" in response.text and "3 moons" in response.text
