@@ -1,0 +1,205 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright, the app on
+uvicorn on loopback.
+
+Skipped unless FOLLOWUP_TEST_BROWSER=1 (CI sets it, and then a missing browser is a
+failure). Never downloads a browser: Playwright is pointed at /usr/bin/chromium.
+Screenshots of the main pages go to test-artifacts/ (not in git).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from followup.http import create_app
+from tests.conftest import REPO
+from tests.web.conftest import build_team
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = REPO / "test-artifacts"
+PHONE = {"width": 375, "height": 812}
+HINT = ("browser tests skipped: set FOLLOWUP_TEST_BROWSER=1 to run them "
+        "(they need Debian's Chromium: apt-get install chromium)")
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    """What is under test here is the browser, not the database: SQLite only."""
+    return f"sqlite:///{tmp_path / 'followup.db'}"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    if not os.environ.get("FOLLOWUP_TEST_BROWSER"):
+        pytest.skip(HINT)
+    if not CHROMIUM.exists():
+        pytest.fail(f"FOLLOWUP_TEST_BROWSER is set but {CHROMIUM} does not exist: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+def serve(ctx):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def site(chromium, deployment):
+    """The test team's deployment, served; yields (base URL, team)."""
+    team = build_team(deployment)
+    server, thread, base = serve(team.ctx)
+    yield base, team
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def demo(chromium, deployment):
+    """`followup init --demo`, served: the demo cohort and the demo logins."""
+    result = deployment.run("init", "--demo")
+    assert result.exit_code == 0, result.err
+    server, thread, base = serve(deployment.ctx)
+    yield base, deployment
+    server.should_exit = True
+    thread.join(10)
+
+
+def log_in(chromium, base: str, username: str, password: str = "correct horse battery"):
+    page = chromium.new_page(viewport=PHONE)
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    return page
+
+
+def no_sideways_scroll(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def test_log_in_see_a_due_follow_up_record_the_interview_and_see_it_done(chromium, site):
+    base, team = site
+    page = log_in(chromium, base, "facilitator")
+    assert page.url == f"{base}/followups"
+    due = page.locator("section", has=page.locator("h2", has_text="Due today"))
+    assert due.locator("a", has_text="BG-1 · Intake assessment").count() == 1
+    due.locator("a", has_text="BG-1 · Intake assessment").click()
+    page.wait_for_load_state()
+    page.check("input[name=violence_physical][value=no]")
+    page.check("input[name=violence_psychological][value=yes]")
+    page.select_option("#risk_level", "medium")
+    page.fill("#notes", "Talked about the group.")
+    page.click("#save-interview")
+    page.wait_for_load_state()
+    assert "The interview is recorded and this follow-up is done." in page.content()
+    assert page.locator("#status").inner_text() == "Done"
+    followup_id = team.followup_id("BG-1", "intake_assessment")
+    assert team.followup(followup_id).status == "completed"
+    page.goto(f"{base}/followups")
+    assert page.locator("a", has_text="BG-1 · Intake assessment").count() == 0
+    page.close()
+
+
+def test_a_validation_message_appears_next_to_the_field(chromium, site):
+    base, team = site
+    page = log_in(chromium, base, "facilitator")
+    page.goto(f"{base}/followups/{team.followup_id('BG-1', 'intake_assessment')}")
+    page.fill("#conducted_on", "")
+    page.click("#save-interview")
+    page.wait_for_load_state()
+    message = page.locator("#conducted_on-error")
+    assert message.inner_text() == "Enter the date."
+    field_box, message_box = page.locator("#conducted_on").bounding_box(), message.bounding_box()
+    assert 0 <= message_box["y"] - (field_box["y"] + field_box["height"]) < 40
+    page.close()
+
+
+def test_a_facilitator_cannot_reach_a_partner_page_by_url(chromium, site):
+    base, _team = site
+    page = log_in(chromium, base, "facilitator")
+    response = page.goto(f"{base}/partners/P-1")
+    assert response.status == 404
+    assert "Not found" in page.content() and "P-1" not in page.content()
+    missing = page.goto(f"{base}/partners/P-404")
+    assert missing.status == 404
+    page.close()
+
+
+def test_an_evaluator_sees_small_cells_suppressed(chromium, demo):
+    base, _deployment = demo
+    page = log_in(chromium, base, "evaluator", "followup-demo")
+    assert page.url == f"{base}/outcomes"
+    text = page.inner_text("section.report")
+    assert "Small cells are suppressed" in text and "<5" in text
+    page.close()
+
+
+PAGES = {
+    "facilitator": ["/followups", "/account", "/search?q=BG"],
+    "partner-support": ["/followups", "/alerts", "/search?q=P-"],
+    "supervisor": ["/followups?scope=site", "/alerts"],
+    "evaluator": ["/outcomes"],
+    "manager": ["/schedules"],
+    "admin": ["/audit", "/outcomes?by=site"],
+}
+# Pages reached by following the first link of a kind on a page above.
+FOLLOW = {
+    "facilitator": [("/followups", "ul.cards a"), ("/search?q=BG", "main li a")],
+    "partner-support": [("/followups", "ul.cards a"), ("/search?q=P-", "main li a")],
+    "supervisor": [("/alerts?show=all", "ul.cards a")],
+}
+
+
+def test_every_main_page_fits_a_375_pixel_phone_without_sideways_scrolling(chromium, demo):
+    base, _deployment = demo
+    ARTIFACTS.mkdir(exist_ok=True)
+    wide, seen = [], []
+    page = chromium.new_page(viewport=PHONE)
+    page.goto(f"{base}/login")
+    page.screenshot(path=ARTIFACTS / "login.png", full_page=True)
+    if no_sideways_scroll(page) > PHONE["width"]:
+        wide.append("/login")
+    page.close()
+    for login, paths in PAGES.items():
+        page = log_in(chromium, base, login, "followup-demo")
+        for where, selector in FOLLOW.get(login, []):
+            page.goto(f"{base}{where}")
+            link = page.locator(selector).first
+            assert link.count(), (login, where, selector)
+            paths = [*paths, link.get_attribute("href")]
+        for path in paths:
+            response = page.goto(f"{base}{path}")
+            assert response.status == 200, (login, path, response.status)
+            name = f"{login}{path.replace('/', '_').replace('?', '_').replace('=', '-')}.png"
+            page.screenshot(path=ARTIFACTS / name, full_page=True)
+            seen.append(path)
+            if no_sideways_scroll(page) > PHONE["width"]:
+                wide.append(f"{login} {path}: {no_sideways_scroll(page)} px")
+        page.close()
+    assert wide == []
+    for kind in ("/followups/", "/participants/", "/partners/", "/alerts/"):
+        assert any(path.startswith(kind) for path in seen), kind
