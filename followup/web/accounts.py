@@ -110,13 +110,17 @@ def _sites(ctx: Context, sites: Iterable[str] | None) -> str | None:
         return ALL_SITES
     for code in chosen:
         if code not in ctx.config.sites:
-            raise NotFound(f"site {code!r} is not in {ctx.config.path}. Hint: one of {', '.join(ctx.config.sites)}")
+            raise NotFound(
+                f"site {code!r} is not in {ctx.config.path}. Hint: one of {', '.join(ctx.config.sites)}"
+            )
     return ";".join(dict.fromkeys(chosen))
 
 
 def _language(language: str | None) -> str | None:
     if language is not None and language not in LANGUAGES:
-        raise InvalidRecord(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
+        raise InvalidRecord(
+            f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}"
+        )
     return language
 
 
@@ -128,28 +132,52 @@ def set_password(account: UserAccount, password: str, now: datetime | None = Non
 
 
 def add_account(
-    session: Session, ctx: Context, *, username: str, staff_id: str, roles: Iterable[str],
-    sites: Iterable[str] | None = None, language: str | None = None, password: str | None = None,
+    session: Session,
+    ctx: Context,
+    *,
+    username: str,
+    staff_id: str,
+    roles: Iterable[str],
+    sites: Iterable[str] | None = None,
+    language: str | None = None,
+    password: str | None = None,
 ) -> UserAccount:
     """A new account; without a password it can only be used through an invite link."""
     username = parse_username(username)
     if session.execute(sa.select(UserAccount.id).where(UserAccount.username == username)).first():
-        raise InvalidRecord(f"user {username!r} already exists. Hint: `followup user reset-password {username}`")
+        raise InvalidRecord(
+            f"user {username!r} already exists. Hint: `followup user reset-password {username}`"
+        )
     staff = lookup.staff(session, staff_id)
     if not staff.active:
         raise InvalidRecord(f"staff member {staff_id} is not active")
-    account = UserAccount(username=username, staff_id=staff.id, roles=_roles(staff, roles),
-                          sites=_sites(ctx, sites), language=_language(language))
+    account = UserAccount(
+        username=username,
+        staff_id=staff.id,
+        roles=_roles(staff, roles),
+        sites=_sites(ctx, sites),
+        language=_language(language),
+    )
     if password is not None:
         set_password(account, password)
     session.add(account)
     session.flush()
-    audit(session, ctx.actor, "user_add", "user", username, staff=staff.staff_id, roles=account.roles,
-          sites=account.sites)
+    audit(
+        session,
+        ctx.actor,
+        "user_add",
+        "user",
+        username,
+        staff=staff.staff_id,
+        roles=account.roles,
+        sites=account.sites,
+    )
     return account
 
 
-def issue_invite(session: Session, ctx: Context, account: UserAccount, now: datetime | None = None) -> str:
+def issue_invite(
+    session: Session, ctx: Context, account: UserAccount, now: datetime | None = None
+) -> str:
     """A link with which the person sets their own password; it works once."""
     token = new_token()
     account.invite_hash = digest(token)
@@ -167,17 +195,23 @@ def invited(session: Session, token: str, now: datetime | None = None) -> UserAc
     return account if account.invite_expires_at > (now or utcnow()) else None
 
 
-def accept_invite(session: Session, token: str, password: str, now: datetime | None = None) -> UserAccount:
+def accept_invite(
+    session: Session, token: str, password: str, now: datetime | None = None
+) -> UserAccount:
     account = invited(session, token, now)
     if account is None:
         raise InvalidRecord("this link is not valid any more; ask an administrator for a new one")
     set_password(account, password, now)
     end_sessions(session, account.id)
-    audit(session, f"web:{account.username}", "password_set", "user", account.username, via="invite")
+    audit(
+        session, f"web:{account.username}", "password_set", "user", account.username, via="invite"
+    )
     return account
 
 
-def reset_password(session: Session, ctx: Context, username: str, password: str | None) -> str | None:
+def reset_password(
+    session: Session, ctx: Context, username: str, password: str | None
+) -> str | None:
     """A new password, or (without one) an invite link. Ends the person's sessions and
     lifts any login throttle on the name. Returns the link, if one was made."""
     account = find(session, username)
@@ -190,8 +224,14 @@ def reset_password(session: Session, ctx: Context, username: str, password: str 
     account.failed_logins = 0
     end_sessions(session, account.id)
     session.execute(sa.delete(LoginFailure).where(LoginFailure.username == account.username))
-    audit(session, ctx.actor, "user_reset_password", "user", account.username,
-          via="password" if password is not None else "invite")
+    audit(
+        session,
+        ctx.actor,
+        "user_reset_password",
+        "user",
+        account.username,
+        via="password" if password is not None else "invite",
+    )
     return link
 
 
@@ -200,7 +240,13 @@ def set_active(session: Session, ctx: Context, username: str, active: bool) -> U
     account.active = active
     if not active:
         end_sessions(session, account.id)
-    audit(session, ctx.actor, "user_activate" if active else "user_deactivate", "user", account.username)
+    audit(
+        session,
+        ctx.actor,
+        "user_activate" if active else "user_deactivate",
+        "user",
+        account.username,
+    )
     return account
 
 
@@ -224,9 +270,15 @@ class AccountRow:
 
     def to_json(self) -> dict:
         return {
-            "username": self.username, "staff_id": self.staff_id, "site": self.site,
-            "roles": self.roles.split(";"), "sites": self.sites, "language": self.language,
-            "active": self.active, "invited": self.invited, "failed_logins": self.failed_logins,
+            "username": self.username,
+            "staff_id": self.staff_id,
+            "site": self.site,
+            "roles": self.roles.split(";"),
+            "sites": self.sites,
+            "language": self.language,
+            "active": self.active,
+            "invited": self.invited,
+            "failed_logins": self.failed_logins,
             "last_login_at": self.last_login_at.isoformat() if self.last_login_at else None,
             "calendar_feed": self.calendar,
         }
@@ -235,38 +287,56 @@ class AccountRow:
 def list_accounts(session: Session) -> list[AccountRow]:
     rows = session.execute(
         sa.select(UserAccount, Staff.staff_id, Staff.site_code)
-        .join(Staff, Staff.id == UserAccount.staff_id).order_by(UserAccount.username)
+        .join(Staff, Staff.id == UserAccount.staff_id)
+        .order_by(UserAccount.username)
     ).all()
     return [
-        AccountRow(username=a.username, staff_id=staff_id, site=site, roles=a.roles, sites=a.sites,
-                   language=a.language, active=a.active,
-                   invited=a.password_hash is None and a.invite_hash is not None,
-                   failed_logins=a.failed_logins, last_login_at=a.last_login_at,
-                   calendar=a.calendar_token_hash is not None)
+        AccountRow(
+            username=a.username,
+            staff_id=staff_id,
+            site=site,
+            roles=a.roles,
+            sites=a.sites,
+            language=a.language,
+            active=a.active,
+            invited=a.password_hash is None and a.invite_hash is not None,
+            failed_logins=a.failed_logins,
+            last_login_at=a.last_login_at,
+            calendar=a.calendar_token_hash is not None,
+        )
         for a, staff_id, site in rows
     ]
 
 
 # --- login -------------------------------------------------------------------------
 
+
 def _throttled(session: Session, ctx: Context, name: str, ip: str, now: datetime) -> bool:
     web = ctx.config.web
     since = now - timedelta(minutes=web.login_window_minutes)
     by_name = session.execute(
-        sa.select(sa.func.count()).select_from(LoginFailure)
+        sa.select(sa.func.count())
+        .select_from(LoginFailure)
         .where(LoginFailure.username == name, LoginFailure.at >= since)
     ).scalar_one()
     if by_name >= web.login_max_failures:
         return True
     by_ip = session.execute(
-        sa.select(sa.func.count()).select_from(LoginFailure)
+        sa.select(sa.func.count())
+        .select_from(LoginFailure)
         .where(LoginFailure.ip == ip, LoginFailure.at >= since)
     ).scalar_one()
     return by_ip >= web.login_ip_max_failures
 
 
-def authenticate(session: Session, ctx: Context, username: str, password: str, ip: str,
-                 now: datetime | None = None) -> UserAccount:
+def authenticate(
+    session: Session,
+    ctx: Context,
+    username: str,
+    password: str,
+    ip: str,
+    now: datetime | None = None,
+) -> UserAccount:
     """The account, or LoginRefused. Every attempt leaves an audit line (never the password)."""
     now = now or utcnow()
     name = (username or "").strip().lower()[:64]
@@ -277,7 +347,12 @@ def authenticate(session: Session, ctx: Context, username: str, password: str, i
     account = session.execute(
         sa.select(UserAccount).where(UserAccount.username == name)
     ).scalar_one_or_none()
-    if account is not None and account.active and verify_password(account, password) and _staff_active(session, account):
+    if (
+        account is not None
+        and account.active
+        and verify_password(account, password)
+        and _staff_active(session, account)
+    ):
         session.execute(sa.delete(LoginFailure).where(LoginFailure.username == name))
         account.failed_logins, account.last_login_at = 0, now
         if _hasher.check_needs_rehash(account.password_hash):
@@ -305,7 +380,9 @@ def verify_password(account: UserAccount | None, password: str) -> bool:
 
 
 def _staff_active(session: Session, account: UserAccount) -> bool:
-    return bool(session.execute(sa.select(Staff.active).where(Staff.id == account.staff_id)).scalar_one())
+    return bool(
+        session.execute(sa.select(Staff.active).where(Staff.id == account.staff_id)).scalar_one()
+    )
 
 
 # --- the demo ------------------------------------------------------------------------
@@ -326,8 +403,18 @@ def create_demo_accounts(session: Session, ctx: Context, site: str) -> str:
     """One login per role at `site`, all with DEMO_PASSWORD, in English."""
     for username, member, roles in DEMO_ACCOUNTS:
         sites = [ALL_SITES] if "evaluator" in roles else None
-        add_account(session, ctx, username=username, staff_id=f"{site}-{member}", roles=roles,
-                    sites=sites, language="en", password=DEMO_PASSWORD)
+        add_account(
+            session,
+            ctx,
+            username=username,
+            staff_id=f"{site}-{member}",
+            roles=roles,
+            sites=sites,
+            language="en",
+            password=DEMO_PASSWORD,
+        )
     names = ", ".join(name for name, _, _ in DEMO_ACCOUNTS)
-    return (f"Demo logins at {site} (password {DEMO_PASSWORD!r}): {names}. "
-            f"Open {ctx.config.web.base_url.rstrip('/')}/login once `followup serve` runs.")
+    return (
+        f"Demo logins at {site} (password {DEMO_PASSWORD!r}): {names}. "
+        f"Open {ctx.config.web.base_url.rstrip('/')}/login once `followup serve` runs."
+    )

@@ -56,8 +56,16 @@ def _denied(request: Request, status: int, message: str) -> Response:
     p = load_principal(request)
     if p is not None:
         with transaction(request.app.state.ctx.engine) as session:
-            audit(session, p.actor, "access_denied", None, None, method=request.method,
-                  path=request.url.path, status=status)
+            audit(
+                session,
+                p.actor,
+                "access_denied",
+                None,
+                None,
+                method=request.method,
+                path=request.url.path,
+                status=status,
+            )
     return page(request, p, "error.html", status=status, message=message)
 
 
@@ -81,7 +89,9 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> Response
     if exc.status_code == 404:
         return _not_found(request, exc)
     if exc.status_code == 405:
-        return page(request, load_principal(request), "error.html", status=405, message="error.method")
+        return page(
+            request, load_principal(request), "error.html", status=405, message="error.method"
+        )
     return await http_exception_handler(request, exc)
 
 

@@ -35,7 +35,9 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"expected a date (YYYY-MM-DD) or an instant such as 2026-03-29T08:00+02:00, got {text!r}") from None
+        raise ValueError(
+            f"expected a date (YYYY-MM-DD) or an instant such as 2026-03-29T08:00+02:00, got {text!r}"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
     return moment
@@ -45,8 +47,11 @@ def _where(filters: Filters) -> list[sa.ColumnElement[bool]]:
     where = []
     if filters.actor:
         actor = filters.actor.strip()
-        where.append(Audit.actor == actor if ":" in actor
-                     else sa.or_(Audit.actor == actor, Audit.actor.like(f"%:{actor}")))
+        where.append(
+            Audit.actor == actor
+            if ":" in actor
+            else sa.or_(Audit.actor == actor, Audit.actor.like(f"%:{actor}"))
+        )
     if filters.action:
         actions = [a.strip() for a in filters.action.split(",") if a.strip()]
         where.append(Audit.action.in_(actions))
@@ -63,16 +68,27 @@ def _where(filters: Filters) -> list[sa.ColumnElement[bool]]:
 
 def read(session: Session, filters: Filters, *, limit: int = 200, offset: int = 0) -> list[Audit]:
     """Newest first."""
-    return list(session.execute(
-        sa.select(Audit).where(*_where(filters)).order_by(Audit.at.desc(), Audit.id.desc())
-        .limit(limit).offset(offset)
-    ).scalars())
+    return list(
+        session.execute(
+            sa.select(Audit)
+            .where(*_where(filters))
+            .order_by(Audit.at.desc(), Audit.id.desc())
+            .limit(limit)
+            .offset(offset)
+        ).scalars()
+    )
 
 
 def to_json(row: Audit) -> dict:
-    return {"id": row.id, "at": row.at.isoformat(), "actor": row.actor, "action": row.action,
-            "entity": row.entity, "entity_id": row.entity_id,
-            "detail": json.loads(row.detail) if row.detail else None}
+    return {
+        "id": row.id,
+        "at": row.at.isoformat(),
+        "actor": row.actor,
+        "action": row.action,
+        "entity": row.entity,
+        "entity_id": row.entity_id,
+        "detail": json.loads(row.detail) if row.detail else None,
+    }
 
 
 def to_text(row: Audit) -> str:

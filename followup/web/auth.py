@@ -54,7 +54,9 @@ def client_ip(request: Request) -> str:
 
 
 def is_https(request: Request) -> bool:
-    return request.url.scheme == "https" or context(request).config.web.base_url.startswith("https:")
+    return request.url.scheme == "https" or context(request).config.web.base_url.startswith(
+        "https:"
+    )
 
 
 def load_principal(request: Request) -> Principal | None:
@@ -67,7 +69,8 @@ def load_principal(request: Request) -> Principal | None:
         row = sessions.load(session, ctx.config.web, request.cookies.get(sessions.COOKIE), utcnow())
         if row is not None and row.account_id is not None:
             account, staff = session.execute(
-                sa.select(UserAccount, Staff).join(Staff, Staff.id == UserAccount.staff_id)
+                sa.select(UserAccount, Staff)
+                .join(Staff, Staff.id == UserAccount.staff_id)
                 .where(UserAccount.id == row.account_id)
             ).one()
             if account.active and staff.active and account.password_hash is not None:
@@ -86,11 +89,17 @@ def principal_for(ctx: Context, account: UserAccount, staff: Staff, csrf: str) -
     elif account.sites != "*":
         granted = frozenset(s for s in account.sites.split(";") if s)
     return Principal(
-        account_id=account.id, username=account.username, staff_pk=staff.id,
-        staff_id=staff.staff_id, name=staff.name, site=staff.site_code,
-        roles=account.role_set & staff.role_set, granted_sites=granted,
+        account_id=account.id,
+        username=account.username,
+        staff_pk=staff.id,
+        staff_id=staff.staff_id,
+        name=staff.name,
+        site=staff.site_code,
+        roles=account.role_set & staff.role_set,
+        granted_sites=granted,
         language=supported(account.language or staff.language or (site.language if site else None)),
-        timezone=site.timezone if site else "UTC", csrf_token=csrf,
+        timezone=site.timezone if site else "UTC",
+        csrf_token=csrf,
     )
 
 
@@ -128,7 +137,9 @@ async def read_form(request: Request) -> dict[str, str]:
     return {key: value for key, value in data.items() if isinstance(value, str)}
 
 
-def checked_form(p: Principal = Depends(signed_in), data: dict[str, str] = Depends(read_form)) -> Form:
+def checked_form(
+    p: Principal = Depends(signed_in), data: dict[str, str] = Depends(read_form)
+) -> Form:
     if not same(data.get("csrf_token", ""), p.csrf_token):
         raise CsrfRejected()
     return Form(data)

@@ -42,7 +42,9 @@ UPCOMING_DAYS = 42  # My follow-ups looks six weeks ahead
 # follow-up whose window is already open is never left out.
 WINDOW_LOOKAHEAD = 90
 SITE_LIST_LIMIT = 500
-PARTNER_EVENTS = frozenset({"consent_given", "consent_withdrawn", "do_not_contact", "contact_allowed"})
+PARTNER_EVENTS = frozenset(
+    {"consent_given", "consent_withdrawn", "do_not_contact", "contact_allowed"}
+)
 _SAFE_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -94,10 +96,22 @@ class _Labels:
 
 _WORKER = aliased(Staff)
 _COLUMNS = (
-    FollowUp.id, FollowUp.partner_id.label("partner_pk"), FollowUp.checkpoint, FollowUp.occurrence,
-    FollowUp.due_on, FollowUp.window_opens_on, FollowUp.window_closes_on, FollowUp.provisional,
-    FollowUp.status, FollowUp.completed_on, Participant.case_id, Participant.site_code,
-    Participant.protocol_revision, Partner.partner_id, Partner.safe_hours, Partner.channel,
+    FollowUp.id,
+    FollowUp.partner_id.label("partner_pk"),
+    FollowUp.checkpoint,
+    FollowUp.occurrence,
+    FollowUp.due_on,
+    FollowUp.window_opens_on,
+    FollowUp.window_closes_on,
+    FollowUp.provisional,
+    FollowUp.status,
+    FollowUp.completed_on,
+    Participant.case_id,
+    Participant.site_code,
+    Participant.protocol_revision,
+    Partner.partner_id,
+    Partner.safe_hours,
+    Partner.channel,
     _WORKER.name.label("worker"),
 )
 
@@ -115,15 +129,26 @@ def _row(r, p: Principal, labels: _Labels, today: date | None) -> FollowUpRow:
     subject = "participant" if r.partner_pk is None else "partner"
     hers = subject == "partner" and policy.view_partner(p, r.site_code)
     return FollowUpRow(
-        id=r.id, case_id=r.case_id, site=r.site_code, subject=subject,
-        partner_id=r.partner_id if hers else None, checkpoint=r.checkpoint,
-        label=labels(r.protocol_revision, r.checkpoint, subject), occurrence=r.occurrence,
-        due_on=r.due_on, window_opens_on=r.window_opens_on, window_closes_on=r.window_closes_on,
-        provisional=bool(r.provisional), status=r.status,
+        id=r.id,
+        case_id=r.case_id,
+        site=r.site_code,
+        subject=subject,
+        partner_id=r.partner_id if hers else None,
+        checkpoint=r.checkpoint,
+        label=labels(r.protocol_revision, r.checkpoint, subject),
+        occurrence=r.occurrence,
+        due_on=r.due_on,
+        window_opens_on=r.window_opens_on,
+        window_closes_on=r.window_closes_on,
+        provisional=bool(r.provisional),
+        status=r.status,
         timing=timing(today, r.due_on, r.window_opens_on, r.window_closes_on)
-        if r.status == PENDING and today is not None else None,
-        completed_on=r.completed_on, assigned_to=r.worker,
-        safe_hours=r.safe_hours if hers else None, channel=r.channel if hers else None,
+        if r.status == PENDING and today is not None
+        else None,
+        completed_on=r.completed_on,
+        assigned_to=r.worker,
+        safe_hours=r.safe_hours if hers else None,
+        channel=r.channel if hers else None,
     )
 
 
@@ -138,7 +163,9 @@ class FollowUpList:
         return not any(self.groups.values())
 
 
-def followup_list(session: Session, ctx: Context, p: Principal, *, site_wide: bool = False) -> FollowUpList:
+def followup_list(
+    session: Session, ctx: Context, p: Principal, *, site_wide: bool = False
+) -> FollowUpList:
     """Pending follow-ups: overdue, due today, this week, the next six weeks.
 
     Mine: those assigned to this person — one index range (assigned worker, status, due
@@ -148,7 +175,9 @@ def followup_list(session: Session, ctx: Context, p: Principal, *, site_wide: bo
     sites = list(ctx.config.sites) if p.is_admin and site_wide else [p.site]
     todays = {code: ctx.site_today(code) for code in ctx.config.sites}
     horizon = max(todays.values()) + timedelta(days=UPCOMING_DAYS + WINDOW_LOOKAHEAD)
-    query = _select().where(FollowUp.status == PENDING, FollowUp.due_on <= horizon, policy.followup_scope(p))
+    query = _select().where(
+        FollowUp.status == PENDING, FollowUp.due_on <= horizon, policy.followup_scope(p)
+    )
     if site_wide:
         query = query.where(Participant.site_code.in_(sites)).order_by(FollowUp.due_on, FollowUp.id)
         query = query.limit(SITE_LIST_LIMIT + 1)
@@ -171,6 +200,7 @@ def followup_list(session: Session, ctx: Context, p: Principal, *, site_wide: bo
 
 
 # --- one follow-up ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class InterviewView:
@@ -201,7 +231,9 @@ class FollowUpDetail:
     today: date
 
 
-def followup_detail(session: Session, ctx: Context, p: Principal, followup_id: int) -> FollowUpDetail:
+def followup_detail(
+    session: Session, ctx: Context, p: Principal, followup_id: int
+) -> FollowUpDetail:
     r = session.execute(_select().where(FollowUp.id == followup_id)).one_or_none()
     if r is None:
         raise NotVisible()
@@ -212,36 +244,63 @@ def followup_detail(session: Session, ctx: Context, p: Principal, followup_id: i
     row = _row(r, p, _Labels(session, ctx), today)
     person = lookup.participant(session, r.case_id)
     interview = alert_id = None
-    content = (policy.view_partner(p, r.site_code) if subject == "partner"
-               else policy.view_participant_content(p, r.site_code))
+    content = (
+        policy.view_partner(p, r.site_code)
+        if subject == "partner"
+        else policy.view_participant_content(p, r.site_code)
+    )
     if row.status != PENDING and content:
-        found = session.execute(
-            sa.select(Interview).where(Interview.followup_id == followup_id).order_by(Interview.id.desc())
-        ).scalars().first()
+        found = (
+            session.execute(
+                sa.select(Interview)
+                .where(Interview.followup_id == followup_id)
+                .order_by(Interview.id.desc())
+            )
+            .scalars()
+            .first()
+        )
         if found is not None:
             interview = _interview(session, ctx, found, r.partner_id)
             alert_id = session.execute(
                 sa.select(SafetyAlert.id).where(SafetyAlert.interview_id == found.id)
             ).scalar_one_or_none()
-    return FollowUpDetail(row=row, participant_status=person.status,
-                          may_record=policy.record_followup(p, subject, r.site_code),
-                          interview=interview, alert_id=alert_id, today=today)
+    return FollowUpDetail(
+        row=row,
+        participant_status=person.status,
+        may_record=policy.record_followup(p, subject, r.site_code),
+        interview=interview,
+        alert_id=alert_id,
+        today=today,
+    )
 
 
-def _interview(session: Session, ctx: Context, found: Interview, partner_id: str | None) -> InterviewView:
-    by = session.execute(sa.select(Staff.name).where(Staff.id == found.conducted_by)).scalar_one_or_none() \
-        if found.conducted_by else None
+def _interview(
+    session: Session, ctx: Context, found: Interview, partner_id: str | None
+) -> InterviewView:
+    by = (
+        session.execute(
+            sa.select(Staff.name).where(Staff.id == found.conducted_by)
+        ).scalar_one_or_none()
+        if found.conducted_by
+        else None
+    )
     return InterviewView(
-        id=found.id, informant=found.informant, checkpoint=found.checkpoint,
-        conducted_on=found.conducted_on, conducted_by=by, mode=found.mode,
+        id=found.id,
+        informant=found.informant,
+        checkpoint=found.checkpoint,
+        conducted_on=found.conducted_on,
+        conducted_by=by,
+        mode=found.mode,
         violence={kind: getattr(found, kind) for kind in VIOLENCE_TYPES},
-        felt_safety=found.felt_safety, risk_level=found.risk_level,
+        felt_safety=found.felt_safety,
+        risk_level=found.risk_level,
         notes=ctx.vault.open(found.notes_sealed) if found.notes_sealed else None,
         partner_id=partner_id,
     )
 
 
 # --- a participant -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TimelineEntry:
@@ -272,15 +331,19 @@ class ParticipantView:
 
 
 def participant_view(session: Session, ctx: Context, p: Principal, case_id: str) -> ParticipantView:
-    person = session.execute(sa.select(Participant).where(Participant.case_id == case_id)).scalar_one_or_none()
+    person = session.execute(
+        sa.select(Participant).where(Participant.case_id == case_id)
+    ).scalar_one_or_none()
     if person is None or not policy.view_participant(p, person.site_code):
         raise NotVisible()
     site = person.site_code
     hers = policy.view_partner(p, site)  # her records, not only her follow-ups' status
     his = policy.view_participant_content(p, site)
-    partners = dict(session.execute(
-        sa.select(Partner.id, Partner.partner_id).where(Partner.participant_id == person.id)
-    ).all())
+    partners = dict(
+        session.execute(
+            sa.select(Partner.id, Partner.partner_id).where(Partner.participant_id == person.id)
+        ).all()
+    )
     today = ctx.site_today(site)
     labels = _Labels(session, ctx)
     timeline = [TimelineEntry(on=person.enrolled_on, kind="enrolled", subject="participant")]
@@ -288,44 +351,86 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
         subject = "participant" if r.partner_pk is None else "partner"
         if policy.view_followup(p, subject, site):
             row = _row(r, p, labels, today)
-            timeline.append(TimelineEntry(on=row.completed_on or row.due_on, kind="followup",
-                                          subject=subject, followup=row))
-    for event in session.execute(sa.select(Event).where(Event.participant_id == person.id)).scalars():
-        about_her = event.partner_id is not None or event.source == "partner" or event.kind in PARTNER_EVENTS
-        if (about_her and not hers) or (not about_her and event.kind not in STATUS_EVENTS and not his):
+            timeline.append(
+                TimelineEntry(
+                    on=row.completed_on or row.due_on,
+                    kind="followup",
+                    subject=subject,
+                    followup=row,
+                )
+            )
+    for event in session.execute(
+        sa.select(Event).where(Event.participant_id == person.id)
+    ).scalars():
+        about_her = (
+            event.partner_id is not None
+            or event.source == "partner"
+            or event.kind in PARTNER_EVENTS
+        )
+        if (about_her and not hers) or (
+            not about_her and event.kind not in STATUS_EVENTS and not his
+        ):
             continue
-        timeline.append(TimelineEntry(
-            on=event.occurred_on, kind=event.kind, subject="partner" if about_her else "participant",
-            source=event.source, new_offence=event.new_offence,
-            reported=tuple(k for k in VIOLENCE_TYPES if getattr(event, k) is True),
-            partner_id=partners.get(event.partner_id) if hers else None,
-        ))
-    for found in session.execute(sa.select(Interview).where(Interview.participant_id == person.id)).scalars():
+        timeline.append(
+            TimelineEntry(
+                on=event.occurred_on,
+                kind=event.kind,
+                subject="partner" if about_her else "participant",
+                source=event.source,
+                new_offence=event.new_offence,
+                reported=tuple(k for k in VIOLENCE_TYPES if getattr(event, k) is True),
+                partner_id=partners.get(event.partner_id) if hers else None,
+            )
+        )
+    for found in session.execute(
+        sa.select(Interview).where(Interview.participant_id == person.id)
+    ).scalars():
         if (found.informant == "partner" and hers) or (found.informant == "participant" and his):
             view = _interview(session, ctx, found, partners.get(found.partner_id))
             if found.informant == "partner":
                 view = InterviewView(**{**view.__dict__, "notes": None})  # her notes: on her page
-            timeline.append(TimelineEntry(on=found.conducted_on, kind="interview",
-                                          subject=found.informant, interview=view))
+            timeline.append(
+                TimelineEntry(
+                    on=found.conducted_on, kind="interview", subject=found.informant, interview=view
+                )
+            )
     order = {"enrolled": 0, "interview": 2, "followup": 3}
     timeline.sort(key=lambda e: (e.on, order.get(e.kind, 1)))
     if hers:
-        audit(session, p.actor, "read_partner", "participant", case_id, partners=sorted(partners.values()))
+        audit(
+            session,
+            p.actor,
+            "read_partner",
+            "participant",
+            case_id,
+            partners=sorted(partners.values()),
+        )
     elif p.is_admin:
         audit(session, p.actor, "read", "participant", case_id)
-    facilitator = session.execute(
-        sa.select(Staff.name).where(Staff.id == person.facilitator_id)
-    ).scalar_one_or_none() if person.facilitator_id else None
+    facilitator = (
+        session.execute(
+            sa.select(Staff.name).where(Staff.id == person.facilitator_id)
+        ).scalar_one_or_none()
+        if person.facilitator_id
+        else None
+    )
     return ParticipantView(
-        case_id=person.case_id, site=site, status=person.status, protocol_id=person.protocol_id,
-        referral_source=person.referral_source, enrolled_on=person.enrolled_on, facilitator=facilitator,
+        case_id=person.case_id,
+        site=site,
+        status=person.status,
+        protocol_id=person.protocol_id,
+        referral_source=person.referral_source,
+        enrolled_on=person.enrolled_on,
+        facilitator=facilitator,
         partners=sorted(partners.values()) if hers else [],
         partner_count=len(partners) if policy.view_partner_status(p, site) else None,
-        timeline=timeline, today=today,
+        timeline=timeline,
+        today=today,
     )
 
 
 # --- a partner -----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class PartnerView:
@@ -349,7 +454,8 @@ class PartnerView:
 
 def _her(session: Session, p: Principal, partner_id: str) -> tuple[Partner, Participant]:
     found = session.execute(
-        sa.select(Partner, Participant).join(Participant, Participant.id == Partner.participant_id)
+        sa.select(Partner, Participant)
+        .join(Participant, Participant.id == Partner.participant_id)
         .where(Partner.partner_id == partner_id)
     ).one_or_none()
     if found is None or not policy.view_partner(p, found[1].site_code):
@@ -357,26 +463,47 @@ def _her(session: Session, p: Principal, partner_id: str) -> tuple[Partner, Part
     return found[0], found[1]
 
 
-def partner_view(session: Session, ctx: Context, p: Principal, partner_id: str, *,
-                 reveal: bool = False) -> PartnerView:
+def partner_view(
+    session: Session, ctx: Context, p: Principal, partner_id: str, *, reveal: bool = False
+) -> PartnerView:
     """Her record. Every call is a read of partner data and is audited; `reveal` (her
     contact details) is audited as such."""
     her, person = _her(session, p, partner_id)
     today = ctx.site_today(person.site_code)
     labels = _Labels(session, ctx)
-    followups = [_row(r, p, labels, today) for r in session.execute(
-        _select().where(FollowUp.partner_id == her.id).order_by(FollowUp.due_on, FollowUp.id)).all()]
-    interviews = [_interview(session, ctx, i, partner_id) for i in session.execute(
-        sa.select(Interview).where(Interview.partner_id == her.id).order_by(Interview.conducted_on)).scalars()]
-    events = [
-        TimelineEntry(on=e.occurred_on, kind=e.kind, subject="partner", source=e.source,
-                      reported=tuple(k for k in VIOLENCE_TYPES if getattr(e, k) is True))
-        for e in session.execute(
-            sa.select(Event).where(Event.partner_id == her.id).order_by(Event.occurred_on, Event.id)).scalars()
+    followups = [
+        _row(r, p, labels, today)
+        for r in session.execute(
+            _select().where(FollowUp.partner_id == her.id).order_by(FollowUp.due_on, FollowUp.id)
+        ).all()
     ]
-    worker = session.execute(
-        sa.select(Staff.name).where(Staff.id == her.support_worker_id)
-    ).scalar_one_or_none() if her.support_worker_id else None
+    interviews = [
+        _interview(session, ctx, i, partner_id)
+        for i in session.execute(
+            sa.select(Interview)
+            .where(Interview.partner_id == her.id)
+            .order_by(Interview.conducted_on)
+        ).scalars()
+    ]
+    events = [
+        TimelineEntry(
+            on=e.occurred_on,
+            kind=e.kind,
+            subject="partner",
+            source=e.source,
+            reported=tuple(k for k in VIOLENCE_TYPES if getattr(e, k) is True),
+        )
+        for e in session.execute(
+            sa.select(Event).where(Event.partner_id == her.id).order_by(Event.occurred_on, Event.id)
+        ).scalars()
+    ]
+    worker = (
+        session.execute(
+            sa.select(Staff.name).where(Staff.id == her.support_worker_id)
+        ).scalar_one_or_none()
+        if her.support_worker_id
+        else None
+    )
     contact = None
     if reveal:
         contact = ctx.vault.open(her.contact_sealed) or {}
@@ -384,16 +511,28 @@ def partner_view(session: Session, ctx: Context, p: Principal, partner_id: str, 
     else:
         audit(session, p.actor, "read_partner", "partner", partner_id)
     return PartnerView(
-        partner_id=her.partner_id, case_id=person.case_id, site=person.site_code,
-        relationship=her.relationship, consent_on=her.consent_on,
-        consent_withdrawn_on=her.consent_withdrawn_on, do_not_contact=her.do_not_contact,
-        channel=her.channel, safe_hours=her.safe_hours, support_worker=worker,
-        has_contact=her.contact_sealed is not None, contact=contact, followups=followups,
-        interviews=interviews, events=events, today=today,
+        partner_id=her.partner_id,
+        case_id=person.case_id,
+        site=person.site_code,
+        relationship=her.relationship,
+        consent_on=her.consent_on,
+        consent_withdrawn_on=her.consent_withdrawn_on,
+        do_not_contact=her.do_not_contact,
+        channel=her.channel,
+        safe_hours=her.safe_hours,
+        support_worker=worker,
+        has_contact=her.contact_sealed is not None,
+        contact=contact,
+        followups=followups,
+        interviews=interviews,
+        events=events,
+        today=today,
     )
 
 
-def check_partner_change(session: Session, p: Principal, partner_id: str) -> tuple[Partner, Participant]:
+def check_partner_change(
+    session: Session, p: Principal, partner_id: str
+) -> tuple[Partner, Participant]:
     her, person = _her(session, p, partner_id)
     if not policy.change_partner(p, person.site_code):
         raise NotVisible()
@@ -401,7 +540,7 @@ def check_partner_change(session: Session, p: Principal, partner_id: str) -> tup
 
 
 def parse_safe_hours(text: str) -> str | None:
-    """"10:00-12:00", or several separated by commas: "09:00-10:00, 17:00-18:00"."""
+    """ "10:00-12:00", or several separated by commas: "09:00-10:00, 17:00-18:00"."""
     spans = [part.strip() for part in (text or "").split(",") if part.strip()]
     for span in spans:
         if not _SAFE_HOURS.match(span.replace(" ", "")):
@@ -409,19 +548,23 @@ def parse_safe_hours(text: str) -> str | None:
     return ", ".join(s.replace(" ", "") for s in spans) or None
 
 
-def set_contact_rules(session: Session, ctx: Context, partner_id: str, *, channel: str | None,
-                      safe_hours: str | None) -> Partner:
+def set_contact_rules(
+    session: Session, ctx: Context, partner_id: str, *, channel: str | None, safe_hours: str | None
+) -> Partner:
     """How and when she may be contacted. Her contact details themselves change only by
     re-importing the partners file."""
     her = lookup.partner(session, partner_id)
     if channel is not None and channel not in CONTACT_CHANNELS:
-        raise InvalidRecord(f"unknown channel {channel!r}; expected one of {', '.join(CONTACT_CHANNELS)}")
+        raise InvalidRecord(
+            f"unknown channel {channel!r}; expected one of {', '.join(CONTACT_CHANNELS)}"
+        )
     her.channel, her.safe_hours = channel, safe_hours
     audit(session, ctx.actor, "contact_rules", "partner", partner_id)
     return her
 
 
 # --- search ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SearchResult:
@@ -436,16 +579,29 @@ def search(session: Session, p: Principal, text: str, limit: int = 50) -> Search
     if len(needle) < 2:
         return SearchResult([], [])
     pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    people = session.execute(
-        sa.select(Participant).where(sa.func.lower(Participant.case_id).like(pattern, escape="\\"),
-                                     policy.participant_scope(p))
-        .order_by(Participant.case_id).limit(limit)
-    ).scalars().all()
+    people = (
+        session.execute(
+            sa.select(Participant)
+            .where(
+                sa.func.lower(Participant.case_id).like(pattern, escape="\\"),
+                policy.participant_scope(p),
+            )
+            .order_by(Participant.case_id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
     partners = session.execute(
         sa.select(Partner.partner_id, Participant.case_id)
         .join(Participant, Participant.id == Partner.participant_id)
-        .where(sa.func.lower(Partner.partner_id).like(pattern, escape="\\"), policy.partner_scope(p))
-        .order_by(Partner.partner_id).limit(limit)
+        .where(
+            sa.func.lower(Partner.partner_id).like(pattern, escape="\\"), policy.partner_scope(p)
+        )
+        .order_by(Partner.partner_id)
+        .limit(limit)
     ).all()
-    return SearchResult([(x.case_id, x.site_code, x.status) for x in people],
-                        [(row.partner_id, row.case_id) for row in partners])
+    return SearchResult(
+        [(x.case_id, x.site_code, x.status) for x in people],
+        [(row.partner_id, row.case_id) for row in partners],
+    )

@@ -24,7 +24,9 @@ class Checked:
         return not self.errors
 
 
-def a_date(form, name: str, checked: Checked, *, today: date, not_before: date | None = None) -> date | None:
+def a_date(
+    form, name: str, checked: Checked, *, today: date, not_before: date | None = None
+) -> date | None:
     text = form.get(name, "").strip()
     if not text:
         checked.errors[name] = "form.date_required"
@@ -43,7 +45,9 @@ def a_date(form, name: str, checked: Checked, *, today: date, not_before: date |
 
 def interview(form, *, today: date, enrolled_on: date) -> Checked:
     checked = Checked()
-    checked.values["on"] = a_date(form, "conducted_on", checked, today=today, not_before=enrolled_on)
+    checked.values["on"] = a_date(
+        form, "conducted_on", checked, today=today, not_before=enrolled_on
+    )
     mode = form.get("mode", "")
     if mode and mode not in INTERVIEW_MODES:
         checked.errors["mode"] = "form.choose"

@@ -34,12 +34,23 @@ def feed(session: Session, ctx: Context, p: Principal, now: datetime) -> bytes:
     calendar.add("x-wr-calname", "followup")
     earliest = now.date() - timedelta(days=PAST_DAYS)
     rows = session.execute(
-        sa.select(FollowUp.id, FollowUp.checkpoint, FollowUp.occurrence, FollowUp.due_on,
-                  FollowUp.window_opens_on, FollowUp.window_closes_on, FollowUp.updated_at,
-                  Participant.case_id)
+        sa.select(
+            FollowUp.id,
+            FollowUp.checkpoint,
+            FollowUp.occurrence,
+            FollowUp.due_on,
+            FollowUp.window_opens_on,
+            FollowUp.window_closes_on,
+            FollowUp.updated_at,
+            Participant.case_id,
+        )
         .join(Participant, Participant.id == FollowUp.participant_id)
-        .where(FollowUp.assigned_staff_id == p.staff_pk, FollowUp.status == PENDING,
-               FollowUp.window_closes_on >= earliest, policy.followup_scope(p))
+        .where(
+            FollowUp.assigned_staff_id == p.staff_pk,
+            FollowUp.status == PENDING,
+            FollowUp.window_closes_on >= earliest,
+            policy.followup_scope(p),
+        )
         .order_by(FollowUp.due_on, FollowUp.id)
     ).all()
     for r in rows:
@@ -57,8 +68,11 @@ def _event(r, base: str, host: str, now: datetime) -> Event:
     event.add("dtstart", r.due_on)
     event.add("dtend", r.due_on + timedelta(days=1))
     event.add("transp", "TRANSPARENT")
-    event.add("description", f"{r.case_id} {name}\nWindow {_day(r.window_opens_on)} to {_day(r.window_closes_on)}\n"
-                             f"{base}/followups/{r.id}")
+    event.add(
+        "description",
+        f"{r.case_id} {name}\nWindow {_day(r.window_opens_on)} to {_day(r.window_closes_on)}\n"
+        f"{base}/followups/{r.id}",
+    )
     event.add("url", f"{base}/followups/{r.id}")
     return event
 

@@ -64,6 +64,7 @@ class Principal:
 
 # --- pages (may this person open this kind of page at all?) --------------------------
 
+
 def list_followups(p: Principal) -> bool:
     return p.is_admin or p.has(*CASEWORK)
 
@@ -101,6 +102,7 @@ def signed_in(p: Principal) -> bool:
 
 
 # --- records (may this person see or change this one?) ---------------------------------
+
 
 def view_participant(p: Principal, site: str) -> bool:
     return p.at(site, *CASEWORK)
@@ -166,6 +168,7 @@ def apply_schedules(p: Principal) -> bool:
 
 
 # --- queries (the same rules as SQL conditions) ----------------------------------------
+
 
 def followup_scope(p: Principal) -> sa.ColumnElement[bool]:
     """The follow-ups whose status this person may see; the query joins Participant."""

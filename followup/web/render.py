@@ -54,18 +54,33 @@ def language_of(request: Request, p: Principal | None) -> str:
     return "sr-Latn" if accepted.startswith(("sr", "hr", "bs")) else "en"
 
 
-def page(request: Request, p: Principal | None, template: str, *, status: int = 200,
-         csrf: str | None = None, **context: object) -> HTMLResponse:
+def page(
+    request: Request,
+    p: Principal | None,
+    template: str,
+    *,
+    status: int = 200,
+    csrf: str | None = None,
+    **context: object,
+) -> HTMLResponse:
     language = supported(language_of(request, p))
     zone = p.timezone if p else "UTC"
     nav = []
     if p is not None:
         path = request.url.path
-        nav = [(href, key, path == href or path.startswith(href + "/"))
-               for href, key, rule in NAVIGATION if rule(p)]
+        nav = [
+            (href, key, path == href or path.startswith(href + "/"))
+            for href, key, rule in NAVIGATION
+            if rule(p)
+        ]
     html = _env.get_template(template).render(
-        request=request, p=p, t=translator(language), lang=language, languages=NAMES,
-        nav=nav, csrf=csrf if csrf is not None else (p.csrf_token if p else ""),
+        request=request,
+        p=p,
+        t=translator(language),
+        lang=language,
+        languages=NAMES,
+        nav=nav,
+        csrf=csrf if csrf is not None else (p.csrf_token if p else ""),
         may_search=p is not None and policy.search(p),
         may_find_partners=p is not None and policy.open_partners(p),
         date=lambda day: format_date(day, language),

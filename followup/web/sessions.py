@@ -33,8 +33,16 @@ class Started:
 
 def start(session: Session, web: WebConfig, account_id: int | None, now: datetime) -> Started:
     token, csrf = new_token(), new_token()
-    session.add(WebSession(token_hash=digest(token), account_id=account_id, csrf_token=csrf,
-                           created_at=now, last_seen_at=now, expires_at=_expiry(web, now, now)))
+    session.add(
+        WebSession(
+            token_hash=digest(token),
+            account_id=account_id,
+            csrf_token=csrf,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=_expiry(web, now, now),
+        )
+    )
     # Expired sessions go when someone logs in, so the table stays the size of who is in.
     session.execute(sa.delete(WebSession).where(WebSession.expires_at < now))
     return Started(token, csrf)
@@ -62,4 +70,7 @@ def end(session: Session, token: str | None) -> None:
 
 
 def _expiry(web: WebConfig, created: datetime, now: datetime) -> datetime:
-    return min(created + timedelta(hours=web.session_hours), now + timedelta(minutes=web.session_idle_minutes))
+    return min(
+        created + timedelta(hours=web.session_hours),
+        now + timedelta(minutes=web.session_idle_minutes),
+    )

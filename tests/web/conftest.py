@@ -69,12 +69,22 @@ class Team:
 
     def followup_id(self, case_id: str, checkpoint: str, partner: bool = False) -> int:
         with self.session() as session:
-            return session.execute(
-                sa.select(FollowUp.id).join(Participant, Participant.id == FollowUp.participant_id)
-                .where(Participant.case_id == case_id, FollowUp.checkpoint == checkpoint,
-                       FollowUp.partner_id.is_not(None) if partner else FollowUp.partner_id.is_(None))
-                .order_by(FollowUp.occurrence)
-            ).scalars().first()
+            return (
+                session.execute(
+                    sa.select(FollowUp.id)
+                    .join(Participant, Participant.id == FollowUp.participant_id)
+                    .where(
+                        Participant.case_id == case_id,
+                        FollowUp.checkpoint == checkpoint,
+                        FollowUp.partner_id.is_not(None)
+                        if partner
+                        else FollowUp.partner_id.is_(None),
+                    )
+                    .order_by(FollowUp.occurrence)
+                )
+                .scalars()
+                .first()
+            )
 
     def followup(self, followup_id: int) -> FollowUp:
         with self.session() as session:
@@ -82,7 +92,9 @@ class Team:
 
     def partner(self, partner_id: str) -> Partner:
         with self.session() as session:
-            return session.execute(sa.select(Partner).where(Partner.partner_id == partner_id)).scalar_one()
+            return session.execute(
+                sa.select(Partner).where(Partner.partner_id == partner_id)
+            ).scalar_one()
 
     def browser(self, login: str | None = None, **kwargs) -> Browser:
         browser = Browser(TestClient(self.app, follow_redirects=False, **kwargs))
@@ -119,8 +131,10 @@ class Browser:
     def login(self, username: str, password: str = PASSWORD):
         page = self.client.get("/login")
         token = _CSRF.search(page.text).group(1) if page.status_code == 200 else self.csrf()
-        return self.client.post("/login", data={"username": username, "password": password,
-                                                "csrf_token": token, "next": ""})
+        return self.client.post(
+            "/login",
+            data={"username": username, "password": password, "csrf_token": token, "next": ""},
+        )
 
 
 def build_team(deployment) -> Team:
@@ -132,22 +146,62 @@ def build_team(deployment) -> Team:
     run("import", "staff", str(deployment.csv("staff.csv", STAFF)))
     today = deployment.ctx.site_today("BG")
     enrolled = (today - timedelta(days=10)).isoformat()
-    run("enrol", "BG-1", "--site", "BG", "--referral-source", "court", "--enrolled-on", enrolled,
-        "--facilitator", "F1", "--protocol", "undp-serbia")
-    run("enrol", "NS-1", "--site", "NS", "--referral-source", "police", "--enrolled-on", enrolled,
-        "--facilitator", "F2", "--protocol", "undp-serbia")
+    run(
+        "enrol",
+        "BG-1",
+        "--site",
+        "BG",
+        "--referral-source",
+        "court",
+        "--enrolled-on",
+        enrolled,
+        "--facilitator",
+        "F1",
+        "--protocol",
+        "undp-serbia",
+    )
+    run(
+        "enrol",
+        "NS-1",
+        "--site",
+        "NS",
+        "--referral-source",
+        "police",
+        "--enrolled-on",
+        enrolled,
+        "--facilitator",
+        "F2",
+        "--protocol",
+        "undp-serbia",
+    )
     consent = (today - timedelta(days=5)).isoformat()
-    run("import", "partners", str(deployment.csv("partners.csv", f"""\
+    run(
+        "import",
+        "partners",
+        str(
+            deployment.csv(
+                "partners.csv",
+                f"""\
         partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker,safe_hours
         P-1,BG-1,current,{consent},phone,{HER_PHONE},{HER_EMAIL},PS1,10:00-12:00
         P-NS1,NS-1,ex,{consent},sms,+381607654321,,PS2,
-        """)))
+        """,
+            )
+        ),
+    )
     from followup.web.accounts import add_account
 
     with deployment.session() as session:
         for username, (staff_id, roles) in LOGINS.items():
-            add_account(session, deployment.ctx, username=username, staff_id=staff_id, roles=roles,
-                        password=PASSWORD, language="en")
+            add_account(
+                session,
+                deployment.ctx,
+                username=username,
+                staff_id=staff_id,
+                roles=roles,
+                password=PASSWORD,
+                language="en",
+            )
     return Team(deployment=deployment, app=create_app(deployment.ctx))
 
 
@@ -164,7 +218,9 @@ def _quick_password_hashes(monkeypatch):
 
     from followup.web import accounts
 
-    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(
+        accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )
 
 
 @pytest.fixture
@@ -173,20 +229,37 @@ def samples(team: Team) -> dict:
     a safety alert at each site (a police report of new violence)."""
     today = team.ctx.site_today("BG")
     for case_id in ("BG-1", "NS-1"):
-        result = team.deployment.run("record", "recidivism", case_id, "--on", today.isoformat(),
-                                     "--source", "police", "--physical", "yes")
+        result = team.deployment.run(
+            "record",
+            "recidivism",
+            case_id,
+            "--on",
+            today.isoformat(),
+            "--source",
+            "police",
+            "--physical",
+            "yes",
+        )
         assert result.exit_code == 0, result.err
     with team.session() as session:
-        alerts = dict(session.execute(
-            sa.select(Participant.case_id, SafetyAlert.id)
-            .join(Participant, Participant.id == SafetyAlert.participant_id)
-        ).all())
+        alerts = dict(
+            session.execute(
+                sa.select(Participant.case_id, SafetyAlert.id).join(
+                    Participant, Participant.id == SafetyAlert.participant_id
+                )
+            ).all()
+        )
     return {
         "his": team.followup_id("BG-1", "intake_assessment"),
         "hers": team.followup_id("BG-1", "partner_first_contact", partner=True),
         "ns_his": team.followup_id("NS-1", "intake_assessment"),
         "his_later": team.followup_id("BG-1", "end_of_programme"),
         "hers_later": team.followup_id("BG-1", "end_of_programme", partner=True),
-        "bg_alert": alerts["BG-1"], "ns_alert": alerts["NS-1"],
-        "BG-1": "BG-1", "NS-1": "NS-1", "P-1": "P-1", "P-NS1": "P-NS1", "csv": "csv",
+        "bg_alert": alerts["BG-1"],
+        "ns_alert": alerts["NS-1"],
+        "BG-1": "BG-1",
+        "NS-1": "NS-1",
+        "P-1": "P-1",
+        "P-NS1": "P-NS1",
+        "csv": "csv",
     }

@@ -9,14 +9,18 @@ from followup.models import Audit, SafetyAlert
 
 def her_interview_reports_violence(team) -> int:
     followup_id = team.followup_id("BG-1", "partner_first_contact", partner=True)
-    response = team.browser("partner_support").post(f"/followups/{followup_id}", {
-        "conducted_on": team.ctx.site_today("BG").isoformat(), "violence_sexual": "yes"})
+    response = team.browser("partner_support").post(
+        f"/followups/{followup_id}",
+        {"conducted_on": team.ctx.site_today("BG").isoformat(), "violence_sexual": "yes"},
+    )
     assert response.status_code == 303
     with team.session() as session:
         return session.execute(sa.select(SafetyAlert.id)).scalar_one()
 
 
-def test_open_alerts_of_ones_own_site_are_listed_and_acknowledging_moves_them_off_the_list(team, samples):
+def test_open_alerts_of_ones_own_site_are_listed_and_acknowledging_moves_them_off_the_list(
+    team, samples
+):
     browser = team.browser("supervisor")
     page = browser.get("/alerts").text
     assert f'href="/alerts/{samples["bg_alert"]}"' in page and "BG-1" in page
@@ -29,7 +33,11 @@ def test_open_alerts_of_ones_own_site_are_listed_and_acknowledging_moves_them_of
     assert "BG-1" in browser.get("/alerts?show=all").text
     with team.session() as session:
         alert = session.get(SafetyAlert, samples["bg_alert"])
-        rows = session.execute(sa.select(Audit.actor).where(Audit.action == "acknowledge_alert")).scalars().all()
+        rows = (
+            session.execute(sa.select(Audit.actor).where(Audit.action == "acknowledge_alert"))
+            .scalars()
+            .all()
+        )
     assert alert.acknowledged_by == "SV1" and alert.acknowledged_at is not None
     assert rows == ["web:supervisor"]
 
@@ -39,11 +47,19 @@ def test_a_second_acknowledgement_keeps_the_first_ones_name(team, samples):
     team.browser("partner_support").post(f"/alerts/{samples['bg_alert']}/acknowledge")
     with team.session() as session:
         assert session.get(SafetyAlert, samples["bg_alert"]).acknowledged_by == "SV1"
-        assert session.execute(sa.select(sa.func.count()).select_from(Audit)
-                               .where(Audit.action == "acknowledge_alert")).scalar_one() == 1
+        assert (
+            session.execute(
+                sa.select(sa.func.count())
+                .select_from(Audit)
+                .where(Audit.action == "acknowledge_alert")
+            ).scalar_one()
+            == 1
+        )
 
 
-def test_what_she_reported_is_shown_to_her_worker_but_not_to_a_supervisor_without_partner_support(team):
+def test_what_she_reported_is_shown_to_her_worker_but_not_to_a_supervisor_without_partner_support(
+    team,
+):
     alert_id = her_interview_reports_violence(team)
     worker = team.browser("partner_support").get(f"/alerts/{alert_id}").text
     assert "Violence reported in a partner interview" in worker and "Sexual" in worker
@@ -56,7 +72,11 @@ def test_what_she_reported_is_shown_to_her_worker_but_not_to_a_supervisor_withou
 def test_another_sites_alert_is_404_like_one_that_does_not_exist(team, samples):
     browser = team.browser("partner_support")
     other, missing = browser.get(f"/alerts/{samples['ns_alert']}"), browser.get("/alerts/999999")
-    assert (other.status_code, other.text) == (missing.status_code, missing.text) == (404, missing.text)
+    assert (
+        (other.status_code, other.text)
+        == (missing.status_code, missing.text)
+        == (404, missing.text)
+    )
     assert browser.post(f"/alerts/{samples['ns_alert']}/acknowledge").status_code == 404
     with team.session() as session:
         assert session.get(SafetyAlert, samples["ns_alert"]).acknowledged_at is None

@@ -15,7 +15,15 @@ from starlette.routing import Mount
 
 from followup.models import UserAccount
 
-ROLES = ("facilitator", "partner_support", "supervisor", "supervisor_ps", "evaluator", "manager", "admin")
+ROLES = (
+    "facilitator",
+    "partner_support",
+    "supervisor",
+    "supervisor_ps",
+    "evaluator",
+    "manager",
+    "admin",
+)
 CASEWORK = {"facilitator", "partner_support", "supervisor", "supervisor_ps", "admin"}
 HER_SIDE = {"partner_support", "supervisor_ps", "admin"}
 EVERYONE = set(ROLES)
@@ -33,7 +41,9 @@ class Row:
 
 
 def row(method, path, allowed, *, sample=None, forbidden=(), hidden=False, data=None) -> Row:
-    return Row(method, path, sample or {}, frozenset(allowed), frozenset(forbidden), hidden, data or {})
+    return Row(
+        method, path, sample or {}, frozenset(allowed), frozenset(forbidden), hidden, data or {}
+    )
 
 
 MATRIX = [
@@ -45,35 +55,117 @@ MATRIX = [
     row("POST", "/account/calendar/revoke", EVERYONE),
     row("GET", "/followups", CASEWORK),
     row("GET", "/followups/{followup_id}", CASEWORK, sample={"followup_id": "his"}, hidden=True),
-    row("GET", "/followups/{followup_id}", HER_SIDE | {"supervisor"}, sample={"followup_id": "hers"}, hidden=True),
-    row("GET", "/followups/{followup_id}", {"admin"}, sample={"followup_id": "ns_his"}, hidden=True),
-    row("POST", "/followups/{followup_id}", {"facilitator", "admin"}, sample={"followup_id": "his"},
-        forbidden={"partner_support", "supervisor", "supervisor_ps"}, hidden=True),
-    row("POST", "/followups/{followup_id}", HER_SIDE, sample={"followup_id": "hers"},
-        forbidden={"supervisor"}, hidden=True),
-    row("POST", "/followups/{followup_id}", {"admin"}, sample={"followup_id": "ns_his"}, hidden=True),
-    row("POST", "/followups/{followup_id}/missed", {"facilitator", "admin"}, sample={"followup_id": "his_later"},
-        forbidden={"partner_support", "supervisor", "supervisor_ps"}, hidden=True),
-    row("POST", "/followups/{followup_id}/missed", HER_SIDE, sample={"followup_id": "hers_later"},
-        forbidden={"supervisor"}, hidden=True),
+    row(
+        "GET",
+        "/followups/{followup_id}",
+        HER_SIDE | {"supervisor"},
+        sample={"followup_id": "hers"},
+        hidden=True,
+    ),
+    row(
+        "GET", "/followups/{followup_id}", {"admin"}, sample={"followup_id": "ns_his"}, hidden=True
+    ),
+    row(
+        "POST",
+        "/followups/{followup_id}",
+        {"facilitator", "admin"},
+        sample={"followup_id": "his"},
+        forbidden={"partner_support", "supervisor", "supervisor_ps"},
+        hidden=True,
+    ),
+    row(
+        "POST",
+        "/followups/{followup_id}",
+        HER_SIDE,
+        sample={"followup_id": "hers"},
+        forbidden={"supervisor"},
+        hidden=True,
+    ),
+    row(
+        "POST", "/followups/{followup_id}", {"admin"}, sample={"followup_id": "ns_his"}, hidden=True
+    ),
+    row(
+        "POST",
+        "/followups/{followup_id}/missed",
+        {"facilitator", "admin"},
+        sample={"followup_id": "his_later"},
+        forbidden={"partner_support", "supervisor", "supervisor_ps"},
+        hidden=True,
+    ),
+    row(
+        "POST",
+        "/followups/{followup_id}/missed",
+        HER_SIDE,
+        sample={"followup_id": "hers_later"},
+        forbidden={"supervisor"},
+        hidden=True,
+    ),
     row("GET", "/search", CASEWORK),
     row("GET", "/participants/{case_id:path}", CASEWORK, sample={"case_id": "BG-1"}, hidden=True),
     row("GET", "/participants/{case_id:path}", {"admin"}, sample={"case_id": "NS-1"}, hidden=True),
     row("GET", "/partners/{partner_id:path}", HER_SIDE, sample={"partner_id": "P-1"}, hidden=True),
-    row("GET", "/partners/{partner_id:path}", {"admin"}, sample={"partner_id": "P-NS1"}, hidden=True),
-    row("POST", "/partners/{partner_id:path}/reveal", HER_SIDE, sample={"partner_id": "P-1"}, hidden=True),
-    row("POST", "/partners/{partner_id:path}/reveal", {"admin"}, sample={"partner_id": "P-NS1"}, hidden=True),
-    row("POST", "/partners/{partner_id:path}/consent", HER_SIDE, sample={"partner_id": "P-1"}, hidden=True),
-    row("POST", "/partners/{partner_id:path}/do-not-contact", HER_SIDE, sample={"partner_id": "P-1"},
-        hidden=True),
-    row("POST", "/partners/{partner_id:path}/contact-rules", HER_SIDE, sample={"partner_id": "P-1"},
-        hidden=True, data={"channel": "phone", "safe_hours": "10:00-12:00"}),
+    row(
+        "GET", "/partners/{partner_id:path}", {"admin"}, sample={"partner_id": "P-NS1"}, hidden=True
+    ),
+    row(
+        "POST",
+        "/partners/{partner_id:path}/reveal",
+        HER_SIDE,
+        sample={"partner_id": "P-1"},
+        hidden=True,
+    ),
+    row(
+        "POST",
+        "/partners/{partner_id:path}/reveal",
+        {"admin"},
+        sample={"partner_id": "P-NS1"},
+        hidden=True,
+    ),
+    row(
+        "POST",
+        "/partners/{partner_id:path}/consent",
+        HER_SIDE,
+        sample={"partner_id": "P-1"},
+        hidden=True,
+    ),
+    row(
+        "POST",
+        "/partners/{partner_id:path}/do-not-contact",
+        HER_SIDE,
+        sample={"partner_id": "P-1"},
+        hidden=True,
+    ),
+    row(
+        "POST",
+        "/partners/{partner_id:path}/contact-rules",
+        HER_SIDE,
+        sample={"partner_id": "P-1"},
+        hidden=True,
+        data={"channel": "phone", "safe_hours": "10:00-12:00"},
+    ),
     row("GET", "/alerts", HER_SIDE | {"supervisor"}),
-    row("GET", "/alerts/{alert_id}", HER_SIDE | {"supervisor"}, sample={"alert_id": "bg_alert"}, hidden=True),
+    row(
+        "GET",
+        "/alerts/{alert_id}",
+        HER_SIDE | {"supervisor"},
+        sample={"alert_id": "bg_alert"},
+        hidden=True,
+    ),
     row("GET", "/alerts/{alert_id}", {"admin"}, sample={"alert_id": "ns_alert"}, hidden=True),
-    row("POST", "/alerts/{alert_id}/acknowledge", HER_SIDE | {"supervisor"}, sample={"alert_id": "bg_alert"},
-        hidden=True),
-    row("POST", "/alerts/{alert_id}/acknowledge", {"admin"}, sample={"alert_id": "ns_alert"}, hidden=True),
+    row(
+        "POST",
+        "/alerts/{alert_id}/acknowledge",
+        HER_SIDE | {"supervisor"},
+        sample={"alert_id": "bg_alert"},
+        hidden=True,
+    ),
+    row(
+        "POST",
+        "/alerts/{alert_id}/acknowledge",
+        {"admin"},
+        sample={"alert_id": "ns_alert"},
+        hidden=True,
+    ),
     row("GET", "/outcomes", {"evaluator", "admin"}),
     row("GET", "/outcomes/report.{fmt}", {"evaluator", "admin"}, sample={"fmt": "csv"}),
     row("GET", "/schedules", {"manager", "admin"}),
@@ -84,8 +176,14 @@ MATRIX = [
 
 # Routes with their own credential or none: the same answer whoever asks.
 PUBLIC = {
-    ("GET", "/login"), ("POST", "/login"), ("GET", "/invite/{token}"), ("POST", "/invite/{token}"),
-    ("GET", "/calendar/{token}.ics"), ("GET", "/healthz"), ("POST", "/twilio/status"), ("MOUNT", "/static"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/invite/{token}"),
+    ("POST", "/invite/{token}"),
+    ("GET", "/calendar/{token}.ics"),
+    ("GET", "/healthz"),
+    ("POST", "/twilio/status"),
+    ("MOUNT", "/static"),
 }
 
 
@@ -118,7 +216,9 @@ def test_the_matrix_covers_every_route_of_the_app(team):
 def url(entry: Row, samples: dict) -> str:
     path = entry.path
     for name, key in entry.sample.items():
-        path = path.replace("{" + name + ":path}", str(samples[key])).replace("{" + name + "}", str(samples[key]))
+        path = path.replace("{" + name + ":path}", str(samples[key])).replace(
+            "{" + name + "}", str(samples[key])
+        )
     return path
 
 
@@ -157,8 +257,11 @@ def test_each_role_reaches_exactly_what_the_matrix_allows(team, samples, role):
 def test_someone_not_logged_in_is_sent_to_the_login_page_from_every_protected_route(team, samples):
     browser = team.browser()
     for entry in MATRIX:
-        response = send(browser, entry, samples) if entry.method == "GET" else \
-            browser.post(url(entry, samples), dict(entry.data), csrf=False)
+        response = (
+            send(browser, entry, samples)
+            if entry.method == "GET"
+            else browser.post(url(entry, samples), dict(entry.data), csrf=False)
+        )
         assert sent_to_login(response), f"{entry.method} {entry.path} -> {response.status_code}"
 
 
@@ -168,7 +271,9 @@ def test_the_public_routes_answer_the_same_whoever_asks(team):
 
     token = new_token()
     with team.session() as session:
-        invited = add_account(session, team.ctx, username="newcomer", staff_id="F1", roles=["facilitator"])
+        invited = add_account(
+            session, team.ctx, username="newcomer", staff_id="F1", roles=["facilitator"]
+        )
         link = issue_invite(session, team.ctx, invited)
         session.get(UserAccount, invited.id).calendar_token_hash = digest(token)
     invite_path = link.split("127.0.0.1:8000", 1)[1]
@@ -182,9 +287,10 @@ def test_the_public_routes_answer_the_same_whoever_asks(team):
         assert browser.get("/calendar/not-a-token.ics").status_code == 404
         assert browser.get(invite_path).status_code == 200
         assert browser.get("/invite/not-a-token").status_code == 404
-        assert browser.post(invite_path, {"password": "short", "confirm": "short"}).status_code == 422
+        assert (
+            browser.post(invite_path, {"password": "short", "confirm": "short"}).status_code == 422
+        )
         login = browser.get("/login")
         assert login.status_code == (200 if who is None else 303)
         wrong = {"username": f"nobody-{who}", "password": "wrong password!"}
         assert browser.post("/login", wrong).status_code == 401
-

@@ -24,12 +24,21 @@ from tests.web.conftest import build_team
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = REPO / "test-artifacts"
 PHONE = {"width": 375, "height": 812}
-HINT = ("browser tests skipped: set FOLLOWUP_TEST_BROWSER=1 to run them "
-        "(they need Debian's Chromium: apt-get install chromium)")
+HINT = (
+    "browser tests skipped: set FOLLOWUP_TEST_BROWSER=1 to run them "
+    "(they need Debian's Chromium: apt-get install chromium)"
+)
 
 
 @pytest.fixture
@@ -43,7 +52,9 @@ def chromium():
     if not os.environ.get("FOLLOWUP_TEST_BROWSER"):
         pytest.skip(HINT)
     if not CHROMIUM.exists():
-        pytest.fail(f"FOLLOWUP_TEST_BROWSER is set but {CHROMIUM} does not exist: apt-get install chromium")
+        pytest.fail(
+            f"FOLLOWUP_TEST_BROWSER is set but {CHROMIUM} does not exist: apt-get install chromium"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -56,7 +67,9 @@ def serve(ctx):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -24,7 +24,9 @@ def events(body: bytes) -> list:
 def test_a_facilitators_feed_lists_his_participants_follow_ups_by_case_id_and_checkpoint(team):
     path = feed_path(team.browser("facilitator"))
     response = team.browser().get(path)  # a calendar app: no session
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/calendar")
+    assert response.status_code == 200 and response.headers["content-type"].startswith(
+        "text/calendar"
+    )
     found = events(response.content)
     summaries = {str(e["SUMMARY"]) for e in found}
     assert "BG-1 intake_assessment" in summaries
@@ -53,8 +55,9 @@ def test_the_feed_token_is_stored_as_a_digest_and_a_new_one_replaces_the_old(tea
     assert team.browser().get(second).status_code == 200
     token = second.rsplit("/", 1)[1].removesuffix(".ics")
     with team.session() as session:
-        stored = session.execute(sa.text("SELECT calendar_token_hash FROM user_account "
-                                         "WHERE username = 'facilitator'")).scalar_one()
+        stored = session.execute(
+            sa.text("SELECT calendar_token_hash FROM user_account WHERE username = 'facilitator'")
+        ).scalar_one()
     assert stored != token and len(stored) == 64
 
 
@@ -73,6 +76,8 @@ def test_a_completed_follow_up_leaves_the_feed(team):
     browser = team.browser("facilitator")
     path = feed_path(browser)
     followup_id = team.followup_id("BG-1", "intake_assessment")
-    browser.post(f"/followups/{followup_id}", {"conducted_on": team.ctx.site_today("BG").isoformat()})
+    browser.post(
+        f"/followups/{followup_id}", {"conducted_on": team.ctx.site_today("BG").isoformat()}
+    )
     summaries = {str(e["SUMMARY"]) for e in events(team.browser().get(path).content)}
     assert "BG-1 intake_assessment" not in summaries

@@ -18,8 +18,16 @@ def staffed_team(staffed):
 
 
 def test_a_user_added_with_a_password_from_standard_input_can_log_in(staffed):
-    result = staffed.run("user", "add", "Marko", "--staff", "F1", "--role", "facilitator",
-                         stdin="a long enough password\n")
+    result = staffed.run(
+        "user",
+        "add",
+        "Marko",
+        "--staff",
+        "F1",
+        "--role",
+        "facilitator",
+        stdin="a long enough password\n",
+    )
     assert result.exit_code == 0, result.err
     assert result.out == "Added user marko (facilitator) for staff member F1.\n"
     browser = staffed_team(staffed)()
@@ -27,7 +35,9 @@ def test_a_user_added_with_a_password_from_standard_input_can_log_in(staffed):
 
 
 def test_an_invite_link_sets_the_password_once(staffed):
-    result = staffed.run("user", "add", "ana", "--staff", "PS1", "--role", "partner_support", "--invite")
+    result = staffed.run(
+        "user", "add", "ana", "--staff", "PS1", "--role", "partner_support", "--invite"
+    )
     assert result.exit_code == 0, result.err
     link = re.search(r"(http://\S+/invite/\S+)", result.out).group(1)
     path = link.split("127.0.0.1:8000", 1)[1]
@@ -46,22 +56,35 @@ def test_an_invite_link_sets_the_password_once(staffed):
 
 
 def test_a_role_the_staff_member_does_not_have_is_refused_with_the_fix(staffed):
-    result = staffed.run("user", "add", "marko", "--staff", "F1", "--role", "partner_support", "--invite")
+    result = staffed.run(
+        "user", "add", "marko", "--staff", "F1", "--role", "partner_support", "--invite"
+    )
     assert result.exit_code == 1
-    assert result.err == ("Error: staff member F1 does not have the partner_support role (they have "
-                          "facilitator). Hint: give it to them in the staff file and re-import it\n")
+    assert result.err == (
+        "Error: staff member F1 does not have the partner_support role (they have "
+        "facilitator). Hint: give it to them in the staff file and re-import it\n"
+    )
 
 
 def test_user_errors_are_one_clear_line(staffed):
     cases = [
-        (("user", "add", "x", "--staff", "F1", "--role", "facilitator", "--invite"),
-         "Error: user name 'x' must be 2-64 letters, digits, '.', '-' or '_', starting with a letter or digit\n"),
-        (("user", "add", "marko", "--staff", "NOPE", "--role", "facilitator", "--invite"),
-         "Error: staff member 'NOPE' is not known. Hint: add them with `followup import staff`\n"),
-        (("user", "add", "marko", "--staff", "F1", "--role", "boss", "--invite"),
-         "Error: unknown role 'boss'; expected one of facilitator, partner_support, supervisor, evaluator, "
-         "manager, admin\n"),
-        (("user", "deactivate", "ghost"), "Error: no user 'ghost'. Hint: `followup user list` shows them\n"),
+        (
+            ("user", "add", "x", "--staff", "F1", "--role", "facilitator", "--invite"),
+            "Error: user name 'x' must be 2-64 letters, digits, '.', '-' or '_', starting with a letter or digit\n",
+        ),
+        (
+            ("user", "add", "marko", "--staff", "NOPE", "--role", "facilitator", "--invite"),
+            "Error: staff member 'NOPE' is not known. Hint: add them with `followup import staff`\n",
+        ),
+        (
+            ("user", "add", "marko", "--staff", "F1", "--role", "boss", "--invite"),
+            "Error: unknown role 'boss'; expected one of facilitator, partner_support, supervisor, evaluator, "
+            "manager, admin\n",
+        ),
+        (
+            ("user", "deactivate", "ghost"),
+            "Error: no user 'ghost'. Hint: `followup user list` shows them\n",
+        ),
     ]
     for args, message in cases:
         result = staffed.run(*args)
@@ -69,19 +92,42 @@ def test_user_errors_are_one_clear_line(staffed):
 
 
 def test_a_weak_password_is_refused_before_anything_is_written(staffed):
-    result = staffed.run("user", "add", "marko", "--staff", "F1", "--role", "facilitator", stdin="short\n")
+    result = staffed.run(
+        "user", "add", "marko", "--staff", "F1", "--role", "facilitator", stdin="short\n"
+    )
     assert result.exit_code == 1
     assert result.err == "Error: a password needs at least 10 characters\n"
     assert json.loads(staffed.run("user", "list", "--format", "json").out) == []
 
 
 def test_list_shows_each_account_with_its_state(staffed):
-    staffed.run("user", "add", "marko", "--staff", "F1", "--role", "facilitator", stdin="a long enough password\n")
-    staffed.run("user", "add", "vesna", "--staff", "SV1", "--role", "supervisor", "--role", "partner_support",
-                "--invite")
+    staffed.run(
+        "user",
+        "add",
+        "marko",
+        "--staff",
+        "F1",
+        "--role",
+        "facilitator",
+        stdin="a long enough password\n",
+    )
+    staffed.run(
+        "user",
+        "add",
+        "vesna",
+        "--staff",
+        "SV1",
+        "--role",
+        "supervisor",
+        "--role",
+        "partner_support",
+        "--invite",
+    )
     staffed.run("user", "deactivate", "marko")
     rows = json.loads(staffed.run("user", "list", "--format", "json").out)
-    assert [(r["username"], r["staff_id"], r["roles"], r["active"], r["invited"]) for r in rows] == [
+    assert [
+        (r["username"], r["staff_id"], r["roles"], r["active"], r["invited"]) for r in rows
+    ] == [
         ("marko", "F1", ["facilitator"], False, False),
         ("vesna", "SV1", ["supervisor", "partner_support"], True, True),
     ]
@@ -91,7 +137,16 @@ def test_list_shows_each_account_with_its_state(staffed):
 
 
 def test_reset_password_by_invite_ends_sessions_and_the_old_password(staffed):
-    staffed.run("user", "add", "marko", "--staff", "F1", "--role", "facilitator", stdin="a long enough password\n")
+    staffed.run(
+        "user",
+        "add",
+        "marko",
+        "--staff",
+        "F1",
+        "--role",
+        "facilitator",
+        stdin="a long enough password\n",
+    )
     browser = staffed_team(staffed)()
     browser.login("marko", "a long enough password")
     result = staffed.run("user", "reset-password", "marko", "--invite")
@@ -101,17 +156,31 @@ def test_reset_password_by_invite_ends_sessions_and_the_old_password(staffed):
 
 
 def test_the_audit_command_filters_by_actor_action_and_time_and_prints_json(staffed):
-    staffed.run("user", "add", "marko", "--staff", "F1", "--role", "facilitator", stdin="a long enough password\n")
+    staffed.run(
+        "user",
+        "add",
+        "marko",
+        "--staff",
+        "F1",
+        "--role",
+        "facilitator",
+        stdin="a long enough password\n",
+    )
     browser = staffed_team(staffed)()
     browser.login("marko", "wrong password here")
     browser.login("marko", "a long enough password")
     rows = json.loads(staffed.run("audit", "--actor", "marko", "--format", "json").out)
     assert [r["action"] for r in rows] == ["login", "login_failed"]
     assert rows[1]["detail"]["known"] is True and "password" not in json.dumps(rows[1]["detail"])
-    only = json.loads(staffed.run("audit", "--action", "login_failed,user_add", "--format", "json").out)
+    only = json.loads(
+        staffed.run("audit", "--action", "login_failed,user_add", "--format", "json").out
+    )
     assert {r["action"] for r in only} == {"login_failed", "user_add"}
     assert staffed.run("audit", "--since", "2999-01-01").out == ""
-    assert "login" in staffed.run("audit", "--since", "2000-01-01T00:00+01:00", "--actor", "web:marko").out
+    assert (
+        "login"
+        in staffed.run("audit", "--since", "2000-01-01T00:00+01:00", "--actor", "web:marko").out
+    )
     bad = staffed.run("audit", "--since", "last tuesday")
     assert bad.exit_code == 2 and "--since" in bad.err and "expected a date (YYYY-MM-DD)" in bad.err
 
@@ -123,4 +192,3 @@ def test_the_admins_audit_page_shows_the_same_trail_with_the_same_filters(team):
     assert ">login<" not in page
     bad = team.browser("admin").get("/audit?since=soon")
     assert "Enter a date as YYYY-MM-DD." in bad.text
-

@@ -27,15 +27,29 @@ def move(team, followup_id: int, due_in_days: int, before: int = 0, after: int =
 
 def test_my_follow_ups_lists_overdue_first_then_due_today_this_week_and_upcoming(team):
     today = team.ctx.site_today("BG")
-    result = team.deployment.run("enrol", "BG-2", "--site", "BG", "--referral-source", "court",
-                                 "--enrolled-on", (today - timedelta(days=40)).isoformat(), "--facilitator", "F1")
+    result = team.deployment.run(
+        "enrol",
+        "BG-2",
+        "--site",
+        "BG",
+        "--referral-source",
+        "court",
+        "--enrolled-on",
+        (today - timedelta(days=40)).isoformat(),
+        "--facilitator",
+        "F1",
+    )
     assert result.exit_code == 0, result.err
     move(team, team.followup_id("BG-1", "end_of_programme"), 3, before=1)
     move(team, team.followup_id("BG-1", "followup_3m"), 20)
     page = team.browser("facilitator").get("/followups").text
-    headings = [page.index(h) for h in ("Overdue (1)", "Due today (1)", "This week (1)", "Upcoming (1)")]
+    headings = [
+        page.index(h) for h in ("Overdue (1)", "Due today (1)", "This week (1)", "Upcoming (1)")
+    ]
     assert headings == sorted(headings)
-    overdue, due, week, upcoming = (page[a:b] for a, b in zip(headings, [*headings[1:], len(page)], strict=True))
+    overdue, due, week, upcoming = (
+        page[a:b] for a, b in zip(headings, [*headings[1:], len(page)], strict=True)
+    )
     assert "BG-2 · Intake" in overdue and "BG-1 · Intake" in due
     assert "BG-1 · End of programme" in week and "BG-1 · Three months" in upcoming
     assert f"window {_day(today - timedelta(days=10))}" in due
@@ -45,7 +59,9 @@ def _day(day) -> str:
     return f"{day:%a} {day.isoformat()}"
 
 
-def test_a_partner_support_worker_sees_her_safe_hours_and_channel_in_the_list_and_that_is_audited(team):
+def test_a_partner_support_worker_sees_her_safe_hours_and_channel_in_the_list_and_that_is_audited(
+    team,
+):
     page = words(team.browser("partner_support").get("/followups").text)
     assert "BG-1 · First partner contact" in page
     assert "Safe hours: 10:00-12:00 · Contact by: Phone call" in page
@@ -60,10 +76,18 @@ def test_recording_an_interview_marks_the_follow_up_done(team):
     followup_id = team.followup_id("BG-1", "intake_assessment")
     assert "Save the interview" in browser.get(f"/followups/{followup_id}").text
     today = team.ctx.site_today("BG").isoformat()
-    response = browser.post(f"/followups/{followup_id}", {
-        "conducted_on": today, "mode": "in_person", "violence_physical": "no", "violence_psychological": "yes",
-        "felt_safety": "", "risk_level": "medium", "notes": "Talked about the group sessions.",
-    })
+    response = browser.post(
+        f"/followups/{followup_id}",
+        {
+            "conducted_on": today,
+            "mode": "in_person",
+            "violence_physical": "no",
+            "violence_psychological": "yes",
+            "felt_safety": "",
+            "risk_level": "medium",
+            "notes": "Talked about the group sessions.",
+        },
+    )
     assert response.status_code == 303
     assert response.headers["location"] == f"/followups/{followup_id}?saved=interview"
     page = browser.get(response.headers["location"]).text
@@ -73,10 +97,20 @@ def test_recording_an_interview_marks_the_follow_up_done(team):
     done = team.followup(followup_id)
     assert done.status == "completed" and done.completed_on.isoformat() == today
     with team.session() as session:
-        interview = session.execute(sa.select(Interview).where(Interview.followup_id == followup_id)).scalar_one()
+        interview = session.execute(
+            sa.select(Interview).where(Interview.followup_id == followup_id)
+        ).scalar_one()
         f1 = session.execute(sa.select(Staff.id).where(Staff.staff_id == "F1")).scalar_one()
-        actors = session.execute(sa.select(Audit.actor).where(Audit.action == "record_interview")).scalars().all()
-    assert interview.conducted_by == f1 and interview.psychological is True and interview.physical is False
+        actors = (
+            session.execute(sa.select(Audit.actor).where(Audit.action == "record_interview"))
+            .scalars()
+            .all()
+        )
+    assert (
+        interview.conducted_by == f1
+        and interview.psychological is True
+        and interview.physical is False
+    )
     assert interview.sexual is None  # not asked stays not asked
     assert b"group sessions" not in interview.notes_sealed  # sealed at rest
     assert actors == ["web:facilitator"]
@@ -86,9 +120,15 @@ def test_a_date_in_the_future_is_refused_next_to_the_field_and_what_was_typed_is
     browser = team.browser("facilitator")
     followup_id = team.followup_id("BG-1", "intake_assessment")
     tomorrow = (team.ctx.site_today("BG") + timedelta(days=1)).isoformat()
-    response = browser.post(f"/followups/{followup_id}", {
-        "conducted_on": tomorrow, "violence_physical": "maybe", "felt_safety": "9", "notes": "keep me",
-    })
+    response = browser.post(
+        f"/followups/{followup_id}",
+        {
+            "conducted_on": tomorrow,
+            "violence_physical": "maybe",
+            "felt_safety": "9",
+            "notes": "keep me",
+        },
+    )
     assert response.status_code == 422
     page = response.text
     assert re.search(r'id="conducted_on-error">This date is in the future.<', page)
@@ -101,26 +141,37 @@ def test_a_date_in_the_future_is_refused_next_to_the_field_and_what_was_typed_is
 def test_a_partner_reporting_new_violence_raises_a_safety_alert(team):
     browser = team.browser("partner_support")
     followup_id = team.followup_id("BG-1", "partner_first_contact", partner=True)
-    response = browser.post(f"/followups/{followup_id}", {
-        "conducted_on": team.ctx.site_today("BG").isoformat(), "violence_physical": "yes", "felt_safety": "2",
-    })
+    response = browser.post(
+        f"/followups/{followup_id}",
+        {
+            "conducted_on": team.ctx.site_today("BG").isoformat(),
+            "violence_physical": "yes",
+            "felt_safety": "2",
+        },
+    )
     assert response.status_code == 303
     page = browser.get(response.headers["location"]).text
     assert "a safety alert has gone to her partner-support worker and the supervisors" in page
     with team.session() as session:
         alert = session.execute(sa.select(SafetyAlert)).scalar_one()
-        interview = session.execute(sa.select(Interview).where(Interview.followup_id == followup_id)).scalar_one()
+        interview = session.execute(
+            sa.select(Interview).where(Interview.followup_id == followup_id)
+        ).scalar_one()
     assert alert.interview_id == interview.id
     assert f'href="/alerts/{alert.id}"' in page
 
 
-def test_the_interview_completes_the_follow_up_that_was_opened_even_if_another_window_holds_the_date(team):
+def test_the_interview_completes_the_follow_up_that_was_opened_even_if_another_window_holds_the_date(
+    team,
+):
     """A repeating check-in: the worker opens the overdue one and records it today, when the
     next one's window is open too. The one opened is the one done."""
     first = team.followup_id("BG-1", "partner_first_contact", partner=True)
     move(team, first, -20, after=5)  # overdue
     browser = team.browser("partner_support")
-    response = browser.post(f"/followups/{first}", {"conducted_on": team.ctx.site_today("BG").isoformat()})
+    response = browser.post(
+        f"/followups/{first}", {"conducted_on": team.ctx.site_today("BG").isoformat()}
+    )
     assert response.status_code == 303
     assert team.followup(first).status == "completed"
 
@@ -146,11 +197,14 @@ def test_a_supervisor_sees_the_status_of_her_follow_up_but_nothing_of_hers_and_n
 
 def test_an_administrator_records_without_being_named_the_interviewer(team):
     followup_id = team.followup_id("BG-1", "intake_assessment")
-    response = team.browser("admin").post(f"/followups/{followup_id}", {
-        "conducted_on": team.ctx.site_today("BG").isoformat()})
+    response = team.browser("admin").post(
+        f"/followups/{followup_id}", {"conducted_on": team.ctx.site_today("BG").isoformat()}
+    )
     assert response.status_code == 303
     with team.session() as session:
-        interview = session.execute(sa.select(Interview).where(Interview.followup_id == followup_id)).scalar_one()
+        interview = session.execute(
+            sa.select(Interview).where(Interview.followup_id == followup_id)
+        ).scalar_one()
     assert interview.conducted_by is None
 
 
@@ -159,7 +213,9 @@ def test_the_supervisors_site_view_lists_everyones_follow_ups_with_who_is_assign
     assert "Follow-ups at my site" in page
     assert "BG-1 · Intake" in page and "Assigned to: Marko Petrović" in page
     assert "NS-1" not in page
-    assert "Assigned to: Ana Jovanović" in page  # her follow-up's status, on the other side of the wall
+    assert (
+        "Assigned to: Ana Jovanović" in page
+    )  # her follow-up's status, on the other side of the wall
     assert "10:00-12:00" not in page
     mine = team.browser("facilitator").get("/followups?scope=site").text
     assert "My follow-ups" in mine and "Assigned to" not in mine

@@ -30,20 +30,42 @@ WEB = Path(i18n.__file__).resolve().parent
 
 # Keys built from a prefix and a value in templates: every value must have its key.
 FAMILIES = {
-    "violence.": VIOLENCE_TYPES, "subject.": INFORMANTS, "mode.": INTERVIEW_MODES, "risk.": RISK_LEVELS,
-    "channel.": CONTACT_CHANNELS, "referral.": REFERRAL_SOURCES, "relationship.": RELATIONSHIPS,
-    "source.": REPORT_SOURCES, "role.": ROLES, "anchor.": ANCHORS,
+    "violence.": VIOLENCE_TYPES,
+    "subject.": INFORMANTS,
+    "mode.": INTERVIEW_MODES,
+    "risk.": RISK_LEVELS,
+    "channel.": CONTACT_CHANNELS,
+    "referral.": REFERRAL_SOURCES,
+    "relationship.": RELATIONSHIPS,
+    "source.": REPORT_SOURCES,
+    "role.": ROLES,
+    "anchor.": ANCHORS,
     "event.": (*STATUS_EVENTS, *PARTNER_EVENTS, "recidivism", "record_check", "enrolled"),
     "status.": ("scheduled", "completed", "missed", "cancelled"),
-    "pstatus.": ("enrolled", "admitted", "in_programme", "completed", "dropped_out", "excluded", "transferred"),
+    "pstatus.": (
+        "enrolled",
+        "admitted",
+        "in_programme",
+        "completed",
+        "dropped_out",
+        "excluded",
+        "transferred",
+    ),
     "timing.": (*GROUPS, *(f"{g}_heading" for g in GROUPS)),
-    "answer.": ("yes", "no", "not_asked"), "safety.": ("1", "2", "3", "4", "5"),
-    "contact.": ("phone", "email", "address"), "weekday.": tuple(str(d) for d in range(7)),
-    "alerts.kind_": ("interview", "report"), "outcomes.by_": BY, "outcomes.origin_": ORIGINS,
-    "schedules.dropout_": ("stop", "continue"), "schedules.action_": ("move", "add", "cancel"),
+    "answer.": ("yes", "no", "not_asked"),
+    "safety.": ("1", "2", "3", "4", "5"),
+    "contact.": ("phone", "email", "address"),
+    "weekday.": tuple(str(d) for d in range(7)),
+    "alerts.kind_": ("interview", "report"),
+    "outcomes.by_": BY,
+    "outcomes.origin_": ORIGINS,
+    "schedules.dropout_": ("stop", "continue"),
+    "schedules.action_": ("move", "add", "cancel"),
     "partner.saved_": NOTICES,
-    "error.": (*(f"{m}{s}" for m in ("not_found", "forbidden", "csrf", "method") for s in ("", "_title")),
-               "home"),
+    "error.": (
+        *(f"{m}{s}" for m in ("not_found", "forbidden", "csrf", "method") for s in ("", "_title")),
+        "home",
+    ),
     "outcomes.bad_options": ("", "_title"),
 }
 
@@ -66,8 +88,10 @@ def used_keys() -> set[str]:
     for path in (WEB / "templates").rglob("*.html"):
         keys |= set(re.findall(r"\bt\('([a-z_]+\.[a-z_0-9]+)'\s*[,)]", path.read_text()))
     for path in WEB.rglob("*.py"):
-        found = re.findall(r'"((?:account|form|login|password|error|schedules|outcomes|nav)\.[a-z_]+)"',
-                           path.read_text())
+        found = re.findall(
+            r'"((?:account|form|login|password|error|schedules|outcomes|nav)\.[a-z_]+)"',
+            path.read_text(),
+        )
         keys |= {key for key in found if not key.endswith((".html", ".ics"))}  # template names
     for prefix, values in FAMILIES.items():
         keys |= {prefix + value for value in values}
@@ -85,9 +109,21 @@ def test_no_page_asks_for_a_missing_key_in_either_language(team, samples):
         for login in ("partner_support", "supervisor", "evaluator", "manager", "admin"):
             browser = team.browser(login)
             assert browser.post("/account/language", {"language": language}).status_code == 303
-            for path in ("/followups", "/followups?scope=site", f"/followups/{samples['hers']}",
-                         "/participants/BG-1", "/partners/P-1", "/alerts", f"/alerts/{samples['bg_alert']}",
-                         "/outcomes", "/schedules", "/audit", "/account", "/search?q=BG", "/no-such-page"):
+            for path in (
+                "/followups",
+                "/followups?scope=site",
+                f"/followups/{samples['hers']}",
+                "/participants/BG-1",
+                "/partners/P-1",
+                "/alerts",
+                f"/alerts/{samples['bg_alert']}",
+                "/outcomes",
+                "/schedules",
+                "/audit",
+                "/account",
+                "/search?q=BG",
+                "/no-such-page",
+            ):
                 browser.get(path)
             browser.post("/followups/999999")
             browser.post(f"/followups/{samples['his']}", {"conducted_on": "soon"})

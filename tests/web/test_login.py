@@ -15,7 +15,11 @@ from tests.web.conftest import PASSWORD
 
 def audit_actions(team, action: str) -> list[Audit]:
     with team.session() as session:
-        return list(session.execute(sa.select(Audit).where(Audit.action == action).order_by(Audit.id)).scalars())
+        return list(
+            session.execute(
+                sa.select(Audit).where(Audit.action == action).order_by(Audit.id)
+            ).scalars()
+        )
 
 
 def test_logging_in_lands_on_the_first_page_of_ones_role_and_is_audited(team):
@@ -47,7 +51,13 @@ def test_the_database_keeps_only_a_digest_of_the_session_token(team):
     browser = team.browser("facilitator")
     token = browser.client.cookies.get(sessions.COOKIE)
     with team.session() as session:
-        stored = session.execute(sa.select(WebSession.token_hash).where(WebSession.account_id.is_not(None))).scalars().all()
+        stored = (
+            session.execute(
+                sa.select(WebSession.token_hash).where(WebSession.account_id.is_not(None))
+            )
+            .scalars()
+            .all()
+        )
     assert token not in stored and len(stored) == 1 and len(stored[0]) == 64
 
 
@@ -66,10 +76,16 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(team):
     known = team.browser().login("facilitator", "not the password")
     unknown = team.browser().login("nobody-at-all", "not the password")
     assert known.status_code == unknown.status_code == 401
-    assert "Wrong user name or password." in known.text and "Wrong user name or password." in unknown.text
+    assert (
+        "Wrong user name or password." in known.text
+        and "Wrong user name or password." in unknown.text
+    )
     failed = audit_actions(team, "login_failed")
     assert [row.entity_id for row in failed] == ["facilitator", "nobody-at-all"]
-    assert all(PASSWORD not in (row.detail or "") and "not the password" not in (row.detail or "") for row in failed)
+    assert all(
+        PASSWORD not in (row.detail or "") and "not the password" not in (row.detail or "")
+        for row in failed
+    )
 
 
 def test_after_five_failures_even_the_right_password_is_refused_until_the_window_passes(team):
@@ -82,8 +98,18 @@ def test_after_five_failures_even_the_right_password_is_refused_until_the_window
         frozen.tick(timedelta(minutes=15, seconds=1))
         assert browser.login("facilitator").status_code == 303
     with team.session() as session:
-        assert session.execute(sa.select(LoginFailure).where(LoginFailure.username == "facilitator")).first() is None
-        assert session.execute(sa.select(UserAccount.failed_logins).where(UserAccount.username == "facilitator")).scalar_one() == 0
+        assert (
+            session.execute(
+                sa.select(LoginFailure).where(LoginFailure.username == "facilitator")
+            ).first()
+            is None
+        )
+        assert (
+            session.execute(
+                sa.select(UserAccount.failed_logins).where(UserAccount.username == "facilitator")
+            ).scalar_one()
+            == 0
+        )
     assert len(audit_actions(team, "login_throttled")) == 1
 
 
@@ -154,15 +180,24 @@ def test_a_session_ends_after_the_idle_time_and_after_the_longest_allowed_time(t
     web = team.ctx.config.web
     start = utcnow()
     with team.session() as session:
-        account = session.execute(sa.select(UserAccount).where(UserAccount.username == "facilitator")).scalar_one()
+        account = session.execute(
+            sa.select(UserAccount).where(UserAccount.username == "facilitator")
+        ).scalar_one()
         token = sessions.start(session, web, account.id, start).token
     step = timedelta(minutes=web.session_idle_minutes - 1)
     now = start
     with team.session() as session:
         while now - start < timedelta(hours=web.session_hours) - step:
             now += step
-            assert sessions.load(session, web, token, now) is not None, f"ended early at {now - start}"
-        assert sessions.load(session, web, token, start + timedelta(hours=web.session_hours, seconds=1)) is None
+            assert sessions.load(session, web, token, now) is not None, (
+                f"ended early at {now - start}"
+            )
+        assert (
+            sessions.load(
+                session, web, token, start + timedelta(hours=web.session_hours, seconds=1)
+            )
+            is None
+        )
     with team.session() as session:
         other = sessions.start(session, web, account.id, start).token
         later = start + timedelta(minutes=web.session_idle_minutes, seconds=1)
@@ -189,6 +224,13 @@ def test_a_protected_page_sends_a_visitor_to_login_and_back_to_it_afterwards(tea
     import re
 
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    after = browser.client.post("/login", data={"username": "facilitator", "password": PASSWORD,
-                                                "csrf_token": token, "next": "/participants/BG-1"})
+    after = browser.client.post(
+        "/login",
+        data={
+            "username": "facilitator",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/participants/BG-1",
+        },
+    )
     assert after.headers["location"] == "/participants/BG-1"

@@ -12,8 +12,11 @@ from followup.models import Audit
 
 def exports(team) -> list[tuple[str, str]]:
     with team.session() as session:
-        rows = session.execute(sa.select(Audit.actor, Audit.detail).where(Audit.action == "report_export")
-                               .order_by(Audit.id)).all()
+        rows = session.execute(
+            sa.select(Audit.actor, Audit.detail)
+            .where(Audit.action == "report_export")
+            .order_by(Audit.id)
+        ).all()
     return [(actor, json.loads(detail)["format"]) for actor, detail in rows]
 
 
@@ -48,7 +51,9 @@ def test_an_administrator_may_see_every_count_and_that_export_is_audited_as_unsu
     data = browser.get("/outcomes/report.json?unsuppressed=1").json()
     assert data["suppression"]["applied"] is False and data["cohort"]["enrolled"] == 2
     with team.session() as session:
-        detail = session.execute(sa.select(Audit.detail).where(Audit.action == "report_export")).scalar_one()
+        detail = session.execute(
+            sa.select(Audit.detail).where(Audit.action == "report_export")
+        ).scalar_one()
     assert json.loads(detail)["suppress"] is False
 
 
@@ -59,8 +64,12 @@ def test_every_view_and_every_download_is_audited_with_who_and_which_format(team
         response = browser.get(f"/outcomes/report.{fmt}")
         assert response.status_code == 200
         assert response.headers["content-disposition"].endswith(f'.{fmt}"')
-    assert exports(team) == [("web:evaluator", "html"), ("web:evaluator", "csv"),
-                             ("web:evaluator", "json"), ("web:evaluator", "html")]
+    assert exports(team) == [
+        ("web:evaluator", "html"),
+        ("web:evaluator", "csv"),
+        ("web:evaluator", "json"),
+        ("web:evaluator", "html"),
+    ]
 
 
 def test_an_evaluator_reads_only_the_sites_granted(team):
@@ -76,8 +85,15 @@ def test_an_evaluator_granted_every_site_may_read_them_together(team):
     from followup.web.accounts import add_account
 
     with team.session() as session:
-        add_account(session, team.ctx, username="national", staff_id="EV1", roles=["evaluator"],
-                    sites=["*"], password="correct horse battery")
+        add_account(
+            session,
+            team.ctx,
+            username="national",
+            staff_id="EV1",
+            roles=["evaluator"],
+            sites=["*"],
+            password="correct horse battery",
+        )
     browser = team.browser("national")
     assert browser.get("/outcomes/report.json").json()["site"] is None
     assert browser.get("/outcomes/report.json?site=NS").json()["site"] == "NS"

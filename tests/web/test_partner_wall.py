@@ -17,17 +17,50 @@ def record_her_side(team) -> None:
     today = team.ctx.site_today("BG")
     followup_id = team.followup_id("BG-1", "partner_first_contact", partner=True)
     ps = team.browser("partner_support")
-    assert ps.post(f"/followups/{followup_id}", {
-        "conducted_on": (today - timedelta(days=2)).isoformat(), "violence_coercive": "yes",
-        "notes": "He follows her to work."}).status_code == 303
-    result = team.deployment.run("record", "recidivism", "BG-1", "--on", (today - timedelta(days=1)).isoformat(),
-                                 "--source", "partner", "--partner", "P-1", "--psychological", "yes")
+    assert (
+        ps.post(
+            f"/followups/{followup_id}",
+            {
+                "conducted_on": (today - timedelta(days=2)).isoformat(),
+                "violence_coercive": "yes",
+                "notes": "He follows her to work.",
+            },
+        ).status_code
+        == 303
+    )
+    result = team.deployment.run(
+        "record",
+        "recidivism",
+        "BG-1",
+        "--on",
+        (today - timedelta(days=1)).isoformat(),
+        "--source",
+        "partner",
+        "--partner",
+        "P-1",
+        "--psychological",
+        "yes",
+    )
     assert result.exit_code == 0, result.err
-    assert ps.post("/partners/P-1/consent", {"consent": "withdrawn", "on": today.isoformat()}).status_code == 303
+    assert (
+        ps.post(
+            "/partners/P-1/consent", {"consent": "withdrawn", "on": today.isoformat()}
+        ).status_code
+        == 303
+    )
 
 
-HERS = ("P-1", HER_PHONE, HER_EMAIL, "10:00-12:00", "He follows her to work", "Partner", "Partnerka",
-        "Consent", "partner")
+HERS = (
+    "P-1",
+    HER_PHONE,
+    HER_EMAIL,
+    "10:00-12:00",
+    "He follows her to work",
+    "Partner",
+    "Partnerka",
+    "Consent",
+    "partner",
+)
 
 
 def test_a_facilitator_asking_for_a_partner_gets_the_same_404_as_for_one_that_does_not_exist(team):
@@ -37,8 +70,15 @@ def test_a_facilitator_asking_for_a_partner_gets_the_same_404_as_for_one_that_do
     assert real.text == missing.text
     assert "P-1" not in real.text
     for action in ("reveal", "consent", "do-not-contact", "contact-rules"):
-        real, missing = browser.post(f"/partners/P-1/{action}"), browser.post(f"/partners/P-404/{action}")
-        assert (real.status_code, real.text) == (missing.status_code, missing.text) == (404, missing.text)
+        real, missing = (
+            browser.post(f"/partners/P-1/{action}"),
+            browser.post(f"/partners/P-404/{action}"),
+        )
+        assert (
+            (real.status_code, real.text)
+            == (missing.status_code, missing.text)
+            == (404, missing.text)
+        )
 
 
 def test_a_partner_support_worker_cannot_tell_another_sites_partner_from_a_missing_one(team):
@@ -63,10 +103,13 @@ def test_the_participant_page_shows_her_side_to_her_worker_and_is_audited(team):
     record_her_side(team)
     page = team.browser("partner_support").get("/participants/BG-1").text
     assert 'href="/partners/P-1"' in page and "Consent withdrawn" in page
-    assert "Coercive control" in page and "He follows her to work" not in page  # her notes: on her page
+    assert (
+        "Coercive control" in page and "He follows her to work" not in page
+    )  # her notes: on her page
     with team.session() as session:
-        row = session.execute(sa.select(Audit).where(Audit.action == "read_partner",
-                                                     Audit.entity == "participant")).scalar_one()
+        row = session.execute(
+            sa.select(Audit).where(Audit.action == "read_partner", Audit.entity == "participant")
+        ).scalar_one()
     assert row.actor == "web:partner_support" and '"P-1"' in row.detail
 
 
@@ -75,8 +118,15 @@ def test_a_supervisor_without_partner_support_sees_her_follow_ups_status_and_not
     browser = team.browser("supervisor")
     page = browser.get("/participants/BG-1").text
     assert "First partner contact" in page and "Done" in page and "Partners" in page
-    for hers in ("P-1", HER_PHONE, "10:00-12:00", "He follows her to work", "Consent withdrawn",
-                 "New violence reported", "Coercive control"):
+    for hers in (
+        "P-1",
+        HER_PHONE,
+        "10:00-12:00",
+        "He follows her to work",
+        "Consent withdrawn",
+        "New violence reported",
+        "Coercive control",
+    ):
         assert hers not in page, hers
     assert browser.get("/partners/P-1").status_code == 404
 
@@ -84,20 +134,38 @@ def test_a_supervisor_without_partner_support_sees_her_follow_ups_status_and_not
 def test_nothing_of_hers_appears_on_any_page_a_facilitator_can_open(team):
     record_her_side(team)
     browser = team.browser("facilitator")
-    pages = ["/followups", "/followups?scope=site", "/participants/BG-1", "/search?q=P-", "/search?q=BG",
-             "/account", *(f"/followups/{i}" for i in _his_followups(team))]
+    pages = [
+        "/followups",
+        "/followups?scope=site",
+        "/participants/BG-1",
+        "/search?q=P-",
+        "/search?q=BG",
+        "/account",
+        *(f"/followups/{i}" for i in _his_followups(team)),
+    ]
     for path in pages:
         page = browser.get(path)
         assert page.status_code == 200, path
-        for hers in (HER_PHONE, HER_EMAIL, "P-1", "10:00-12:00", "He follows her to work", "partner_first"):
+        for hers in (
+            HER_PHONE,
+            HER_EMAIL,
+            "P-1",
+            "10:00-12:00",
+            "He follows her to work",
+            "partner_first",
+        ):
             assert hers not in page.text, (path, hers)
 
 
 def _his_followups(team) -> list[int]:
     with team.session() as session:
-        return list(session.execute(
-            sa.select(FollowUp.id).join(Participant, Participant.id == FollowUp.participant_id)
-            .where(FollowUp.partner_id.is_(None), Participant.case_id == "BG-1")).scalars())
+        return list(
+            session.execute(
+                sa.select(FollowUp.id)
+                .join(Participant, Participant.id == FollowUp.participant_id)
+                .where(FollowUp.partner_id.is_(None), Participant.case_id == "BG-1")
+            ).scalars()
+        )
 
 
 def test_her_follow_ups_are_404_to_a_facilitator_by_url(team):
@@ -130,10 +198,15 @@ def test_her_page_is_audited_and_her_contact_details_need_a_second_audited_step(
     shown = browser.post("/partners/P-1/reveal").text
     assert HER_PHONE in shown and HER_EMAIL in shown
     with team.session() as session:
-        rows = session.execute(sa.select(Audit.action, Audit.actor, Audit.entity_id, Audit.detail)
-                               .where(Audit.entity == "partner").order_by(Audit.id)).all()
+        rows = session.execute(
+            sa.select(Audit.action, Audit.actor, Audit.entity_id, Audit.detail)
+            .where(Audit.entity == "partner")
+            .order_by(Audit.id)
+        ).all()
     assert [(r.action, r.actor, r.entity_id) for r in rows] == [
-        ("read_partner", "web:partner_support", "P-1"), ("reveal_contact", "web:partner_support", "P-1")]
+        ("read_partner", "web:partner_support", "P-1"),
+        ("reveal_contact", "web:partner_support", "P-1"),
+    ]
     assert all(HER_PHONE not in (r.detail or "") for r in rows)
 
 
@@ -146,9 +219,14 @@ def test_withdrawing_consent_on_her_page_cancels_every_pending_contact_with_her(
     assert "every pending contact with her is cancelled" in page
     with team.session() as session:
         her = session.execute(sa.select(Partner).where(Partner.partner_id == "P-1")).scalar_one()
-        pending = session.execute(sa.select(FollowUp).where(FollowUp.partner_id == her.id,
-                                                            FollowUp.status == "scheduled")).all()
-        actors = session.execute(sa.select(Audit.actor).where(Audit.action == "consent_withdrawn")).scalars().all()
+        pending = session.execute(
+            sa.select(FollowUp).where(FollowUp.partner_id == her.id, FollowUp.status == "scheduled")
+        ).all()
+        actors = (
+            session.execute(sa.select(Audit.actor).where(Audit.action == "consent_withdrawn"))
+            .scalars()
+            .all()
+        )
     assert her.consent_withdrawn_on.isoformat() == today and pending == []
     assert actors == ["web:partner_support"]
 
@@ -156,21 +234,31 @@ def test_withdrawing_consent_on_her_page_cancels_every_pending_contact_with_her(
 def test_do_not_contact_cancels_her_follow_ups_and_can_be_lifted(team):
     browser = team.browser("supervisor_ps")
     today = team.ctx.site_today("BG").isoformat()
-    assert browser.post("/partners/P-1/do-not-contact", {"flag": "set", "on": today}).status_code == 303
+    assert (
+        browser.post("/partners/P-1/do-not-contact", {"flag": "set", "on": today}).status_code
+        == 303
+    )
     assert team.partner("P-1").do_not_contact is True
     assert "Do not contact. No follow-up with her is planned." in browser.get("/partners/P-1").text
-    assert browser.post("/partners/P-1/do-not-contact", {"flag": "lift", "on": today}).status_code == 303
+    assert (
+        browser.post("/partners/P-1/do-not-contact", {"flag": "lift", "on": today}).status_code
+        == 303
+    )
     assert team.partner("P-1").do_not_contact is False
 
 
 def test_safe_contact_rules_are_checked_next_to_the_field(team):
     browser = team.browser("partner_support")
-    response = browser.post("/partners/P-1/contact-rules", {"channel": "pigeon", "safe_hours": "noon"})
+    response = browser.post(
+        "/partners/P-1/contact-rules", {"channel": "pigeon", "safe_hours": "noon"}
+    )
     assert response.status_code == 422
     assert re.search(r'id="channel-error">Choose one of the options.<', response.text)
     assert re.search(r'id="safe_hours-error">Write times as 10:00-12:00', response.text)
     assert team.partner("P-1").safe_hours == "10:00-12:00"
-    ok = browser.post("/partners/P-1/contact-rules", {"channel": "sms", "safe_hours": "09:00-10:00, 17:00-18:00"})
+    ok = browser.post(
+        "/partners/P-1/contact-rules", {"channel": "sms", "safe_hours": "09:00-10:00, 17:00-18:00"}
+    )
     assert ok.status_code == 303
     assert team.partner("P-1").safe_hours == "09:00-10:00, 17:00-18:00"
 

@@ -54,7 +54,11 @@ def test_an_edited_file_shows_its_plan_and_apply_does_exactly_that(editable):
     assert after > before
     assert "No pending follow-up would change." in response.text
     with editable.session() as session:
-        actors = session.execute(sa.select(Audit.actor).where(Audit.action == "schedule_apply")).scalars().all()
+        actors = (
+            session.execute(sa.select(Audit.actor).where(Audit.action == "schedule_apply"))
+            .scalars()
+            .all()
+        )
     assert actors == ["web:manager"]
 
 

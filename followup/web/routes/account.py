@@ -22,13 +22,28 @@ NOTICES = ("account.saved", "account.password_changed", "account.feed_revoked")
 anyone = guard(policy.signed_in)
 
 
-def _account_page(request: Request, p: Principal, *, status: int = 200, feed_url: str | None = None,
-                  errors: dict[str, str] | None = None, notice: str | None = None) -> Response:
+def _account_page(
+    request: Request,
+    p: Principal,
+    *,
+    status: int = 200,
+    feed_url: str | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+) -> Response:
     with transaction(context(request).engine) as session:
         has_feed = session.get(UserAccount, p.account_id).calendar_token_hash is not None
-    return page(request, p, "account.html", status=status, has_feed=has_feed, feed_url=feed_url,
-                errors=errors or {}, notice=notice or _notice(request),
-                ui_languages=LANGUAGES)
+    return page(
+        request,
+        p,
+        "account.html",
+        status=status,
+        has_feed=has_feed,
+        feed_url=feed_url,
+        errors=errors or {},
+        notice=notice or _notice(request),
+        ui_languages=LANGUAGES,
+    )
 
 
 def _notice(request: Request) -> str | None:
@@ -42,11 +57,14 @@ def account(request: Request, p: Principal = Depends(anyone)) -> Response:
 
 
 @router.post("/account/language")
-def set_language(request: Request, p: Principal = Depends(anyone),
-                 form: Form = Depends(checked_form)) -> Response:
+def set_language(
+    request: Request, p: Principal = Depends(anyone), form: Form = Depends(checked_form)
+) -> Response:
     language = form.get("language")
     if language not in LANGUAGES:
-        return _account_page(request, p, status=422, errors={"language": "account.language_unknown"})
+        return _account_page(
+            request, p, status=422, errors={"language": "account.language_unknown"}
+        )
     with transaction(context(request).engine) as session:
         session.get(UserAccount, p.account_id).language = language
         audit(session, p.actor, "user_language", "user", p.username, language=language)
@@ -54,8 +72,9 @@ def set_language(request: Request, p: Principal = Depends(anyone),
 
 
 @router.post("/account/password")
-def change_password(request: Request, p: Principal = Depends(anyone),
-                    form: Form = Depends(checked_form)) -> Response:
+def change_password(
+    request: Request, p: Principal = Depends(anyone), form: Form = Depends(checked_form)
+) -> Response:
     ctx = context(request)
     new, errors = form.get("new"), {}
     with transaction(ctx.engine) as session:
@@ -80,20 +99,24 @@ def change_password(request: Request, p: Principal = Depends(anyone),
 
 
 @router.post("/account/calendar")
-def new_calendar_feed(request: Request, p: Principal = Depends(anyone),
-                      form: Form = Depends(checked_form)) -> Response:
+def new_calendar_feed(
+    request: Request, p: Principal = Depends(anyone), form: Form = Depends(checked_form)
+) -> Response:
     """A new secret feed address; any earlier one stops working. Shown once."""
     token = new_token()
     with transaction(context(request).engine) as session:
         session.get(UserAccount, p.account_id).calendar_token_hash = digest(token)
         audit(session, p.actor, "calendar_token", "user", p.username, change="new")
     base = context(request).config.web.base_url.rstrip("/")
-    return _account_page(request, p, feed_url=f"{base}/calendar/{token}.ics", notice="account.feed_created")
+    return _account_page(
+        request, p, feed_url=f"{base}/calendar/{token}.ics", notice="account.feed_created"
+    )
 
 
 @router.post("/account/calendar/revoke")
-def revoke_calendar_feed(request: Request, p: Principal = Depends(anyone),
-                         form: Form = Depends(checked_form)) -> Response:
+def revoke_calendar_feed(
+    request: Request, p: Principal = Depends(anyone), form: Form = Depends(checked_form)
+) -> Response:
     with transaction(context(request).engine) as session:
         session.get(UserAccount, p.account_id).calendar_token_hash = None
         audit(session, p.actor, "calendar_token", "user", p.username, change="revoked")

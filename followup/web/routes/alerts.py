@@ -50,8 +50,15 @@ class AlertRow:
 def _query():
     acker = aliased(Staff)
     return (
-        sa.select(SafetyAlert, Participant.case_id, Participant.site_code, Partner.partner_id,
-                  Interview, Event, acker.name.label("acker"))
+        sa.select(
+            SafetyAlert,
+            Participant.case_id,
+            Participant.site_code,
+            Partner.partner_id,
+            Interview,
+            Event,
+            acker.name.label("acker"),
+        )
         .join(Participant, Participant.id == SafetyAlert.participant_id)
         .outerjoin(Partner, Partner.id == SafetyAlert.partner_id)
         .outerjoin(Interview, Interview.id == SafetyAlert.interview_id)
@@ -65,17 +72,27 @@ def _row(p: Principal, r) -> AlertRow:
     record = r.Interview if alert.interview_id is not None else r.Event
     hers = policy.view_partner(p, site)
     # What was reported is her account (or about her): only for those who may read her record.
-    about_her = alert.partner_id is not None or alert.interview_id is not None or \
-        (r.Event is not None and r.Event.source == "partner")
+    about_her = (
+        alert.partner_id is not None
+        or alert.interview_id is not None
+        or (r.Event is not None and r.Event.source == "partner")
+    )
     content = hers if about_her else policy.view_participant_content(p, site)
     return AlertRow(
-        id=alert.id, case_id=r.case_id, site=site, raised_at=alert.raised_at,
-        acknowledged_at=alert.acknowledged_at, acknowledged_by=r.acker or alert.acknowledged_by,
+        id=alert.id,
+        case_id=r.case_id,
+        site=site,
+        raised_at=alert.raised_at,
+        acknowledged_at=alert.acknowledged_at,
+        acknowledged_by=r.acker or alert.acknowledged_by,
         kind="interview" if alert.interview_id is not None else "report",
         source=r.Event.source if r.Event is not None else None,
         partner_id=r.partner_id if hers else None,
-        reported=tuple(k for k in VIOLENCE_TYPES if record is not None and getattr(record, k) is True)
-        if content else (),
+        reported=tuple(
+            k for k in VIOLENCE_TYPES if record is not None and getattr(record, k) is True
+        )
+        if content
+        else (),
         may_open_case=policy.view_participant(p, site),
         may_acknowledge=policy.acknowledge_alert(p, site),
     )
@@ -91,7 +108,12 @@ def _one(session: Session, p: Principal, alert_id: int) -> AlertRow:
 @router.get("/alerts")
 def alerts(request: Request, p: Principal = Depends(guard(policy.open_alerts))) -> Response:
     show_all = request.query_params.get("show") == "all"
-    query = _query().where(policy.alert_scope(p)).order_by(SafetyAlert.raised_at.desc()).limit(LIST_LIMIT)
+    query = (
+        _query()
+        .where(policy.alert_scope(p))
+        .order_by(SafetyAlert.raised_at.desc())
+        .limit(LIST_LIMIT)
+    )
     if not show_all:
         query = query.where(SafetyAlert.acknowledged_at.is_(None))
     with transaction(context(request).engine) as session:
@@ -103,8 +125,9 @@ def alerts(request: Request, p: Principal = Depends(guard(policy.open_alerts))) 
 
 
 @router.get("/alerts/{alert_id}")
-def alert(request: Request, alert_id: int,
-          p: Principal = Depends(guard(policy.open_alerts, hide=True))) -> Response:
+def alert(
+    request: Request, alert_id: int, p: Principal = Depends(guard(policy.open_alerts, hide=True))
+) -> Response:
     with transaction(context(request).engine) as session:
         row = _one(session, p, alert_id)
         if row.partner_id is not None:
@@ -113,18 +136,24 @@ def alert(request: Request, alert_id: int,
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge(request: Request, alert_id: int,
-                p: Principal = Depends(guard(policy.open_alerts, hide=True)),
-                _form: Form = Depends(checked_form)) -> Response:
+def acknowledge(
+    request: Request,
+    alert_id: int,
+    p: Principal = Depends(guard(policy.open_alerts, hide=True)),
+    _form: Form = Depends(checked_form),
+) -> Response:
     with transaction(context(request).engine) as session:
         row = _one(session, p, alert_id)
         if not row.may_acknowledge:
             raise NotVisible()
         # Conditional: two people acknowledging at once leave the first one's name.
         done = session.execute(
-            sa.update(SafetyAlert).where(SafetyAlert.id == alert_id, SafetyAlert.acknowledged_at.is_(None))
+            sa.update(SafetyAlert)
+            .where(SafetyAlert.id == alert_id, SafetyAlert.acknowledged_at.is_(None))
             .values(acknowledged_at=utcnow(), acknowledged_by=p.staff_id)
         ).rowcount
         if done:
-            audit(session, p.actor, "acknowledge_alert", "safety_alert", alert_id, case_id=row.case_id)
+            audit(
+                session, p.actor, "acknowledge_alert", "safety_alert", alert_id, case_id=row.case_id
+            )
     return see_other(f"/alerts/{alert_id}?saved=1")

@@ -20,7 +20,9 @@ PAGE = 100
 @router.get("/audit")
 def audit_trail(request: Request, p: Principal = Depends(guard(policy.read_audit))) -> Response:
     query = request.query_params
-    values = {name: query.get(name, "").strip()[:100] for name in ("actor", "action", "since", "until")}
+    values = {
+        name: query.get(name, "").strip()[:100] for name in ("actor", "action", "since", "until")
+    }
     errors = {}
     bounds = {}
     for name in ("since", "until"):
@@ -33,9 +35,19 @@ def audit_trail(request: Request, p: Principal = Depends(guard(policy.read_audit
         offset = max(int(query.get("page", "1")) - 1, 0) * PAGE
     except ValueError:
         offset = 0
-    filters = auditlog.Filters(actor=values["actor"] or None, action=values["action"] or None, **bounds)
+    filters = auditlog.Filters(
+        actor=values["actor"] or None, action=values["action"] or None, **bounds
+    )
     with transaction(context(request).engine) as session:
         rows = auditlog.read(session, filters, limit=PAGE + 1, offset=offset)
     more = len(rows) > PAGE
-    return page(request, p, "audit.html", rows=rows[:PAGE], values=values, errors=errors,
-                page_number=offset // PAGE + 1, more=more)
+    return page(
+        request,
+        p,
+        "audit.html",
+        rows=rows[:PAGE],
+        values=values,
+        errors=errors,
+        page_number=offset // PAGE + 1,
+        more=more,
+    )

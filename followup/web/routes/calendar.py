@@ -25,12 +25,21 @@ def calendar(request: Request, token: str) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
         found = session.execute(
-            sa.select(UserAccount, Staff).join(Staff, Staff.id == UserAccount.staff_id)
+            sa.select(UserAccount, Staff)
+            .join(Staff, Staff.id == UserAccount.staff_id)
             .where(UserAccount.calendar_token_hash == digest(token))
         ).one_or_none()
-        if found is None or not found[0].active or not found[1].active or found[0].password_hash is None:
+        if (
+            found is None
+            or not found[0].active
+            or not found[1].active
+            or found[0].password_hash is None
+        ):
             return Response("Not Found", status_code=404, media_type="text/plain")
         p = principal_for(ctx, found[0], found[1], csrf="")
         body = feed(session, ctx, p, utcnow())
-    return Response(body, media_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": 'inline; filename="followup.ics"'})
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'inline; filename="followup.ics"'},
+    )

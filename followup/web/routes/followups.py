@@ -24,28 +24,69 @@ one = guard(policy.list_followups, hide=True)
 @router.get("/followups")
 def my_followups(request: Request, p: Principal = Depends(lists)) -> Response:
     ctx = context(request)
-    site_wide = request.query_params.get("scope") == "site" and (p.is_admin or p.has(policy.SUPERVISOR))
+    site_wide = request.query_params.get("scope") == "site" and (
+        p.is_admin or p.has(policy.SUPERVISOR)
+    )
     with transaction(ctx.engine) as session:
         listing = casework.followup_list(session, ctx, p, site_wide=site_wide)
         if listing.partners_shown:  # her safe hours and channel are partner data
-            audit(session, p.actor, "read_partner", "followups", None, partners=listing.partners_shown[:200])
-    return page(request, p, "followups.html", listing=listing, site_wide=site_wide,
-                groups=casework.GROUPS, may_see_site=p.is_admin or p.has(policy.SUPERVISOR))
+            audit(
+                session,
+                p.actor,
+                "read_partner",
+                "followups",
+                None,
+                partners=listing.partners_shown[:200],
+            )
+    return page(
+        request,
+        p,
+        "followups.html",
+        listing=listing,
+        site_wide=site_wide,
+        groups=casework.GROUPS,
+        may_see_site=p.is_admin or p.has(policy.SUPERVISOR),
+    )
 
 
-def _detail_page(request: Request, p: Principal, followup_id: int, *, status: int = 200,
-                 values: dict | None = None, errors: dict | None = None, problem: str | None = None) -> Response:
+def _detail_page(
+    request: Request,
+    p: Principal,
+    followup_id: int,
+    *,
+    status: int = 200,
+    values: dict | None = None,
+    errors: dict | None = None,
+    problem: str | None = None,
+) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
         detail = casework.followup_detail(session, ctx, p, followup_id)
         if detail.row.partner_id is not None:
-            audit(session, p.actor, "read_partner", "partner", detail.row.partner_id, followup=followup_id)
+            audit(
+                session,
+                p.actor,
+                "read_partner",
+                "partner",
+                detail.row.partner_id,
+                followup=followup_id,
+            )
     saved = request.query_params.get("saved")
-    return page(request, p, "followup.html", status=status, d=detail, f=detail.row,
-                values=values or {"conducted_on": detail.today.isoformat()}, errors=errors or {},
-                problem=problem, saved=saved if saved in ("interview", "missed") else None,
-                violence_types=VIOLENCE_TYPES, modes=("in_person", "phone", "video"),
-                risk_levels=("low", "medium", "high"))
+    return page(
+        request,
+        p,
+        "followup.html",
+        status=status,
+        d=detail,
+        f=detail.row,
+        values=values or {"conducted_on": detail.today.isoformat()},
+        errors=errors or {},
+        problem=problem,
+        saved=saved if saved in ("interview", "missed") else None,
+        violence_types=VIOLENCE_TYPES,
+        modes=("in_person", "phone", "video"),
+        risk_levels=("low", "medium", "high"),
+    )
 
 
 @router.get("/followups/{followup_id}")
@@ -53,7 +94,9 @@ def followup(request: Request, followup_id: int, p: Principal = Depends(one)) ->
     return _detail_page(request, p, followup_id)
 
 
-def _recordable(session, p: Principal, followup_id: int) -> tuple[FollowUp, Participant, str | None]:
+def _recordable(
+    session, p: Principal, followup_id: int
+) -> tuple[FollowUp, Participant, str | None]:
     """The follow-up, if this person may record it (404 when they may not even see it)."""
     found = session.get(FollowUp, followup_id)
     if found is None:
@@ -63,18 +106,26 @@ def _recordable(session, p: Principal, followup_id: int) -> tuple[FollowUp, Part
         raise NotVisible()
     if not policy.record_followup(p, found.subject, person.site_code):
         raise Forbidden()
-    partner_id = session.get(Partner, found.partner_id).partner_id if found.partner_id is not None else None
+    partner_id = (
+        session.get(Partner, found.partner_id).partner_id if found.partner_id is not None else None
+    )
     return found, person, partner_id
 
 
 @router.post("/followups/{followup_id}")
-def save_interview(request: Request, followup_id: int, p: Principal = Depends(one),
-                   form: Form = Depends(checked_form)) -> Response:
+def save_interview(
+    request: Request,
+    followup_id: int,
+    p: Principal = Depends(one),
+    form: Form = Depends(checked_form),
+) -> Response:
     ctx = context(request)
     problem = None
     with transaction(ctx.engine) as session:
         found, person, partner_id = _recordable(session, p, followup_id)
-        checked = forms.interview(form, today=ctx.site_today(person.site_code), enrolled_on=person.enrolled_on)
+        checked = forms.interview(
+            form, today=ctx.site_today(person.site_code), enrolled_on=person.enrolled_on
+        )
         if checked.ok:
             # The interviewer is the person recording, when they do this work at the site
             # (an administrator entering someone else's interview is not the interviewer).
@@ -82,21 +133,39 @@ def save_interview(request: Request, followup_id: int, p: Principal = Depends(on
             by = p.staff_id if p.site == person.site_code and role in p.roles else None
             try:
                 with session.begin_nested():
-                    record_interview(session, acting(ctx, p), case_id=person.case_id,
-                                     informant=found.subject, partner_id=partner_id,
-                                     checkpoint=found.checkpoint, followup_id=found.id, by=by,
-                                     **checked.values)
+                    record_interview(
+                        session,
+                        acting(ctx, p),
+                        case_id=person.case_id,
+                        informant=found.subject,
+                        partner_id=partner_id,
+                        checkpoint=found.checkpoint,
+                        followup_id=found.id,
+                        by=by,
+                        **checked.values,
+                    )
             except FollowupError as refused:
                 problem = str(refused)
     if checked.ok and problem is None:
         return see_other(f"/followups/{followup_id}?saved=interview")
-    return _detail_page(request, p, followup_id, status=422, values=dict(form.values),
-                        errors=checked.errors, problem=problem)
+    return _detail_page(
+        request,
+        p,
+        followup_id,
+        status=422,
+        values=dict(form.values),
+        errors=checked.errors,
+        problem=problem,
+    )
 
 
 @router.post("/followups/{followup_id}/missed")
-def mark_missed(request: Request, followup_id: int, p: Principal = Depends(one),
-                form: Form = Depends(checked_form)) -> Response:
+def mark_missed(
+    request: Request,
+    followup_id: int,
+    p: Principal = Depends(one),
+    form: Form = Depends(checked_form),
+) -> Response:
     """Close a follow-up that will not happen (unreachable, refused): it counts as missed."""
     ctx = context(request)
     problem = None
@@ -106,9 +175,15 @@ def mark_missed(request: Request, followup_id: int, p: Principal = Depends(one),
             with session.begin_nested():
                 if found.status != "scheduled":
                     raise FollowupError(f"{found.checkpoint} is already {found.status}")
-                record_missed(session, acting(ctx, p), case_id=person.case_id, checkpoint=found.checkpoint,
-                              informant=found.subject, partner_id=partner_id,
-                              on=found.due_on)
+                record_missed(
+                    session,
+                    acting(ctx, p),
+                    case_id=person.case_id,
+                    checkpoint=found.checkpoint,
+                    informant=found.subject,
+                    partner_id=partner_id,
+                    on=found.due_on,
+                )
         except FollowupError as refused:
             problem = str(refused)
     if problem is None:

@@ -28,8 +28,9 @@ router = APIRouter()
 
 
 def set_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(sessions.COOKIE, token, httponly=True, samesite="lax",
-                        secure=is_https(request), path="/")
+    response.set_cookie(
+        sessions.COOKIE, token, httponly=True, samesite="lax", secure=is_https(request), path="/"
+    )
 
 
 def _visitor(request: Request) -> tuple[str, str | None]:
@@ -74,8 +75,13 @@ def login_form(request: Request) -> Response:
     p = load_principal(request)
     if p is not None:
         return see_other(safe_next(request.query_params.get("next"), home(p)))
-    return _visitor_page(request, "login.html", username="", error=None,
-                         next=safe_next(request.query_params.get("next"), ""))
+    return _visitor_page(
+        request,
+        "login.html",
+        username="",
+        error=None,
+        next=safe_next(request.query_params.get("next"), ""),
+    )
 
 
 @router.post("/login")
@@ -86,8 +92,9 @@ def login(request: Request, data: dict[str, str] = Depends(read_form)) -> Respon
     now = utcnow()
     with transaction(ctx.engine) as session:
         try:
-            account = accounts.authenticate(session, ctx, username, data.get("password", ""),
-                                            client_ip(request), now)
+            account = accounts.authenticate(
+                session, ctx, username, data.get("password", ""), client_ip(request), now
+            )
         except accounts.LoginRefused as refused:
             error = "login.throttled" if refused.throttled else "login.wrong"
             status = 429 if refused.throttled else 401
@@ -96,16 +103,20 @@ def login(request: Request, data: dict[str, str] = Depends(read_form)) -> Respon
             started = sessions.start(session, ctx.config.web, account.id, now)
             error = None
     if error is not None:
-        return _visitor_page(request, "login.html", status=status, username=username,
-                             error=error, next=target)
+        return _visitor_page(
+            request, "login.html", status=status, username=username, error=error, next=target
+        )
     response = see_other(target or "/")
     set_cookie(request, response, started.token)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, p: Principal = Depends(guard(policy.signed_in)),
-           _form: Form = Depends(checked_form)) -> Response:
+def logout(
+    request: Request,
+    p: Principal = Depends(guard(policy.signed_in)),
+    _form: Form = Depends(checked_form),
+) -> Response:
     with transaction(context(request).engine) as session:
         sessions.end(session, request.cookies.get(sessions.COOKIE))
         audit(session, p.actor, "logout", "user", p.username)
@@ -125,7 +136,9 @@ def invite_form(request: Request, token: str) -> Response:
 
 
 @router.post("/invite/{token}")
-def accept_invite(request: Request, token: str, data: dict[str, str] = Depends(read_form)) -> Response:
+def accept_invite(
+    request: Request, token: str, data: dict[str, str] = Depends(read_form)
+) -> Response:
     _visitor_form(request, data)
     password = data.get("password", "")
     error = None

@@ -27,8 +27,11 @@ readers = guard(policy.view_outcomes)
 BY = ("site", "referral_source", "completion")
 ORIGINS = ("completion", "admission", "enrolment", "end_of_participation")
 SOURCES = ("any", "partner", "participant", "police", "prosecutor", "social_services")
-DOWNLOADS = {"csv": "text/csv; charset=utf-8", "json": "application/json",
-             "html": "text/html; charset=utf-8"}
+DOWNLOADS = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+}
 _MAIN = re.compile(r"<main>(.*)</main>", re.DOTALL)
 
 
@@ -46,9 +49,14 @@ def _options(request: Request, p: Principal, fmt: str):
     if site and site not in allowed or not site and not every:
         site = "" if every else allowed[0]
         errors["site"] = "outcomes.site_not_granted"
-    values = {"site": site, "by": query.get("by", ""), "origin": query.get("origin", ""),
-              "source": query.get("source", "any"), "as_of": query.get("as_of", ""),
-              "unsuppressed": query.get("unsuppressed", "")}
+    values = {
+        "site": site,
+        "by": query.get("by", ""),
+        "origin": query.get("origin", ""),
+        "source": query.get("source", "any"),
+        "as_of": query.get("as_of", ""),
+        "unsuppressed": query.get("unsuppressed", ""),
+    }
     for name, choices in (("by", BY), ("origin", ORIGINS), ("source", SOURCES)):
         if values[name] and values[name] not in choices:
             errors[name] = "form.choose"
@@ -60,9 +68,16 @@ def _options(request: Request, p: Principal, fmt: str):
         except ValueError:
             errors["as_of"] = "form.date_invalid"
     unsuppressed = values["unsuppressed"] == "1" and policy.unsuppressed_outcomes(p)
-    options = ReportOptions(as_of=as_of, site=site or None, by=values["by"] or None,
-                            origin=values["origin"] or None, source=values["source"] or "any",
-                            suppress=not unsuppressed, format=fmt, actor=p.actor)
+    options = ReportOptions(
+        as_of=as_of,
+        site=site or None,
+        by=values["by"] or None,
+        origin=values["origin"] or None,
+        source=values["source"] or "any",
+        suppress=not unsuppressed,
+        format=fmt,
+        actor=p.actor,
+    )
     return options, values, errors, allowed, every
 
 
@@ -84,11 +99,24 @@ def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
             found = _MAIN.search(html)
             body = Markup(found.group(1) if found else html)
     query = request.url.query
-    return page(request, p, "outcomes.html", status=200 if problem is None else 422, body=body,
-                problem=problem, values=values, errors=errors, sites=allowed, every=every,
-                by_choices=BY, origins=ORIGINS, sources=SOURCES,
-                may_unsuppress=policy.unsuppressed_outcomes(p), query=f"?{query}" if query else "",
-                report=report)
+    return page(
+        request,
+        p,
+        "outcomes.html",
+        status=200 if problem is None else 422,
+        body=body,
+        problem=problem,
+        values=values,
+        errors=errors,
+        sites=allowed,
+        every=every,
+        by_choices=BY,
+        origins=ORIGINS,
+        sources=SOURCES,
+        may_unsuppress=policy.unsuppressed_outcomes(p),
+        query=f"?{query}" if query else "",
+        report=report,
+    )
 
 
 @router.get("/outcomes/report.{fmt}")
@@ -107,7 +135,17 @@ def download(request: Request, fmt: str, p: Principal = Depends(readers)) -> Res
             report = build_report(ctx, session, options)
             text = render(report, fmt)
     except FollowupError as refused:
-        return page(request, p, "error.html", status=422, message="outcomes.bad_options", detail=str(refused))
+        return page(
+            request,
+            p,
+            "error.html",
+            status=422,
+            message="outcomes.bad_options",
+            detail=str(refused),
+        )
     name = f"outcomes-{options.site or 'all'}-{report.options.as_of}.{fmt}"
-    return Response(text, media_type=DOWNLOADS[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        text,
+        media_type=DOWNLOADS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

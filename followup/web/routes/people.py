@@ -18,7 +18,13 @@ from followup.web.render import page
 router = APIRouter()
 participants = guard(policy.open_participants, hide=True)
 partners = guard(policy.open_partners, hide=True)
-NOTICES = ("consent_given", "consent_withdrawn", "do_not_contact", "contact_allowed", "contact_rules")
+NOTICES = (
+    "consent_given",
+    "consent_withdrawn",
+    "do_not_contact",
+    "contact_allowed",
+    "contact_rules",
+)
 
 
 @router.get("/search")
@@ -37,18 +43,38 @@ def participant(request: Request, case_id: str, p: Principal = Depends(participa
     return page(request, p, "participant.html", v=view)
 
 
-def _partner_page(request: Request, p: Principal, partner_id: str, *, reveal: bool = False,
-                  status: int = 200, errors: dict | None = None, values: dict | None = None,
-                  problem: str | None = None) -> Response:
+def _partner_page(
+    request: Request,
+    p: Principal,
+    partner_id: str,
+    *,
+    reveal: bool = False,
+    status: int = 200,
+    errors: dict | None = None,
+    values: dict | None = None,
+    problem: str | None = None,
+) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
         view = casework.partner_view(session, ctx, p, partner_id, reveal=reveal)
     notice = request.query_params.get("saved")
-    return page(request, p, "partner.html", status=status, v=view, errors=errors or {},
-                values=values or {"on": view.today.isoformat(), "channel": view.channel or "",
-                                  "safe_hours": view.safe_hours or ""},
-                problem=problem, notice=notice if notice in NOTICES else None,
-                channels=CONTACT_CHANNELS)
+    return page(
+        request,
+        p,
+        "partner.html",
+        status=status,
+        v=view,
+        errors=errors or {},
+        values=values
+        or {
+            "on": view.today.isoformat(),
+            "channel": view.channel or "",
+            "safe_hours": view.safe_hours or "",
+        },
+        problem=problem,
+        notice=notice if notice in NOTICES else None,
+        channels=CONTACT_CHANNELS,
+    )
 
 
 @router.get("/partners/{partner_id:path}")
@@ -57,8 +83,12 @@ def partner(request: Request, partner_id: str, p: Principal = Depends(partners))
 
 
 @router.post("/partners/{partner_id:path}/reveal")
-def reveal_contact(request: Request, partner_id: str, p: Principal = Depends(partners),
-                   _form: Form = Depends(checked_form)) -> Response:
+def reveal_contact(
+    request: Request,
+    partner_id: str,
+    p: Principal = Depends(partners),
+    _form: Form = Depends(checked_form),
+) -> Response:
     """Her phone, e-mail and address, shown once on this response; audited."""
     return _partner_page(request, p, partner_id, reveal=True)
 
@@ -78,13 +108,24 @@ def _change(request: Request, p: Principal, partner_id: str, form: Form, apply) 
             problem = str(refused)
     if checked.ok and problem is None:
         return see_other(f"/partners/{partner_id}?saved={notice}")
-    return _partner_page(request, p, partner_id, status=422, errors=checked.errors,
-                         values=dict(form.values), problem=problem)
+    return _partner_page(
+        request,
+        p,
+        partner_id,
+        status=422,
+        errors=checked.errors,
+        values=dict(form.values),
+        problem=problem,
+    )
 
 
 @router.post("/partners/{partner_id:path}/consent")
-def consent(request: Request, partner_id: str, p: Principal = Depends(partners),
-            form: Form = Depends(checked_form)) -> Response:
+def consent(
+    request: Request,
+    partner_id: str,
+    p: Principal = Depends(partners),
+    form: Form = Depends(checked_form),
+) -> Response:
     def apply(session, ctx, person, checked):
         on = forms.a_date(form, "on", checked, today=ctx.site_today(person.site_code))
         given = {"given": True, "withdrawn": False}.get(form.get("consent"))
@@ -98,8 +139,12 @@ def consent(request: Request, partner_id: str, p: Principal = Depends(partners),
 
 
 @router.post("/partners/{partner_id:path}/do-not-contact")
-def do_not_contact(request: Request, partner_id: str, p: Principal = Depends(partners),
-                   form: Form = Depends(checked_form)) -> Response:
+def do_not_contact(
+    request: Request,
+    partner_id: str,
+    p: Principal = Depends(partners),
+    form: Form = Depends(checked_form),
+) -> Response:
     def apply(session, ctx, person, checked):
         on = forms.a_date(form, "on", checked, today=ctx.site_today(person.site_code))
         flag = {"set": True, "lift": False}.get(form.get("flag"))
@@ -113,8 +158,12 @@ def do_not_contact(request: Request, partner_id: str, p: Principal = Depends(par
 
 
 @router.post("/partners/{partner_id:path}/contact-rules")
-def contact_rules(request: Request, partner_id: str, p: Principal = Depends(partners),
-                  form: Form = Depends(checked_form)) -> Response:
+def contact_rules(
+    request: Request,
+    partner_id: str,
+    p: Principal = Depends(partners),
+    form: Form = Depends(checked_form),
+) -> Response:
     def apply(session, ctx, person, checked):
         channel = form.get("channel") or None
         if channel is not None and channel not in CONTACT_CHANNELS:

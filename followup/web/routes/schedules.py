@@ -38,8 +38,14 @@ def fingerprint(revisions: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(revisions, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _page(request: Request, p: Principal, *, status: int = 200, applied: ChangePlan | None = None,
-          notice: str | None = None) -> Response:
+def _page(
+    request: Request,
+    p: Principal,
+    *,
+    status: int = 200,
+    applied: ChangePlan | None = None,
+    notice: str | None = None,
+) -> Response:
     problem = plan = protocols = None
     try:
         fresh = _files(request, p)
@@ -47,10 +53,20 @@ def _page(request: Request, p: Principal, *, status: int = 200, applied: ChangeP
         plan = plan_change(fresh, apply=False)
     except FollowupError as refused:  # a manager's edit with a mistake in it: say which
         problem = str(refused)
-    return page(request, p, "schedules.html", status=status if problem is None else 422,
-                protocols=protocols, plan=plan, problem=problem, applied=applied, notice=notice,
-                fingerprint=fingerprint(plan.revisions) if plan else "", shown=PEOPLE_SHOWN,
-                may_apply=policy.apply_schedules(p))
+    return page(
+        request,
+        p,
+        "schedules.html",
+        status=status if problem is None else 422,
+        protocols=protocols,
+        plan=plan,
+        problem=problem,
+        applied=applied,
+        notice=notice,
+        fingerprint=fingerprint(plan.revisions) if plan else "",
+        shown=PEOPLE_SHOWN,
+        may_apply=policy.apply_schedules(p),
+    )
 
 
 @router.get("/schedules")
@@ -59,15 +75,31 @@ def schedules(request: Request, p: Principal = Depends(guard(policy.plan_schedul
 
 
 @router.post("/schedules/apply")
-def apply(request: Request, p: Principal = Depends(guard(policy.apply_schedules)),
-          form: Form = Depends(checked_form)) -> Response:
+def apply(
+    request: Request,
+    p: Principal = Depends(guard(policy.apply_schedules)),
+    form: Form = Depends(checked_form),
+) -> Response:
     try:
         fresh = _files(request, p)
-        if fingerprint({pid: proto.revision for pid, proto in fresh.protocols.items()}) != form.get("fingerprint"):
+        if fingerprint({pid: proto.revision for pid, proto in fresh.protocols.items()}) != form.get(
+            "fingerprint"
+        ):
             return _page(request, p, status=409, notice="schedules.changed")
         applied = plan_change(fresh, apply=True)
     except FollowupError as refused:
-        return page(request, p, "schedules.html", status=422, protocols=None, plan=None,
-                    problem=str(refused), applied=None, notice=None, fingerprint="", shown=PEOPLE_SHOWN,
-                    may_apply=True)
+        return page(
+            request,
+            p,
+            "schedules.html",
+            status=422,
+            protocols=None,
+            plan=None,
+            problem=str(refused),
+            applied=None,
+            notice=None,
+            fingerprint="",
+            shown=PEOPLE_SHOWN,
+            may_apply=True,
+        )
     return _page(request, p, applied=applied)
