@@ -418,3 +418,18 @@ def create_demo_accounts(session: Session, ctx: Context, site: str) -> str:
         f"Demo logins at {site} (password {DEMO_PASSWORD!r}): {names}. "
         f"Open {ctx.config.web.base_url.rstrip('/')}/login once `followup serve` runs."
     )
+
+
+def demo_logins(session: Session, ctx: Context) -> str | None:
+    """The line `create_demo_accounts` printed, while the demo accounts still have the demo
+    password (for `followup serve`'s banner); None on a real deployment."""
+    account = session.execute(
+        sa.select(UserAccount).where(UserAccount.username == DEMO_ACCOUNTS[0][0])
+    ).scalar_one_or_none()
+    if account is None or not verify_password(account, DEMO_PASSWORD):
+        return None
+    site = session.execute(
+        sa.select(Staff.site_code).where(Staff.id == account.staff_id)
+    ).scalar_one()
+    names = ", ".join(name for name, _, _ in DEMO_ACCOUNTS)
+    return f"Demo logins at {site} (password {DEMO_PASSWORD!r}): {names}."

@@ -192,3 +192,34 @@ def test_the_admins_audit_page_shows_the_same_trail_with_the_same_filters(team):
     assert ">login<" not in page
     bad = team.browser("admin").get("/audit?since=soon")
     assert "Enter a date as YYYY-MM-DD." in bad.text
+
+
+def test_init_demo_creates_a_login_per_role_with_the_printed_password(deployment):
+    from fastapi.testclient import TestClient
+
+    from followup.http import create_app
+    from followup.web.accounts import DEMO_PASSWORD, demo_logins
+
+    result = deployment.run("init", "--demo")
+    assert result.exit_code == 0, result.err
+    assert (
+        "Demo logins at BG (password 'followup-demo'): facilitator, partner-support, supervisor, "
+        "evaluator, manager, admin." in result.out
+    )
+    app = create_app(deployment.ctx)
+    for username, home in (
+        ("facilitator", "/followups"),
+        ("partner-support", "/followups"),
+        ("supervisor", "/followups"),
+        ("evaluator", "/outcomes"),
+        ("manager", "/schedules"),
+        ("admin", "/followups"),
+    ):
+        browser = Browser(TestClient(app, follow_redirects=False))
+        assert browser.login(username, DEMO_PASSWORD).status_code == 303, username
+        assert browser.get("/").headers["location"] == home
+    with deployment.session() as session:
+        assert demo_logins(session, deployment.ctx).startswith("Demo logins at BG")
+    assert deployment.run("user", "reset-password", "facilitator", "--invite").exit_code == 0
+    with deployment.session() as session:
+        assert demo_logins(session, deployment.ctx) is None
