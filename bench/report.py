@@ -49,20 +49,24 @@ VIOLENCE = ("physical", "sexual", "psychological", "economic", "coercive", "stal
 
 # --- building the database --------------------------------------------------------------
 
+
 def config_text(db: Path) -> str:
     sites = "\n".join(
         f'[sites.{code}]\nname = "Centre {code}"\ntimezone = "Europe/Belgrade"\nlanguage = "{lang}"\n'
         for code, lang in SITES.items()
     )
-    return textwrap.dedent(f"""
+    return (
+        textwrap.dedent(f"""
         [database]
         url = "sqlite:///{db}"
         [protocols]
-        directory = "{REPO / 'schedules'}"
+        directory = "{REPO / "schedules"}"
         active = ["undp-serbia", "wwp-europe"]
         [analysis]
-        indicators = "{REPO / 'analysis' / 'indicators.toml'}"
-        """) + sites
+        indicators = "{REPO / "analysis" / "indicators.toml"}"
+        """)
+        + sites
+    )
 
 
 def _iso(day: date | None) -> str | None:
@@ -115,18 +119,28 @@ def build(db: Path, n: int, seed: int = 7) -> dict[str, int]:
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1000000")
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO site VALUES (?, ?, 'Europe/Belgrade', ?)",
-                     [(code, f"Centre {code}", lang) for code, lang in SITES.items()])
+    conn.executemany(
+        "INSERT INTO site VALUES (?, ?, 'Europe/Belgrade', ?)",
+        [(code, f"Centre {code}", lang) for code, lang in SITES.items()],
+    )
     staff = {}
     for code in SITES:
-        for role, roles in (("F1", "facilitator"), ("F2", "facilitator"), ("PS", "partner_support")):
+        for role, roles in (
+            ("F1", "facilitator"),
+            ("F2", "facilitator"),
+            ("PS", "partner_support"),
+        ):
             staff[f"{code}-{role}"] = len(staff) + 1
-            conn.execute("INSERT INTO staff (id, staff_id, site_code, name, roles, channel, active)"
-                         " VALUES (?, ?, ?, ?, ?, 'console', 1)",
-                         (staff[f"{code}-{role}"], f"{code}-{role}", code, f"{code} {role}", roles))
+            conn.execute(
+                "INSERT INTO staff (id, staff_id, site_code, name, roles, channel, active)"
+                " VALUES (?, ?, ?, ?, ?, 'console', 1)",
+                (staff[f"{code}-{role}"], f"{code}-{role}", code, f"{code} {role}", roles),
+            )
     for protocol in protocols.values():
-        conn.execute("INSERT INTO protocol_revision VALUES (?, ?, ?, ?)",
-                     (protocol.revision, protocol.id, protocol.to_json(), NOW))
+        conn.execute(
+            "INSERT INTO protocol_revision VALUES (?, ?, ?, ?)",
+            (protocol.revision, protocol.id, protocol.to_json(), NOW),
+        )
     rng = random.Random(seed)
     writer = Writer(conn)
     codes, ids = list(SITES), list(protocols)
@@ -136,21 +150,43 @@ def build(db: Path, n: int, seed: int = 7) -> dict[str, int]:
         protocol = protocols[ids[0] if rng.random() < 0.85 else ids[1]]
         dates, _status = _path(protocol, TODAY, rng)
         ending = next((kind for kind, _ in _status if kind in ("dropped_out", "excluded")), None)
-        writer.rows["participant"].append((
-            i, f"{site}-{i:07d}", site, rng.choices(SOURCES, SOURCE_WEIGHTS)[0],
-            _iso(dates.enrolled_on), _iso(dates.admitted_on), _iso(dates.programme_start_on),
-            _iso(dates.completed_on), _iso(dates.ended_on), ending if dates.ended_on else None,
-            staff[f"{site}-F{1 + i % 2}"], protocol.id, protocol.revision, NOW))
+        writer.rows["participant"].append(
+            (
+                i,
+                f"{site}-{i:07d}",
+                site,
+                rng.choices(SOURCES, SOURCE_WEIGHTS)[0],
+                _iso(dates.enrolled_on),
+                _iso(dates.admitted_on),
+                _iso(dates.programme_start_on),
+                _iso(dates.completed_on),
+                _iso(dates.ended_on),
+                ending if dates.ended_on else None,
+                staff[f"{site}-F{1 + i % 2}"],
+                protocol.id,
+                protocol.revision,
+                NOW,
+            )
+        )
         writer.rows["event"].extend(
-            (i, None, kind, _iso(day), None, None, None, None, None, NOW) for kind, day in _status)
+            (i, None, kind, _iso(day), None, None, None, None, None, NOW) for kind, day in _status
+        )
         partners = []
         if rng.random() < 0.85:
             consent = dates.enrolled_on + timedelta(days=rng.randint(2, 14))
             consent = consent if consent <= TODAY and rng.random() < 0.85 else None
             partners.append(PartnerState(i, consent))
-            writer.rows["partner"].append((
-                i, f"P-{i:07d}", i, rng.choices(["current", "ex", "new"], [70, 25, 5])[0],
-                _iso(consent), staff[f"{site}-PS"], NOW))
+            writer.rows["partner"].append(
+                (
+                    i,
+                    f"P-{i:07d}",
+                    i,
+                    rng.choices(["current", "ex", "new"], [70, 25, 5])[0],
+                    _iso(consent),
+                    staff[f"{site}-PS"],
+                    NOW,
+                )
+            )
         for item in plan(protocol, dates, partners):
             followup_id += 1
             is_partner = item.partner_key is not None
@@ -163,25 +199,60 @@ def build(db: Path, n: int, seed: int = 7) -> dict[str, int]:
                     status = "completed"
                     # Partners report more violence than the men do, as in followup.synthetic.
                     rate = 0.12 if is_partner else 0.05
-                    writer.rows["interview"].append((
-                        followup_id, i, item.partner_key, "partner" if is_partner else "participant",
-                        item.checkpoint, _iso(done_on), _yes(rng, rate), _yes(rng, rate / 3),
-                        _yes(rng, rate * 3), _yes(rng, rate),
-                        _yes(rng, rate * 2) if rng.random() < 0.9 else None, None, NOW))
+                    writer.rows["interview"].append(
+                        (
+                            followup_id,
+                            i,
+                            item.partner_key,
+                            "partner" if is_partner else "participant",
+                            item.checkpoint,
+                            _iso(done_on),
+                            _yes(rng, rate),
+                            _yes(rng, rate / 3),
+                            _yes(rng, rate * 3),
+                            _yes(rng, rate),
+                            _yes(rng, rate * 2) if rng.random() < 0.9 else None,
+                            None,
+                            NOW,
+                        )
+                    )
                 elif item.window_closes_on < TODAY and rng.random() < 0.5:
                     status = "missed"
-            writer.rows["followup"].append((
-                followup_id, i, item.partner_key, item.checkpoint, item.occurrence, _iso(item.due_on),
-                _iso(item.window_opens_on), _iso(item.window_closes_on), int(item.provisional),
-                staff[f"{site}-{'PS' if is_partner else 'F1'}"], status, _iso(done_on), NOW))
+            writer.rows["followup"].append(
+                (
+                    followup_id,
+                    i,
+                    item.partner_key,
+                    item.checkpoint,
+                    item.occurrence,
+                    _iso(item.due_on),
+                    _iso(item.window_opens_on),
+                    _iso(item.window_closes_on),
+                    int(item.provisional),
+                    staff[f"{site}-{'PS' if is_partner else 'F1'}"],
+                    status,
+                    _iso(done_on),
+                    NOW,
+                )
+            )
         for row in _outcomes(dates, f"{site}-{i}", TODAY, rng, bool(partners)):
             new_offence = None
             if row["event"] == "record_check":
                 new_offence = _yes(rng, 0.03)
-            writer.rows["event"].append((
-                i, None, row["event"], row["date"], row.get("reported_on", row["date"]),
-                row.get("source") or "police", 1 if row.get("physical") == "yes" else 0,
-                1 if row.get("psychological") == "yes" else None, new_offence, NOW))
+            writer.rows["event"].append(
+                (
+                    i,
+                    None,
+                    row["event"],
+                    row["date"],
+                    row.get("reported_on", row["date"]),
+                    row.get("source") or "police",
+                    1 if row.get("physical") == "yes" else 0,
+                    1 if row.get("psychological") == "yes" else None,
+                    new_offence,
+                    NOW,
+                )
+            )
         if i % 20_000 == 0:
             writer.flush()
             print(f"\r  {i:,} participants written", end="", file=sys.stderr, flush=True)
@@ -205,9 +276,14 @@ def database(n: int, rebuild: bool) -> Path:
         counts["seconds"] = round(time.perf_counter() - start, 1)
         ready.write_text(json.dumps(counts))
     counts = json.loads(ready.read_text())
-    print(f"database {db.relative_to(REPO)}: " + ", ".join(
-        f"{counts[t]:,} {t}s" for t in ("participant", "partner", "followup", "interview", "event"))
-        + f" (built in {counts['seconds']} s, {db.stat().st_size / 2**30:.2f} GiB)")
+    print(
+        f"database {db.relative_to(REPO)}: "
+        + ", ".join(
+            f"{counts[t]:,} {t}s"
+            for t in ("participant", "partner", "followup", "interview", "event")
+        )
+        + f" (built in {counts['seconds']} s, {db.stat().st_size / 2**30:.2f} GiB)"
+    )
     (OUT / f"report-{n}.toml").write_text(config_text(db))
     return db
 
@@ -273,19 +349,37 @@ def bound_columns(db: Path) -> None:
     import numpy as np
 
     conn = sqlite3.connect(db)
-    dates = ", ".join(DAY.format(c) for c in ("enrolled_on", "admitted_on", "programme_start_on",
-                                                "completed_on", "ended_on"))
-    people = _read(conn, f"SELECT id, site_code, referral_source, end_reason, protocol_revision, {dates}"
-                         f" FROM participant WHERE enrolled_on <= '{AS_OF}'", {1, 2, 3, 4})
-    _read(conn, f"SELECT checkpoint, partner_id, status, {DAY.format('due_on')}, "
-                f"{DAY.format('window_closes_on')}, {DAY.format('completed_on')}, provisional "
-                f"FROM followup WHERE +due_on <= '{AS_OF}'", {0, 2})
-    interviews = _read(conn, f"SELECT participant_id, checkpoint, informant, {DAY.format('conducted_on')}, "
-                             "physical, sexual, psychological, economic, coercive, stalking "
-                             f"FROM interview WHERE +conducted_on <= '{AS_OF}'", {1, 2})
-    events = _read(conn, f"SELECT participant_id, kind, source, {DAY.format('occurred_on')}, new_offence "
-                         "FROM event WHERE kind IN ('recidivism', 'record_check') "
-                         f"AND occurred_on <= '{AS_OF}'", {1, 2})
+    dates = ", ".join(
+        DAY.format(c)
+        for c in ("enrolled_on", "admitted_on", "programme_start_on", "completed_on", "ended_on")
+    )
+    people = _read(
+        conn,
+        f"SELECT id, site_code, referral_source, end_reason, protocol_revision, {dates}"
+        f" FROM participant WHERE enrolled_on <= '{AS_OF}'",
+        {1, 2, 3, 4},
+    )
+    _read(
+        conn,
+        f"SELECT checkpoint, partner_id, status, {DAY.format('due_on')}, "
+        f"{DAY.format('window_closes_on')}, {DAY.format('completed_on')}, provisional "
+        f"FROM followup WHERE +due_on <= '{AS_OF}'",
+        {0, 2},
+    )
+    interviews = _read(
+        conn,
+        f"SELECT participant_id, checkpoint, informant, {DAY.format('conducted_on')}, "
+        "physical, sexual, psychological, economic, coercive, stalking "
+        f"FROM interview WHERE +conducted_on <= '{AS_OF}'",
+        {1, 2},
+    )
+    events = _read(
+        conn,
+        f"SELECT participant_id, kind, source, {DAY.format('occurred_on')}, new_offence "
+        "FROM event WHERE kind IN ('recidivism', 'record_check') "
+        f"AND occurred_on <= '{AS_OF}'",
+        {1, 2},
+    )
     check = events[1] == "record_check"
     recidivism = ~check | (events[4] == 1)
     contact_pid = np.concatenate([interviews[0], events[0][check]])
@@ -307,12 +401,19 @@ def report_sql(config: Path) -> list[tuple[str, list]]:
         labels = queries.Labels.read(session.connection(), _checkpoints(ctx, session))
     ctx.engine.dispose()
     statements = []
-    for build in (queries.people_query, queries.interviews_query, queries.outcome_events_query,
-                  queries.followup_outcomes_query):
+    for build in (
+        queries.people_query,
+        queries.interviews_query,
+        queries.outcome_events_query,
+        queries.followup_outcomes_query,
+    ):
         compiled = build(TODAY, None, labels).compile(
-            dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True})
-        params = [v.isoformat() if isinstance(v, date) else v
-                  for v in (compiled.params[name] for name in compiled.positiontup)]
+            dialect=sqlite.dialect(), compile_kwargs={"render_postcompile": True}
+        )
+        params = [
+            v.isoformat() if isinstance(v, date) else v
+            for v in (compiled.params[name] for name in compiled.positiontup)
+        ]
         statements.append((compiled.string, params))
     return statements
 
@@ -336,11 +437,13 @@ def bound_queries(db: Path, statements: Path) -> None:
     recidivism = ~check | (events[:, 4] == 1)
     contact_pid = np.concatenate([interviews[:, 0], events[check, 0]])
     contact_day = np.concatenate([interviews[:, 3], events[check, 3]])
-    recidivism_km(people[:, 0], people[:, 8], events[:, 0], events[:, 3], recidivism, contact_pid,
-                  contact_day)
+    recidivism_km(
+        people[:, 0], people[:, 8], events[:, 0], events[:, 3], recidivism, contact_pid, contact_day
+    )
 
 
 # --- timing ----------------------------------------------------------------------------
+
 
 def measured(command: list[str]) -> tuple[float, float]:
     """Wall-clock seconds and peak RSS (MiB) of one child process, start-up included."""
@@ -363,7 +466,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--participants", type=int, default=1_000_000)
     parser.add_argument("--rebuild", action="store_true", help="Build the database again.")
-    parser.add_argument("--repeat", type=int, default=3, help="Runs of each measurement; the best counts.")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="Runs of each measurement; the best counts."
+    )
     parser.add_argument("--bound", choices=["columns", "queries"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     db = OUT / f"report-{args.participants}.db"
@@ -376,17 +481,35 @@ def main() -> None:
     database(args.participants, args.rebuild)
     statements.write_text(json.dumps(report_sql(config)))
     env_python = [sys.executable]
-    followup = [str(Path(sys.executable).with_name("followup")), "--config", str(config), "report", "--format",
-                "json", "--as-of", TODAY.isoformat(), "--by", "site", "--out", str(OUT / "report.json")]
+    followup = [
+        str(Path(sys.executable).with_name("followup")),
+        "--config",
+        str(config),
+        "report",
+        "--format",
+        "json",
+        "--as-of",
+        TODAY.isoformat(),
+        "--by",
+        "site",
+        "--out",
+        str(OUT / "report.json"),
+    ]
     me = [*env_python, __file__, "--participants", str(args.participants), "--bound"]
     report_s, report_mb = best(followup, args.repeat)
     columns_s, columns_mb = best([*me, "columns"], args.repeat)
     queries_s, queries_mb = best([*me, "queries"], args.repeat)
-    print(f"followup report --format json --by site   {report_s:7.2f} s   peak RSS {report_mb:7.0f} MiB")
-    print(f"bound (columns): raw SELECTs + numpy KM   {columns_s:7.2f} s   peak RSS {columns_mb:7.0f} MiB"
-          f"   ratio {report_s / columns_s:4.2f}x  (target <= 2x)")
-    print(f"bound (queries): the report's SQL, raw    {queries_s:7.2f} s   peak RSS {queries_mb:7.0f} MiB"
-          f"   ratio {report_s / queries_s:4.2f}x")
+    print(
+        f"followup report --format json --by site   {report_s:7.2f} s   peak RSS {report_mb:7.0f} MiB"
+    )
+    print(
+        f"bound (columns): raw SELECTs + numpy KM   {columns_s:7.2f} s   peak RSS {columns_mb:7.0f} MiB"
+        f"   ratio {report_s / columns_s:4.2f}x  (target <= 2x)"
+    )
+    print(
+        f"bound (queries): the report's SQL, raw    {queries_s:7.2f} s   peak RSS {queries_mb:7.0f} MiB"
+        f"   ratio {report_s / queries_s:4.2f}x"
+    )
     print(f"peak RSS target < 2048 MiB: {'met' if report_mb < 2048 else 'NOT met'}")
 
 

@@ -41,7 +41,9 @@ class ReportError(FollowupError):
 class ReportOptions:
     as_of: date | None = None  # default: today (the earliest "today" among the sites)
     site: str | None = None  # one site, or every site
-    by: str | None = None  # group survival curves (and test them) by site|referral_source|completion
+    by: str | None = (
+        None  # group survival curves (and test them) by site|referral_source|completion
+    )
     origin: str | None = None  # default: indicators' recidivism.origin
     source: str = "any"  # any, or one of REPORT_SOURCES
     suppress: bool = True  # False only for administrators; audited either way
@@ -88,30 +90,54 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         "generated_at": utcnow().isoformat(timespec="seconds"),
         "site": options.site,
         "by": options.by,
-        "suppression": {"applied": options.suppress, "threshold": threshold if options.suppress else None},
+        "suppression": {
+            "applied": options.suppress,
+            "threshold": threshold if options.suppress else None,
+        },
         "definitions": definitions(
-            indicators, origin=origin, source=options.source, sources=sources,
-            target=analysis.completion_target, threshold=threshold if options.suppress else None,
+            indicators,
+            origin=origin,
+            source=options.source,
+            sources=sources,
+            target=analysis.completion_target,
+            threshold=threshold if options.suppress else None,
             indicators_file=indicators_file,
         ),
         **export(tree),
     }
-    audit(session, options.actor or ctx.actor, "report_export", "report", None,
-          **{k: v for k, v in asdict(options).items() if k != "actor"})
-    return Report(data=data, options=options, threshold=threshold, suppressed=options.suppress,
-                  template_dirs=_template_dirs(ctx))
+    audit(
+        session,
+        options.actor or ctx.actor,
+        "report_export",
+        "report",
+        None,
+        **{k: v for k, v in asdict(options).items() if k != "actor"},
+    )
+    return Report(
+        data=data,
+        options=options,
+        threshold=threshold,
+        suppressed=options.suppress,
+        template_dirs=_template_dirs(ctx),
+    )
 
 
 def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:
     sites = ctx.config.sites
     if options.site is not None and options.site not in sites:
-        raise ReportError(f"unknown site {options.site!r}. Hint: one of {', '.join(sites)} (config.toml [sites])")
-    for name, value, allowed in (("by", options.by, (None, *BY_CHOICES)),
-                                 ("origin", options.origin, (None, *ORIGINS)),
-                                 ("source", options.source, SOURCE_CHOICES),
-                                 ("format", options.format, FORMATS)):
+        raise ReportError(
+            f"unknown site {options.site!r}. Hint: one of {', '.join(sites)} (config.toml [sites])"
+        )
+    for name, value, allowed in (
+        ("by", options.by, (None, *BY_CHOICES)),
+        ("origin", options.origin, (None, *ORIGINS)),
+        ("source", options.source, SOURCE_CHOICES),
+        ("format", options.format, FORMATS),
+    ):
         if value not in allowed:
-            raise ReportError(f"--{name} {value!r} is not one of {', '.join(a for a in allowed if a)}")
+            raise ReportError(
+                f"--{name} {value!r} is not one of {', '.join(a for a in allowed if a)}"
+            )
     todays = [ctx.site_today(code) for code in ([options.site] if options.site else sites)]
     today = min(todays)
     if options.as_of is None:
@@ -162,23 +188,33 @@ def _checkpoints(ctx: Context, session: Session) -> list[str]:
     return names
 
 
-def _measure(ctx: Context, session: Session, options: ReportOptions, indicators: Indicators,
-             target: float, d: Disclosure) -> dict[str, Any]:
+def _measure(
+    ctx: Context,
+    session: Session,
+    options: ReportOptions,
+    indicators: Indicators,
+    target: float,
+    d: Disclosure,
+) -> dict[str, Any]:
     conn = session.connection()
     as_of, site = options.as_of, options.site
     labels = queries.Labels.read(conn, _checkpoints(ctx, session))
     people = queries.people(conn, as_of, site, labels)
     interviews = queries.interviews(conn, as_of, site, labels)
     events = queries.outcome_events(conn, as_of, site, labels)
-    programmes = {code: ctx.protocol_at(session, revision).programme
-                  for code, revision in enumerate(labels.revisions)}
-    followup = measures.followup(*queries.followup_outcomes(conn, as_of, site, labels), labels,
-                                 indicators.confidence, d)
+    programmes = {
+        code: ctx.protocol_at(session, revision).programme
+        for code, revision in enumerate(labels.revisions)
+    }
+    followup = measures.followup(
+        *queries.followup_outcomes(conn, as_of, site, labels), labels, indicators.confidence, d
+    )
     non_violence, unscheduled = measures.non_violence(interviews, followup, labels, indicators, d)
     return {
         "cohort": measures.cohort(people, d),
-        "retention": measures.retention(people, programmes, indicators, day_number(as_of),
-                                        target, d),
+        "retention": measures.retention(
+            people, programmes, indicators, day_number(as_of), target, d
+        ),
         "followup": followup,
         "non_violence": non_violence,
         "agreement": measures.agreement_by_checkpoint(interviews, labels, indicators, d),
@@ -187,23 +223,34 @@ def _measure(ctx: Context, session: Session, options: ReportOptions, indicators:
     }
 
 
-def _times(people: queries.People, interviews: queries.Interviews,
-           events: queries.OutcomeEvents, options: ReportOptions,
-           indicators: Indicators) -> dict[str, outcomes.Times]:
+def _times(
+    people: queries.People,
+    interviews: queries.Interviews,
+    events: queries.OutcomeEvents,
+    options: ReportOptions,
+    indicators: Indicators,
+) -> dict[str, outcomes.Times]:
     origin = options.origin
     sources = _sources(options.source, indicators)
-    first = outcomes.first_event_days(people, outcomes.origin_days(people, origin), events,
-                                      interviews, sources, indicators)
+    first = outcomes.first_event_days(
+        people, outcomes.origin_days(people, origin), events, interviews, sources, indicators
+    )
     last = outcomes.last_contact_days(people, interviews, events)
     labels = outcomes.group_labels(people, options.by, indicators)
     return {
         "recidivism": outcomes.recidivism_times(people, origin, first, last, labels),
-        "dropout": outcomes.dropout_times(people, day_number(options.as_of), indicators,
-                                          None if options.by == "completion" else labels),
+        "dropout": outcomes.dropout_times(
+            people,
+            day_number(options.as_of),
+            indicators,
+            None if options.by == "completion" else labels,
+        ),
     }
 
 
-def person_times(ctx: Context, session: Session, options: ReportOptions) -> dict[str, outcomes.Times]:
+def person_times(
+    ctx: Context, session: Session, options: ReportOptions
+) -> dict[str, outcomes.Times]:
     """The per-person durations behind the survival curves, unsuppressed: for checking the
     definitions and for administrators' re-analysis, never for evaluators (not audited as
     an export, because it is not one: nothing here leaves the process)."""
@@ -213,27 +260,42 @@ def person_times(ctx: Context, session: Session, options: ReportOptions) -> dict
     conn = session.connection()
     labels = queries.Labels.read(conn, _checkpoints(ctx, session))
     people = queries.people(conn, options.as_of, options.site, labels)
-    return _times(people, queries.interviews(conn, options.as_of, options.site, labels),
-                  queries.outcome_events(conn, options.as_of, options.site, labels), options,
-                  indicators)
+    return _times(
+        people,
+        queries.interviews(conn, options.as_of, options.site, labels),
+        queries.outcome_events(conn, options.as_of, options.site, labels),
+        options,
+        indicators,
+    )
 
 
-def _survival(people: queries.People, interviews: queries.Interviews,
-              events: queries.OutcomeEvents, options: ReportOptions, indicators: Indicators,
-              d: Disclosure) -> dict[str, Any]:
+def _survival(
+    people: queries.People,
+    interviews: queries.Interviews,
+    events: queries.OutcomeEvents,
+    options: ReportOptions,
+    indicators: Indicators,
+    d: Disclosure,
+) -> dict[str, Any]:
     rc = indicators.recidivism
     times = _times(people, interviews, events, options, indicators)
     recidivism = times["recidivism"]
     return {
-        "recidivism": {"origin": options.origin, "source": options.source, "by": options.by,
-                       **_curves(recidivism, rc.days, indicators.confidence, d,
-                                 no_contact=recidivism.no_contact)},
+        "recidivism": {
+            "origin": options.origin,
+            "source": options.source,
+            "by": options.by,
+            **_curves(
+                recidivism, rc.days, indicators.confidence, d, no_contact=recidivism.no_contact
+            ),
+        },
         "dropout": _dropout(times["dropout"], options, rc.days, indicators.confidence, d),
     }
 
 
-def _curves(times: outcomes.Times, days, confidence: float, d: Disclosure,
-            no_contact: int | None = None) -> dict[str, Any]:
+def _curves(
+    times: outcomes.Times, days, confidence: float, d: Disclosure, no_contact: int | None = None
+) -> dict[str, Any]:
     ticks = outcomes.ticks(times.durations)
 
     def build(mask):
@@ -248,15 +310,23 @@ def _curves(times: outcomes.Times, days, confidence: float, d: Disclosure,
         overall["censored_at_last_contact"] = at_contact
     groups, labels = outcomes.grouped(times, overall, build, d)
     usable = [label for label in labels if int((times.groups == label).sum()) > 0]
-    return {"overall": overall, "groups": groups, "logrank": outcomes.logrank_tree(times, usable),
-            "estimator": "Kaplan-Meier", "ci_method": "log-log (exponential Greenwood)",
-            "confidence": confidence}
+    return {
+        "overall": overall,
+        "groups": groups,
+        "logrank": outcomes.logrank_tree(times, usable),
+        "estimator": "Kaplan-Meier",
+        "ci_method": "log-log (exponential Greenwood)",
+        "confidence": confidence,
+    }
 
 
-def _dropout(times: outcomes.Times, options: ReportOptions, days, confidence: float,
-             d: Disclosure) -> dict[str, Any]:
+def _dropout(
+    times: outcomes.Times, options: ReportOptions, days, confidence: float, d: Disclosure
+) -> dict[str, Any]:
     curves = _curves(times, days, confidence, d)
-    return {"origin": "admission", "by": None if options.by == "completion" else options.by,
-            **curves,
-            "competing_risks": outcomes.competing_tree(times, curves["overall"], days, confidence, d)}
-
+    return {
+        "origin": "admission",
+        "by": None if options.by == "completion" else options.by,
+        **curves,
+        "competing_risks": outcomes.competing_tree(times, curves["overall"], days, confidence, d),
+    }

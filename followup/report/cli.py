@@ -19,25 +19,58 @@ SOURCES = ("any", "partner", "participant", "police", "prosecutor", "social_serv
 
 @click.command("report")
 @config_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text: a short summary; json: every figure (DESIGN.md \"Report JSON\"); "
-                   "html: one self-contained page with plots; csv: tidy long format.")
-@click.option("--as-of", "as_of", type=DATE, default=None,
-              help="Report things as they stood on this date. Default: today.")
-@click.option("--site", default=None, help="Only this site (a code from config.toml). Default: every site.")
-@click.option("--by", type=click.Choice(BY), default=None,
-              help="Compare the survival curves of these groups, with a log-rank test.")
-@click.option("--origin", type=click.Choice(ORIGINS), default=None,
-              help="Where time to first recidivism starts. Default: recidivism.origin in "
-                   "analysis/indicators.toml (completion).")
-@click.option("--source", type=click.Choice(SOURCES), default="any", show_default=True,
-              help="Whose reports of new violence count as recidivism; any means every source "
-                   "listed in analysis/indicators.toml.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the report to this file (whole, or not at all) instead of standard output.")
-@click.option("--no-suppress", is_flag=True,
-              help="Administrators only: show counts below the suppression threshold. The export "
-                   "is audited as unsuppressed; never pass such a file to evaluators.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help='text: a short summary; json: every figure (DESIGN.md "Report JSON"); '
+    "html: one self-contained page with plots; csv: tidy long format.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="Report things as they stood on this date. Default: today.",
+)
+@click.option(
+    "--site", default=None, help="Only this site (a code from config.toml). Default: every site."
+)
+@click.option(
+    "--by",
+    type=click.Choice(BY),
+    default=None,
+    help="Compare the survival curves of these groups, with a log-rank test.",
+)
+@click.option(
+    "--origin",
+    type=click.Choice(ORIGINS),
+    default=None,
+    help="Where time to first recidivism starts. Default: recidivism.origin in "
+    "analysis/indicators.toml (completion).",
+)
+@click.option(
+    "--source",
+    type=click.Choice(SOURCES),
+    default="any",
+    show_default=True,
+    help="Whose reports of new violence count as recidivism; any means every source "
+    "listed in analysis/indicators.toml.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the report to this file (whole, or not at all) instead of standard output.",
+)
+@click.option(
+    "--no-suppress",
+    is_flag=True,
+    help="Administrators only: show counts below the suppression threshold. The export "
+    "is audited as unsuppressed; never pass such a file to evaluators.",
+)
 def report(config_path, fmt, as_of, site, by, origin, source, out, no_suppress):
     """Retention, follow-up, non-violence and survival statistics, with small cells suppressed."""
     from followup.db import transaction
@@ -45,8 +78,15 @@ def report(config_path, fmt, as_of, site, by, origin, source, out, no_suppress):
     from followup.report.render import render
 
     ctx = open_context(config_path)
-    options = ReportOptions(as_of=as_of, site=site, by=by, origin=origin, source=source,
-                            suppress=not no_suppress, format=fmt)
+    options = ReportOptions(
+        as_of=as_of,
+        site=site,
+        by=by,
+        origin=origin,
+        source=source,
+        suppress=not no_suppress,
+        format=fmt,
+    )
     # The audit line is written in the same transaction: an export that fails to be
     # written is not recorded as made, and one that is made is never unrecorded.
     with transaction(ctx.engine) as session:
@@ -58,8 +98,11 @@ def report(config_path, fmt, as_of, site, by, origin, source, out, no_suppress):
     else:
         click.echo(f"Wrote the {fmt} report to {out}.", err=True)
     if no_suppress:
-        click.echo("Warning: small cells are NOT suppressed in this report; it is for "
-                   "administrators only and its export has been audited.", err=True)
+        click.echo(
+            "Warning: small cells are NOT suppressed in this report; it is for "
+            "administrators only and its export has been audited.",
+            err=True,
+        )
 
 
 def _write_whole(path: Path, text: str) -> None:

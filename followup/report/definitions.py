@@ -23,8 +23,14 @@ ORIGIN_WORDS = {
 
 
 def definitions(
-    indicators: Indicators, *, origin: str, source: str, sources: list[str], target: float,
-    threshold: int | None, indicators_file: str,
+    indicators: Indicators,
+    *,
+    origin: str,
+    source: str,
+    sources: list[str],
+    target: float,
+    threshold: int | None,
+    indicators_file: str,
 ) -> dict[str, Any]:
     nv, rc, rt = indicators.non_violence, indicators.recidivism, indicators.retention
     recidivism_parts = [f"a recidivism report from {_words(sources)}"]
@@ -110,8 +116,8 @@ def definitions(
                 f"where fewer than {threshold} people are still at risk. The counts at each "
                 "step of a curve are the curve itself (its step is events / at risk) and are "
                 "shown where at least the threshold are at risk."
-                if threshold is not None else
-                "Not applied: this is an administrator's export with every count shown. Do not "
+                if threshold is not None
+                else "Not applied: this is an administrator's export with every count shown. Do not "
                 "pass it on."
             ),
         },

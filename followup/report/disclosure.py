@@ -142,7 +142,9 @@ def export(tree: Any) -> Any:
             out[SUPPRESSED_FIELDS] = hidden
         return out
     if isinstance(tree, list | tuple):
-        return [None if isinstance(v, Count | Derived) and v.suppressed else export(v) for v in tree]
+        return [
+            None if isinstance(v, Count | Derived) and v.suppressed else export(v) for v in tree
+        ]
     if isinstance(tree, Count):
         return tree.value
     if isinstance(tree, Derived):

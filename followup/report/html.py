@@ -19,17 +19,29 @@ from followup.report.plots import survival_svg
 def render_html(report: Report) -> str:
     env = Environment(
         loader=FileSystemLoader([str(folder) for folder in report.template_dirs]),
-        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     threshold = report.data["suppression"]["threshold"]
     env.globals.update(
-        t=threshold, hidden=show.hidden, percent=show.percent, interval=show.interval,
-        days=show.days, number=show.number, label=show.label, versus=show.VERSUS,
-        logrank_words=show.logrank_words, count=lambda obj, key: show.count(obj, key, threshold),
+        t=threshold,
+        hidden=show.hidden,
+        percent=show.percent,
+        interval=show.interval,
+        days=show.days,
+        number=show.number,
+        label=show.label,
+        versus=show.VERSUS,
+        logrank_words=show.logrank_words,
+        count=lambda obj, key: show.count(obj, key, threshold),
     )
     return env.get_template("report.html.j2").render(
-        r=report.data, figures=_figures(report.data), headline=_headline(report.data),
+        r=report.data,
+        figures=_figures(report.data),
+        headline=_headline(report.data),
     )
 
 
@@ -38,9 +50,11 @@ def _headline(data: dict[str, Any]) -> dict[str, Any] | None:
     file says which), or, until that has answers, at the checkpoint with the most."""
     definition = data["definitions"]["non_violent"]
     informant = definition["informant"]
-    answered = {checkpoint: by_informant[informant]
-                for checkpoint, by_informant in data["non_violence"].items()
-                if informant in by_informant and by_informant[informant].get("rate") is not None}
+    answered = {
+        checkpoint: by_informant[informant]
+        for checkpoint, by_informant in data["non_violence"].items()
+        if informant in by_informant and by_informant[informant].get("rate") is not None
+    }
     if not answered:
         return None
     checkpoint = definition["headline_checkpoint"]
@@ -57,11 +71,16 @@ def _figures(data: dict[str, Any]) -> dict[str, Any]:
         "competing": None,
     }
     risks = survival["dropout"].get("competing_risks") or {}
-    curves = [(show.label(name), _points(risks[name], "cif")) for name in ("dropped_out", "completed")
-              if name in risks]
+    curves = [
+        (show.label(name), _points(risks[name], "cif"))
+        for name in ("dropped_out", "completed")
+        if name in risks
+    ]
     if curves:
         ticks = [p["t"] for p in survival["dropout"]["overall"]["at_risk_table"]]
-        figures["competing"] = {"svg": Markup(survival_svg(curves, ticks, "cumulative incidence", "cif"))}
+        figures["competing"] = {
+            "svg": Markup(survival_svg(curves, ticks, "cumulative incidence", "cif"))
+        }
     return figures
 
 
@@ -72,12 +91,18 @@ def _km(section: dict[str, Any], ylabel: str) -> dict[str, Any]:
     ticks = [p["t"] for p in overall["at_risk_table"]]
     curves = [(show.label(name), _points(entry, "survival")) for name, entry in drawn]
     cut = any(entry.get("curve_truncated") for _, entry in rows)
-    return {"svg": Markup(survival_svg(curves, ticks, ylabel)), "ticks": ticks, "rows": rows,
-            "cut": cut}
+    return {
+        "svg": Markup(survival_svg(curves, ticks, ylabel)),
+        "ticks": ticks,
+        "rows": rows,
+        "cut": cut,
+    }
 
 
 def _points(entry: dict[str, Any], value: str) -> list[dict[str, Any]] | None:
     if show.hidden(entry, "curve"):
         return None
-    return [{"t": p["t"], value: p[value], "ci_low": p["ci_low"], "ci_high": p["ci_high"]}
-            for p in entry["curve"] or []]
+    return [
+        {"t": p["t"], value: p[value], "ci_low": p["ci_low"], "ci_high": p["ci_high"]}
+        for p in entry["curve"] or []
+    ]

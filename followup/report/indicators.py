@@ -44,14 +44,15 @@ class NonViolence(Strict):
         default_factory=lambda: ["physical", "sexual"],
         min_length=1,
         description='"non-violent" means none of these reported since the last contact, '
-        f"e.g. [\"physical\", \"sexual\"]; types: {', '.join(VIOLENCE_TYPES)}",
+        f'e.g. ["physical", "sexual"]; types: {", ".join(VIOLENCE_TYPES)}',
     )
     informant: Literal["partner", "participant"] = Field(
-        "partner", description='whose account the headline non-violence rate uses: "partner" or "participant"'
+        "partner",
+        description='whose account the headline non-violence rate uses: "partner" or "participant"',
     )
     headline_checkpoint: str = Field(
         "followup_6m",
-        description="the checkpoint whose non-violence rate heads the report, e.g. \"followup_6m\" "
+        description='the checkpoint whose non-violence rate heads the report, e.g. "followup_6m" '
         "(when it has no answers yet, the checkpoint with the most answers is shown)",
     )
     alongside: list[ViolenceType] = Field(
@@ -72,7 +73,8 @@ class Recidivism(Strict):
         description=f"the sources `--source any` counts; any of {', '.join(REPORT_SOURCES)}",
     )
     record_checks: bool = Field(
-        True, description="a police record check that finds a new offence counts as police-source recidivism"
+        True,
+        description="a police record check that finds a new offence counts as police-source recidivism",
     )
     interviews: bool = Field(
         False,
@@ -122,9 +124,15 @@ class Retention(Strict):
 
 
 class Indicators(Strict):
-    confidence: float = Field(0.95, gt=0.5, lt=1, description="confidence level of every interval, e.g. 0.95")
-    non_violence: NonViolence = Field(default_factory=NonViolence, description="what non-violent means")
-    recidivism: Recidivism = Field(default_factory=Recidivism, description="what counts as recidivism")
+    confidence: float = Field(
+        0.95, gt=0.5, lt=1, description="confidence level of every interval, e.g. 0.95"
+    )
+    non_violence: NonViolence = Field(
+        default_factory=NonViolence, description="what non-violent means"
+    )
+    recidivism: Recidivism = Field(
+        default_factory=Recidivism, description="what counts as recidivism"
+    )
     retention: Retention = Field(default_factory=Retention, description="the completion rate")
 
     @model_validator(mode="after")

@@ -36,6 +36,7 @@ def proportion(d: Disclosure, successes: Count, n: Count, confidence: float) -> 
 
 # --- cohort ------------------------------------------------------------------------
 
+
 def cohort(people: People, d: Disclosure) -> dict[str, Count]:
     """Where everyone enrolled by the as-of date stands on it (the completion funnel)."""
     admitted = ~np.isnan(people.admitted_on)
@@ -55,14 +56,24 @@ def cohort(people: People, d: Disclosure) -> dict[str, Count]:
         "left_after_admission": d.count((admitted & ended).sum()),
     }
     c = counts
-    d.total(c["enrolled"], [c["awaiting_admission"], c["in_programme"], c["completed"],
-                            c["dropped_out"], c["excluded"], c["transferred"]])
+    d.total(
+        c["enrolled"],
+        [
+            c["awaiting_admission"],
+            c["in_programme"],
+            c["completed"],
+            c["dropped_out"],
+            c["excluded"],
+            c["transferred"],
+        ],
+    )
     d.total(c["enrolled"], [c["admitted"], c["awaiting_admission"], c["left_before_admission"]])
     d.total(c["admitted"], [c["in_programme"], c["completed"], c["left_after_admission"]])
     return counts
 
 
 # --- retention ---------------------------------------------------------------------
+
 
 def add_duration(days: NDArray[np.float64], duration: Duration) -> NDArray[np.float64]:
     """`days` (since 1970-01-01, NaN allowed) plus a protocol duration, months clamped at
@@ -75,7 +86,9 @@ def add_duration(days: NDArray[np.float64], duration: Duration) -> NDArray[np.fl
     month = day.astype("datetime64[M]")
     day_in_month = (day - month.astype("datetime64[D]")).astype(np.int64)
     target = month + duration.amount
-    month_length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64)
+    month_length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(
+        np.int64
+    )
     moved = target.astype("datetime64[D]") + np.minimum(day_in_month, month_length - 1)
     out[known] = moved.astype(np.int64)
     return out
@@ -95,8 +108,12 @@ def expected_end(people: People, programmes: dict[int, Programme]) -> NDArray[np
 
 
 def retention(
-    people: People, programmes: dict[int, Programme], indicators: Indicators, as_of_day: int,
-    target: float, d: Disclosure,
+    people: People,
+    programmes: dict[int, Programme],
+    indicators: Indicators,
+    as_of_day: int,
+    target: float,
+    d: Disclosure,
 ) -> dict[str, Any]:
     """Completion among admitted men whose programme has had time to end."""
     rules = indicators.retention
@@ -117,11 +134,19 @@ def retention(
             "no_end_recorded": d.count((group & ~completed & ~left).sum()),
         }
         d.total(cells["n"], [cells["completed"], cells["not_completed"]])
-        d.total(cells["not_completed"], [cells["no_end_recorded"],
-                                          d.count((group & left).sum(), shown=False)])
+        d.total(
+            cells["not_completed"],
+            [cells["no_end_recorded"], d.count((group & left).sum(), shown=False)],
+        )
         p = proportion(d, cells["completed"], cells["n"], indicators.confidence)
-        return {**cells, "completion_rate": p["rate"], "ci": p["ci"],
-                "versus_target": d.derived(_versus(p["ci"].value, target), cells["completed"], cells["n"])}
+        return {
+            **cells,
+            "completion_rate": p["rate"],
+            "ci": p["ci"],
+            "versus_target": d.derived(
+                _versus(p["ci"].value, target), cells["completed"], cells["n"]
+            ),
+        }
 
     everyone = np.ones(len(people), dtype=bool)
     overall = one(everyone)
@@ -130,8 +155,9 @@ def retention(
         ("by_site", people.site, people.labels.sites),
         ("by_referral_source", people.referral_source, people.labels.referral_sources),
     ):
-        groups = {Labels.name(labels, code): one(codes == code)
-                  for code in np.unique(codes[counted])}
+        groups = {
+            Labels.name(labels, code): one(codes == code) for code in np.unique(codes[counted])
+        }
         for cell in ("n", "completed", "not_completed", "no_end_recorded"):
             d.total(overall[cell], [g[cell] for g in groups.values()])
         result[key] = groups
@@ -151,12 +177,19 @@ def _versus(ci: list[float] | None, target: float) -> str | None:
 
 # --- follow-up ---------------------------------------------------------------------
 
+
 def _checkpoint_names(labels: Labels) -> list[str]:
     return [*labels.checkpoints, UNKNOWN]
 
 
-def followup(checkpoint: NDArray[np.int64], informant: NDArray[np.int64], outcome: NDArray[np.int64],
-             labels: Labels, confidence: float, d: Disclosure) -> dict[str, dict[str, dict[str, Any]]]:
+def followup(
+    checkpoint: NDArray[np.int64],
+    informant: NDArray[np.int64],
+    outcome: NDArray[np.int64],
+    labels: Labels,
+    confidence: float,
+    d: Disclosure,
+) -> dict[str, dict[str, dict[str, Any]]]:
     """Per checkpoint and informant: due, in_window, late, missed, open and the rate done."""
     names = _checkpoint_names(labels)
     width = len(FOLLOWUP_OUTCOMES)
@@ -175,7 +208,8 @@ def followup(checkpoint: NDArray[np.int64], informant: NDArray[np.int64], outcom
             p = wilson(done, done + cells["missed"].value, confidence=confidence)
             sources = (cells["in_window"], cells["late"], cells["missed"])
             table.setdefault(name, {})[who] = {
-                "due": due, **cells,
+                "due": due,
+                **cells,
                 "rate": d.derived(p.rate, *sources),
                 "ci": d.derived(None if p.rate is None else [p.ci_low, p.ci_high], *sources),
             }
@@ -199,8 +233,11 @@ def composite(interviews: Interviews, types: Sequence[str]) -> NDArray[np.int8]:
 
 
 def non_violence(
-    interviews: Interviews, followups: dict[str, dict[str, dict[str, Any]]], labels: Labels,
-    indicators: Indicators, d: Disclosure,
+    interviews: Interviews,
+    followups: dict[str, dict[str, dict[str, Any]]],
+    labels: Labels,
+    indicators: Indicators,
+    d: Disclosure,
 ) -> tuple[dict[str, Any], int]:
     """Per checkpoint and informant: the share of interviews reporting none of the
     definition's types, and per type the share reporting none of it. Not asked, and not
@@ -220,11 +257,18 @@ def non_violence(
     table: dict[str, Any] = {}
     for s in np.flatnonzero(overall.sum(axis=1)):
         name, who = names[s // len(INFORMANTS)], INFORMANTS[s % len(INFORMANTS)]
-        yes_no = {"non_violent": d.count(overall[s, NON_VIOLENT]), "violent": d.count(overall[s, VIOLENT])}
+        yes_no = {
+            "non_violent": d.count(overall[s, NON_VIOLENT]),
+            "violent": d.count(overall[s, VIOLENT]),
+        }
         n = d.count(overall[s, NON_VIOLENT] + overall[s, VIOLENT])
         d.total(n, yes_no.values())
-        entry: dict[str, Any] = {"n": n, **yes_no, **proportion(d, yes_no["non_violent"], n, indicators.confidence),
-                                 "not_asked": d.count(overall[s, UNANSWERED])}
+        entry: dict[str, Any] = {
+            "n": n,
+            **yes_no,
+            **proportion(d, yes_no["non_violent"], n, indicators.confidence),
+            "not_asked": d.count(overall[s, UNANSWERED]),
+        }
         due = followups.get(name, {}).get(who)
         entry["no_interview"] = due["missed"] if due else d.count(0)
         entry["by_type"] = {}
@@ -233,7 +277,9 @@ def non_violence(
             answered = d.count(none.value + some.value)
             d.total(answered, [none, some])
             entry["by_type"][t] = {
-                "n": answered, "none_reported": none, "reported": some,
+                "n": answered,
+                "none_reported": none,
+                "reported": some,
                 **proportion(d, none, answered, indicators.confidence),
                 "in_definition": t in nv.types,
             }
@@ -258,8 +304,9 @@ def _least_per_key(keys: NDArray[np.int64], values: NDArray[np.int8]) -> tuple[N
     return unique, least
 
 
-def agreement_by_checkpoint(interviews: Interviews, labels: Labels, indicators: Indicators,
-                            d: Disclosure) -> dict[str, Any]:
+def agreement_by_checkpoint(
+    interviews: Interviews, labels: Labels, indicators: Indicators, d: Disclosure
+) -> dict[str, Any]:
     """Percent agreement and Cohen's kappa of his and her answers, per checkpoint.
 
     One pair per man and checkpoint where both answered the definition's questions. Where
@@ -282,7 +329,10 @@ def agreement_by_checkpoint(interviews: Interviews, labels: Labels, indicators: 
         pairs = np.bincount(his[i][here] * 3 + hers[j][here], minlength=9)
         cells = {name: d.count(pairs[a * 3 + b]) for (a, b), name in CELLS.items()}
         both = [cells["both_non_violent"], cells["both_violent"]]
-        either = [cells["only_partner_reports_violence"], cells["only_participant_reports_violence"]]
+        either = [
+            cells["only_partner_reports_violence"],
+            cells["only_participant_reports_violence"],
+        ]
         agree, disagree = d.count(sum(c.value for c in both)), d.count(sum(c.value for c in either))
         n = d.count(agree.value + disagree.value)
         d.total(n, [agree, disagree])
@@ -291,7 +341,10 @@ def agreement_by_checkpoint(interviews: Interviews, labels: Labels, indicators: 
         a = agreement(his[i][here], hers[j][here])
         sources = tuple(cells.values())
         result[names[c]] = {
-            "n": n, "agree": agree, "disagree": disagree, **cells,
+            "n": n,
+            "agree": agree,
+            "disagree": disagree,
+            **cells,
             "observed_agreement": d.derived(a.observed_agreement, agree, n),
             "percent_agreement": d.derived(a.percent_agreement, agree, n),
             "kappa": d.derived(a.kappa, *sources),

@@ -47,7 +47,9 @@ def origin_days(people: People, origin: str) -> NDArray[np.float64]:
     return np.where(np.isnan(people.completed_on), people.ended_on, people.completed_on)
 
 
-def group_labels(people: People, by: str | None, indicators: Indicators) -> NDArray[np.object_] | None:
+def group_labels(
+    people: People, by: str | None, indicators: Indicators
+) -> NDArray[np.object_] | None:
     if by is None:
         return None
     if by in ("site", "referral_source"):
@@ -65,8 +67,12 @@ def group_labels(people: People, by: str | None, indicators: Indicators) -> NDAr
 
 
 def first_event_days(
-    people: People, origin: NDArray[np.float64], events: OutcomeEvents, interviews: Interviews,
-    sources: Sequence[str], indicators: Indicators,
+    people: People,
+    origin: NDArray[np.float64],
+    events: OutcomeEvents,
+    interviews: Interviews,
+    sources: Sequence[str],
+    indicators: Indicators,
 ) -> NDArray[np.float64]:
     """Each person's first qualifying recidivism on or after the origin; NaN when none."""
     wanted = [events.labels.sources.index(s) for s in sources]
@@ -76,7 +82,9 @@ def first_event_days(
     pid, day = [events.participant_id[qualifies]], [events.day[qualifies]]
     if indicators.recidivism.interviews:
         told = composite(interviews, indicators.non_violence.types) == VIOLENT
-        told &= np.isin(interviews.informant, [INFORMANTS.index(i) for i in INFORMANTS if i in sources])
+        told &= np.isin(
+            interviews.informant, [INFORMANTS.index(i) for i in INFORMANTS if i in sources]
+        )
         pid.append(interviews.participant_id[told])
         day.append(interviews.day[told])
     return _first_on_or_after(people, origin, np.concatenate(pid), np.concatenate(day))
@@ -92,11 +100,15 @@ def _first_on_or_after(people, origin, pid, day) -> NDArray[np.float64]:
     return first
 
 
-def last_contact_days(people: People, interviews: Interviews, events: OutcomeEvents) -> NDArray[np.float64]:
+def last_contact_days(
+    people: People, interviews: Interviews, events: OutcomeEvents
+) -> NDArray[np.float64]:
     """Latest completed interview of either informant, or police record check."""
     last = np.full(len(people), -np.inf)
-    for pid, day in ((interviews.participant_id, interviews.day),
-                     (events.participant_id[events.is_check], events.day[events.is_check])):
+    for pid, day in (
+        (interviews.participant_id, interviews.day),
+        (events.participant_id[events.is_check], events.day[events.is_check]),
+    ):
         index, found = people.index_of(pid)
         np.maximum.at(last, index[found], day[found])
     last[np.isinf(last)] = np.nan
@@ -104,7 +116,10 @@ def last_contact_days(people: People, interviews: Interviews, events: OutcomeEve
 
 
 def recidivism_times(
-    people: People, origin: str, first_event: NDArray[np.float64], last_contact: NDArray[np.float64],
+    people: People,
+    origin: str,
+    first_event: NDArray[np.float64],
+    last_contact: NDArray[np.float64],
     groups: NDArray[np.object_] | None,
 ) -> Times:
     """Days from origin to the first recidivism, or to the last contact (censored).
@@ -121,14 +136,16 @@ def recidivism_times(
     censored_at = np.where(contact_after, contact - start, 0.0)
     durations = np.where(had_event, event_day - start, censored_at)
     return Times(
-        durations=durations, events=had_event,
+        durations=durations,
+        events=had_event,
         groups=None if groups is None else groups[included],
         no_contact=int((~had_event & ~contact_after).sum()),
     )
 
 
-def dropout_times(people: People, as_of_day: int, indicators: Indicators,
-                  groups: NDArray[np.object_] | None) -> Times:
+def dropout_times(
+    people: People, as_of_day: int, indicators: Indicators, groups: NDArray[np.object_] | None
+) -> Times:
     """Days from admission to dropout; completion competes, a transfer or the as-of date censors."""
     admitted = ~np.isnan(people.admitted_on)
     completed = ~np.isnan(people.completed_on)
@@ -146,14 +163,21 @@ def dropout_times(people: People, as_of_day: int, indicators: Indicators,
 
 # --- trees ---------------------------------------------------------------------------
 
+
 def ticks(durations: NDArray[np.float64], step: int = 90, most: int = 12) -> list[int]:
     """Days at which the at-risk table is read: every `step` days, past the longest duration."""
     top = int(durations.max()) if durations.size else 0
     return list(range(0, top + step, step))[:most]
 
 
-def survival_tree(times: Times, mask: NDArray[np.bool_] | None, days: Sequence[int],
-                  confidence: float, d: Disclosure, ticks: list[int]) -> dict[str, Any]:
+def survival_tree(
+    times: Times,
+    mask: NDArray[np.bool_] | None,
+    days: Sequence[int],
+    confidence: float,
+    d: Disclosure,
+    ticks: list[int],
+) -> dict[str, Any]:
     """One Kaplan-Meier curve as the report shows it."""
     durations = times.durations if mask is None else times.durations[mask]
     events = times.events if mask is None else times.events[mask]
@@ -162,17 +186,29 @@ def survival_tree(times: Times, mask: NDArray[np.bool_] | None, days: Sequence[i
     d.total(n, [n_events, censored])
     out: dict[str, Any] = {"n": n, "events": n_events, "censored": censored}
     if durations.size == 0:
-        return {**out, "median": d.derived(None, n), "median_ci": d.derived(None, n), "at": [],
-                "curve": d.derived([], n), "curve_truncated": False, "at_risk_table": []}
+        return {
+            **out,
+            "median": d.derived(None, n),
+            "median_ci": d.derived(None, n),
+            "at": [],
+            "curve": d.derived([], n),
+            "curve_truncated": False,
+            "at_risk_table": [],
+        }
     km = kaplan_meier(durations, events, confidence=confidence)
     keep = np.ones(km.times.size, dtype=bool)
     if d.active:
         keep = km.at_risk >= d.threshold
     horizon = float(km.times[keep][-1]) if keep.any() else -1.0
     curve = [
-        {"t": float(km.times[i]), "at_risk": int(km.at_risk[i]), "events": int(km.events[i]),
-         "survival": float(km.survival[i]), "ci_low": float(km.ci_low[i]),
-         "ci_high": float(km.ci_high[i])}
+        {
+            "t": float(km.times[i]),
+            "at_risk": int(km.at_risk[i]),
+            "events": int(km.events[i]),
+            "survival": float(km.survival[i]),
+            "ci_low": float(km.ci_low[i]),
+            "ci_high": float(km.ci_high[i]),
+        }
         for i in np.flatnonzero(keep)
     ]
 
@@ -184,31 +220,56 @@ def survival_tree(times: Times, mask: NDArray[np.bool_] | None, days: Sequence[i
         **out,
         "median": d.derived(km.median, n, n_events, hidden=beyond(km.median)),
         "median_ci": d.derived([low, high], n, n_events, hidden=beyond(low) or beyond(high)),
-        "at": [_point(d, n, n_events, p.t, p.at_risk,
-                      {"survival": p.survival, "ci_low": p.ci_low, "ci_high": p.ci_high})
-               for p in km.survival_at_days(days)],
+        "at": [
+            _point(
+                d,
+                n,
+                n_events,
+                p.t,
+                p.at_risk,
+                {"survival": p.survival, "ci_low": p.ci_low, "ci_high": p.ci_high},
+            )
+            for p in km.survival_at_days(days)
+        ],
         "curve": d.derived(curve, n, n_events),
         "curve_truncated": d.derived(bool(not keep.all()), n, n_events),
-        "at_risk_table": [{"t": t, "at_risk": d.derived(km.at_risk_at(t), n, n_events,
-                                                         hidden=d.small(km.at_risk_at(t)))}
-                          for t in ticks],
+        "at_risk_table": [
+            {
+                "t": t,
+                "at_risk": d.derived(
+                    km.at_risk_at(t), n, n_events, hidden=d.small(km.at_risk_at(t))
+                ),
+            }
+            for t in ticks
+        ],
     }
 
 
-def _point(d: Disclosure, n: Count, n_events: Count, t: float, at_risk: int,
-           values: dict[str, Any]) -> dict[str, Any]:
+def _point(
+    d: Disclosure, n: Count, n_events: Count, t: float, at_risk: int, values: dict[str, Any]
+) -> dict[str, Any]:
     hidden = d.small(at_risk)
-    return {"t": t, "at_risk": d.derived(at_risk, n, n_events, hidden=hidden),
-            **{k: d.derived(v, n, n_events, hidden=hidden) for k, v in values.items()}}
+    return {
+        "t": t,
+        "at_risk": d.derived(at_risk, n, n_events, hidden=hidden),
+        **{k: d.derived(v, n, n_events, hidden=hidden) for k, v in values.items()},
+    }
 
 
 def logrank_tree(times: Times, groups: list[str]) -> dict[str, Any] | None:
     if times.groups is None or len(groups) < 2:
         return None
     grouped = np.isin(times.groups, np.array(groups, dtype=object))
-    test = logrank(times.durations[grouped], times.events[grouped], times.groups[grouped].astype(str))
-    return {"statistic": test.statistic, "df": test.df, "p_value": test.p_value,
-            "groups": list(test.groups), "test": test.test}
+    test = logrank(
+        times.durations[grouped], times.events[grouped], times.groups[grouped].astype(str)
+    )
+    return {
+        "statistic": test.statistic,
+        "df": test.df,
+        "p_value": test.p_value,
+        "groups": list(test.groups),
+        "test": test.test,
+    }
 
 
 def grouped(times: Times, overall: dict[str, Any], build, d: Disclosure) -> tuple[dict, list[str]]:
@@ -231,8 +292,9 @@ def grouped(times: Times, overall: dict[str, Any], build, d: Disclosure) -> tupl
     return trees, labels
 
 
-def competing_tree(times: Times, dropout: dict[str, Any], days: Sequence[int], confidence: float,
-                   d: Disclosure) -> dict[str, Any]:
+def competing_tree(
+    times: Times, dropout: dict[str, Any], days: Sequence[int], confidence: float, d: Disclosure
+) -> dict[str, Any]:
     """Cumulative incidence of completion and of dropout (Aalen-Johansen).
 
     `dropout` is the time-to-dropout tree of the same people: its n and events are the
@@ -242,7 +304,10 @@ def competing_tree(times: Times, dropout: dict[str, Any], days: Sequence[int], c
         return out
     risks = cumulative_incidence(times.durations, times.codes, confidence=confidence)
     n = dropout["n"]
-    counts = {DROPPED_OUT: dropout["events"], COMPLETED: d.count(int((times.codes == COMPLETED).sum()))}
+    counts = {
+        DROPPED_OUT: dropout["events"],
+        COMPLETED: d.count(int((times.codes == COMPLETED).sum())),
+    }
     still = d.count(n.value - counts[DROPPED_OUT].value - counts[COMPLETED].value)
     d.total(n, [*counts.values(), still])
     out["censored"] = still  # still in the programme on the as-of date, or transferred
@@ -253,8 +318,14 @@ def competing_tree(times: Times, dropout: dict[str, Any], days: Sequence[int], c
         events = counts[code]
         keep = c.at_risk >= d.threshold if d.active else np.ones(c.times.size, dtype=bool)
         curve = [
-            {"t": float(c.times[i]), "at_risk": int(c.at_risk[i]), "events": int(c.events[i]),
-             "cif": float(c.cif[i]), "ci_low": float(c.ci_low[i]), "ci_high": float(c.ci_high[i])}
+            {
+                "t": float(c.times[i]),
+                "at_risk": int(c.at_risk[i]),
+                "events": int(c.events[i]),
+                "cif": float(c.cif[i]),
+                "ci_low": float(c.ci_low[i]),
+                "ci_high": float(c.ci_high[i]),
+            }
             for i in np.flatnonzero(keep)
         ]
         horizon = float(c.times[keep][-1]) if keep.any() else -1.0
@@ -264,8 +335,12 @@ def competing_tree(times: Times, dropout: dict[str, Any], days: Sequence[int], c
             at_risk = int(c.at_risk[i]) if i >= 0 else n.value
             hidden = d.active and (t > horizon or d.small(at_risk))
             at.append({"t": float(t), "cif": d.derived(c.cif_at(t), n, events, hidden=hidden)})
-        out[name] = {"events": events, "curve": d.derived(curve, n, events),
-                     "curve_truncated": d.derived(bool(not keep.all()), n, events), "at": at}
+        out[name] = {
+            "events": events,
+            "curve": d.derived(curve, n, events),
+            "curve_truncated": d.derived(bool(not keep.all()), n, events),
+            "at": at,
+        }
     out["estimator"] = risks.estimator
     out["ci_method"] = risks.ci_method
     return out

@@ -31,8 +31,12 @@ STYLE = {
 }
 
 
-def survival_svg(curves: Sequence[tuple[str, list[dict[str, Any]] | None]], ticks: Sequence[float],
-                 ylabel: str, value: str = "survival") -> str:
+def survival_svg(
+    curves: Sequence[tuple[str, list[dict[str, Any]] | None]],
+    ticks: Sequence[float],
+    ylabel: str,
+    value: str = "survival",
+) -> str:
     """Step curves with their CI bands; `curves` are (name, points or None if suppressed).
 
     Points are {t, value, ci_low, ci_high}; each curve starts at t = 0 with 1 (survival) or
@@ -45,7 +49,9 @@ def survival_svg(curves: Sequence[tuple[str, list[dict[str, Any]] | None]], tick
         for index, (name, points) in enumerate(curves):
             colour = COLOURS[index % len(COLOURS)]
             if not points:
-                axes.plot([], [], color=colour, label=f"{name} (suppressed)" if points is None else name)
+                axes.plot(
+                    [], [], color=colour, label=f"{name} (suppressed)" if points is None else name
+                )
                 continue
             t = [0.0, *(p["t"] for p in points)]
             y = [start, *(p[value] for p in points)]
@@ -60,16 +66,18 @@ def survival_svg(curves: Sequence[tuple[str, list[dict[str, Any]] | None]], tick
         axes.set_ylabel(ylabel)
         axes.grid(axis="y", color="#dddddd", linewidth=0.6)
         if curves:
-            axes.legend(loc="lower left" if value == "survival" else "upper left", frameon=False,
-                        fontsize=8)
+            axes.legend(
+                loc="lower left" if value == "survival" else "upper left", frameon=False, fontsize=8
+            )
         figure.tight_layout()
         return _inline_svg(figure)
 
 
 def _inline_svg(figure: Figure) -> str:
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None,
-                                                    "Type": None})
+    figure.savefig(
+        buffer, format="svg", metadata={"Date": None, "Creator": None, "Format": None, "Type": None}
+    )
     return clean_svg(buffer.getvalue())
 
 

@@ -58,8 +58,14 @@ class Labels:
     def read(cls, conn: sa.Connection, checkpoints: Sequence[str]) -> Labels:
         sites = sorted(conn.execute(sa.select(Site.code)).scalars())
         revisions = sorted(conn.execute(sa.select(ProtocolRevision.revision)).scalars())
-        return cls(sites, list(REFERRAL_SOURCES), list(ENDINGS), revisions, list(checkpoints),
-                   list(REPORT_SOURCES))
+        return cls(
+            sites,
+            list(REFERRAL_SOURCES),
+            list(ENDINGS),
+            revisions,
+            list(checkpoints),
+            list(REPORT_SOURCES),
+        )
 
     @staticmethod
     def name(labels: list[str], code: int) -> str:
@@ -73,6 +79,7 @@ def _in_site(participant_id: sa.ColumnElement, site: str | None) -> list[sa.Colu
 
 
 # --- participants --------------------------------------------------------------------
+
 
 @dataclass
 class People:
@@ -113,9 +120,11 @@ class People:
 def people_query(as_of: date, site: str | None, labels: Labels) -> sa.Select:
     return (
         sa.select(
-            P.c.id, coded(P.c.site_code, labels.sites),
+            P.c.id,
+            coded(P.c.site_code, labels.sites),
             coded(P.c.referral_source, labels.referral_sources),
-            coded(P.c.end_reason, labels.end_reasons), coded(P.c.protocol_revision, labels.revisions),
+            coded(P.c.end_reason, labels.end_reasons),
+            coded(P.c.protocol_revision, labels.revisions),
             *(epoch_day(P.c[name]) for name in DATE_COLUMNS),
         )
         .where(P.c.enrolled_on <= as_of, *([P.c.site_code == site] if site else []))
@@ -127,8 +136,10 @@ def people(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -
     rows = fetch(conn, people_query(as_of, site, labels))
     found = People(
         id=rows[:, 0].astype(np.int64),
-        **{name: as_codes(rows[:, i + 1]) for i, name in
-           enumerate(("site", "referral_source", "end_reason", "revision"))},
+        **{
+            name: as_codes(rows[:, i + 1])
+            for i, name in enumerate(("site", "referral_source", "end_reason", "revision"))
+        },
         **{name: rows[:, i + 5].copy() for i, name in enumerate(DATE_COLUMNS)},
         labels=labels,
     )
@@ -142,6 +153,7 @@ def people(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -
 
 
 # --- recidivism reports and record checks ----------------------------------------------
+
 
 @dataclass
 class OutcomeEvents:
@@ -157,17 +169,29 @@ class OutcomeEvents:
 
 def outcome_events_query(as_of: date, site: str | None, labels: Labels) -> sa.Select:
     return sa.select(
-        E.c.participant_id, flag(E.c.kind == "record_check"), coded(E.c.source, labels.sources),
-        epoch_day(E.c.occurred_on), flag(E.c.new_offence == sa.true()),
-    ).where(E.c.kind.in_(("recidivism", "record_check")), E.c.occurred_on <= as_of,
-            *_in_site(E.c.participant_id, site))
+        E.c.participant_id,
+        flag(E.c.kind == "record_check"),
+        coded(E.c.source, labels.sources),
+        epoch_day(E.c.occurred_on),
+        flag(E.c.new_offence == sa.true()),
+    ).where(
+        E.c.kind.in_(("recidivism", "record_check")),
+        E.c.occurred_on <= as_of,
+        *_in_site(E.c.participant_id, site),
+    )
 
 
-def outcome_events(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -> OutcomeEvents:
+def outcome_events(
+    conn: sa.Connection, as_of: date, site: str | None, labels: Labels
+) -> OutcomeEvents:
     rows = fetch(conn, outcome_events_query(as_of, site, labels))
     return OutcomeEvents(
-        participant_id=rows[:, 0].astype(np.int64), is_check=rows[:, 1] == 1,
-        source=as_codes(rows[:, 2]), day=rows[:, 3], new_offence=rows[:, 4] == 1, labels=labels,
+        participant_id=rows[:, 0].astype(np.int64),
+        is_check=rows[:, 1] == 1,
+        source=as_codes(rows[:, 2]),
+        day=rows[:, 3],
+        new_offence=rows[:, 4] == 1,
+        labels=labels,
     )
 
 
@@ -193,12 +217,15 @@ class Interviews:
 def interviews_query(as_of: date, site: str | None, labels: Labels) -> sa.Select:
     # The six answers travel as one number, two bits each, to keep the rows narrow.
     packed = sum(
-        sa.case((I.c[t] == sa.false(), NO), (I.c[t] == sa.true(), YES), else_=NOT_ASKED) * (4 ** k)
+        sa.case((I.c[t] == sa.false(), NO), (I.c[t] == sa.true(), YES), else_=NOT_ASKED) * (4**k)
         for k, t in enumerate(VIOLENCE_TYPES)
     )
     return sa.select(
-        I.c.participant_id, coded(I.c.checkpoint, labels.checkpoints),
-        coded(I.c.informant, list(INFORMANTS)), epoch_day(I.c.conducted_on), packed,
+        I.c.participant_id,
+        coded(I.c.checkpoint, labels.checkpoints),
+        coded(I.c.informant, list(INFORMANTS)),
+        epoch_day(I.c.conducted_on),
+        packed,
     ).where(scanned(I.c.conducted_on) <= as_of, *_in_site(I.c.participant_id, site))
 
 
@@ -206,8 +233,10 @@ def interviews(conn: sa.Connection, as_of: date, site: str | None, labels: Label
     rows = fetch(conn, interviews_query(as_of, site, labels))
     bits = rows[:, 4].astype(np.int64)
     return Interviews(
-        participant_id=rows[:, 0].astype(np.int64), checkpoint=as_codes(rows[:, 1]),
-        informant=as_codes(rows[:, 2]), day=rows[:, 3],
+        participant_id=rows[:, 0].astype(np.int64),
+        checkpoint=as_codes(rows[:, 1]),
+        informant=as_codes(rows[:, 2]),
+        day=rows[:, 3],
         answers={t: ((bits >> (2 * k)) & 3).astype(np.int8) for k, t in enumerate(VIOLENCE_TYPES)},
     )
 
@@ -233,12 +262,19 @@ def followup_outcomes_query(as_of: date, site: str | None, labels: Labels) -> sa
         else_=3,
     )
     return sa.select(
-        coded(F.c.checkpoint, labels.checkpoints), flag(F.c.partner_id.is_not(None)), outcome,
-    ).where(scanned(F.c.due_on) <= as_of, F.c.status != CANCELLED, F.c.provisional == sa.false(),
-            *_in_site(F.c.participant_id, site))
+        coded(F.c.checkpoint, labels.checkpoints),
+        flag(F.c.partner_id.is_not(None)),
+        outcome,
+    ).where(
+        scanned(F.c.due_on) <= as_of,
+        F.c.status != CANCELLED,
+        F.c.provisional == sa.false(),
+        *_in_site(F.c.participant_id, site),
+    )
 
 
-def followup_outcomes(conn: sa.Connection, as_of: date, site: str | None,
-                      labels: Labels) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+def followup_outcomes(
+    conn: sa.Connection, as_of: date, site: str | None, labels: Labels
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     rows = fetch(conn, followup_outcomes_query(as_of, site, labels)).astype(np.int64)
     return rows[:, 0], rows[:, 1], rows[:, 2]

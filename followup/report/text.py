@@ -20,22 +20,37 @@ def render_text(report: Report) -> str:
     lines += _agreement(data["agreement"], t)
     lines += _recidivism(data["survival"]["recidivism"], data["definitions"], t)
     lines += _dropout(data["survival"]["dropout"], t)
-    lines += ["Definitions: `followup report --format html` (or json) prints them in full; they "
-              f"come from {data['definitions']['indicators_file']}."]
+    lines += [
+        "Definitions: `followup report --format html` (or json) prints them in full; they "
+        f"come from {data['definitions']['indicators_file']}."
+    ]
     return "\n".join(lines) + "\n"
 
 
 def _title(data: dict[str, Any]) -> str:
     where = f"site {data['site']}" if data["site"] else "all sites"
     t = data["suppression"]["threshold"]
-    hidden = (f"counts below {t} suppressed, shown as <{t}" if t is not None
-              else "NOT suppressed: administrators only")
+    hidden = (
+        f"counts below {t} suppressed, shown as <{t}"
+        if t is not None
+        else "NOT suppressed: administrators only"
+    )
     return f"Outcome report as of {data['as_of']}, {where} ({hidden})"
 
 
 def _cohort(c: dict[str, Any], t: int | None) -> list[str]:
-    parts = ", ".join(f"{show.count(c, k, t)} {show.label(k)}" for k in (
-        "enrolled", "admitted", "in_programme", "completed", "dropped_out", "excluded", "transferred"))
+    parts = ", ".join(
+        f"{show.count(c, k, t)} {show.label(k)}"
+        for k in (
+            "enrolled",
+            "admitted",
+            "in_programme",
+            "completed",
+            "dropped_out",
+            "excluded",
+            "transferred",
+        )
+    )
     return [f"Cohort: {parts}.", ""]
 
 
@@ -46,8 +61,10 @@ def _retention(r: dict[str, Any], t: int | None) -> list[str]:
         f"target {100 * r['target']:.0f}%: {show.VERSUS.get(r.get('versus_target'), 'not known')}."
     ]
     for key, title in (("by_site", "by site"), ("by_referral_source", "by referral source")):
-        groups = "; ".join(f"{name} {show.percent(g, 'completion_rate')} of {show.count(g, 'n', t)}"
-                           for name, g in r[key].items())
+        groups = "; ".join(
+            f"{name} {show.percent(g, 'completion_rate')} of {show.count(g, 'n', t)}"
+            for name, g in r[key].items()
+        )
         if groups:
             lines.append(f"  {title}: {groups}")
     return [*lines, ""]
@@ -77,18 +94,29 @@ def _non_violence(table: dict[str, Any], definitions: dict[str, Any], t: int | N
     if not table:
         return [f"Non-violence (no {types} violence reported): no interviews yet.", ""]
     first, second = nv["informant"], "participant" if nv["informant"] == "partner" else "partner"
-    lines = [f"Non-violence: no {types} violence since the last contact (headline: the {first}'s account):"]
+    lines = [
+        f"Non-violence: no {types} violence since the last contact (headline: the {first}'s account):"
+    ]
     for checkpoint, by_informant in table.items():
         cells = []
         for who in (first, second):
             e = by_informant.get(who)
             if e:
-                cells.append(f"{who} {show.percent(e, 'rate')} ({show.interval(e)}) of "
-                             f"{show.count(e, 'n', t)}")
+                cells.append(
+                    f"{who} {show.percent(e, 'rate')} ({show.interval(e)}) of "
+                    f"{show.count(e, 'n', t)}"
+                )
         alongside = by_informant.get(first, {}).get("by_type", {})
-        extra = ", ".join(f"{show.label(k)} {show.percent(v, 'rate')}" for k, v in alongside.items()
-                          if not v["in_definition"] and v.get("n") != 0)
-        lines.append(f"  {checkpoint}: " + "; ".join(cells) + (f"   [{first}, none reported: {extra}]" if extra else ""))
+        extra = ", ".join(
+            f"{show.label(k)} {show.percent(v, 'rate')}"
+            for k, v in alongside.items()
+            if not v["in_definition"] and v.get("n") != 0
+        )
+        lines.append(
+            f"  {checkpoint}: "
+            + "; ".join(cells)
+            + (f"   [{first}, none reported: {extra}]" if extra else "")
+        )
     return [*lines, ""]
 
 
@@ -124,15 +152,19 @@ def _recidivism(r: dict[str, Any], definitions: dict[str, Any], t: int | None) -
 
 def _dropout(r: dict[str, Any], t: int | None) -> list[str]:
     o = r["overall"]
-    lines = [f"Time to dropout (from admission): {show.count(o, 'n', t)} admitted, "
-             f"{show.count(o, 'events', t)} dropped out; not dropped out: {_survival_at(o) or 'no data'}."]
+    lines = [
+        f"Time to dropout (from admission): {show.count(o, 'n', t)} admitted, "
+        f"{show.count(o, 'events', t)} dropped out; not dropped out: {_survival_at(o) or 'no data'}."
+    ]
     risks = r.get("competing_risks") or {}
     if "dropped_out" in risks or "completed" in risks:
         at = []
         for name in ("dropped_out", "completed"):
             for point in risks.get(name, {}).get("at", []):
                 at.append(f"{show.label(name)} {show.percent(point, 'cif')} by {point['t']:g} days")
-        lines.append("  Cumulative incidence (completion competing with dropout): " + ", ".join(at) + ".")
+        lines.append(
+            "  Cumulative incidence (completion competing with dropout): " + ", ".join(at) + "."
+        )
     if r["logrank"]:
         lines.append("  " + show.logrank_words(r["logrank"], r["by"], "dropout"))
     return [*lines, ""]

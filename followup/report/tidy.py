@@ -28,8 +28,21 @@ from typing import Any
 from followup.report.build import Report
 from followup.report.show import hidden
 
-COLUMNS = ("measure", "group_by", "group", "checkpoint", "informant", "violence_type", "t",
-           "n", "count", "value", "ci_low", "ci_high", "suppressed")
+COLUMNS = (
+    "measure",
+    "group_by",
+    "group",
+    "checkpoint",
+    "informant",
+    "violence_type",
+    "t",
+    "n",
+    "count",
+    "value",
+    "ci_low",
+    "ci_high",
+    "suppressed",
+)
 
 
 class _Rows:
@@ -37,9 +50,17 @@ class _Rows:
         self.threshold = threshold
         self.rows: list[dict[str, Any]] = []
 
-    def add(self, measure: str, obj: dict[str, Any] | None, *, n: str | None = None,
-            count: str | None = None, value: str | None = None, ci: str | None = None,
-            **keys: Any) -> None:
+    def add(
+        self,
+        measure: str,
+        obj: dict[str, Any] | None,
+        *,
+        n: str | None = None,
+        count: str | None = None,
+        value: str | None = None,
+        ci: str | None = None,
+        **keys: Any,
+    ) -> None:
         """One row; n/count/value/ci name the fields of `obj` to read."""
         obj = obj or {}
         row = {c: "" for c in COLUMNS}
@@ -98,8 +119,16 @@ def _cohort(out: _Rows, cohort: dict[str, Any]) -> None:
 
 def _retention(out: _Rows, retention: dict[str, Any]) -> None:
     def rows(obj: dict[str, Any], group_by: str | None, group: str | None) -> None:
-        out.add("completion_rate", obj, n="n", count="completed", value="completion_rate", ci="ci",
-                group_by=group_by, group=group)
+        out.add(
+            "completion_rate",
+            obj,
+            n="n",
+            count="completed",
+            value="completion_rate",
+            ci="ci",
+            group_by=group_by,
+            group=group,
+        )
         for key in ("not_completed", "no_end_recorded"):
             if key in obj:
                 out.add(f"retention_{key}", obj, n="n", count=key, group_by=group_by, group=group)
@@ -124,21 +153,43 @@ def _non_violence(out: _Rows, table: dict[str, Any]) -> None:
     for checkpoint, by_informant in table.items():
         for informant, e in by_informant.items():
             keys = {"checkpoint": checkpoint, "informant": informant}
-            out.add("non_violence", e, n="n", count="non_violent", value="rate", ci="ci",
-                    violence_type="definition", **keys)
+            out.add(
+                "non_violence",
+                e,
+                n="n",
+                count="non_violent",
+                value="rate",
+                ci="ci",
+                violence_type="definition",
+                **keys,
+            )
             for key in ("not_asked", "no_interview"):
                 out.add(f"non_violence_{key}", e, count=key, violence_type="definition", **keys)
             for violence_type, v in e["by_type"].items():
-                out.add("non_violence", v, n="n", count="none_reported", value="rate", ci="ci",
-                        violence_type=violence_type, **keys)
+                out.add(
+                    "non_violence",
+                    v,
+                    n="n",
+                    count="none_reported",
+                    value="rate",
+                    ci="ci",
+                    violence_type=violence_type,
+                    **keys,
+                )
 
 
 def _agreement(out: _Rows, table: dict[str, Any]) -> None:
     for checkpoint, a in table.items():
-        out.add("agreement", a, n="n", count="agree", value="observed_agreement", checkpoint=checkpoint)
+        out.add(
+            "agreement", a, n="n", count="agree", value="observed_agreement", checkpoint=checkpoint
+        )
         out.add("agreement_kappa", a, n="n", value="kappa", checkpoint=checkpoint)
-        for cell in ("both_non_violent", "both_violent", "only_partner_reports_violence",
-                     "only_participant_reports_violence"):
+        for cell in (
+            "both_non_violent",
+            "both_violent",
+            "only_partner_reports_violence",
+            "only_participant_reports_violence",
+        ):
             out.add(f"agreement_{cell}", a, n="n", count=cell, checkpoint=checkpoint)
 
 
@@ -149,14 +200,23 @@ def _survival(out: _Rows, name: str, survival: dict[str, Any]) -> None:
         out.add(f"{name}_people", entry, n="n", count="events", **keys)
         out.add(f"{name}_median_days", entry, value="median", ci="median_ci", **keys)
         for point in entry.get("at", []):
-            out.add(f"{name}_survival_at", point, n="at_risk", value="survival",
-                    t=point["t"], **keys)
+            out.add(
+                f"{name}_survival_at", point, n="at_risk", value="survival", t=point["t"], **keys
+            )
         curve = entry.get("curve")
         if hidden(entry, "curve"):
             out.add(f"{name}_km", entry, value="curve", **keys)
         for point in curve or []:
-            out.add(f"{name}_km", {**point, "ci": [point["ci_low"], point["ci_high"]]},
-                    n="at_risk", count="events", value="survival", ci="ci", t=point["t"], **keys)
+            out.add(
+                f"{name}_km",
+                {**point, "ci": [point["ci_low"], point["ci_high"]]},
+                n="at_risk",
+                count="events",
+                value="survival",
+                ci="ci",
+                t=point["t"],
+                **keys,
+            )
     test = survival.get("logrank")
     if test:
         for key in ("statistic", "df", "p_value"):
@@ -167,8 +227,15 @@ def _survival(out: _Rows, name: str, survival: dict[str, Any]) -> None:
         for point in risk["at"]:
             out.add(f"{name}_cif_{event}_at", point, value="cif", t=point["t"])
         for point in risk["curve"] or []:
-            out.add(f"{name}_cif_{event}", {**point, "ci": [point["ci_low"], point["ci_high"]]},
-                    n="at_risk", count="events", value="cif", ci="ci", t=point["t"])
+            out.add(
+                f"{name}_cif_{event}",
+                {**point, "ci": [point["ci_low"], point["ci_high"]]},
+                n="at_risk",
+                count="events",
+                value="cif",
+                ci="ci",
+                t=point["t"],
+            )
 
 
 def _entries(survival: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:

@@ -75,8 +75,15 @@ def test_values_derived_from_a_hidden_count_are_hidden_and_flagged():
     rate = d.derived(42 / 45, yes, total)
     d.suppress()
     out = export({"n": total, "yes": yes, "no": no, "rate": rate, "label": "x"})
-    assert out == {"n": 45, "yes": None, "no": None, "rate": None, "label": "x",
-                   "suppressed": True, "suppressed_fields": ["yes", "no", "rate"]}
+    assert out == {
+        "n": 45,
+        "yes": None,
+        "no": None,
+        "rate": None,
+        "label": "x",
+        "suppressed": True,
+        "suppressed_fields": ["yes", "no", "rate"],
+    }
 
 
 def test_nothing_is_hidden_without_a_threshold():

@@ -27,40 +27,61 @@ def test_every_indicator_key_is_documented(key):
     assert f"`{key}`" in section, f"{key} is missing from docs/configuration.md"
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[non_violence]\ntype = [\"physical\"]\n",
-     '{file}: non_violence.type: unknown key. Hint: did you mean "types"?'),
-    ("[non_violence]\ntypes = [\"hitting\"]\n",
-     "{file}: non_violence.types[0]: Input should be 'physical', 'sexual', 'psychological', "
-     "'economic', 'coercive' or 'stalking' (got 'hitting'). Hint: \"non-violent\" means none of "
-     "these reported since the last contact, e.g. [\"physical\", \"sexual\"]; types: physical, "
-     "sexual, psychological, economic, coercive, stalking"),
-    ("[non_violence]\ntypes = []\n",
-     "{file}: non_violence.types: List should have at least 1 item after validation, not 0. "
-     "Hint: \"non-violent\" means none of these reported since the last contact, e.g. "
-     "[\"physical\", \"sexual\"]; types: physical, sexual, psychological, economic, coercive, stalking"),
-    ("[non_violence]\nalongside = [\"physical\"]\n",
-     "{file}: (top level): non_violence.alongside repeats 'physical', which is already in "
-     "non_violence.types; list each type in one of the two. Hint: see docs/configuration.md"),
-    ("[recidivism]\nsources = [\"neighbour\"]\n",
-     "{file}: recidivism.sources[0]: Input should be 'partner', 'participant', 'police', "
-     "'prosecutor' or 'social_services' (got 'neighbour'). Hint: the sources `--source any` "
-     "counts; any of partner, participant, police, prosecutor, social_services"),
-    ("[recidivism]\ndays = [0, 90]\n",
-     "{file}: recidivism.days: days are counted after the origin, so each is 1 or more. Hint: "
-     "days after the origin at which survival is also read, e.g. [90, 180, 365]"),
-    ("[retention]\ngrace_days = -1\n",
-     "{file}: retention.grace_days: Input should be greater than or equal to 0 (got -1). Hint: "
-     "days after the planned programme end before a man who has not completed counts in the "
-     "completion rate"),
-    ("completion_target = 0.7\n",
-     "{file}: completion_target: not an indicator setting. Hint: set it in config.toml "
-     "[analysis] completion_target, the one place it is read from"),
-    ("suppression_threshold = 3\n",
-     "{file}: suppression_threshold: not an indicator setting. Hint: set it in config.toml "
-     "[analysis] suppression_threshold, the one place it is read from"),
-    ("confidence = \n", "{file}: not valid TOML: Invalid value (at line 1, column 14)"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[non_violence]\ntype = ["physical"]\n',
+            '{file}: non_violence.type: unknown key. Hint: did you mean "types"?',
+        ),
+        (
+            '[non_violence]\ntypes = ["hitting"]\n',
+            "{file}: non_violence.types[0]: Input should be 'physical', 'sexual', 'psychological', "
+            "'economic', 'coercive' or 'stalking' (got 'hitting'). Hint: \"non-violent\" means none of "
+            'these reported since the last contact, e.g. ["physical", "sexual"]; types: physical, '
+            "sexual, psychological, economic, coercive, stalking",
+        ),
+        (
+            "[non_violence]\ntypes = []\n",
+            "{file}: non_violence.types: List should have at least 1 item after validation, not 0. "
+            'Hint: "non-violent" means none of these reported since the last contact, e.g. '
+            '["physical", "sexual"]; types: physical, sexual, psychological, economic, coercive, stalking',
+        ),
+        (
+            '[non_violence]\nalongside = ["physical"]\n',
+            "{file}: (top level): non_violence.alongside repeats 'physical', which is already in "
+            "non_violence.types; list each type in one of the two. Hint: see docs/configuration.md",
+        ),
+        (
+            '[recidivism]\nsources = ["neighbour"]\n',
+            "{file}: recidivism.sources[0]: Input should be 'partner', 'participant', 'police', "
+            "'prosecutor' or 'social_services' (got 'neighbour'). Hint: the sources `--source any` "
+            "counts; any of partner, participant, police, prosecutor, social_services",
+        ),
+        (
+            "[recidivism]\ndays = [0, 90]\n",
+            "{file}: recidivism.days: days are counted after the origin, so each is 1 or more. Hint: "
+            "days after the origin at which survival is also read, e.g. [90, 180, 365]",
+        ),
+        (
+            "[retention]\ngrace_days = -1\n",
+            "{file}: retention.grace_days: Input should be greater than or equal to 0 (got -1). Hint: "
+            "days after the planned programme end before a man who has not completed counts in the "
+            "completion rate",
+        ),
+        (
+            "completion_target = 0.7\n",
+            "{file}: completion_target: not an indicator setting. Hint: set it in config.toml "
+            "[analysis] completion_target, the one place it is read from",
+        ),
+        (
+            "suppression_threshold = 3\n",
+            "{file}: suppression_threshold: not an indicator setting. Hint: set it in config.toml "
+            "[analysis] suppression_threshold, the one place it is read from",
+        ),
+        ("confidence = \n", "{file}: not valid TOML: Invalid value (at line 1, column 14)"),
+    ],
+)
 def test_a_wrong_indicators_file_is_refused_with_file_key_and_hint(deployment, text, message):
     path = write(deployment.folder / "analysis" / "indicators.toml", text)
     result = deployment.run("report")
@@ -70,9 +91,11 @@ def test_a_wrong_indicators_file_is_refused_with_file_key_and_hint(deployment, t
 
 
 def test_an_indicators_file_next_to_config_toml_is_used_and_printed(deployment):
-    path = write(deployment.folder / "analysis" / "indicators.toml",
-                 '[non_violence]\ntypes = ["physical", "sexual", "coercive"]\nalongside = []\n'
-                 '[recidivism]\norigin = "admission"\n')
+    path = write(
+        deployment.folder / "analysis" / "indicators.toml",
+        '[non_violence]\ntypes = ["physical", "sexual", "coercive"]\nalongside = []\n'
+        '[recidivism]\norigin = "admission"\n',
+    )
     report = report_json(deployment)
     definitions = report["definitions"]
     assert definitions["indicators_file"] == str(path)
@@ -94,36 +117,63 @@ def test_an_indicators_path_set_in_config_toml_must_exist(make_deployment):
     assert result.exit_code == 1
     assert result.err == (
         f"Error: {deployment.path}: analysis.indicators: {deployment.folder / 'defs' / 'indicators.toml'} "
-        "does not exist. Hint: fix the path, or remove the key to use the shipped defaults\n")
+        "does not exist. Hint: fix the path, or remove the key to use the shipped defaults\n"
+    )
 
 
 def test_target_and_threshold_come_from_config_toml(make_deployment):
-    deployment = make_deployment(extra="[analysis]\ncompletion_target = 0.7\nsuppression_threshold = 10\n")
+    deployment = make_deployment(
+        extra="[analysis]\ncompletion_target = 0.7\nsuppression_threshold = 10\n"
+    )
     report = report_json(deployment)
     assert report["retention"]["target"] == 0.7
     assert report["suppression"] == {"applied": True, "threshold": 10}
 
 
-@pytest.mark.parametrize(("args", "status", "message"), [
-    (("--by", "completion"), 1,
-     "Error: --by completion compares men who completed with men who left early, and the "
-     "latter have no completion date to count from. Hint: add --origin end_of_participation "
-     "(or admission, or enrolment)"),
-    (("--site", "XX"), 1, "Error: unknown site 'XX'. Hint: one of BG, NS (config.toml [sites])"),
-    (("--as-of", "2026-12-01"), 1,
-     "Error: --as-of 2026-12-01 is after today (2026-11-24): follow-ups whose window has not "
-     "closed yet would count as missed. Hint: leave --as-of out for today"),
-    (("--as-of", "2026-02-30"), 2,
-     "Error: Invalid value for '--as-of': expected a date as YYYY-MM-DD, got '2026-02-30' "
-     "(see `followup report --help`)"),
-    (("--format", "pdf"), 2,
-     "Error: Invalid value for '--format': 'pdf' is not one of 'text', 'json', 'html', 'csv'. "
-     "(see `followup report --help`)"),
-    (("--by", "facilitator"), 2,
-     "Error: Invalid value for '--by': 'facilitator' is not one of 'site', 'referral_source', "
-     "'completion'. (see `followup report --help`)"),
-])
-def test_report_options_that_cannot_be_honoured_are_refused_in_one_line(deployment, args, status, message):
+@pytest.mark.parametrize(
+    ("args", "status", "message"),
+    [
+        (
+            ("--by", "completion"),
+            1,
+            "Error: --by completion compares men who completed with men who left early, and the "
+            "latter have no completion date to count from. Hint: add --origin end_of_participation "
+            "(or admission, or enrolment)",
+        ),
+        (
+            ("--site", "XX"),
+            1,
+            "Error: unknown site 'XX'. Hint: one of BG, NS (config.toml [sites])",
+        ),
+        (
+            ("--as-of", "2026-12-01"),
+            1,
+            "Error: --as-of 2026-12-01 is after today (2026-11-24): follow-ups whose window has not "
+            "closed yet would count as missed. Hint: leave --as-of out for today",
+        ),
+        (
+            ("--as-of", "2026-02-30"),
+            2,
+            "Error: Invalid value for '--as-of': expected a date as YYYY-MM-DD, got '2026-02-30' "
+            "(see `followup report --help`)",
+        ),
+        (
+            ("--format", "pdf"),
+            2,
+            "Error: Invalid value for '--format': 'pdf' is not one of 'text', 'json', 'html', 'csv'. "
+            "(see `followup report --help`)",
+        ),
+        (
+            ("--by", "facilitator"),
+            2,
+            "Error: Invalid value for '--by': 'facilitator' is not one of 'site', 'referral_source', "
+            "'completion'. (see `followup report --help`)",
+        ),
+    ],
+)
+def test_report_options_that_cannot_be_honoured_are_refused_in_one_line(
+    deployment, args, status, message
+):
     result = deployment.run("report", *args)
     assert (result.exit_code, result.err) == (status, message + "\n")
     assert result.out == ""
@@ -145,8 +195,10 @@ def test_registering_the_report_command_keeps_numpy_out_of_every_other_command()
     import subprocess
     import sys
 
-    code = ("import sys, followup.cli; "
-            "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib') if m in sys.modules))")
+    code = (
+        "import sys, followup.cli; "
+        "print(sorted(m for m in ('numpy', 'scipy', 'matplotlib') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

@@ -39,7 +39,9 @@ class Balance(HTMLParser):
 
     def handle_endtag(self, tag):
         if not self.open or self.open[-1] != tag:
-            self.problems.append(f"</{tag}> closes {self.open[-1:] or 'nothing'} at {self.getpos()}")
+            self.problems.append(
+                f"</{tag}> closes {self.open[-1:] or 'nothing'} at {self.getpos()}"
+            )
         else:
             self.open.pop()
 
@@ -70,8 +72,14 @@ def test_the_html_report_is_well_formed(html):
 
 def test_the_html_report_has_curves_funnel_followup_non_violence_and_definitions(html):
     assert html.count("<svg") == 3  # recidivism, dropout, competing risks
-    for heading in ("Cohort and completion", "Follow-up", "Non-violence", "Time to first recidivism",
-                    "Time to dropout", "Definitions used"):
+    for heading in (
+        "Cohort and completion",
+        "Follow-up",
+        "Non-violence",
+        "Time to first recidivism",
+        "Time to dropout",
+        "Definitions used",
+    ):
         assert f">{heading}<" in html
     assert "At risk" in html and "log-rank" in html
     assert "no physical or sexual violence" in html
@@ -90,8 +98,12 @@ def test_the_html_report_opens_offline_in_a_browser(imported, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
         page = browser.new_page()
-        page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:")
-                   else route.continue_())
+        page.route(
+            "**/*",
+            lambda route: (
+                route.abort() if not route.request.url.startswith("file:") else route.continue_()
+            ),
+        )
         page.on("request", lambda request: requests.append(request.url))
         page.goto(page_file.as_uri())
         assert page.locator("svg").count() == 3
@@ -103,13 +115,32 @@ def test_the_html_report_opens_offline_in_a_browser(imported, tmp_path):
 def test_the_csv_is_tidy_with_the_documented_columns(imported):
     rows = report_csv(imported, "--by", "site")
     assert tuple(rows[0]) == COLUMNS
-    keys = [(r["measure"], r["group_by"], r["group"], r["checkpoint"], r["informant"],
-             r["violence_type"], r["t"]) for r in rows]
+    keys = [
+        (
+            r["measure"],
+            r["group_by"],
+            r["group"],
+            r["checkpoint"],
+            r["informant"],
+            r["violence_type"],
+            r["t"],
+        )
+        for r in rows
+    ]
     assert len(keys) == len(set(keys)), "one row per measure, group, checkpoint, informant, type, t"
     measures = {r["measure"] for r in rows}
-    assert {"cohort_enrolled", "completion_rate", "followup_rate", "followup_missed", "non_violence",
-            "agreement", "recidivism_km", "recidivism_logrank_p_value", "dropout_km",
-            "dropout_cif_dropped_out"} <= measures
+    assert {
+        "cohort_enrolled",
+        "completion_rate",
+        "followup_rate",
+        "followup_missed",
+        "non_violence",
+        "agreement",
+        "recidivism_km",
+        "recidivism_logrank_p_value",
+        "dropout_km",
+        "dropout_cif_dropped_out",
+    } <= measures
     by_site = [r for r in rows if r["measure"] == "completion_rate" and r["group_by"] == "site"]
     assert {r["group"] for r in by_site} == {"BG", "NS"}
     assert all(r["suppressed"] in ("true", "false") for r in rows)
@@ -121,8 +152,13 @@ def test_the_csv_and_the_json_carry_the_same_numbers(imported):
     overall = next(r for r in rows if r["measure"] == "completion_rate" and not r["group"])
     assert float(overall["value"]) == report["retention"]["completion_rate"]
     assert int(overall["n"]) == report["retention"]["n"]
-    missed = next(r for r in rows if r["measure"] == "followup_missed"
-                  and r["checkpoint"] == "followup_3m" and r["informant"] == "partner")
+    missed = next(
+        r
+        for r in rows
+        if r["measure"] == "followup_missed"
+        and r["checkpoint"] == "followup_3m"
+        and r["informant"] == "partner"
+    )
     assert int(missed["count"]) == report["followup"]["followup_3m"]["partner"]["missed"]
 
 
@@ -141,7 +177,14 @@ def test_the_json_has_the_shape_the_design_promises(imported):
     recidivism = report["survival"]["recidivism"]
     assert recidivism["origin"] == "completion"
     assert set(recidivism["overall"]) >= {"n", "events", "median", "curve"}
-    assert set(recidivism["overall"]["curve"][0]) == {"t", "at_risk", "events", "survival", "ci_low", "ci_high"}
+    assert set(recidivism["overall"]["curve"][0]) == {
+        "t",
+        "at_risk",
+        "events",
+        "survival",
+        "ci_low",
+        "ci_high",
+    }
     assert set(recidivism["groups"]) == {"BG", "NS"}
     assert set(recidivism["logrank"]) >= {"statistic", "df", "p_value"}
     assert set(report["survival"]["dropout"]) >= {"overall", "groups", "logrank"}
@@ -151,7 +194,9 @@ def test_the_json_has_the_shape_the_design_promises(imported):
 def test_the_text_summary_gives_the_headline_figures(imported):
     result = imported.run("report")
     assert result.exit_code == 0, result.err
-    assert result.out.startswith("Outcome report as of 2026-11-24, all sites (counts below 5 suppressed")
+    assert result.out.startswith(
+        "Outcome report as of 2026-11-24, all sites (counts below 5 suppressed"
+    )
     assert "Completion: " in result.out and "target 80%" in result.out
     assert "Time to first recidivism (from completion, source any)" in result.out
 
@@ -171,16 +216,25 @@ def test_out_into_a_missing_folder_is_refused_and_not_audited(imported, tmp_path
     assert result.exit_code == 2
     assert "does not exist" in result.err
     with imported.session() as session:
-        assert session.execute(sa.select(sa.func.count()).select_from(Audit).where(
-            Audit.action == "report_export")).scalar() == 0
+        assert (
+            session.execute(
+                sa.select(sa.func.count()).select_from(Audit).where(Audit.action == "report_export")
+            ).scalar()
+            == 0
+        )
 
 
 def test_every_export_is_audited_with_its_options(imported):
     for fmt in ("text", "json", "html", "csv"):
         assert imported.run("report", "--format", fmt, "--site", "BG").exit_code == 0
     with imported.session() as session:
-        details = [json.loads(d) for d in session.execute(sa.select(Audit.detail).where(
-            Audit.action == "report_export").order_by(Audit.id)).scalars()]
+        details = [
+            json.loads(d)
+            for d in session.execute(
+                sa.select(Audit.detail).where(Audit.action == "report_export").order_by(Audit.id)
+            ).scalars()
+        ]
     assert [d["format"] for d in details] == ["text", "json", "html", "csv"]
-    assert all(d["site"] == "BG" and d["suppress"] is True and d["as_of"] == "2026-11-24"
-               for d in details)
+    assert all(
+        d["site"] == "BG" and d["suppress"] is True and d["as_of"] == "2026-11-24" for d in details
+    )

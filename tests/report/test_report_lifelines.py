@@ -26,11 +26,20 @@ def recidivism_from_completion(deployment, as_of: date, sources=None) -> dict[st
     """(days, event) per site, by the documented rules, from the tables themselves."""
     with deployment.session() as session:
         people = session.execute(
-            sa.select(Participant.id, Participant.site_code, Participant.completed_on)).all()
-        events = session.execute(sa.select(
-            Event.participant_id, Event.kind, Event.source, Event.occurred_on, Event.new_offence,
-        ).where(Event.kind.in_(["recidivism", "record_check"]))).all()
-        interviews = session.execute(sa.select(Interview.participant_id, Interview.conducted_on)).all()
+            sa.select(Participant.id, Participant.site_code, Participant.completed_on)
+        ).all()
+        events = session.execute(
+            sa.select(
+                Event.participant_id,
+                Event.kind,
+                Event.source,
+                Event.occurred_on,
+                Event.new_offence,
+            ).where(Event.kind.in_(["recidivism", "record_check"]))
+        ).all()
+        interviews = session.execute(
+            sa.select(Interview.participant_id, Interview.conducted_on)
+        ).all()
     violence, contacts = defaultdict(list), defaultdict(list)
     for e in events:
         if e.occurred_on > as_of:
@@ -54,7 +63,9 @@ def recidivism_from_completion(deployment, as_of: date, sources=None) -> dict[st
             by_site[person.site_code].append(((min(after) - origin).days, 1))
             continue
         last = max(contacts[person.id], default=None)
-        by_site[person.site_code].append(((last - origin).days if last and last >= origin else 0, 0))
+        by_site[person.site_code].append(
+            ((last - origin).days if last and last >= origin else 0, 0)
+        )
     return by_site
 
 
@@ -112,8 +123,12 @@ def test_report_by_site_gives_the_lifelines_curves_ci_median_and_logrank(importe
     assert survival["logrank"]["df"] == test.degrees_of_freedom == 1
 
 
-def test_the_suppressed_report_shows_the_same_curve_up_to_where_fewer_than_five_are_at_risk(imported):
-    full = report_json(imported, "--by", "site", "--no-suppress")["survival"]["recidivism"]["overall"]
+def test_the_suppressed_report_shows_the_same_curve_up_to_where_fewer_than_five_are_at_risk(
+    imported,
+):
+    full = report_json(imported, "--by", "site", "--no-suppress")["survival"]["recidivism"][
+        "overall"
+    ]
     shown = report_json(imported, "--by", "site")["survival"]["recidivism"]["overall"]
     kept = [p for p in full["curve"] if p["at_risk"] >= 5]
     assert shown["curve"] == kept
@@ -124,8 +139,10 @@ def test_the_suppressed_report_shows_the_same_curve_up_to_where_fewer_than_five_
 def test_survival_from_a_single_source_counts_only_that_source(imported):
     report = report_json(imported, "--source", "police", "--no-suppress")
     expected = recidivism_from_completion(imported, TODAY, sources={"police"})
-    assert_curve_matches(report["survival"]["recidivism"]["overall"],
-                         [row for rows in expected.values() for row in rows])
+    assert_curve_matches(
+        report["survival"]["recidivism"]["overall"],
+        [row for rows in expected.values() for row in rows],
+    )
     assert report["survival"]["recidivism"]["source"] == "police"
 
 
@@ -133,16 +150,23 @@ def test_an_earlier_as_of_date_reads_the_cohort_as_it_stood_then(imported):
     as_of = date(2026, 6, 30)
     report = report_json(imported, "--as-of", as_of.isoformat(), "--no-suppress")
     expected = recidivism_from_completion(imported, as_of)
-    assert_curve_matches(report["survival"]["recidivism"]["overall"],
-                         [row for rows in expected.values() for row in rows])
+    assert_curve_matches(
+        report["survival"]["recidivism"]["overall"],
+        [row for rows in expected.values() for row in rows],
+    )
 
 
 def test_time_to_dropout_and_its_competing_risk_match_lifelines(imported):
     report = report_json(imported, "--no-suppress")
     with imported.session() as session:
-        people = session.execute(sa.select(
-            Participant.admitted_on, Participant.completed_on, Participant.ended_on,
-            Participant.end_reason)).all()
+        people = session.execute(
+            sa.select(
+                Participant.admitted_on,
+                Participant.completed_on,
+                Participant.ended_on,
+                Participant.end_reason,
+            )
+        ).all()
     durations, codes = [], []
     for p in people:
         if p.admitted_on is None:
@@ -157,7 +181,9 @@ def test_time_to_dropout_and_its_competing_risk_match_lifelines(imported):
             durations.append((TODAY - p.admitted_on).days)
             codes.append(0)
     dropout = report["survival"]["dropout"]
-    assert_curve_matches(dropout["overall"], [(d, int(c == 2)) for d, c in zip(durations, codes, strict=True)])
+    assert_curve_matches(
+        dropout["overall"], [(d, int(c == 2)) for d, c in zip(durations, codes, strict=True)]
+    )
 
     # lifelines' Aalen-Johansen jitters tied times (and this cohort is full of ties), so
     # check the identity it must satisfy instead: at every time the incidences of the two

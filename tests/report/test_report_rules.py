@@ -26,13 +26,19 @@ PARTNERS = """\
     P-B,B,current,2025-09-05,phone,+381601234502,,PS1
     P-C,C,current,2025-09-05,phone,+381601234503,,PS1
     """
-HEADER = ("case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,"
-          "economic,coercive,new_offence,reported_on\n")
+HEADER = (
+    "case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,"
+    "economic,coercive,new_offence,reported_on\n"
+)
 STATUS = "".join(
     f"{case},2025-09-10,admitted,,,,,,,,,,\n{case},2025-09-20,programme_start,,,,,,,,,,\n"
-    f"{case},2026-03-10,completed,,,,,,,,,,\n" for case in "ABCDEF"
+    f"{case},2026-03-10,completed,,,,,,,,,,\n"
+    for case in "ABCDEF"
 )
-EVENTS = HEADER + STATUS + """\
+EVENTS = (
+    HEADER
+    + STATUS
+    + """\
 A,2026-03-15,interview,participant,end_of_programme,,no,no,no,no,no,,
 A,2026-06-10,interview,partner,followup_3m,,no,,no,no,no,,
 B,2026-04-01,interview,participant,end_of_programme,,no,no,no,no,no,,
@@ -47,6 +53,7 @@ E,2026-04-09,interview,participant,end_of_programme,,no,no,no,no,no,,
 F,2026-04-20,interview,participant,end_of_programme,,no,no,no,no,no,,
 F,2026-07-08,record_check,,,,,,,,,yes,
 """
+)
 
 
 def imported_csv(deployment, kind: str, text: str) -> None:
@@ -65,8 +72,10 @@ def cases(staffed):
 def recidivism(deployment, **options) -> dict[str, tuple[float, bool]]:
     with deployment.session() as session:
         times = person_times(deployment.ctx, session, ReportOptions(**options))["recidivism"]
-    return {case: (float(t), bool(e)) for case, t, e in
-            zip("ABCDEF", times.durations, times.events, strict=True)}, times.no_contact
+    return {
+        case: (float(t), bool(e))
+        for case, t, e in zip("ABCDEF", times.durations, times.events, strict=True)
+    }, times.no_contact
 
 
 def test_a_man_without_recidivism_is_censored_at_his_last_follow_up_contact(cases):
@@ -99,11 +108,14 @@ def test_nothing_after_the_as_of_date_is_counted_and_censoring_never_passes_it(c
     assert all(t <= (date(2026, 6, 30) - date(2026, 3, 10)).days for t, _ in times.values())
 
 
-@pytest.mark.parametrize(("source", "events", "censored"), [
-    ("police", {"F"}, {"C": 92}),
-    ("partner", {"C"}, {"F": 120}),
-    ("participant", set(), {"C": 92, "F": 120}),
-])
+@pytest.mark.parametrize(
+    ("source", "events", "censored"),
+    [
+        ("police", {"F"}, {"C": 92}),
+        ("partner", {"C"}, {"F": 120}),
+        ("participant", set(), {"C": 92, "F": 120}),
+    ],
+)
 def test_only_the_chosen_source_counts_as_recidivism(cases, source, events, censored):
     times, _ = recidivism(cases, source=source)
     assert {case for case, (_, event) in times.items() if event} == events
@@ -120,13 +132,21 @@ def test_from_admission_violence_during_the_programme_counts(cases):
 def test_the_json_counts_match_the_cases(cases):
     overall = report_json(cases, "--no-suppress")["survival"]["recidivism"]["overall"]
     assert (overall["n"], overall["events"], overall["censored"]) == (6, 2, 4)
-    assert [(p["t"], p["at_risk"], p["events"]) for p in overall["curve"]] == [(60, 4, 1), (120, 2, 1)]
+    assert [(p["t"], p["at_risk"], p["events"]) for p in overall["curve"]] == [
+        (60, 4, 1),
+        (120, 2, 1),
+    ]
 
 
 def test_a_missing_answer_is_missing_never_non_violent(cases):
     partner = report_json(cases, "--no-suppress")["non_violence"]["followup_3m"]["partner"]
     # A did not say whether there was sexual violence: not counted at all.
-    assert (partner["n"], partner["non_violent"], partner["violent"], partner["not_asked"]) == (2, 1, 1, 1)
+    assert (partner["n"], partner["non_violent"], partner["violent"], partner["not_asked"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
     assert partner["rate"] == 0.5
     assert partner["by_type"]["physical"]["n"] == 3
     assert partner["by_type"]["sexual"]["n"] == 2
@@ -154,7 +174,9 @@ RETENTION = """\
     K,NS,self,2026-08-20,undp-serbia,F2
     L,NS,self,2026-01-01,undp-serbia,F2
     """
-RETENTION_EVENTS = HEADER + """\
+RETENTION_EVENTS = (
+    HEADER
+    + """\
 H,2026-01-05,admitted,,,,,,,,,,
 H,2026-01-19,programme_start,,,,,,,,,,
 I,2026-01-05,admitted,,,,,,,,,,
@@ -166,21 +188,30 @@ K,2026-09-01,admitted,,,,,,,,,,
 L,2026-01-05,admitted,,,,,,,,,,
 L,2026-02-01,dropped_out,,,,,,,,,,
 """
+)
 
 
-@pytest.mark.parametrize(("as_of", "n", "completed", "no_end"), [
-    # H: first session 19 Jan + 24 weeks = 6 July, + 28 days' grace = 3 August.
-    ("2026-08-02", 2, 1, 0),  # I completed, L dropped out; H has not had time yet
-    ("2026-08-03", 3, 1, 1),  # H is now past his expected end with nothing recorded
-    ("2026-06-29", 1, 0, 0),  # only L: I completes the next day
-])
+@pytest.mark.parametrize(
+    ("as_of", "n", "completed", "no_end"),
+    [
+        # H: first session 19 Jan + 24 weeks = 6 July, + 28 days' grace = 3 August.
+        ("2026-08-02", 2, 1, 0),  # I completed, L dropped out; H has not had time yet
+        ("2026-08-03", 3, 1, 1),  # H is now past his expected end with nothing recorded
+        ("2026-06-29", 1, 0, 0),  # only L: I completes the next day
+    ],
+)
 def test_only_men_whose_programme_has_had_time_to_end_count_in_the_completion_rate(
-        staffed, as_of, n, completed, no_end):
+    staffed, as_of, n, completed, no_end
+):
     imported_csv(staffed, "participants", RETENTION)
     imported_csv(staffed, "events", RETENTION_EVENTS)
     retention = report_json(staffed, "--no-suppress", "--as-of", as_of)["retention"]
     # J (transferred) never counts; K was admitted in September and is far from his end.
-    assert (retention["n"], retention["completed"], retention["no_end_recorded"]) == (n, completed, no_end)
+    assert (retention["n"], retention["completed"], retention["no_end_recorded"]) == (
+        n,
+        completed,
+        no_end,
+    )
     assert retention["not_completed"] == n - completed
     assert retention["completion_rate"] == (completed / n if n else None)
     assert sum(g["n"] for g in retention["by_site"].values()) == n
@@ -191,23 +222,35 @@ FOLLOWUP = """\
     M,BG,court,2026-10-01,undp-serbia,F1
     N,BG,court,2026-10-01,undp-serbia,F1
     """
-FOLLOWUP_EVENTS = HEADER + """\
+FOLLOWUP_EVENTS = (
+    HEADER
+    + """\
 M,2026-10-26,interview,participant,intake_assessment,,no,no,no,no,no,,
 N,2026-10-05,interview,participant,intake_assessment,,no,no,no,no,no,,
 """
+)
 
 
-@pytest.mark.parametrize(("as_of", "outcomes"), [
-    # intake_assessment: due on enrolment, window closes 21 days later (22 October)
-    ("2026-10-10", {"in_window": 1, "late": 0, "missed": 0, "open": 1}),
-    ("2026-10-25", {"in_window": 1, "late": 0, "missed": 1, "open": 0}),
-    ("2026-11-24", {"in_window": 1, "late": 1, "missed": 0, "open": 0}),
-])
+@pytest.mark.parametrize(
+    ("as_of", "outcomes"),
+    [
+        # intake_assessment: due on enrolment, window closes 21 days later (22 October)
+        ("2026-10-10", {"in_window": 1, "late": 0, "missed": 0, "open": 1}),
+        ("2026-10-25", {"in_window": 1, "late": 0, "missed": 1, "open": 0}),
+        ("2026-11-24", {"in_window": 1, "late": 1, "missed": 0, "open": 0}),
+    ],
+)
 def test_follow_up_outcomes_are_read_as_they_stood_on_the_as_of_date(staffed, as_of, outcomes):
     imported_csv(staffed, "participants", FOLLOWUP)
     imported_csv(staffed, "events", FOLLOWUP_EVENTS)
-    intake = report_json(staffed, "--no-suppress", "--as-of", as_of)["followup"]["intake_assessment"]
-    assert intake["participant"] == {"due": 2, **outcomes, "rate": pytest.approx(
-        intake["participant"]["rate"]), "ci": intake["participant"]["ci"]}
+    intake = report_json(staffed, "--no-suppress", "--as-of", as_of)["followup"][
+        "intake_assessment"
+    ]
+    assert intake["participant"] == {
+        "due": 2,
+        **outcomes,
+        "rate": pytest.approx(intake["participant"]["rate"]),
+        "ci": intake["participant"]["ci"],
+    }
     done = outcomes["in_window"] + outcomes["late"]
     assert intake["participant"]["rate"] == done / (done + outcomes["missed"])

@@ -53,12 +53,28 @@ def test_complementary_suppression_leaves_no_hidden_count_recoverable(small_site
     for obj in (retention, *retention["by_site"].values()):
         assert_sum_is_safe((obj, "n"), [(obj, "completed"), (obj, "not_completed")])
     c = report["cohort"]
-    assert_sum_is_safe((c, "enrolled"), [(c, k) for k in (
-        "awaiting_admission", "in_programme", "completed", "dropped_out", "excluded", "transferred")])
-    assert_sum_is_safe((c, "admitted"), [(c, k) for k in ("in_programme", "completed", "left_after_admission")])
+    assert_sum_is_safe(
+        (c, "enrolled"),
+        [
+            (c, k)
+            for k in (
+                "awaiting_admission",
+                "in_programme",
+                "completed",
+                "dropped_out",
+                "excluded",
+                "transferred",
+            )
+        ],
+    )
+    assert_sum_is_safe(
+        (c, "admitted"), [(c, k) for k in ("in_programme", "completed", "left_after_admission")]
+    )
     for by_informant in report["followup"].values():
         for f in by_informant.values():
-            assert_sum_is_safe((f, "due"), [(f, k) for k in ("in_window", "late", "missed", "open")])
+            assert_sum_is_safe(
+                (f, "due"), [(f, k) for k in ("in_window", "late", "missed", "open")]
+            )
     for by_informant in report["non_violence"].values():
         for e in by_informant.values():
             assert_sum_is_safe((e, "n"), [(e, "non_violent"), (e, "violent")])
@@ -76,7 +92,10 @@ def test_complementary_suppression_leaves_no_hidden_count_recoverable(small_site
 def test_a_curve_stops_where_fewer_than_the_threshold_are_at_risk(small_site):
     report = report_json(small_site, "--by", "site")
     for name in ("recidivism", "dropout"):
-        for entry in [report["survival"][name]["overall"], *report["survival"][name]["groups"].values()]:
+        for entry in [
+            report["survival"][name]["overall"],
+            *report["survival"][name]["groups"].values(),
+        ]:
             for point in entry["curve"] or []:
                 assert point["at_risk"] >= T
             for point in entry["at_risk_table"]:
@@ -86,11 +105,14 @@ def test_a_curve_stops_where_fewer_than_the_threshold_are_at_risk(small_site):
 def test_a_small_site_shows_below_the_threshold_in_csv(small_site):
     rows = report_csv(small_site, "--by", "site")
     ns = next(r for r in rows if r["measure"] == "completion_rate" and r["group"] == "NS")
-    assert ns["n"] == "<5" and ns["value"] == "" and ns["ci_low"] == "" and ns["suppressed"] == "true"
+    assert (
+        ns["n"] == "<5" and ns["value"] == "" and ns["ci_low"] == "" and ns["suppressed"] == "true"
+    )
     for row in rows:
         for column in ("n", "count"):
-            if row[column] not in ("", "<5") and not row["measure"].endswith(("_km", "_cif_completed",
-                                                                               "_cif_dropped_out")):
+            if row[column] not in ("", "<5") and not row["measure"].endswith(
+                ("_km", "_cif_completed", "_cif_dropped_out")
+            ):
                 assert int(row[column]) >= T, row
 
 
@@ -118,8 +140,9 @@ def test_no_suppress_shows_every_count_and_is_audited_as_unsuppressed(small_site
     assert "suppressed" not in json.dumps(report["retention"])
     assert report["suppression"] == {"applied": False, "threshold": None}
     with small_site.session() as session:
-        rows = session.execute(sa.select(Audit.actor, Audit.detail).where(
-            Audit.action == "report_export")).all()
+        rows = session.execute(
+            sa.select(Audit.actor, Audit.detail).where(Audit.action == "report_export")
+        ).all()
     details = [json.loads(detail) for _, detail in rows]
     assert details[-1]["suppress"] is False and details[-1]["by"] == "site"
     assert details[-1]["format"] == "json"
