@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from fastapi import Depends, Request
 
+from followup.audit import audit
 from followup.context import Context
 from followup.db import transaction, utcnow
 from followup.models import Staff, UserAccount
@@ -111,11 +112,23 @@ def signed_in(request: Request) -> Principal:
 
 
 def guard(rule: Callable[[Principal], bool], *, hide: bool = False) -> Callable[..., Principal]:
-    """A dependency that lets through only those `rule` allows."""
+    """A dependency that lets through only those `rule` allows. An administrator may go
+    everywhere, so everywhere an administrator goes is written to the audit trail."""
 
-    def dependency(p: Principal = Depends(signed_in)) -> Principal:
+    def dependency(request: Request, p: Principal = Depends(signed_in)) -> Principal:
         if not rule(p):
             raise NotVisible() if hide else Forbidden()
+        if p.is_admin:
+            with transaction(context(request).engine) as session:
+                audit(
+                    session,
+                    p.actor,
+                    "admin_request",
+                    None,
+                    None,
+                    method=request.method,
+                    path=request.url.path,
+                )
         return p
 
     dependency.rule = rule  # type: ignore[attr-defined]

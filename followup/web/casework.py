@@ -405,8 +405,6 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
             case_id,
             partners=sorted(partners.values()),
         )
-    elif p.is_admin:
-        audit(session, p.actor, "read", "participant", case_id)
     facilitator = (
         session.execute(
             sa.select(Staff.name).where(Staff.id == person.facilitator_id)

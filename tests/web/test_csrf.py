@@ -39,7 +39,7 @@ def snapshot(team) -> dict:
             "changes": session.execute(
                 sa.select(sa.func.count())
                 .select_from(Audit)
-                .where(Audit.action.not_in(["access_denied", "login", "read_partner"]))
+                .where(Audit.action.not_in(["access_denied", "login", "read_partner", "admin_request"]))
             ).scalar_one(),
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -234,3 +235,19 @@ def test_a_protected_page_sends_a_visitor_to_login_and_back_to_it_afterwards(tea
         },
     )
     assert after.headers["location"] == "/participants/BG-1"
+
+
+def test_everywhere_an_administrator_goes_is_in_the_audit_trail(team):
+    browser = team.browser("admin")
+    browser.get("/participants/NS-1")
+    browser.get("/outcomes/report.csv")
+    with team.session() as session:
+        rows = session.execute(
+            sa.select(Audit.actor, Audit.detail)
+            .where(Audit.action == "admin_request")
+            .order_by(Audit.id)
+        ).all()
+    assert [(actor, json.loads(detail)["path"]) for actor, detail in rows] == [
+        ("web:admin", "/participants/NS-1"),
+        ("web:admin", "/outcomes/report.csv"),
+    ]
