@@ -172,7 +172,7 @@ def followup_list(
     date), so the page costs the same with ten thousand or a million enrolled. Site-wide
     (supervisors, administrators): everyone's at their site, the first SITE_LIST_LIMIT.
     """
-    sites = list(ctx.config.sites) if p.is_admin and site_wide else [p.site]
+    sites = policy.followup_sites(p, ctx.config.sites)
     todays = {code: ctx.site_today(code) for code in ctx.config.sites}
     horizon = max(todays.values()) + timedelta(days=UPCOMING_DAYS + WINDOW_LOOKAHEAD)
     query = _select().where(

@@ -69,6 +69,16 @@ def list_followups(p: Principal) -> bool:
     return p.is_admin or p.has(*CASEWORK)
 
 
+def list_site_followups(p: Principal) -> bool:
+    """Everyone's follow-ups at the site (their status), not only one's own."""
+    return p.is_admin or p.has(SUPERVISOR)
+
+
+def followup_sites(p: Principal, sites: Iterable[str]) -> list[str]:
+    """The sites whose follow-ups a site-wide list covers."""
+    return list(sites) if p.is_admin else [p.site]
+
+
 def search(p: Principal) -> bool:
     return p.is_admin or p.has(*CASEWORK)
 

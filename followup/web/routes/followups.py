@@ -24,9 +24,7 @@ one = guard(policy.list_followups, hide=True)
 @router.get("/followups")
 def my_followups(request: Request, p: Principal = Depends(lists)) -> Response:
     ctx = context(request)
-    site_wide = request.query_params.get("scope") == "site" and (
-        p.is_admin or p.has(policy.SUPERVISOR)
-    )
+    site_wide = request.query_params.get("scope") == "site" and (policy.list_site_followups(p))
     with transaction(ctx.engine) as session:
         listing = casework.followup_list(session, ctx, p, site_wide=site_wide)
         if listing.partners_shown:  # her safe hours and channel are partner data
@@ -45,7 +43,7 @@ def my_followups(request: Request, p: Principal = Depends(lists)) -> Response:
         listing=listing,
         site_wide=site_wide,
         groups=casework.GROUPS,
-        may_see_site=p.is_admin or p.has(policy.SUPERVISOR),
+        may_see_site=policy.list_site_followups(p),
     )
 
 
