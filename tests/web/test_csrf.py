@@ -39,7 +39,9 @@ def snapshot(team) -> dict:
             "changes": session.execute(
                 sa.select(sa.func.count())
                 .select_from(Audit)
-                .where(Audit.action.not_in(["access_denied", "login", "read_partner", "admin_request"]))
+                .where(
+                    Audit.action.not_in(["access_denied", "login", "read_partner", "admin_request"])
+                )
             ).scalar_one(),
         }
 
