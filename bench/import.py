@@ -44,13 +44,16 @@ def config_text(db: Path) -> str:
         f'[sites.{code}]\nname = "Centre {code}"\ntimezone = "Europe/Belgrade"\nlanguage = "{lang}"\n'
         for code, lang in SITES.items()
     )
-    return textwrap.dedent(f"""
+    return (
+        textwrap.dedent(f"""
         [database]
         url = "sqlite:///{db}"
         [protocols]
-        directory = "{REPO / 'schedules'}"
+        directory = "{REPO / "schedules"}"
         active = ["undp-serbia", "wwp-europe"]
-        """) + sites
+        """)
+        + sites
+    )
 
 
 def run_import(folder: Path, files: dict[str, Path], env: dict) -> dict[str, float]:
@@ -61,8 +64,9 @@ def run_import(folder: Path, files: dict[str, Path], env: dict) -> dict[str, flo
     times = {}
     for kind in ("staff", "participants", "partners", "events"):
         start = time.perf_counter()
-        done = subprocess.run([*followup, "import", kind, str(files[kind])], env=env,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [*followup, "import", kind, str(files[kind])], env=env, capture_output=True, text=True
+        )
         times[kind] = time.perf_counter() - start
         if done.returncode != 0:
             sys.exit(f"import {kind} failed: {done.stderr}")
@@ -88,42 +92,90 @@ def raw_insert(db: Path, files: dict[str, Path], followups: list[tuple] | None) 
     with conn:
         conn.executemany(
             "INSERT INTO site (code, name, timezone, language) VALUES (?, ?, 'Europe/Belgrade', ?)",
-            [(c, c, lang) for c, lang in SITES.items()])
+            [(c, c, lang) for c, lang in SITES.items()],
+        )
         conn.executemany(
             "INSERT INTO staff (staff_id, site_code, name, roles, phone, email, channel, language, active)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-            [(r["staff_id"], r["site"], r["name"], r["roles"], r["phone"], r["email"], r["channel"],
-              r["language"]) for r in rows("staff")])
+            [
+                (
+                    r["staff_id"],
+                    r["site"],
+                    r["name"],
+                    r["roles"],
+                    r["phone"],
+                    r["email"],
+                    r["channel"],
+                    r["language"],
+                )
+                for r in rows("staff")
+            ],
+        )
         conn.execute("INSERT INTO protocol_revision VALUES ('r', 'undp-serbia', '{}', ?)", (now,))
         conn.executemany(
             "INSERT INTO participant (case_id, site_code, referral_source, enrolled_on, protocol_id,"
             " protocol_revision, created_at) VALUES (?, ?, ?, ?, ?, 'r', ?)",
-            [(r["case_id"], r["site"], r["referral_source"], r["enrolled_on"], r["protocol"], now)
-             for r in rows("participants")])
+            [
+                (
+                    r["case_id"],
+                    r["site"],
+                    r["referral_source"],
+                    r["enrolled_on"],
+                    r["protocol"],
+                    now,
+                )
+                for r in rows("participants")
+            ],
+        )
         ids = dict(conn.execute("SELECT case_id, id FROM participant"))
         conn.executemany(
             "INSERT INTO partner (partner_id, participant_id, relationship, consent_on, channel,"
             " do_not_contact, contact_sealed, created_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?)",
-            [(r["partner_id"], ids[r["case_id"]], r["relationship"], r["consent_on"] or None,
-              r["channel"], (r["phone"] + r["email"]).encode(), now) for r in rows("partners")])
+            [
+                (
+                    r["partner_id"],
+                    ids[r["case_id"]],
+                    r["relationship"],
+                    r["consent_on"] or None,
+                    r["channel"],
+                    (r["phone"] + r["email"]).encode(),
+                    now,
+                )
+                for r in rows("partners")
+            ],
+        )
         events, interviews = [], []
         for r in rows("events"):
             if r["event"] == "interview":
-                interviews.append((ids[r["case_id"]], r["informant"], r["checkpoint"], r["date"],
-                                   r["physical"] == "yes", r["sexual"] == "yes", now))
+                interviews.append(
+                    (
+                        ids[r["case_id"]],
+                        r["informant"],
+                        r["checkpoint"],
+                        r["date"],
+                        r["physical"] == "yes",
+                        r["sexual"] == "yes",
+                        now,
+                    )
+                )
             else:
                 events.append((ids[r["case_id"]], r["event"], r["date"], r["source"] or None, now))
         conn.executemany(
             "INSERT INTO event (participant_id, kind, occurred_on, source, recorded_at) VALUES (?, ?, ?, ?, ?)",
-            events)
+            events,
+        )
         conn.executemany(
             "INSERT INTO interview (participant_id, informant, checkpoint, conducted_on, physical,"
-            " sexual, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)", interviews)
+            " sexual, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            interviews,
+        )
         if followups:
             conn.executemany(
                 "INSERT INTO followup (participant_id, partner_id, checkpoint, occurrence, due_on,"
                 " window_opens_on, window_closes_on, provisional, assigned_staff_id, status,"
-                " completed_on, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", followups)
+                " completed_on, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                followups,
+            )
     conn.close()
     return time.perf_counter() - start
 
@@ -135,10 +187,15 @@ def main() -> None:
     protocols = load_protocols(REPO / "schedules", ["undp-serbia", "wwp-europe"])
     start = time.perf_counter()
     data = cohort(protocols, SITES, args.participants, TODAY, seed=7)
-    print(f"generated {len(data.participants):,} participants, {len(data.partners):,} partners, "
-          f"{len(data.events):,} events in {time.perf_counter() - start:.1f} s")
-    env = {**os.environ, "FOLLOWUP_SECRET_KEY": Fernet.generate_key().decode(),
-           "PYTHONPATH": str(REPO)}
+    print(
+        f"generated {len(data.participants):,} participants, {len(data.partners):,} partners, "
+        f"{len(data.events):,} events in {time.perf_counter() - start:.1f} s"
+    )
+    env = {
+        **os.environ,
+        "FOLLOWUP_SECRET_KEY": Fernet.generate_key().decode(),
+        "PYTHONPATH": str(REPO),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         files = data.write(folder / "csv")
@@ -148,13 +205,18 @@ def main() -> None:
             followups = conn.execute(
                 "SELECT participant_id, partner_id, checkpoint, occurrence, due_on, window_opens_on,"
                 " window_closes_on, provisional, assigned_staff_id, status, completed_on, updated_at"
-                " FROM followup").fetchall()
+                " FROM followup"
+            ).fetchall()
         raw_csv = raw_insert(folder / "raw-csv.db", files, None)
         raw_all = raw_insert(folder / "raw-all.db", files, followups)
     print(f"follow-ups derived by the import: {len(followups):,}")
     print(f"followup import (4 files, 4 processes)  {ours:8.2f} s")
-    print(f"raw executemany, CSV rows only          {raw_csv:8.2f} s   ratio {ours / raw_csv:5.2f}x")
-    print(f"raw executemany, every row written      {raw_all:8.2f} s   ratio {ours / raw_all:5.2f}x  (target <= 3x)")
+    print(
+        f"raw executemany, CSV rows only          {raw_csv:8.2f} s   ratio {ours / raw_csv:5.2f}x"
+    )
+    print(
+        f"raw executemany, every row written      {raw_all:8.2f} s   ratio {ours / raw_all:5.2f}x  (target <= 3x)"
+    )
 
 
 if __name__ == "__main__":

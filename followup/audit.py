@@ -10,11 +10,21 @@ from sqlalchemy.orm import Session
 from followup.models import Audit
 
 
-def audit(session: Session, actor: str, action: str, entity: str | None = None,
-          entity_id: object = None, **detail: object) -> None:
+def audit(
+    session: Session,
+    actor: str,
+    action: str,
+    entity: str | None = None,
+    entity_id: object = None,
+    **detail: object,
+) -> None:
     """Record one action. `detail` must never carry survivor data: ids and counts only."""
-    session.add(Audit(
-        actor=actor, action=action, entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        detail=json.dumps(detail, default=str, sort_keys=True) if detail else None,
-    ))
+    session.add(
+        Audit(
+            actor=actor,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            detail=json.dumps(detail, default=str, sort_keys=True) if detail else None,
+        )
+    )

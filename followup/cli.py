@@ -49,7 +49,10 @@ def config_option(func: Callable) -> Callable:
     """--config on every command (also read from $FOLLOWUP_CONFIG)."""
 
     @click.option(
-        "--config", "config_path", type=click.Path(dir_okay=False), default=None,
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        default=None,
         help="Path of config.toml. Default: $FOLLOWUP_CONFIG, else ./config.toml.",
     )
     @wraps(func)
@@ -70,8 +73,13 @@ def open_context(config_path: str | None, *, need_schema: bool = True):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Path of config.toml for every subcommand. Default: $FOLLOWUP_CONFIG, else ./config.toml.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Path of config.toml for every subcommand. Default: $FOLLOWUP_CONFIG, else ./config.toml.",
+)
 @click.version_option(package_name="followup")
 def cli(config_path):
     """Follow-up scheduling and outcome tracking for perpetrator programmes."""
@@ -79,9 +87,12 @@ def cli(config_path):
 
 # --- init ----------------------------------------------------------------------
 
+
 @cli.command()
 @config_option
-@click.option("--demo", is_flag=True, help="Also load a synthetic demo cohort (only into an empty database).")
+@click.option(
+    "--demo", is_flag=True, help="Also load a synthetic demo cohort (only into an empty database)."
+)
 def init(config_path, demo):
     """Create the database tables and, for the embedded default, the encryption key file."""
     from followup.crypto import create_key_file
@@ -89,10 +100,14 @@ def init(config_path, demo):
 
     ctx = open_context(config_path, need_schema=False)
     key_path = ctx.config.resolve(ctx.config.security.key_file)
-    key_from_env = os.environ.get("FOLLOWUP_SECRET_KEY") or os.environ.get("FOLLOWUP_SECRET_KEY_FILE")
+    key_from_env = os.environ.get("FOLLOWUP_SECRET_KEY") or os.environ.get(
+        "FOLLOWUP_SECRET_KEY_FILE"
+    )
     if not key_from_env and create_key_file(key_path):
-        click.echo(f"Created the encryption key {key_path} (mode 0600). Back it up: "
-                       "without it partner contact details cannot be read.")
+        click.echo(
+            f"Created the encryption key {key_path} (mode 0600). Back it up: "
+            "without it partner contact details cannot be read."
+        )
     create_schema(ctx.engine)
     with transaction(ctx.engine) as session:
         ctx.sync_sites(session)
@@ -116,9 +131,12 @@ def _safe_url(url: str) -> str:
 
 # --- import --------------------------------------------------------------------
 
+
 @cli.command("import")
 @config_option
-@click.argument("kind", metavar="KIND", type=click.Choice(["staff", "participants", "partners", "events"]))
+@click.argument(
+    "kind", metavar="KIND", type=click.Choice(["staff", "participants", "partners", "events"])
+)
 @click.argument("file", type=click.Path(dir_okay=False))
 def import_(config_path, kind, file):
     """Import a CSV file of staff, participants, partners or events (all rows or none)."""
@@ -165,14 +183,22 @@ def _progress() -> _Bar:
 
 # --- enrol ---------------------------------------------------------------------
 
+
 @cli.command()
 @config_option
 @click.argument("case_id")
 @click.option("--site", required=True, help="Site code from config.toml, e.g. BG.")
-@click.option("--referral-source", required=True,
-              help="prosecutor, court, social_work_centre, police, self or other.")
-@click.option("--enrolled-on", type=DATE, default=None, help="Enrolment date. Default: today at the site.")
-@click.option("--protocol", default=None, help="Protocol id. Default: protocols.default in config.toml.")
+@click.option(
+    "--referral-source",
+    required=True,
+    help="prosecutor, court, social_work_centre, police, self or other.",
+)
+@click.option(
+    "--enrolled-on", type=DATE, default=None, help="Enrolment date. Default: today at the site."
+)
+@click.option(
+    "--protocol", default=None, help="Protocol id. Default: protocols.default in config.toml."
+)
 @click.option("--facilitator", default=None, help="staff_id of the facilitator.")
 def enrol(config_path, case_id, site, referral_source, enrolled_on, protocol, facilitator):
     """Enrol one participant into a follow-up protocol."""
@@ -188,15 +214,24 @@ def enrol(config_path, case_id, site, referral_source, enrolled_on, protocol, fa
     with transaction(ctx.engine) as session:
         ctx.sync_sites(session)
         person = do_enrol(
-            session, ctx, case_id=case_id, site=site, referral_source=referral_source,
-            enrolled_on=enrolled_on or (ctx.site_today(site) if site in ctx.config.sites else date.today()),
-            protocol_id=protocol, facilitator=facilitator,
+            session,
+            ctx,
+            case_id=case_id,
+            site=site,
+            referral_source=referral_source,
+            enrolled_on=enrolled_on
+            or (ctx.site_today(site) if site in ctx.config.sites else date.today()),
+            protocol_id=protocol,
+            facilitator=facilitator,
         )
-    click.echo(f"Enrolled {person.case_id} at {person.site_code} on {person.enrolled_on} "
-               f"({person.protocol_id}, revision {person.protocol_revision}).")
+    click.echo(
+        f"Enrolled {person.case_id} at {person.site_code} on {person.enrolled_on} "
+        f"({person.protocol_id}, revision {person.protocol_revision})."
+    )
 
 
 # --- record --------------------------------------------------------------------
+
 
 @cli.group()
 def record():
@@ -204,9 +239,15 @@ def record():
 
 
 def _violence_options(func):
-    for kind in reversed(("physical", "sexual", "psychological", "economic", "coercive", "stalking")):
-        func = click.option(f"--{kind}", type=YES_NO, default=None,
-                            help=f"{kind.capitalize()} violence since the last contact: yes or no (omit: not asked).")(func)
+    for kind in reversed(
+        ("physical", "sexual", "psychological", "economic", "coercive", "stalking")
+    ):
+        func = click.option(
+            f"--{kind}",
+            type=YES_NO,
+            default=None,
+            help=f"{kind.capitalize()} violence since the last contact: yes or no (omit: not asked).",
+        )(func)
     return func
 
 
@@ -221,8 +262,13 @@ def _in_transaction(config_path, operation):
 @record.command("status")
 @config_option
 @click.argument("case_id")
-@click.argument("event", metavar="EVENT", type=click.Choice(
-    ["admitted", "programme_start", "completed", "dropped_out", "excluded", "transferred"]))
+@click.argument(
+    "event",
+    metavar="EVENT",
+    type=click.Choice(
+        ["admitted", "programme_start", "completed", "dropped_out", "excluded", "transferred"]
+    ),
+)
 @click.option("--on", "on", type=DATE, required=True, help="Date of the change.")
 def record_status(config_path, case_id, event, on):
     """Record admission, programme start, completion, dropout, exclusion or transfer."""
@@ -235,32 +281,99 @@ def record_status(config_path, case_id, event, on):
 @record.command("interview")
 @config_option
 @click.argument("case_id")
-@click.option("--informant", type=click.Choice(["participant", "partner"]), required=True,
-              help="Whose account this is.")
-@click.option("--partner", "partner_id", default=None, help="partner_id, when the case has several partners.")
-@click.option("--checkpoint", default=None, help="Checkpoint name; default: the follow-up whose window holds the date.")
+@click.option(
+    "--informant",
+    type=click.Choice(["participant", "partner"]),
+    required=True,
+    help="Whose account this is.",
+)
+@click.option(
+    "--partner", "partner_id", default=None, help="partner_id, when the case has several partners."
+)
+@click.option(
+    "--checkpoint",
+    default=None,
+    help="Checkpoint name; default: the follow-up whose window holds the date.",
+)
 @click.option("--on", "on", type=DATE, required=True, help="Date of the interview.")
 @click.option("--by", default=None, help="staff_id of the interviewer.")
-@click.option("--mode", type=click.Choice(["in_person", "phone", "video"]), default=None, help="How it was held.")
+@click.option(
+    "--mode",
+    type=click.Choice(["in_person", "phone", "video"]),
+    default=None,
+    help="How it was held.",
+)
 @_violence_options
-@click.option("--felt-safety", type=click.IntRange(1, 5), default=None, help="1 (very unsafe) to 5 (very safe).")
-@click.option("--risk", type=click.Choice(["low", "medium", "high"]), default=None, help="Assessed risk level.")
-@click.option("--notes", default=None, help="Free text; stored encrypted. Use - to read from stdin.")
-def record_interview(config_path, case_id, informant, partner_id, checkpoint, on, by, mode,
-                     physical, sexual, psychological, economic, coercive, stalking,
-                     felt_safety, risk, notes):
+@click.option(
+    "--felt-safety",
+    type=click.IntRange(1, 5),
+    default=None,
+    help="1 (very unsafe) to 5 (very safe).",
+)
+@click.option(
+    "--risk",
+    type=click.Choice(["low", "medium", "high"]),
+    default=None,
+    help="Assessed risk level.",
+)
+@click.option(
+    "--notes", default=None, help="Free text; stored encrypted. Use - to read from stdin."
+)
+def record_interview(
+    config_path,
+    case_id,
+    informant,
+    partner_id,
+    checkpoint,
+    on,
+    by,
+    mode,
+    physical,
+    sexual,
+    psychological,
+    economic,
+    coercive,
+    stalking,
+    felt_safety,
+    risk,
+    notes,
+):
     """Record an interview and the violence reported since the last contact."""
     from followup.record import record_interview as do
 
     if notes == "-":
         notes = sys.stdin.read()
-    violence = {"physical": physical, "sexual": sexual, "psychological": psychological,
-                "economic": economic, "coercive": coercive, "stalking": stalking}
-    interview = _in_transaction(config_path, lambda s, c: do(
-        s, c, case_id=case_id, informant=informant, partner_id=partner_id, checkpoint=checkpoint,
-        on=on, by=by, mode=mode, violence=violence, felt_safety=felt_safety, risk_level=risk,
-        notes=notes))
-    done = f"; follow-up {interview.checkpoint} completed" if interview.followup_id else " (no pending follow-up matched)"
+    violence = {
+        "physical": physical,
+        "sexual": sexual,
+        "psychological": psychological,
+        "economic": economic,
+        "coercive": coercive,
+        "stalking": stalking,
+    }
+    interview = _in_transaction(
+        config_path,
+        lambda s, c: do(
+            s,
+            c,
+            case_id=case_id,
+            informant=informant,
+            partner_id=partner_id,
+            checkpoint=checkpoint,
+            on=on,
+            by=by,
+            mode=mode,
+            violence=violence,
+            felt_safety=felt_safety,
+            risk_level=risk,
+            notes=notes,
+        ),
+    )
+    done = (
+        f"; follow-up {interview.checkpoint} completed"
+        if interview.followup_id
+        else " (no pending follow-up matched)"
+    )
     click.echo(f"Recorded the {informant} interview for {case_id} on {on}{done}.")
 
 
@@ -269,21 +382,57 @@ def record_interview(config_path, case_id, informant, partner_id, checkpoint, on
 @click.argument("case_id")
 @click.option("--on", "on", type=DATE, required=True, help="Date of the violence.")
 @click.option("--reported-on", type=DATE, default=None, help="Date it was reported. Default: --on.")
-@click.option("--source", type=click.Choice(["partner", "participant", "police", "prosecutor", "social_services"]),
-              required=True, help="Who reported it.")
-@click.option("--partner", "partner_id", default=None, help="partner_id of the partner concerned, if any.")
+@click.option(
+    "--source",
+    type=click.Choice(["partner", "participant", "police", "prosecutor", "social_services"]),
+    required=True,
+    help="Who reported it.",
+)
+@click.option(
+    "--partner", "partner_id", default=None, help="partner_id of the partner concerned, if any."
+)
 @_violence_options
 @click.option("--notes", default=None, help="Free text; stored encrypted.")
-def record_recidivism(config_path, case_id, on, reported_on, source, partner_id,
-                      physical, sexual, psychological, economic, coercive, stalking, notes):
+def record_recidivism(
+    config_path,
+    case_id,
+    on,
+    reported_on,
+    source,
+    partner_id,
+    physical,
+    sexual,
+    psychological,
+    economic,
+    coercive,
+    stalking,
+    notes,
+):
     """Record a report of new violence."""
     from followup.record import record_recidivism as do
 
-    violence = {"physical": physical, "sexual": sexual, "psychological": psychological,
-                "economic": economic, "coercive": coercive, "stalking": stalking}
-    _in_transaction(config_path, lambda s, c: do(
-        s, c, case_id=case_id, on=on, reported_on=reported_on, source=source,
-        partner_id=partner_id, violence=violence, notes=notes))
+    violence = {
+        "physical": physical,
+        "sexual": sexual,
+        "psychological": psychological,
+        "economic": economic,
+        "coercive": coercive,
+        "stalking": stalking,
+    }
+    _in_transaction(
+        config_path,
+        lambda s, c: do(
+            s,
+            c,
+            case_id=case_id,
+            on=on,
+            reported_on=reported_on,
+            source=source,
+            partner_id=partner_id,
+            violence=violence,
+            notes=notes,
+        ),
+    )
     click.echo(f"Recorded a recidivism report for {case_id} ({source}, {on}).")
 
 
@@ -291,20 +440,31 @@ def record_recidivism(config_path, case_id, on, reported_on, source, partner_id,
 @config_option
 @click.argument("case_id")
 @click.option("--on", "on", type=DATE, required=True, help="Date of the police record check.")
-@click.option("--new-offence/--no-new-offence", required=True, help="Whether the check found a new offence.")
+@click.option(
+    "--new-offence/--no-new-offence", required=True, help="Whether the check found a new offence."
+)
 def record_check(config_path, case_id, on, new_offence):
     """Record a police record check (one that finds nothing is information too)."""
     from followup.record import record_check as do
 
-    _in_transaction(config_path, lambda s, c: do(s, c, case_id=case_id, on=on, new_offence=new_offence))
-    click.echo(f"Recorded a record check for {case_id} on {on}: "
-               f"{'new offence' if new_offence else 'no new offence'}.")
+    _in_transaction(
+        config_path, lambda s, c: do(s, c, case_id=case_id, on=on, new_offence=new_offence)
+    )
+    click.echo(
+        f"Recorded a record check for {case_id} on {on}: "
+        f"{'new offence' if new_offence else 'no new offence'}."
+    )
 
 
 @record.command("consent")
 @config_option
 @click.argument("partner_id")
-@click.option("--withdrawn", "action", flag_value="withdrawn", help="She withdrew consent: every pending contact is cancelled.")
+@click.option(
+    "--withdrawn",
+    "action",
+    flag_value="withdrawn",
+    help="She withdrew consent: every pending contact is cancelled.",
+)
 @click.option("--given", "action", flag_value="given", help="She gave consent.")
 @click.option("--on", "on", type=DATE, required=True, help="Date of the decision.")
 def record_consent(config_path, partner_id, action, on):
@@ -313,10 +473,14 @@ def record_consent(config_path, partner_id, action, on):
 
     if action is None:
         raise click.UsageError("say --given or --withdrawn")
-    _in_transaction(config_path, lambda s, c: set_consent(
-        s, c, partner_id=partner_id, on=on, given=action == "given"))
+    _in_transaction(
+        config_path,
+        lambda s, c: set_consent(s, c, partner_id=partner_id, on=on, given=action == "given"),
+    )
     if action == "withdrawn":
-        click.echo(f"Consent withdrawn for {partner_id}; every pending contact with her is cancelled.")
+        click.echo(
+            f"Consent withdrawn for {partner_id}; every pending contact with her is cancelled."
+        )
     else:
         click.echo(f"Consent recorded for {partner_id}; her follow-ups are planned.")
 
@@ -330,40 +494,78 @@ def record_do_not_contact(config_path, partner_id, lift, on):
     """Flag a partner as not to be contacted: every pending contact is cancelled at once."""
     from followup.record import set_do_not_contact
 
-    _in_transaction(config_path, lambda s, c: set_do_not_contact(
-        s, c, partner_id=partner_id, flag=not lift, on=on or date.today()))
-    click.echo(f"{'Lifted the do-not-contact flag for' if lift else 'Do not contact:'} {partner_id}.")
+    _in_transaction(
+        config_path,
+        lambda s, c: set_do_not_contact(
+            s, c, partner_id=partner_id, flag=not lift, on=on or date.today()
+        ),
+    )
+    click.echo(
+        f"{'Lifted the do-not-contact flag for' if lift else 'Do not contact:'} {partner_id}."
+    )
 
 
 @record.command("missed")
 @config_option
 @click.argument("case_id")
 @click.option("--checkpoint", required=True, help="Checkpoint name.")
-@click.option("--informant", type=click.Choice(["participant", "partner"]), default="participant",
-              help="Whose follow-up.")
-@click.option("--partner", "partner_id", default=None, help="partner_id, when the case has several partners.")
+@click.option(
+    "--informant",
+    type=click.Choice(["participant", "partner"]),
+    default="participant",
+    help="Whose follow-up.",
+)
+@click.option(
+    "--partner", "partner_id", default=None, help="partner_id, when the case has several partners."
+)
 @click.option("--on", "on", type=DATE, required=True, help="Date it was given up.")
 def record_missed(config_path, case_id, checkpoint, informant, partner_id, on):
     """Close a follow-up that will not happen (unreachable, refused)."""
     from followup.record import record_missed as do
 
-    _in_transaction(config_path, lambda s, c: do(
-        s, c, case_id=case_id, checkpoint=checkpoint, informant=informant,
-        partner_id=partner_id, on=on))
+    _in_transaction(
+        config_path,
+        lambda s, c: do(
+            s,
+            c,
+            case_id=case_id,
+            checkpoint=checkpoint,
+            informant=informant,
+            partner_id=partner_id,
+            on=on,
+        ),
+    )
     click.echo(f"Marked {case_id} {informant} {checkpoint} as missed.")
 
 
 # --- due -----------------------------------------------------------------------
 
+
 @cli.command()
 @config_option
-@click.option("--as-of", type=DATE, default=None, help="Pretend today is this date. Default: today at each site.")
-@click.option("--days", type=click.IntRange(min=0), default=7, show_default=True,
-              help="Include what falls due in the next N days (everything overdue is always included).")
+@click.option(
+    "--as-of",
+    type=DATE,
+    default=None,
+    help="Pretend today is this date. Default: today at each site.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="Include what falls due in the next N days (everything overdue is always included).",
+)
 @click.option("--site", default=None, help="Only this site.")
 @click.option("--staff", default=None, help="Only follow-ups assigned to this staff_id.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 def due(config_path, as_of, days, site, staff, fmt):
     """List follow-ups that are overdue, due, or falling due in the next N days."""
     from followup.db import transaction
@@ -371,7 +573,9 @@ def due(config_path, as_of, days, site, staff, fmt):
 
     ctx = open_context(config_path)
     if site and site not in ctx.config.sites:
-        raise ConfigError(f"{ctx.config.path}: sites.{site}: no such site. Hint: one of {', '.join(ctx.config.sites)}")
+        raise ConfigError(
+            f"{ctx.config.path}: sites.{site}: no such site. Hint: one of {', '.join(ctx.config.sites)}"
+        )
     with transaction(ctx.engine) as session:
         items = list_due(session, ctx, as_of=as_of, days=days, site=site, staff=staff)
     if fmt == "json":
@@ -382,11 +586,16 @@ def due(config_path, as_of, days, site, staff, fmt):
         return
     header = ("STATUS", "DUE", "WINDOW", "CASE", "SUBJECT", "CHECKPOINT", "ASSIGNED", "SITE")
     rows = [
-        (i.status, i.due_on.isoformat() + ("*" if i.provisional else ""),
-         f"{i.window_opens_on}..{i.window_closes_on}", i.case_id,
-         i.subject if i.partner_id is None else f"partner {i.partner_id}",
-         i.checkpoint + (f" #{i.occurrence}" if i.occurrence > 1 else ""),
-         i.assigned_to or "-", i.site)
+        (
+            i.status,
+            i.due_on.isoformat() + ("*" if i.provisional else ""),
+            f"{i.window_opens_on}..{i.window_closes_on}",
+            i.case_id,
+            i.subject if i.partner_id is None else f"partner {i.partner_id}",
+            i.checkpoint + (f" #{i.occurrence}" if i.occurrence > 1 else ""),
+            i.assigned_to or "-",
+            i.site,
+        )
         for i in items
     ]
     _table(header, rows)
@@ -402,6 +611,7 @@ def _table(header, rows) -> None:
 
 # --- schedule ------------------------------------------------------------------
 
+
 @cli.group()
 def schedule():
     """Preview and apply changes to the protocol files."""
@@ -409,8 +619,14 @@ def schedule():
 
 @schedule.command("plan")
 @config_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
 def schedule_plan(config_path, fmt):
     """Show, per person, which pending follow-ups the current protocol files would move, add or cancel."""
     from followup.schedule_change import plan_change, render_text
@@ -461,6 +677,7 @@ cli.add_command(_web_cli.audit)
 
 # --- the edge ------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="followup", standalone_mode=False)
@@ -489,8 +706,11 @@ def main(argv: list[str] | None = None) -> None:
             raise
         # Only the first line: a database error's later lines carry the row's values.
         first = (str(exc).splitlines() or [""])[0][:200]
-        _fail(f"internal error ({type(exc).__name__}: {first}). This is a bug; "
-              "run again with FOLLOWUP_DEBUG=1 for the traceback", 70)
+        _fail(
+            f"internal error ({type(exc).__name__}: {first}). This is a bug; "
+            "run again with FOLLOWUP_DEBUG=1 for the traceback",
+            70,
+        )
 
 
 def _fail(message: str, status: int) -> None:

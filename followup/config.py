@@ -51,7 +51,9 @@ class SecurityConfig(Strict):
 
 
 class ProtocolsConfig(Strict):
-    directory: str = Field("schedules", description="folder of protocol files, relative to config.toml")
+    directory: str = Field(
+        "schedules", description="folder of protocol files, relative to config.toml"
+    )
     active: list[str] = Field(
         default_factory=lambda: ["undp-serbia"],
         min_length=1,
@@ -115,7 +117,10 @@ class RemindersConfig(Strict):
         time(8, 0), description='local time of each staff member\'s daily digest, "HH:MM"'
     )
     digest_days: int = Field(
-        7, ge=0, le=90, description="a digest lists what falls due in the next N days (and all that is due or overdue)"
+        7,
+        ge=0,
+        le=90,
+        description="a digest lists what falls due in the next N days (and all that is due or overdue)",
     )
     working_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
         default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"],
@@ -125,7 +130,9 @@ class RemindersConfig(Strict):
         default_factory=QuietHours, description="no reminder is sent in these local hours"
     )
     escalate_after_days: int = Field(
-        1, ge=0, description="days after a window closes without an interview before the supervisor is told"
+        1,
+        ge=0,
+        description="days after a window closes without an interview before the supervisor is told",
     )
     catch_up_after_minutes: int = Field(
         60,
@@ -169,15 +176,18 @@ class ChannelsConfig(Strict):
 class DispatchConfig(Strict):
     interval_seconds: int = Field(60, ge=1, description="seconds between dispatch passes")
     lease_seconds: int = Field(
-        120, ge=5, description="how long a claimed message is reserved before another sender may retry it"
+        120,
+        ge=5,
+        description="how long a claimed message is reserved before another sender may retry it",
     )
     batch_size: int = Field(100, ge=1, description="messages claimed per pass")
     max_attempts: int = Field(
         10, ge=1, description="attempts before a message is given up and the supervisor told"
     )
     templates: str = Field(
-        "messages", description="folder of message templates, relative to config.toml; a template "
-        "missing there comes from the shipped set"
+        "messages",
+        description="folder of message templates, relative to config.toml; a template "
+        "missing there comes from the shipped set",
     )
 
 
@@ -201,28 +211,41 @@ class WebConfig(Strict):
         60, ge=1, description="a web session ends after this many minutes without a request"
     )
     session_hours: int = Field(
-        12, ge=1, le=168, description="a web session ends this many hours after login, in use or not"
+        12,
+        ge=1,
+        le=168,
+        description="a web session ends this many hours after login, in use or not",
     )
     login_max_failures: int = Field(
-        5, ge=1, description="failed logins for one user name, within login_window_minutes, before it is refused"
+        5,
+        ge=1,
+        description="failed logins for one user name, within login_window_minutes, before it is refused",
     )
     login_ip_max_failures: int = Field(
-        30, ge=1, description="failed logins from one address, within login_window_minutes, before it is refused"
+        30,
+        ge=1,
+        description="failed logins from one address, within login_window_minutes, before it is refused",
     )
     login_window_minutes: int = Field(
         15, ge=1, description="how long failed logins count against a user name or an address"
     )
-    invite_days: int = Field(7, ge=1, le=60, description="days an invite or password-reset link stays valid")
+    invite_days: int = Field(
+        7, ge=1, le=60, description="days an invite or password-reset link stays valid"
+    )
 
 
 class Config(Strict):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="where data lives")
     security: SecurityConfig = Field(default_factory=SecurityConfig, description="encryption key")
-    protocols: ProtocolsConfig = Field(default_factory=ProtocolsConfig, description="follow-up protocols")
+    protocols: ProtocolsConfig = Field(
+        default_factory=ProtocolsConfig, description="follow-up protocols"
+    )
     sites: dict[str, SiteConfig] = Field(
         min_length=1, description="one [sites.CODE] table per centre, e.g. [sites.BG]"
     )
-    reminders: RemindersConfig = Field(default_factory=RemindersConfig, description="reminder policy")
+    reminders: RemindersConfig = Field(
+        default_factory=RemindersConfig, description="reminder policy"
+    )
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig, description="message channels")
     dispatch: DispatchConfig = Field(default_factory=DispatchConfig, description="the sender")
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig, description="statistics")
@@ -253,7 +276,7 @@ class Config(Strict):
         url = self.database.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url.startswith("sqlite:////"):
-            rest = url[len(prefix):]
+            rest = url[len(prefix) :]
             if rest and rest != ":memory:":
                 return prefix + str(self.resolve(rest))
         return url

@@ -32,5 +32,7 @@ def load_demo(session: Session, ctx: Context, size: int = DEMO_SIZE) -> str:
 
     with transaction(ctx.engine) as accounts_session:
         logins = create_demo_accounts(accounts_session, ctx, next(iter(sites)))
-    return (f"Demo cohort loaded: {len(data.participants)} participants, {len(data.partners)} "
-            f"partners, {len(data.staff)} staff across {', '.join(sites)}.\n{logins}")
+    return (
+        f"Demo cohort loaded: {len(data.participants)} participants, {len(data.partners)} "
+        f"partners, {len(data.staff)} staff across {', '.join(sites)}.\n{logins}"
+    )

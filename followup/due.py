@@ -44,8 +44,13 @@ def status_on(opens: date, closes: date, today: date) -> str:
 
 
 def list_due(
-    session: Session, ctx: Context, *, as_of: date | None = None, days: int = 7,
-    site: str | None = None, staff: str | None = None,
+    session: Session,
+    ctx: Context,
+    *,
+    as_of: date | None = None,
+    days: int = 7,
+    site: str | None = None,
+    staff: str | None = None,
 ) -> list[DueItem]:
     sites = [site] if site else list(ctx.config.sites)
     today = {code: as_of or ctx.site_today(code) for code in sites}
@@ -53,15 +58,26 @@ def list_due(
     per_site = [
         sa.and_(
             Participant.site_code == code,
-            sa.or_(FollowUp.window_opens_on <= today[code], FollowUp.due_on <= today[code] + timedelta(days=days)),
+            sa.or_(
+                FollowUp.window_opens_on <= today[code],
+                FollowUp.due_on <= today[code] + timedelta(days=days),
+            ),
         )
         for code in sites
     ]
     query = (
         sa.select(
-            FollowUp.id, Participant.case_id, Partner.partner_id, FollowUp.checkpoint,
-            FollowUp.occurrence, FollowUp.due_on, FollowUp.window_opens_on,
-            FollowUp.window_closes_on, worker.staff_id, Participant.site_code, FollowUp.provisional,
+            FollowUp.id,
+            Participant.case_id,
+            Partner.partner_id,
+            FollowUp.checkpoint,
+            FollowUp.occurrence,
+            FollowUp.due_on,
+            FollowUp.window_opens_on,
+            FollowUp.window_closes_on,
+            worker.staff_id,
+            Participant.site_code,
+            FollowUp.provisional,
         )
         .join(Participant, Participant.id == FollowUp.participant_id)
         .outerjoin(Partner, Partner.id == FollowUp.partner_id)
@@ -72,11 +88,18 @@ def list_due(
         query = query.where(worker.staff_id == staff)
     items = [
         DueItem(
-            case_id=r.case_id, subject="participant" if r.partner_id is None else "partner",
-            partner_id=r.partner_id, checkpoint=r.checkpoint, occurrence=r.occurrence,
-            due_on=r.due_on, window_opens_on=r.window_opens_on, window_closes_on=r.window_closes_on,
+            case_id=r.case_id,
+            subject="participant" if r.partner_id is None else "partner",
+            partner_id=r.partner_id,
+            checkpoint=r.checkpoint,
+            occurrence=r.occurrence,
+            due_on=r.due_on,
+            window_opens_on=r.window_opens_on,
+            window_closes_on=r.window_closes_on,
             status=status_on(r.window_opens_on, r.window_closes_on, today[r.site_code]),
-            assigned_to=r.staff_id, site=r.site_code, provisional=bool(r.provisional),
+            assigned_to=r.staff_id,
+            site=r.site_code,
+            provisional=bool(r.provisional),
             followup_id=r.id,
         )
         for r in session.execute(query)

@@ -14,9 +14,15 @@ from datetime import date, timedelta
 from dateutil.relativedelta import relativedelta
 
 _UNITS = {
-    "day": "days", "days": "days", "d": "days",
-    "week": "weeks", "weeks": "weeks", "w": "weeks",
-    "month": "months", "months": "months", "m": "months",
+    "day": "days",
+    "days": "days",
+    "d": "days",
+    "week": "weeks",
+    "weeks": "weeks",
+    "w": "weeks",
+    "month": "months",
+    "months": "months",
+    "m": "months",
 }
 _PATTERN = re.compile(r"^\s*(-?\d+)\s*([a-z]+)\s*$")
 

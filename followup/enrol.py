@@ -32,8 +32,15 @@ def check_worker(worker: Staff, role: str, site: str) -> None:
 
 
 def enrol(
-    session: Session, ctx: Context, *, case_id: str, site: str, referral_source: str,
-    enrolled_on: date, protocol_id: str | None = None, facilitator: str | None = None,
+    session: Session,
+    ctx: Context,
+    *,
+    case_id: str,
+    site: str,
+    referral_source: str,
+    enrolled_on: date,
+    protocol_id: str | None = None,
+    facilitator: str | None = None,
 ) -> Participant:
     if site not in ctx.config.sites:
         raise NotFound(
@@ -46,7 +53,9 @@ def enrol(
     if enrolled_on > ctx.site_today(site):
         raise InvalidRecord(f"case {case_id}: enrolment date {enrolled_on} is in the future")
     if session.query(Participant.id).filter_by(case_id=case_id).first():
-        raise InvalidRecord(f"case {case_id!r} is already enrolled. Hint: use `followup record` to add to it")
+        raise InvalidRecord(
+            f"case {case_id!r} is already enrolled. Hint: use `followup record` to add to it"
+        )
     protocol = ctx.protocol(protocol_id)
     ctx.register_protocols(session)
     worker = None
@@ -54,27 +63,48 @@ def enrol(
         worker = lookup.staff(session, facilitator)
         check_worker(worker, "facilitator", site)
     person = Participant(
-        case_id=case_id, site_code=site, referral_source=referral_source,
-        enrolled_on=enrolled_on, protocol_id=protocol.id, protocol_revision=protocol.revision,
+        case_id=case_id,
+        site_code=site,
+        referral_source=referral_source,
+        enrolled_on=enrolled_on,
+        protocol_id=protocol.id,
+        protocol_revision=protocol.revision,
         facilitator_id=worker.id if worker else None,
     )
     session.add(person)
     session.flush()
     replan(session, [person.id], protocol_for_enrolment(ctx, session), reason="enrolled")
-    audit(session, ctx.actor, "enrol", "participant", case_id, protocol=protocol.id,
-          revision=protocol.revision)
+    audit(
+        session,
+        ctx.actor,
+        "enrol",
+        "participant",
+        case_id,
+        protocol=protocol.id,
+        revision=protocol.revision,
+    )
     return person
 
 
 def add_partner(
-    session: Session, ctx: Context, *, partner_id: str, case_id: str,
-    relationship: str = "current", consent_on: date | None = None, channel: str | None = None,
-    phone: str | None = None, email: str | None = None, support_worker: str | None = None,
+    session: Session,
+    ctx: Context,
+    *,
+    partner_id: str,
+    case_id: str,
+    relationship: str = "current",
+    consent_on: date | None = None,
+    channel: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    support_worker: str | None = None,
     safe_hours: str | None = None,
 ) -> Partner:
     person = lookup.participant(session, case_id)
     if relationship not in RELATIONSHIPS:
-        raise InvalidRecord(f"unknown relationship {relationship!r}; expected one of {', '.join(RELATIONSHIPS)}")
+        raise InvalidRecord(
+            f"unknown relationship {relationship!r}; expected one of {', '.join(RELATIONSHIPS)}"
+        )
     if session.query(Partner.id).filter_by(partner_id=partner_id).first():
         raise InvalidRecord(f"partner {partner_id!r} already exists")
     worker = None
@@ -83,8 +113,12 @@ def add_partner(
         check_worker(worker, "partner_support", person.site_code)
     contact = {k: v for k, v in {"phone": phone, "email": email}.items() if v}
     partner = Partner(
-        partner_id=partner_id, participant_id=person.id, relationship=relationship,
-        consent_on=consent_on, channel=channel, safe_hours=safe_hours,
+        partner_id=partner_id,
+        participant_id=person.id,
+        relationship=relationship,
+        consent_on=consent_on,
+        channel=channel,
+        safe_hours=safe_hours,
         support_worker_id=worker.id if worker else None,
         contact_sealed=ctx.vault.seal(contact) if contact else None,
     )

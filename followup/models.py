@@ -16,7 +16,14 @@ from followup.db import UTCDateTime, utcnow
 
 ROLES = ("facilitator", "partner_support", "supervisor", "evaluator", "manager", "admin")
 REFERRAL_SOURCES = ("prosecutor", "court", "social_work_centre", "police", "self", "other")
-STATUS_EVENTS = ("admitted", "programme_start", "completed", "dropped_out", "excluded", "transferred")
+STATUS_EVENTS = (
+    "admitted",
+    "programme_start",
+    "completed",
+    "dropped_out",
+    "excluded",
+    "transferred",
+)
 ENDINGS = ("dropped_out", "excluded", "transferred")
 VIOLENCE_TYPES = ("physical", "sexual", "psychological", "economic", "coercive", "stalking")
 REPORT_SOURCES = ("partner", "participant", "police", "prosecutor", "social_services")
@@ -123,13 +130,19 @@ class FollowUp(SQLModel, table=True):
         # One row per (person, checkpoint, occurrence). Two partial indexes because a
         # NULL partner_id would make a plain unique constraint let duplicates through.
         sa.Index(
-            "ux_followup_participant_slot", "participant_id", "checkpoint", "occurrence",
+            "ux_followup_participant_slot",
+            "participant_id",
+            "checkpoint",
+            "occurrence",
             unique=True,
             sqlite_where=sa.text("partner_id IS NULL"),
             postgresql_where=sa.text("partner_id IS NULL"),
         ),
         sa.Index(
-            "ux_followup_partner_slot", "partner_id", "checkpoint", "occurrence",
+            "ux_followup_partner_slot",
+            "partner_id",
+            "checkpoint",
+            "occurrence",
             unique=True,
             sqlite_where=sa.text("partner_id IS NOT NULL"),
             postgresql_where=sa.text("partner_id IS NOT NULL"),
@@ -259,7 +272,9 @@ class Outbox(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
-    kind: str = Field(max_length=32)  # reminder | digest | catch_up | escalation | alert | delivery_problem
+    kind: str = Field(
+        max_length=32
+    )  # reminder | digest | catch_up | escalation | alert | delivery_problem
     staff_id: int = Field(foreign_key="staff.id", index=True)  # the recipient
     channel: str = Field(max_length=16)
     followup_id: int | None = Field(default=None, foreign_key="followup.id", index=True)

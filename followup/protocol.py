@@ -34,7 +34,9 @@ def _duration(value: Any) -> Duration:
 
 
 # Written and stored as text ("3 months"), used as a Duration.
-DurationText = Annotated[Duration, BeforeValidator(_duration), PlainSerializer(str, return_type=str)]
+DurationText = Annotated[
+    Duration, BeforeValidator(_duration), PlainSerializer(str, return_type=str)
+]
 
 
 class Programme(Strict):
@@ -46,10 +48,11 @@ class Programme(Strict):
     """
 
     admission_after: DurationText = Field(
-        Duration(2, "weeks"), description='expected time from enrolment to admission, e.g. "2 weeks"'
+        Duration(2, "weeks"),
+        description='expected time from enrolment to admission, e.g. "2 weeks"',
     )
     start_after: DurationText = Field(
-        Duration(2, "weeks"), description='expected time from admission to the first group session'
+        Duration(2, "weeks"), description="expected time from admission to the first group session"
     )
     length: DurationText = Field(
         Duration(24, "weeks"), description='planned length of the programme, e.g. "24 weeks"'
@@ -58,18 +61,25 @@ class Programme(Strict):
 
 class Checkpoint(Strict):
     name: str = Field(
-        description="a short id such as \"followup_3m\"; the same name for participant and "
+        description='a short id such as "followup_3m"; the same name for participant and '
         "partner makes their answers comparable",
         pattern=r"^[a-z][a-z0-9_]*$",
     )
-    label: str | None = Field(None, description="what staff see, e.g. \"Three months after completion\"")
+    label: str | None = Field(
+        None, description='what staff see, e.g. "Three months after completion"'
+    )
     subject: Subject = Field(description='"participant" or "partner"')
     anchor: Anchor = Field(description=f"one of {', '.join(ANCHORS)}")
     offset: DurationText = Field(
-        Duration(0, "days"), description='time after the anchor, e.g. "0 days", "4 weeks", "3 months"'
+        Duration(0, "days"),
+        description='time after the anchor, e.g. "0 days", "4 weeks", "3 months"',
     )
-    window_before_days: int = Field(0, ge=0, description="days before the due date the window opens")
-    window_after_days: int = Field(14, ge=0, description="days after the due date the window closes")
+    window_before_days: int = Field(
+        0, ge=0, description="days before the due date the window opens"
+    )
+    window_after_days: int = Field(
+        14, ge=0, description="days after the due date the window closes"
+    )
     repeat_every: DurationText | None = Field(
         None, description='repeat while the programme runs, e.g. "4 weeks"; omit for once'
     )
@@ -130,7 +140,8 @@ class Protocol(Strict):
 
     def schedule_json(self) -> str:
         payload = self.model_dump(
-            mode="json", exclude={"name": True, "description": True, "checkpoints": {"__all__": {"label"}}}
+            mode="json",
+            exclude={"name": True, "description": True, "checkpoints": {"__all__": {"label"}}},
         )
         return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
@@ -143,9 +154,7 @@ class Protocol(Strict):
         return cls.model_validate(json.loads(text))
 
     def checkpoint(self, name: str, subject: str) -> Checkpoint | None:
-        return next(
-            (c for c in self.checkpoints if c.name == name and c.subject == subject), None
-        )
+        return next((c for c in self.checkpoints if c.name == name and c.subject == subject), None)
 
 
 def load_protocol(path: Path) -> Protocol:
@@ -166,7 +175,7 @@ def load_protocols(directory: Path, active: list[str]) -> dict[str, Protocol]:
         if not path.exists():
             available = sorted(p.stem for p in directory.glob("*.toml"))
             raise ConfigError(
-                f"{path}: protocol \"{protocol_id}\" is listed in protocols.active but has no "
+                f'{path}: protocol "{protocol_id}" is listed in protocols.active but has no '
                 f"file. Hint: available protocols: {', '.join(available) or 'none'}"
             )
         protocols[protocol_id] = load_protocol(path)

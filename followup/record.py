@@ -49,20 +49,26 @@ def _replan(session: Session, ctx: Context, person: Participant, reason: str) ->
 def _not_future(ctx: Context, person: Participant, on: date, what: str) -> None:
     today = ctx.site_today(person.site_code)
     if on > today:
-        raise InvalidRecord(f"case {person.case_id}: {what} date {on} is after today ({today} at {person.site_code})")
+        raise InvalidRecord(
+            f"case {person.case_id}: {what} date {on} is after today ({today} at {person.site_code})"
+        )
 
 
 def _violence(violence: Violence | None) -> Violence:
     violence = dict(violence or {})
     unknown = set(violence) - set(VIOLENCE_TYPES)
     if unknown:
-        raise InvalidRecord(f"unknown violence type {sorted(unknown)[0]!r}; expected {', '.join(VIOLENCE_TYPES)}")
+        raise InvalidRecord(
+            f"unknown violence type {sorted(unknown)[0]!r}; expected {', '.join(VIOLENCE_TYPES)}"
+        )
     return {kind: violence.get(kind) for kind in VIOLENCE_TYPES}
 
 
 def record_status(session: Session, ctx: Context, *, case_id: str, event: str, on: date) -> Event:
     if event not in STATUS_EVENTS:
-        raise InvalidRecord(f"unknown status event {event!r}; expected one of {', '.join(STATUS_EVENTS)}")
+        raise InvalidRecord(
+            f"unknown status event {event!r}; expected one of {', '.join(STATUS_EVENTS)}"
+        )
     person = lookup.participant(session, case_id)
     _not_future(ctx, person, on, event)
     apply_status(person, event, on)
@@ -94,7 +100,9 @@ def check_status_order(person, event: str, on: date) -> None:
         raise InvalidRecord(f"{case}: {event} on {on} is before enrolment on {person.enrolled_on}")
     if event in ENDINGS:
         if person.completed_on:
-            raise InvalidRecord(f"{case}: already completed on {person.completed_on}; cannot also be {event}")
+            raise InvalidRecord(
+                f"{case}: already completed on {person.completed_on}; cannot also be {event}"
+            )
         if person.ended_on and person.end_reason != event:
             raise InvalidRecord(f"{case}: already {person.end_reason} on {person.ended_on}")
         return
@@ -105,13 +113,19 @@ def check_status_order(person, event: str, on: date) -> None:
         )
     earlier = {
         "programme_start": [("admission", person.admitted_on)],
-        "completed": [("admission", person.admitted_on), ("programme start", person.programme_start_on)],
+        "completed": [
+            ("admission", person.admitted_on),
+            ("programme start", person.programme_start_on),
+        ],
     }.get(event, [])
     for label, day in earlier:
         if day and on < day:
             raise InvalidRecord(f"{case}: {event} on {on} is before {label} on {day}")
     later = {
-        "admitted": [("programme start", person.programme_start_on), ("completion", person.completed_on)],
+        "admitted": [
+            ("programme start", person.programme_start_on),
+            ("completion", person.completed_on),
+        ],
         "programme_start": [("completion", person.completed_on)],
     }.get(event, [])
     for label, day in later:
@@ -125,11 +139,17 @@ def _her(session: Session, person: Participant, partner_id: str | None) -> Partn
         if partner.participant_id != person.id:
             raise InvalidRecord(f"partner {partner_id!r} is not linked to case {person.case_id}")
         return partner
-    partners = session.execute(sa.select(Partner).where(Partner.participant_id == person.id)).scalars().all()
+    partners = (
+        session.execute(sa.select(Partner).where(Partner.participant_id == person.id))
+        .scalars()
+        .all()
+    )
     if len(partners) == 1:
         return partners[0]
     if not partners:
-        raise InvalidRecord(f"case {person.case_id} has no partner on record. Hint: import her first")
+        raise InvalidRecord(
+            f"case {person.case_id} has no partner on record. Hint: import her first"
+        )
     raise InvalidRecord(
         f"case {person.case_id} has {len(partners)} partners. Hint: say which with --partner "
         "(or a partner_id column)"
@@ -159,14 +179,19 @@ def pick_followup(rows, on: date, checkpoint: str | None):
     return None
 
 
-def _matching_followup(session: Session, person: Participant, partner: Partner | None,
-                       checkpoint: str | None, on: date) -> FollowUp | None:
-    rows = session.execute(
-        sa.select(FollowUp).where(
-            FollowUp.participant_id == person.id,
-            FollowUp.partner_id == partner.id if partner else FollowUp.partner_id.is_(None),
+def _matching_followup(
+    session: Session, person: Participant, partner: Partner | None, checkpoint: str | None, on: date
+) -> FollowUp | None:
+    rows = (
+        session.execute(
+            sa.select(FollowUp).where(
+                FollowUp.participant_id == person.id,
+                FollowUp.partner_id == partner.id if partner else FollowUp.partner_id.is_(None),
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     try:
         return pick_followup(rows, on, checkpoint)
     except InvalidRecord as exc:
@@ -174,23 +199,40 @@ def _matching_followup(session: Session, person: Participant, partner: Partner |
         raise InvalidRecord(f"case {person.case_id}: {who} {exc}") from None
 
 
-def _chosen_followup(session: Session, person: Participant, partner: Partner | None,
-                     followup_id: int) -> FollowUp:
+def _chosen_followup(
+    session: Session, person: Participant, partner: Partner | None, followup_id: int
+) -> FollowUp:
     followup = session.get(FollowUp, followup_id)
-    if (followup is None or followup.participant_id != person.id
-            or followup.partner_id != (partner.id if partner else None)):
+    if (
+        followup is None
+        or followup.participant_id != person.id
+        or followup.partner_id != (partner.id if partner else None)
+    ):
         who = f"partner {partner.partner_id}" if partner else f"case {person.case_id}"
         raise InvalidRecord(f"follow-up {followup_id} is not one of {who}'s")
     if followup.status != PENDING:
-        raise InvalidRecord(f"case {person.case_id}: {followup.checkpoint} is already {followup.status}")
+        raise InvalidRecord(
+            f"case {person.case_id}: {followup.checkpoint} is already {followup.status}"
+        )
     return followup
 
 
 def record_interview(
-    session: Session, ctx: Context, *, case_id: str, informant: str, on: date,
-    partner_id: str | None = None, checkpoint: str | None = None, by: str | None = None,
-    mode: str | None = None, violence: Violence | None = None, felt_safety: int | None = None,
-    risk_level: str | None = None, notes: str | None = None, import_key: str | None = None,
+    session: Session,
+    ctx: Context,
+    *,
+    case_id: str,
+    informant: str,
+    on: date,
+    partner_id: str | None = None,
+    checkpoint: str | None = None,
+    by: str | None = None,
+    mode: str | None = None,
+    violence: Violence | None = None,
+    felt_safety: int | None = None,
+    risk_level: str | None = None,
+    notes: str | None = None,
+    import_key: str | None = None,
     followup_id: int | None = None,
 ) -> Interview:
     """`followup_id`: the follow-up this interview fulfils, when the caller knows it (the
@@ -202,7 +244,9 @@ def record_interview(
     if mode is not None and mode not in INTERVIEW_MODES:
         raise InvalidRecord(f"unknown mode {mode!r}; expected one of {', '.join(INTERVIEW_MODES)}")
     if risk_level is not None and risk_level not in RISK_LEVELS:
-        raise InvalidRecord(f"unknown risk level {risk_level!r}; expected one of {', '.join(RISK_LEVELS)}")
+        raise InvalidRecord(
+            f"unknown risk level {risk_level!r}; expected one of {', '.join(RISK_LEVELS)}"
+        )
     if felt_safety is not None and not 1 <= felt_safety <= 5:
         raise InvalidRecord(f"felt safety is 1 (very unsafe) to 5 (very safe), got {felt_safety}")
     if checkpoint is not None:
@@ -229,10 +273,16 @@ def record_interview(
     else:
         followup = _matching_followup(session, person, partner, checkpoint, on)
     interview = Interview(
-        participant_id=person.id, partner_id=partner.id if partner else None,
-        informant=informant, checkpoint=checkpoint or (followup.checkpoint if followup else None),
-        conducted_on=on, conducted_by=worker_id, mode=mode, felt_safety=felt_safety,
-        risk_level=risk_level, import_key=import_key,
+        participant_id=person.id,
+        partner_id=partner.id if partner else None,
+        informant=informant,
+        checkpoint=checkpoint or (followup.checkpoint if followup else None),
+        conducted_on=on,
+        conducted_by=worker_id,
+        mode=mode,
+        felt_safety=felt_safety,
+        risk_level=risk_level,
+        import_key=import_key,
         followup_id=followup.id if followup else None,
         notes_sealed=ctx.vault.seal(notes) if notes else None,
         **_violence(violence),
@@ -243,28 +293,53 @@ def record_interview(
     session.flush()
     cancel_stale(session, person.id, now=utcnow())
     alerts.after_interview(session, ctx, interview)
-    audit(session, ctx.actor, "record_interview", "participant", case_id, informant=informant,
-          checkpoint=interview.checkpoint)
+    audit(
+        session,
+        ctx.actor,
+        "record_interview",
+        "participant",
+        case_id,
+        informant=informant,
+        checkpoint=interview.checkpoint,
+    )
     return interview
 
 
 def record_recidivism(
-    session: Session, ctx: Context, *, case_id: str, on: date, source: str,
-    reported_on: date | None = None, violence: Violence | None = None,
-    partner_id: str | None = None, notes: str | None = None, import_key: str | None = None,
+    session: Session,
+    ctx: Context,
+    *,
+    case_id: str,
+    on: date,
+    source: str,
+    reported_on: date | None = None,
+    violence: Violence | None = None,
+    partner_id: str | None = None,
+    notes: str | None = None,
+    import_key: str | None = None,
 ) -> Event:
     person = lookup.participant(session, case_id)
     if source not in REPORT_SOURCES:
-        raise InvalidRecord(f"unknown source {source!r}; expected one of {', '.join(REPORT_SOURCES)}")
+        raise InvalidRecord(
+            f"unknown source {source!r}; expected one of {', '.join(REPORT_SOURCES)}"
+        )
     reported_on = reported_on or on
     if reported_on < on:
-        raise InvalidRecord(f"case {case_id}: reported on {reported_on}, before the violence on {on}")
+        raise InvalidRecord(
+            f"case {case_id}: reported on {reported_on}, before the violence on {on}"
+        )
     _not_future(ctx, person, reported_on, "report")
     partner = _her(session, person, partner_id) if partner_id else None
     event = Event(
-        participant_id=person.id, partner_id=partner.id if partner else None, kind="recidivism",
-        occurred_on=on, reported_on=reported_on, source=source, recorded_by=ctx.actor,
-        notes_sealed=ctx.vault.seal(notes) if notes else None, import_key=import_key,
+        participant_id=person.id,
+        partner_id=partner.id if partner else None,
+        kind="recidivism",
+        occurred_on=on,
+        reported_on=reported_on,
+        source=source,
+        recorded_by=ctx.actor,
+        notes_sealed=ctx.vault.seal(notes) if notes else None,
+        import_key=import_key,
         **_violence(violence),
     )
     session.add(event)
@@ -275,7 +350,12 @@ def record_recidivism(
 
 
 def record_check(
-    session: Session, ctx: Context, *, case_id: str, on: date, new_offence: bool,
+    session: Session,
+    ctx: Context,
+    *,
+    case_id: str,
+    on: date,
+    new_offence: bool,
     import_key: str | None = None,
 ) -> Event:
     """A police record check. One that finds nothing is follow-up information too: the
@@ -283,8 +363,14 @@ def record_check(
     person = lookup.participant(session, case_id)
     _not_future(ctx, person, on, "record check")
     event = Event(
-        participant_id=person.id, kind="record_check", occurred_on=on, reported_on=on,
-        source="police", new_offence=new_offence, recorded_by=ctx.actor, import_key=import_key,
+        participant_id=person.id,
+        kind="record_check",
+        occurred_on=on,
+        reported_on=on,
+        source="police",
+        new_offence=new_offence,
+        recorded_by=ctx.actor,
+        import_key=import_key,
     )
     session.add(event)
     session.flush()
@@ -304,28 +390,50 @@ def set_consent(
     else:
         partner.consent_withdrawn_on = on
     kind = "consent_given" if given else "consent_withdrawn"
-    session.add(Event(participant_id=person.id, partner_id=partner.id, kind=kind,
-                      occurred_on=on, recorded_by=ctx.actor))
+    session.add(
+        Event(
+            participant_id=person.id,
+            partner_id=partner.id,
+            kind=kind,
+            occurred_on=on,
+            recorded_by=ctx.actor,
+        )
+    )
     _replan(session, ctx, person, reason=kind.replace("_", " "))
     audit(session, ctx.actor, kind, "partner", partner_id)
     return partner
 
 
-def set_do_not_contact(session: Session, ctx: Context, *, partner_id: str, flag: bool, on: date) -> Partner:
+def set_do_not_contact(
+    session: Session, ctx: Context, *, partner_id: str, flag: bool, on: date
+) -> Partner:
     partner = lookup.partner(session, partner_id)
     person = session.get(Participant, partner.participant_id)
     partner.do_not_contact = flag
     kind = "do_not_contact" if flag else "contact_allowed"
-    session.add(Event(participant_id=person.id, partner_id=partner.id, kind=kind,
-                      occurred_on=on, recorded_by=ctx.actor))
+    session.add(
+        Event(
+            participant_id=person.id,
+            partner_id=partner.id,
+            kind=kind,
+            occurred_on=on,
+            recorded_by=ctx.actor,
+        )
+    )
     _replan(session, ctx, person, reason=kind.replace("_", " "))
     audit(session, ctx.actor, kind, "partner", partner_id)
     return partner
 
 
 def record_missed(
-    session: Session, ctx: Context, *, case_id: str, checkpoint: str, informant: str = "participant",
-    partner_id: str | None = None, on: date,
+    session: Session,
+    ctx: Context,
+    *,
+    case_id: str,
+    checkpoint: str,
+    informant: str = "participant",
+    partner_id: str | None = None,
+    on: date,
 ) -> FollowUp:
     """Close a follow-up that will not happen (unreachable, refused): it counts as missed."""
     person = lookup.participant(session, case_id)
@@ -336,6 +444,13 @@ def record_missed(
     followup.status = MISSED
     session.flush()
     cancel_stale(session, person.id, now=utcnow())
-    audit(session, ctx.actor, "record_missed", "participant", case_id, checkpoint=checkpoint,
-          informant=informant)
+    audit(
+        session,
+        ctx.actor,
+        "record_missed",
+        "participant",
+        case_id,
+        checkpoint=checkpoint,
+        informant=informant,
+    )
     return followup

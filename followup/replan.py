@@ -37,9 +37,18 @@ PT = Partner.__table__
 
 
 _STORED_COLUMNS = sa.select(
-    FU.c.id, FU.c.participant_id, FU.c.partner_id, FU.c.checkpoint, FU.c.occurrence,
-    FU.c.due_on, FU.c.window_opens_on, FU.c.window_closes_on, FU.c.status,
-    FU.c.provisional, FU.c.assigned_staff_id, FU.c.completed_on,
+    FU.c.id,
+    FU.c.participant_id,
+    FU.c.partner_id,
+    FU.c.checkpoint,
+    FU.c.occurrence,
+    FU.c.due_on,
+    FU.c.window_opens_on,
+    FU.c.window_closes_on,
+    FU.c.status,
+    FU.c.provisional,
+    FU.c.assigned_staff_id,
+    FU.c.completed_on,
 )
 
 
@@ -57,11 +66,20 @@ class PersonPlan:
 ProtocolFor = Callable[[str, str], Protocol]  # (protocol_id, revision) -> Protocol
 
 
-def replan(session: Session, participant_ids: Iterable[int] | None, protocol_for: ProtocolFor,
-           *, reason: str, on_chunk: Callable[[int], None] | None = None) -> int:
+def replan(
+    session: Session,
+    participant_ids: Iterable[int] | None,
+    protocol_for: ProtocolFor,
+    *,
+    reason: str,
+    on_chunk: Callable[[int], None] | None = None,
+) -> int:
     """Re-plan and write; returns how many people's follow-ups changed."""
     return sum(
-        1 for _ in iter_replan(session, participant_ids, protocol_for, reason=reason, on_chunk=on_chunk)
+        1
+        for _ in iter_replan(
+            session, participant_ids, protocol_for, reason=reason, on_chunk=on_chunk
+        )
     )
 
 
@@ -89,16 +107,29 @@ def iter_replan(
     for chunk in _chunks(participant_ids, conn):
         people = conn.execute(
             sa.select(
-                P.c.id, P.c.case_id, P.c.protocol_id, P.c.protocol_revision, P.c.enrolled_on,
-                P.c.admitted_on, P.c.programme_start_on, P.c.completed_on, P.c.ended_on,
-                P.c.end_reason, P.c.facilitator_id,
+                P.c.id,
+                P.c.case_id,
+                P.c.protocol_id,
+                P.c.protocol_revision,
+                P.c.enrolled_on,
+                P.c.admitted_on,
+                P.c.programme_start_on,
+                P.c.completed_on,
+                P.c.ended_on,
+                P.c.end_reason,
+                P.c.facilitator_id,
             ).where(P.c.id.in_(chunk))
         ).all()
         partners = defaultdict(list)
         for row in conn.execute(
             sa.select(
-                PT.c.id, PT.c.partner_id, PT.c.participant_id, PT.c.consent_on,
-                PT.c.consent_withdrawn_on, PT.c.do_not_contact, PT.c.support_worker_id,
+                PT.c.id,
+                PT.c.partner_id,
+                PT.c.participant_id,
+                PT.c.consent_on,
+                PT.c.consent_withdrawn_on,
+                PT.c.do_not_contact,
+                PT.c.support_worker_id,
             ).where(PT.c.participant_id.in_(chunk))
         ):
             partners[row.participant_id].append(row)
@@ -127,7 +158,9 @@ def iter_replan(
             current = [_stored(r) for r in rows]
             changes = reconcile(current, plan(protocol, dates, states))
             workers = {None: person.facilitator_id} | {p.id: p.support_worker_id for p in her}
-            revision_after = (new_revision(person.protocol_id) if new_revision else None) or person.protocol_revision
+            revision_after = (
+                new_revision(person.protocol_id) if new_revision else None
+            ) or person.protocol_revision
             if apply:
                 writes.collect(person.id, changes, workers, _cancel_reasons(her, dates, reason))
                 writes.reassign(rows, workers)
@@ -139,8 +172,13 @@ def iter_replan(
                     added.append(person.id)
             if changes or revision_after != person.protocol_revision:
                 yield PersonPlan(
-                    person.id, person.case_id, person.protocol_id, person.protocol_revision,
-                    revision_after, changes, {p.id: p.partner_id for p in her},
+                    person.id,
+                    person.case_id,
+                    person.protocol_id,
+                    person.protocol_revision,
+                    revision_after,
+                    changes,
+                    {p.id: p.partner_id for p in her},
                 )
         if apply:
             writes.flush(conn)
@@ -158,9 +196,14 @@ def _after(current: Sequence[Stored], changes: Changes) -> list[Stored]:
     for stored in current:
         if stored.id in moved:
             item = moved[stored.id]
-            stored = replace(stored, due_on=item.due_on, window_opens_on=item.window_opens_on,
-                             window_closes_on=item.window_closes_on, provisional=item.provisional,
-                             status=PENDING)
+            stored = replace(
+                stored,
+                due_on=item.due_on,
+                window_opens_on=item.window_opens_on,
+                window_closes_on=item.window_closes_on,
+                provisional=item.provisional,
+                status=PENDING,
+            )
         elif stored.id in cancelled:
             stored = replace(stored, status=CANCELLED)
         final.append(stored)
@@ -187,16 +230,24 @@ def _chunks(participant_ids: Iterable[int] | None, conn) -> Iterator[list[int]]:
 
 def _stored(row) -> Stored:
     return Stored(
-        id=row.id, partner_key=row.partner_id, checkpoint=row.checkpoint,
-        occurrence=row.occurrence, due_on=row.due_on, window_opens_on=row.window_opens_on,
-        window_closes_on=row.window_closes_on, status=row.status, provisional=bool(row.provisional),
+        id=row.id,
+        partner_key=row.partner_id,
+        checkpoint=row.checkpoint,
+        occurrence=row.occurrence,
+        due_on=row.due_on,
+        window_opens_on=row.window_opens_on,
+        window_closes_on=row.window_closes_on,
+        status=row.status,
+        provisional=bool(row.provisional),
         completed_on=row.completed_on,
     )
 
 
 def _cancel_reasons(partners: Sequence, dates: ParticipantDates, default: str) -> dict:
     """Why a pending follow-up is cancelled, per subject, in the words staff will read."""
-    reasons: dict[int | None, str] = {None: "participant left the programme" if dates.left_early else default}
+    reasons: dict[int | None, str] = {
+        None: "participant left the programme" if dates.left_early else default
+    }
     for p in partners:
         if p.do_not_contact:
             reasons[p.id] = "do-not-contact flag"
@@ -220,19 +271,33 @@ class _Writes:
 
     def collect(self, participant_id: int, changes: Changes, workers: dict, reasons: dict) -> None:
         for item in changes.add:
-            self.inserts.append({
-                "participant_id": participant_id, "partner_id": item.partner_key,
-                "checkpoint": item.checkpoint, "occurrence": item.occurrence,
-                "due_on": item.due_on, "window_opens_on": item.window_opens_on,
-                "window_closes_on": item.window_closes_on, "provisional": item.provisional,
-                "assigned_staff_id": workers.get(item.partner_key), "status": PENDING,
-                "completed_on": None, "cancelled_reason": None, "updated_at": self.now,
-            })
+            self.inserts.append(
+                {
+                    "participant_id": participant_id,
+                    "partner_id": item.partner_key,
+                    "checkpoint": item.checkpoint,
+                    "occurrence": item.occurrence,
+                    "due_on": item.due_on,
+                    "window_opens_on": item.window_opens_on,
+                    "window_closes_on": item.window_closes_on,
+                    "provisional": item.provisional,
+                    "assigned_staff_id": workers.get(item.partner_key),
+                    "status": PENDING,
+                    "completed_on": None,
+                    "cancelled_reason": None,
+                    "updated_at": self.now,
+                }
+            )
         for row, item in [*changes.move, *changes.reinstate, *changes.settle]:
-            self.moves.append({
-                "b_id": row.id, "b_due": item.due_on, "b_opens": item.window_opens_on,
-                "b_closes": item.window_closes_on, "b_provisional": item.provisional,
-            })
+            self.moves.append(
+                {
+                    "b_id": row.id,
+                    "b_due": item.due_on,
+                    "b_opens": item.window_opens_on,
+                    "b_closes": item.window_closes_on,
+                    "b_provisional": item.provisional,
+                }
+            )
         for row in changes.cancel:
             self.cancels.append({"b_id": row.id, "b_reason": reasons.get(row.partner_key)})
 
@@ -252,10 +317,18 @@ class _Writes:
             executemany(
                 conn,
                 FU.update()
-                .where(FU.c.id == b("b_id"), sa.or_(FU.c.status == PENDING, FU.c.status == CANCELLED))
-                .values(due_on=b("b_due"), window_opens_on=b("b_opens"),
-                        window_closes_on=b("b_closes"), provisional=b("b_provisional"),
-                        status=PENDING, cancelled_reason=None, updated_at=self.now),
+                .where(
+                    FU.c.id == b("b_id"), sa.or_(FU.c.status == PENDING, FU.c.status == CANCELLED)
+                )
+                .values(
+                    due_on=b("b_due"),
+                    window_opens_on=b("b_opens"),
+                    window_closes_on=b("b_closes"),
+                    provisional=b("b_provisional"),
+                    status=PENDING,
+                    cancelled_reason=None,
+                    updated_at=self.now,
+                ),
                 self.moves,
             )
         if self.cancels:
@@ -269,7 +342,8 @@ class _Writes:
         if self.assignments:
             executemany(
                 conn,
-                FU.update().where(FU.c.id == b("b_id"))
+                FU.update()
+                .where(FU.c.id == b("b_id"))
                 .values(assigned_staff_id=b("b_staff"), updated_at=self.now),
                 self.assignments,
             )

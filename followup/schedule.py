@@ -120,7 +120,9 @@ def anchor_dates(programme: Programme, dates: ParticipantDates) -> dict[str, Anc
     """
     left = dates.left_early
 
-    def actual_or_expected(recorded: date | None, before: AnchorDate | None, gap) -> AnchorDate | None:
+    def actual_or_expected(
+        recorded: date | None, before: AnchorDate | None, gap
+    ) -> AnchorDate | None:
         if recorded is not None:
             return AnchorDate(recorded, False)
         if left or before is None:
@@ -225,7 +227,9 @@ def reconcile(stored: Sequence[Stored], planned: Sequence[Planned]) -> Changes:
         if target is None:
             changes.cancel.append(row)
         elif (row.due_on, row.window_opens_on, row.window_closes_on) != (
-            target.due_on, target.window_opens_on, target.window_closes_on
+            target.due_on,
+            target.window_opens_on,
+            target.window_closes_on,
         ):
             changes.move.append((row, target))
         elif row.provisional != target.provisional:

@@ -20,46 +20,84 @@ from followup.replan import PersonPlan, iter_replan
 class ChangePlan:
     applied: bool
     people: list[dict] = field(default_factory=list)
-    totals: dict[str, int] = field(default_factory=lambda: {"people": 0, "move": 0, "add": 0, "cancel": 0})
+    totals: dict[str, int] = field(
+        default_factory=lambda: {"people": 0, "move": 0, "add": 0, "cancel": 0}
+    )
     revisions: dict[str, str] = field(default_factory=dict)  # protocol id -> current revision
 
     def to_json(self) -> dict:
-        return {"applied": self.applied, "revisions": self.revisions, "totals": self.totals,
-                "people": self.people}
+        return {
+            "applied": self.applied,
+            "revisions": self.revisions,
+            "totals": self.totals,
+            "people": self.people,
+        }
 
     def totals_text(self) -> str:
         t = self.totals
-        return (f"{t['people']} people on the new revision; {t['move']} follow-up(s) moved, "
-                f"{t['add']} added, {t['cancel']} cancelled")
+        return (
+            f"{t['people']} people on the new revision; {t['move']} follow-up(s) moved, "
+            f"{t['add']} added, {t['cancel']} cancelled"
+        )
 
 
 def _describe(person: PersonPlan) -> dict:
     def who(partner_key):
-        return ("participant", None) if partner_key is None else ("partner", person.partner_ids.get(partner_key))
+        return (
+            ("participant", None)
+            if partner_key is None
+            else ("partner", person.partner_ids.get(partner_key))
+        )
 
     items = []
     for row, item in person.changes.move:
         subject, partner = who(row.partner_key)
-        items.append({"action": "move", "subject": subject, "partner_id": partner,
-                      "checkpoint": row.checkpoint, "occurrence": row.occurrence,
-                      "due_on": item.due_on.isoformat(), "was_due_on": row.due_on.isoformat(),
-                      "window_opens_on": item.window_opens_on.isoformat(),
-                      "window_closes_on": item.window_closes_on.isoformat()})
+        items.append(
+            {
+                "action": "move",
+                "subject": subject,
+                "partner_id": partner,
+                "checkpoint": row.checkpoint,
+                "occurrence": row.occurrence,
+                "due_on": item.due_on.isoformat(),
+                "was_due_on": row.due_on.isoformat(),
+                "window_opens_on": item.window_opens_on.isoformat(),
+                "window_closes_on": item.window_closes_on.isoformat(),
+            }
+        )
     for item in [*person.changes.add, *(i for _, i in person.changes.reinstate)]:
         subject, partner = who(item.partner_key)
-        items.append({"action": "add", "subject": subject, "partner_id": partner,
-                      "checkpoint": item.checkpoint, "occurrence": item.occurrence,
-                      "due_on": item.due_on.isoformat(),
-                      "window_opens_on": item.window_opens_on.isoformat(),
-                      "window_closes_on": item.window_closes_on.isoformat()})
+        items.append(
+            {
+                "action": "add",
+                "subject": subject,
+                "partner_id": partner,
+                "checkpoint": item.checkpoint,
+                "occurrence": item.occurrence,
+                "due_on": item.due_on.isoformat(),
+                "window_opens_on": item.window_opens_on.isoformat(),
+                "window_closes_on": item.window_closes_on.isoformat(),
+            }
+        )
     for row in person.changes.cancel:
         subject, partner = who(row.partner_key)
-        items.append({"action": "cancel", "subject": subject, "partner_id": partner,
-                      "checkpoint": row.checkpoint, "occurrence": row.occurrence,
-                      "was_due_on": row.due_on.isoformat()})
-    return {"case_id": person.case_id, "protocol": person.protocol_id,
-            "revision_from": person.revision_before, "revision_to": person.revision_after,
-            "changes": items}
+        items.append(
+            {
+                "action": "cancel",
+                "subject": subject,
+                "partner_id": partner,
+                "checkpoint": row.checkpoint,
+                "occurrence": row.occurrence,
+                "was_due_on": row.due_on.isoformat(),
+            }
+        )
+    return {
+        "case_id": person.case_id,
+        "protocol": person.protocol_id,
+        "revision_from": person.revision_before,
+        "revision_to": person.revision_after,
+        "changes": items,
+    }
 
 
 def plan_change(ctx: Context, *, apply: bool) -> ChangePlan:
@@ -76,8 +114,14 @@ def plan_change(ctx: Context, *, apply: bool) -> ChangePlan:
                 return ctx.protocols[protocol_id]
             return ctx.protocol_at(session, revision)
 
-        for person in iter_replan(session, None, protocol_for, reason="protocol change",
-                                  apply=apply, new_revision=current.get):
+        for person in iter_replan(
+            session,
+            None,
+            protocol_for,
+            reason="protocol change",
+            apply=apply,
+            new_revision=current.get,
+        ):
             described = _describe(person)
             if not described["changes"] and person.revision_after == person.revision_before:
                 continue
@@ -86,8 +130,9 @@ def plan_change(ctx: Context, *, apply: bool) -> ChangePlan:
             for change in described["changes"]:
                 result.totals[change["action"]] += 1
         if apply:
-            audit(session, ctx.actor, "schedule_apply", None, None, **result.totals,
-                  revisions=current)
+            audit(
+                session, ctx.actor, "schedule_apply", None, None, **result.totals, revisions=current
+            )
             session.commit()
         else:
             session.rollback()  # plan never writes, not even the new revision rows
@@ -99,7 +144,9 @@ def render_text(plan: ChangePlan) -> str:
         return "No pending follow-up would change."
     lines = []
     for person in plan.people:
-        lines.append(f"{person['case_id']} ({person['protocol']} {person['revision_from']} -> {person['revision_to']})")
+        lines.append(
+            f"{person['case_id']} ({person['protocol']} {person['revision_from']} -> {person['revision_to']})"
+        )
         for c in person["changes"]:
             who = c["subject"] if c["partner_id"] is None else f"partner {c['partner_id']}"
             name = f"{c['checkpoint']}" + (f" #{c['occurrence']}" if c["occurrence"] > 1 else "")

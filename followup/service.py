@@ -217,6 +217,13 @@ def _logging() -> None:
         root.setLevel(logging.INFO)
 
 
+def _demo_logins(ctx: Context) -> str | None:
+    from followup.web.accounts import demo_logins
+
+    with transaction(ctx.engine) as session:
+        return demo_logins(session, ctx)
+
+
 def _banner(
     ctx: Context, out: TextIO, dispatcher: Dispatcher | None, *, http: bool, start: datetime | None
 ) -> None:
@@ -227,9 +234,12 @@ def _banner(
     lines = ["followup is running."]
     if http:
         lines.append(
-            f"  Web:        {base}/followups  (listening on {config.web.host}:{config.web.port}; "
+            f"  Web:        {base}/login  (listening on {config.web.host}:{config.web.port}; "
             f"Twilio status callbacks at {base}/twilio/status)"
         )
+        logins = _demo_logins(ctx)
+        if logins:
+            lines.append(f"  Log in:     {logins}")
     else:
         lines.append("  Web:        not served here (run `followup serve --no-scheduler` for it)")
     lines.append(

@@ -21,7 +21,18 @@ from followup.imports import staff as staff_csv
 from followup.protocol import Protocol
 from followup.schedule import ParticipantDates, PartnerState, plan
 
-FIRST = ["Marko", "Ana", "Jelena", "Nikola", "Milica", "Stefan", "Ivana", "Dragan", "Arben", "Vjosa"]
+FIRST = [
+    "Marko",
+    "Ana",
+    "Jelena",
+    "Nikola",
+    "Milica",
+    "Stefan",
+    "Ivana",
+    "Dragan",
+    "Arben",
+    "Vjosa",
+]
 LAST = ["Petrović", "Jovanović", "Ilić", "Nikolić", "Marković", "Krasniqi", "Hoxha", "Đorđević"]
 SOURCES = ["prosecutor", "court", "social_work_centre", "police", "self", "other"]
 SOURCE_WEIGHTS = [30, 20, 25, 15, 5, 5]
@@ -55,23 +66,41 @@ class Cohort:
 
 def staff_for(sites: dict[str, str], rng: random.Random) -> list[dict]:
     """A team per site: two facilitators, a partner-support worker, a supervisor, an evaluator."""
-    team = [("F1", "facilitator"), ("F2", "facilitator"), ("PS", "partner_support"),
-            ("SV", "supervisor;partner_support"), ("EV", "evaluator"), ("MG", "manager;admin")]
+    team = [
+        ("F1", "facilitator"),
+        ("F2", "facilitator"),
+        ("PS", "partner_support"),
+        ("SV", "supervisor;partner_support"),
+        ("EV", "evaluator"),
+        ("MG", "manager;admin"),
+    ]
     rows = []
     for n, (site, language) in enumerate(sites.items()):
         for code, roles in team:
             number = 1000 + n * 10 + len(rows) % 10
-            rows.append({
-                "staff_id": f"{site}-{code}", "site": site,
-                "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}", "roles": roles,
-                "phone": f"+38169900{number:04d}", "email": f"{site.lower()}-{code.lower()}@example.org",
-                "channel": "console", "language": language,
-            })
+            rows.append(
+                {
+                    "staff_id": f"{site}-{code}",
+                    "site": site,
+                    "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                    "roles": roles,
+                    "phone": f"+38169900{number:04d}",
+                    "email": f"{site.lower()}-{code.lower()}@example.org",
+                    "channel": "console",
+                    "language": language,
+                }
+            )
     return rows
 
 
-def cohort(protocols: dict[str, Protocol], sites: dict[str, str], n: int, today: date,
-           seed: int = 1, partner_rate: float = 0.85) -> Cohort:
+def cohort(
+    protocols: dict[str, Protocol],
+    sites: dict[str, str],
+    n: int,
+    today: date,
+    seed: int = 1,
+    partner_rate: float = 0.85,
+) -> Cohort:
     """`sites` maps site code to language; the first protocol gets most enrolments."""
     rng = random.Random(seed)
     result = Cohort(staff=staff_for(sites, rng))
@@ -79,27 +108,40 @@ def cohort(protocols: dict[str, Protocol], sites: dict[str, str], n: int, today:
     codes = list(sites)
     for i in range(1, n + 1):
         site = codes[i % len(codes)]
-        protocol = protocols[protocol_ids[0] if rng.random() < 0.85 or len(protocol_ids) == 1 else protocol_ids[1]]
+        protocol = protocols[
+            protocol_ids[0] if rng.random() < 0.85 or len(protocol_ids) == 1 else protocol_ids[1]
+        ]
         case_id = f"{site}-{i:06d}"
         dates, status_events = _path(protocol, today, rng)
-        result.participants.append({
-            "case_id": case_id, "site": site,
-            "referral_source": rng.choices(SOURCES, SOURCE_WEIGHTS)[0],
-            "enrolled_on": dates.enrolled_on.isoformat(), "protocol": protocol.id,
-            "facilitator": f"{site}-F{1 + i % 2}",
-        })
-        result.events.extend({"case_id": case_id, "date": d.isoformat(), "event": e} for e, d in status_events)
+        result.participants.append(
+            {
+                "case_id": case_id,
+                "site": site,
+                "referral_source": rng.choices(SOURCES, SOURCE_WEIGHTS)[0],
+                "enrolled_on": dates.enrolled_on.isoformat(),
+                "protocol": protocol.id,
+                "facilitator": f"{site}-F{1 + i % 2}",
+            }
+        )
+        result.events.extend(
+            {"case_id": case_id, "date": d.isoformat(), "event": e} for e, d in status_events
+        )
         partner = None
         if rng.random() < partner_rate:
             consent = dates.enrolled_on + timedelta(days=rng.randint(2, 14))
             partner = PartnerState(i, consent if consent <= today and rng.random() < 0.85 else None)
-            result.partners.append({
-                "partner_id": f"P-{i:06d}", "case_id": case_id, "relationship":
-                rng.choices(["current", "ex", "new"], [70, 25, 5])[0],
-                "consent_on": partner.consent_on.isoformat() if partner.consent_on else "",
-                "channel": "phone", "phone": f"+38169800{i % 10000:04d}", "email": "",
-                "support_worker": f"{site}-PS",
-            })
+            result.partners.append(
+                {
+                    "partner_id": f"P-{i:06d}",
+                    "case_id": case_id,
+                    "relationship": rng.choices(["current", "ex", "new"], [70, 25, 5])[0],
+                    "consent_on": partner.consent_on.isoformat() if partner.consent_on else "",
+                    "channel": "phone",
+                    "phone": f"+38169800{i % 10000:04d}",
+                    "email": "",
+                    "support_worker": f"{site}-PS",
+                }
+            )
         result.events.extend(_interviews(protocol, dates, partner, case_id, today, rng))
         result.events.extend(_outcomes(dates, case_id, today, rng, partner is not None))
     return result
@@ -122,13 +164,20 @@ def _path(protocol: Protocol, today: date, rng: random.Random):
         else:
             ended = start + timedelta(days=rng.randint(7, (planned_end - start).days))
             reason = rng.choices(["dropped_out", "excluded"], [85, 15])[0]
-    for kind, day in (("admitted", admitted), ("programme_start", start), ("completed", completed), (reason, ended)):
+    for kind, day in (
+        ("admitted", admitted),
+        ("programme_start", start),
+        ("completed", completed),
+        (reason, ended),
+    ):
         if day is not None and day <= today:
             events.append((kind, day))
     known = dict(events)
     dates = ParticipantDates(
-        enrolled_on=enrolled, admitted_on=known.get("admitted"),
-        programme_start_on=known.get("programme_start"), completed_on=known.get("completed"),
+        enrolled_on=enrolled,
+        admitted_on=known.get("admitted"),
+        programme_start_on=known.get("programme_start"),
+        completed_on=known.get("completed"),
         ended_on=known.get(reason) if reason else None,
     )
     return dates, events
@@ -151,14 +200,21 @@ def _interviews(protocol, dates, partner, case_id, today, rng) -> list[dict]:
         on = item.window_opens_on + timedelta(days=rng.randint(0, max(span, 0)))
         # Partners report more violence than the men do: the seeds' central lesson.
         rate = 0.12 if is_partner else 0.05
-        rows.append({
-            "case_id": case_id, "date": on.isoformat(), "event": "interview",
-            "informant": "partner" if is_partner else "participant", "checkpoint": item.checkpoint,
-            "physical": _yes(rng, rate), "sexual": _yes(rng, rate / 3),
-            "psychological": _yes(rng, rate * 3), "economic": _yes(rng, rate),
-            "coercive": _yes(rng, rate * 2) if rng.random() < 0.9 else "",
-            "partner_id": f"P-{case_id.split('-')[1]}" if is_partner else "",
-        })
+        rows.append(
+            {
+                "case_id": case_id,
+                "date": on.isoformat(),
+                "event": "interview",
+                "informant": "partner" if is_partner else "participant",
+                "checkpoint": item.checkpoint,
+                "physical": _yes(rng, rate),
+                "sexual": _yes(rng, rate / 3),
+                "psychological": _yes(rng, rate * 3),
+                "economic": _yes(rng, rate),
+                "coercive": _yes(rng, rate * 2) if rng.random() < 0.9 else "",
+                "partner_id": f"P-{case_id.split('-')[1]}" if is_partner else "",
+            }
+        )
     return rows
 
 
@@ -171,15 +227,32 @@ def _outcomes(dates, case_id, today, rng, has_partner: bool) -> list[dict]:
     if rng.random() < p_reoffend:
         day = end + timedelta(days=rng.randint(10, 420))
         if day <= today:
-            source = rng.choices(["partner", "police", "participant", "social_services"], [45, 35, 5, 15])[0]
+            source = rng.choices(
+                ["partner", "police", "participant", "social_services"], [45, 35, 5, 15]
+            )[0]
             if source == "partner" and not has_partner:
                 source = "police"
-            rows.append({"case_id": case_id, "date": day.isoformat(), "event": "recidivism",
-                         "source": source, "physical": _yes(rng, 0.6), "psychological": "yes",
-                         "reported_on": (day + timedelta(days=rng.randint(0, 10))).isoformat()
-                         if day + timedelta(days=10) <= today else day.isoformat()})
+            rows.append(
+                {
+                    "case_id": case_id,
+                    "date": day.isoformat(),
+                    "event": "recidivism",
+                    "source": source,
+                    "physical": _yes(rng, 0.6),
+                    "psychological": "yes",
+                    "reported_on": (day + timedelta(days=rng.randint(0, 10))).isoformat()
+                    if day + timedelta(days=10) <= today
+                    else day.isoformat(),
+                }
+            )
     check = end + timedelta(days=180)
     if check <= today and rng.random() < 0.6:
-        rows.append({"case_id": case_id, "date": check.isoformat(), "event": "record_check",
-                     "new_offence": "no"})
+        rows.append(
+            {
+                "case_id": case_id,
+                "date": check.isoformat(),
+                "event": "record_check",
+                "new_offence": "no",
+            }
+        )
     return rows

@@ -52,7 +52,9 @@ def _describe(model: type[BaseModel], error: Any, path: Path) -> str:
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f'did you mean "{close[0]}"?' if close else f"allowed keys here: {', '.join(allowed)}"
+        hint = (
+            f'did you mean "{close[0]}"?' if close else f"allowed keys here: {', '.join(allowed)}"
+        )
         return f"{where}: unknown key. Hint: {hint}"
     if kind == "missing":
         return f"{where}: required key is missing. Hint: {_field_help(model, loc)}"

@@ -81,7 +81,9 @@ def parse_roles(text: str, known: Iterable[str]) -> str:
     allowed = tuple(known)
     unknown = [r for r in roles if r not in allowed]
     if unknown:
-        raise ValueError(f"unknown role {unknown[0]!r}; expected some of {', '.join(allowed)} separated by ;")
+        raise ValueError(
+            f"unknown role {unknown[0]!r}; expected some of {', '.join(allowed)} separated by ;"
+        )
     if not roles:
         raise ValueError(f"at least one role is needed: {', '.join(allowed)}")
     return ";".join(dict.fromkeys(roles))

@@ -91,7 +91,9 @@ def _isolated_environment(monkeypatch, secret_key) -> None:
     """No test sees the developer's own deployment, channels or key."""
     for name in list(os.environ):
         if name.startswith(("FOLLOWUP_", "TWILIO_")) and name not in (
-            "FOLLOWUP_TEST_POSTGRES_URL", "FOLLOWUP_REQUIRE_POSTGRES", "FOLLOWUP_TEST_BROWSER"
+            "FOLLOWUP_TEST_POSTGRES_URL",
+            "FOLLOWUP_REQUIRE_POSTGRES",
+            "FOLLOWUP_TEST_BROWSER",
         ):
             monkeypatch.delenv(name)
     monkeypatch.setenv("FOLLOWUP_SECRET_KEY", secret_key)
@@ -134,14 +136,18 @@ class Deployment:
 
     def write_config(self) -> None:
         active = ", ".join(f'"{a}"' for a in self.active)
-        self.path.write_text(textwrap.dedent(f"""
+        self.path.write_text(
+            textwrap.dedent(f"""
             [database]
             url = "{self.database_url}"
 
             [protocols]
             directory = "{self.protocols_dir}"
             active = [{active}]
-            """) + SITES + textwrap.dedent(self.extra))
+            """)
+            + SITES
+            + textwrap.dedent(self.extra)
+        )
         self._ctx = None
 
     @property
@@ -187,8 +193,9 @@ def make_deployment(tmp_path, database_url):
     """Build a deployment with extra config text or other protocols, then `init` it."""
     made = []
 
-    def build(extra: str = "", protocols_dir: Path | None = None,
-              active: tuple[str, ...] | None = None) -> Deployment:
+    def build(
+        extra: str = "", protocols_dir: Path | None = None, active: tuple[str, ...] | None = None
+    ) -> Deployment:
         deployment = Deployment(tmp_path, database_url, extra=extra)
         if protocols_dir is not None:
             deployment.protocols_dir = protocols_dir

@@ -66,9 +66,12 @@ def test_a_bad_timezone_names_the_site_and_what_is_expected(tmp_path):
 
 
 def test_every_problem_is_reported_not_just_the_first(tmp_path):
-    text = MINIMAL.replace('"sr-Latn"', '"sr"') + "[reminders]\ndigest_time = \"25:00\"\n"
+    text = MINIMAL.replace('"sr-Latn"', '"sr"') + '[reminders]\ndigest_time = "25:00"\n'
     lines = problems(tmp_path, text).splitlines()
-    assert lines[0] == "config.toml: sites.BG.language: unsupported language (got 'sr'). Hint: one of en, sr-Latn, sq"
+    assert (
+        lines[0]
+        == "config.toml: sites.BG.language: unsupported language (got 'sr'). Hint: one of en, sr-Latn, sq"
+    )
     assert lines[1].startswith("config.toml: reminders.digest_time: ")
     assert lines[1].endswith('Hint: local time of each staff member\'s daily digest, "HH:MM"')
 

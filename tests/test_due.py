@@ -20,8 +20,16 @@ def two_zones(make_deployment):
     deployment = make_deployment(extra=LA)
     with freeze_time("2026-03-01 12:00:00"):
         for case, site in (("BG-1", "BG"), ("LA-1", "LA")):
-            result = deployment.run("enrol", case, "--site", site, "--referral-source", "court",
-                                    "--enrolled-on", "2026-02-08")
+            result = deployment.run(
+                "enrol",
+                case,
+                "--site",
+                site,
+                "--referral-source",
+                "court",
+                "--enrolled-on",
+                "2026-02-08",
+            )
             assert result.exit_code == 0, result.err
     return deployment
 
@@ -47,11 +55,33 @@ def test_as_of_overrides_every_sites_today(two_zones):
 
 def test_days_looks_ahead_and_overdue_is_always_included(staffed):
     with freeze_time("2026-11-24 09:00:00"):
-        staffed.run("enrol", "BG-1", "--site", "BG", "--referral-source", "court", "--enrolled-on", "2026-10-01")
-        staffed.run("enrol", "BG-2", "--site", "BG", "--referral-source", "court", "--enrolled-on", "2026-11-24")
+        staffed.run(
+            "enrol",
+            "BG-1",
+            "--site",
+            "BG",
+            "--referral-source",
+            "court",
+            "--enrolled-on",
+            "2026-10-01",
+        )
+        staffed.run(
+            "enrol",
+            "BG-2",
+            "--site",
+            "BG",
+            "--referral-source",
+            "court",
+            "--enrolled-on",
+            "2026-11-24",
+        )
         soon = json.loads(staffed.run("due", "--format", "json", "--days", "0").out)
         assert [(i["case_id"], i["checkpoint"], i["status"]) for i in soon] == [
-            ("BG-1", "intake_assessment", "overdue"), ("BG-2", "intake_assessment", "due")]
+            ("BG-1", "intake_assessment", "overdue"),
+            ("BG-2", "intake_assessment", "due"),
+        ]
         later = json.loads(staffed.run("due", "--format", "json", "--days", "60").out)
-        assert ("BG-1", "partner_first_contact") not in {(i["case_id"], i["checkpoint"]) for i in later}
+        assert ("BG-1", "partner_first_contact") not in {
+            (i["case_id"], i["checkpoint"]) for i in later
+        }
         assert any(i["status"] == "scheduled" for i in later) or len(later) >= 2

@@ -27,7 +27,10 @@ def test_repeated_months_count_from_the_first_date_and_do_not_drift():
     monthly = Duration.parse("1 month")
     start = date(2024, 1, 31)
     assert [monthly.after(start, n) for n in range(4)] == [
-        date(2024, 1, 31), date(2024, 2, 29), date(2024, 3, 31), date(2024, 4, 30)
+        date(2024, 1, 31),
+        date(2024, 2, 29),
+        date(2024, 3, 31),
+        date(2024, 4, 30),
     ]
 
 
@@ -38,5 +41,7 @@ def test_it_reads_the_ways_managers_write_months(text):
 
 @pytest.mark.parametrize("text", ["three months", "3 fortnights", "", "3", "months"])
 def test_it_refuses_what_it_cannot_read_and_says_what_it_expected(text):
-    with pytest.raises(ValueError, match=r'expected a duration such as "14 days", "4 weeks" or "3 months"'):
+    with pytest.raises(
+        ValueError, match=r'expected a duration such as "14 days", "4 weeks" or "3 months"'
+    ):
         Duration.parse(text)

@@ -63,25 +63,48 @@ def count(deployment, model) -> int:
 
 def test_a_clean_cohort_imports_and_each_person_is_enrolled_on_the_right_dates(cohort):
     result = imported(cohort, "events", "events.csv", EVENTS)
-    assert result.out == f"{cohort.folder / 'events.csv'}: 8 events row(s): 8 new, 0 updated, 0 already present\n"
+    assert (
+        result.out
+        == f"{cohort.folder / 'events.csv'}: 8 events row(s): 8 new, 0 updated, 0 already present\n"
+    )
     due = cohort.run("due", "--format", "json", "--as-of", "2026-11-24", "--days", "365")
     items = {(i["case_id"], i["subject"], i["checkpoint"]): i for i in json.loads(due.out)}
     three = items[("BG-1", "participant", "followup_3m")]
-    assert (three["due_on"], three["window_opens_on"], three["window_closes_on"]) == ("2026-10-20", "2026-10-06", "2026-11-17")
+    assert (three["due_on"], three["window_opens_on"], three["window_closes_on"]) == (
+        "2026-10-20",
+        "2026-10-06",
+        "2026-11-17",
+    )
     assert three["status"] == "overdue" and three["assigned_to"] == "F1"
     assert items[("BG-1", "participant", "followup_6m")]["due_on"] == "2027-01-20"
     assert items[("BG-1", "partner", "followup_6m")]["assigned_to"] == "PS1"
     assert ("BG-2", "participant", "followup_3m") not in items  # he dropped out
-    assert items[("BG-2", "partner", "partner_first_contact")]["status"] == "overdue"  # she is still contacted
+    assert (
+        items[("BG-2", "partner", "partner_first_contact")]["status"] == "overdue"
+    )  # she is still contacted
     with cohort.session() as session:
-        done = session.execute(sa.select(FollowUp).where(FollowUp.status == "completed")).scalars().all()
-        assert {(f.subject, f.checkpoint) for f in done} == {("participant", "intake_assessment"), ("partner", "partner_checkin")}
-        assert session.execute(sa.select(Interview.coercive).where(Interview.informant == "participant")).scalar_one() is None
+        done = (
+            session.execute(sa.select(FollowUp).where(FollowUp.status == "completed"))
+            .scalars()
+            .all()
+        )
+        assert {(f.subject, f.checkpoint) for f in done} == {
+            ("participant", "intake_assessment"),
+            ("partner", "partner_checkin"),
+        }
+        assert (
+            session.execute(
+                sa.select(Interview.coercive).where(Interview.informant == "participant")
+            ).scalar_one()
+            is None
+        )
 
 
 def test_re_importing_the_same_files_duplicates_nothing(cohort):
     imported(cohort, "events", "events.csv", EVENTS)
-    before = {m: count(cohort, m) for m in (Staff, Participant, Partner, FollowUp, Event, Interview)}
+    before = {
+        m: count(cohort, m) for m in (Staff, Participant, Partner, FollowUp, Event, Interview)
+    }
     again = [
         imported(cohort, "participants", "participants.csv", PARTICIPANTS),
         imported(cohort, "partners", "partners.csv", PARTNERS),
@@ -92,14 +115,25 @@ def test_re_importing_the_same_files_duplicates_nothing(cohort):
 
 
 def test_re_importing_participants_updates_the_facilitator(cohort):
-    changed = PARTICIPANTS.replace("BG-2,BG,prosecutor,2026-02-10,,F1", "BG-2,BG,court,2026-02-10,,")
+    changed = PARTICIPANTS.replace(
+        "BG-2,BG,prosecutor,2026-02-10,,F1", "BG-2,BG,court,2026-02-10,,"
+    )
     result = imported(cohort, "participants", "participants.csv", changed)
     assert "0 new, 1 updated, 2 already present" in result.out
     with cohort.session() as session:
-        person = session.execute(sa.select(Participant).where(Participant.case_id == "BG-2")).scalar_one()
+        person = session.execute(
+            sa.select(Participant).where(Participant.case_id == "BG-2")
+        ).scalar_one()
         assert (person.referral_source, person.facilitator_id) == ("court", None)
-        assigned = session.execute(sa.select(FollowUp.assigned_staff_id).where(
-            FollowUp.participant_id == person.id, FollowUp.partner_id.is_(None))).scalars().all()
+        assigned = (
+            session.execute(
+                sa.select(FollowUp.assigned_staff_id).where(
+                    FollowUp.participant_id == person.id, FollowUp.partner_id.is_(None)
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert set(assigned) == {None}
 
 
@@ -111,7 +145,10 @@ def rejected(deployment, kind, text):
 
 
 def test_a_participants_file_with_problems_is_refused_whole_with_every_problem(staffed):
-    lines = rejected(staffed, "participants", """\
+    lines = rejected(
+        staffed,
+        "participants",
+        """\
         case_id,site,referral_source,enrolled_on,protocol,facilitator
         BG-1,BG,court,2026-01-05,,F1
         BG-2,XX,court,2026-02-30,,
@@ -120,7 +157,8 @@ def test_a_participants_file_with_problems_is_refused_whole_with_every_problem(s
         BG-5,NS,court,2026-01-01,,F1
         BG-1,BG,court,2026-01-05,,F1
         bad id!,BG,court,,,
-        """)
+        """,
+    )
     assert lines == [
         f"FILE:3: site: unknown site 'XX'; {staffed.path} has BG, NS",
         "FILE:3: enrolled_on: expected a date as YYYY-MM-DD, got '2026-02-30'",
@@ -141,23 +179,33 @@ def test_a_participants_file_with_problems_is_refused_whole_with_every_problem(s
 
 def test_a_missing_column_is_reported_against_the_header(staffed):
     lines = rejected(staffed, "participants", "case_id,site,enrolled_on\nBG-1,BG,2026-01-01\n")
-    assert lines[0] == ("FILE:1: referral_source: missing column in the header. Hint: the header must "
-                        "name case_id, site, referral_source, enrolled_on, protocol")
+    assert lines[0] == (
+        "FILE:1: referral_source: missing column in the header. Hint: the header must "
+        "name case_id, site, referral_source, enrolled_on, protocol"
+    )
     assert lines[-1] == "Error: FILE: 2 problem(s); nothing was imported"
 
 
 def test_a_row_with_too_many_cells_is_reported(staffed):
-    lines = rejected(staffed, "participants", "case_id,site,referral_source,enrolled_on,protocol\nBG-1,BG,court,2026-01-01,,extra\n")
+    lines = rejected(
+        staffed,
+        "participants",
+        "case_id,site,referral_source,enrolled_on,protocol\nBG-1,BG,court,2026-01-01,,extra\n",
+    )
     assert lines[0] == "FILE:2: (row): 6 cells, but the header has 5"
 
 
 def test_staff_problems_are_all_reported(deployment):
-    lines = rejected(deployment, "staff", """\
+    lines = rejected(
+        deployment,
+        "staff",
+        """\
         staff_id,site,name,roles,phone,email,channel,language
         S1,BG,Ana,facilitator;boss,0641234567,ana,pigeon,de
         S2,BG,Ivan,facilitator,,,sms,
         S3,ZZ,,,,,,
-        """)
+        """,
+    )
     assert lines == [
         "FILE:2: roles: unknown role 'boss'; expected some of facilitator, partner_support, supervisor, evaluator, manager, admin separated by ;",
         "FILE:2: phone: expected an international number such as +381641234567, got '0641234567'",
@@ -173,12 +221,16 @@ def test_staff_problems_are_all_reported(deployment):
 
 
 def test_partner_problems_name_unknown_cases_and_workers(cohort):
-    lines = rejected(cohort, "partners", """\
+    lines = rejected(
+        cohort,
+        "partners",
+        """\
         partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker
         P-9,BG-404,current,2026-01-09,phone,+381601234567,,PS1
         P-10,BG-1,spouse,2026-13-01,sms,,,F1
         P-1,BG-2,current,,,,,
-        """)
+        """,
+    )
     assert lines == [
         "FILE:2: case_id: case 'BG-404' is not enrolled. Hint: import participants first",
         "FILE:3: relationship: unknown relationship 'spouse'; expected one of current, ex, new",
@@ -190,7 +242,10 @@ def test_partner_problems_name_unknown_cases_and_workers(cohort):
 
 
 def test_event_problems_include_dates_out_of_order_and_unknown_values(cohort):
-    lines = rejected(cohort, "events", """\
+    lines = rejected(
+        cohort,
+        "events",
+        """\
         case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
         BG-1,2026-03-01,programme_start,,,,,,,,
         BG-1,2026-03-10,admitted,,,,,,,,
@@ -202,7 +257,8 @@ def test_event_problems_include_dates_out_of_order_and_unknown_values(cohort):
         BG-1,2027-04-01,record_check,,,,,,,,
         BG-2,2026-03-01,completed,,,,,,,,
         BG-2,2026-03-02,dropped_out,,,,,,,,
-        """)
+        """,
+    )
     assert lines == [
         "FILE:3: date: case BG-1: admitted on 2026-03-10 is after programme start on 2026-03-01",
         "FILE:4: event: unknown event 'graduated'; expected one of admitted, programme_start, completed, dropped_out, excluded, transferred, interview, recidivism, record_check",
@@ -218,28 +274,44 @@ def test_event_problems_include_dates_out_of_order_and_unknown_values(cohort):
 
 
 def test_a_problem_found_while_writing_still_leaves_nothing_behind(cohort):
-    imported(cohort, "events", "first.csv", """\
+    imported(
+        cohort,
+        "events",
+        "first.csv",
+        """\
         case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
         BG-1,2026-01-20,interview,participant,intake_assessment,,no,no,no,no,no
-        """)
+        """,
+    )
     before = {m: count(cohort, m) for m in (Event, Interview, FollowUp)}
-    lines = rejected(cohort, "events", """\
+    lines = rejected(
+        cohort,
+        "events",
+        """\
         case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
         BG-1,2026-01-12,admitted,,,,,,,,
         BG-1,2026-01-22,interview,participant,intake_assessment,,yes,no,no,no,no
-        """)
+        """,
+    )
     assert lines == [
         "FILE:3: checkpoint: intake_assessment was already recorded on 2026-01-20",
         "Error: FILE: 1 problem(s); nothing was imported",
     ]
     assert {m: count(cohort, m) for m in before} == before
     with cohort.session() as session:
-        assert session.execute(sa.select(Participant.admitted_on).where(Participant.case_id == "BG-1")).scalar_one() is None
+        assert (
+            session.execute(
+                sa.select(Participant.admitted_on).where(Participant.case_id == "BG-1")
+            ).scalar_one()
+            is None
+        )
 
 
 def test_problems_are_capped_with_a_count_of_the_rest(staffed):
     rows = "\n".join(f"C{i},BG,court,not-a-date,," for i in range(120))
-    lines = rejected(staffed, "participants", "case_id,site,referral_source,enrolled_on,protocol\n" + rows + "\n")
+    lines = rejected(
+        staffed, "participants", "case_id,site,referral_source,enrolled_on,protocol\n" + rows + "\n"
+    )
     assert len(lines) == 52
     assert lines[50] == "FILE: … and 70 more problem(s)"
     assert lines[51] == "Error: FILE: 120 problem(s); nothing was imported"
@@ -249,15 +321,24 @@ def test_an_unreadable_file_is_one_line(staffed):
     path = staffed.folder / "latin1.csv"
     path.write_bytes("case_id,site\nBG-1,Preševo\n".encode("cp1250"))  # Excel on a Serbian Windows
     result = staffed.run("import", "participants", str(path))
-    assert result.err == (f"Error: {path}: not UTF-8 text (invalid start byte at byte 21); nothing was "
-                          "imported. Hint: save the sheet as 'CSV UTF-8'\n")
+    assert result.err == (
+        f"Error: {path}: not UTF-8 text (invalid start byte at byte 21); nothing was "
+        "imported. Hint: save the sheet as 'CSV UTF-8'\n"
+    )
     missing = staffed.run("import", "participants", str(staffed.folder / "nope.csv"))
-    assert missing.err == f"Error: {staffed.folder / 'nope.csv'}: file not found; nothing was imported\n"
+    assert (
+        missing.err
+        == f"Error: {staffed.folder / 'nope.csv'}: file not found; nothing was imported\n"
+    )
 
 
 def test_a_spreadsheet_byte_order_mark_and_blank_lines_are_fine(staffed):
     path = staffed.folder / "bom.csv"
-    path.write_bytes(("\ufeffcase_id,site,referral_source,enrolled_on,protocol\r\nBG-1,BG,court,2026-01-05,\r\n,,,,\r\n").encode())
+    path.write_bytes(
+        (
+            "\ufeffcase_id,site,referral_source,enrolled_on,protocol\r\nBG-1,BG,court,2026-01-05,\r\n,,,,\r\n"
+        ).encode()
+    )
     result = staffed.run("import", "participants", str(path))
     assert result.exit_code == 0, result.err
     with staffed.session() as session:

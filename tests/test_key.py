@@ -17,16 +17,23 @@ def frozen():
 
 
 def with_partner(deployment):
-    deployment.run("enrol", "BG-1", "--site", "BG", "--referral-source", "court", "--enrolled-on", "2026-11-01")
-    path = deployment.csv("p.csv", """\
+    deployment.run(
+        "enrol", "BG-1", "--site", "BG", "--referral-source", "court", "--enrolled-on", "2026-11-01"
+    )
+    path = deployment.csv(
+        "p.csv",
+        """\
         partner_id,case_id,relationship,consent_on,channel,phone,email
         P-1,BG-1,current,,phone,+381601234567,
-        """)
+        """,
+    )
     result = deployment.run("import", "partners", str(path))
     assert result.exit_code == 0, result.err
 
 
-def test_init_creates_a_private_key_file_when_the_environment_has_none(make_deployment, monkeypatch):
+def test_init_creates_a_private_key_file_when_the_environment_has_none(
+    make_deployment, monkeypatch
+):
     monkeypatch.delenv("FOLLOWUP_SECRET_KEY")
     deployment = make_deployment()
     key = deployment.folder / "followup.key"
@@ -47,14 +54,19 @@ def test_without_a_key_partner_data_is_refused_with_what_to_do(deployment, monke
     assert result.exit_code == 1
 
 
-def test_a_wrong_key_is_refused_and_a_rotated_key_list_opens_old_data(deployment, monkeypatch, secret_key):
+def test_a_wrong_key_is_refused_and_a_rotated_key_list_opens_old_data(
+    deployment, monkeypatch, secret_key
+):
     from cryptography.fernet import Fernet
 
     with_partner(deployment)
     new = Fernet.generate_key().decode()
     monkeypatch.setenv("FOLLOWUP_SECRET_KEY", new)
     deployment._ctx = None
-    with pytest.raises(KeyUnavailable, match="this key does not open the stored partner data"), deployment.session() as s:
+    with (
+        pytest.raises(KeyUnavailable, match="this key does not open the stored partner data"),
+        deployment.session() as s,
+    ):
         deployment.ctx.check_key(s)
     monkeypatch.setenv("FOLLOWUP_SECRET_KEY", f"{new},{secret_key}")
     deployment._ctx = None
@@ -68,5 +80,7 @@ def test_a_key_file_others_can_read_is_refused(make_deployment, monkeypatch):
     key = deployment.folder / "followup.key"
     key.chmod(0o644)
     deployment._ctx = None
-    with pytest.raises(KeyUnavailable, match=r"readable by other users \(mode 644\). Hint: chmod 600"):
+    with pytest.raises(
+        KeyUnavailable, match=r"readable by other users \(mode 644\). Hint: chmod 600"
+    ):
         deployment.ctx.vault  # noqa: B018

@@ -47,7 +47,9 @@ def test_the_undp_protocol_follows_the_man_and_his_partner_three_and_six_months_
 
 def test_a_label_change_is_not_a_new_revision(tmp_path):
     plain = load_protocol(write(tmp_path, GOOD))
-    labelled = load_protocol(write(tmp_path, GOOD.replace('name = "intake"', 'name = "intake"\nlabel = "Intake"')))
+    labelled = load_protocol(
+        write(tmp_path, GOOD.replace('name = "intake"', 'name = "intake"\nlabel = "Intake"'))
+    )
     moved = load_protocol(write(tmp_path, GOOD + 'offset = "1 week"\n'))
     assert plain.revision == labelled.revision
     assert plain.revision != moved.revision
@@ -57,10 +59,15 @@ def test_a_label_change_is_not_a_new_revision(tmp_path):
     ("extra", "message"),
     [
         ('offest = "1 week"\n', 'checkpoints[0].offest: unknown key. Hint: did you mean "offset"?'),
-        ('offset = "a fortnight"\n',
-         'checkpoints[0].offset: expected a duration such as "14 days", "4 weeks" or "3 months", '
-         "got 'a fortnight'. Hint: time after the anchor"),
-        ('window_after_days = -3\n', "checkpoints[0].window_after_days: Input should be greater than or equal to 0"),
+        (
+            'offset = "a fortnight"\n',
+            'checkpoints[0].offset: expected a duration such as "14 days", "4 weeks" or "3 months", '
+            "got 'a fortnight'. Hint: time after the anchor",
+        ),
+        (
+            "window_after_days = -3\n",
+            "checkpoints[0].window_after_days: Input should be greater than or equal to 0",
+        ),
     ],
 )
 def test_a_bad_checkpoint_is_refused_with_the_key_path(tmp_path, extra, message):
@@ -71,8 +78,11 @@ def test_a_bad_checkpoint_is_refused_with_the_key_path(tmp_path, extra, message)
 
 
 def test_continuing_after_a_dropout_from_completion_is_refused_with_the_fix(tmp_path):
-    path = write(tmp_path, GOOD.replace('"participant"', '"partner"').replace('"enrolment"', '"completion"')
-                 + 'on_dropout = "continue"\n')
+    path = write(
+        tmp_path,
+        GOOD.replace('"participant"', '"partner"').replace('"enrolment"', '"completion"')
+        + 'on_dropout = "continue"\n',
+    )
     with pytest.raises(ConfigError, match='anchor it on "end_of_participation"'):
         load_protocol(path)
 
@@ -81,11 +91,17 @@ def test_the_id_must_match_the_file_name(tmp_path):
     path = write(tmp_path, GOOD, name="other")
     with pytest.raises(ConfigError) as error:
         load_protocol(path)
-    assert str(error.value) == f'{path}: id: "short" differs from the file name. Hint: write id = "other" or rename the file'
+    assert (
+        str(error.value)
+        == f'{path}: id: "short" differs from the file name. Hint: write id = "other" or rename the file'
+    )
 
 
 def test_an_active_protocol_without_a_file_names_the_ones_there_are(tmp_path):
     write(tmp_path, GOOD)
     with pytest.raises(ConfigError) as error:
         load_protocols(tmp_path, ["missing"])
-    assert "protocol \"missing\" is listed in protocols.active but has no file. Hint: available protocols: short" in str(error.value)
+    assert (
+        'protocol "missing" is listed in protocols.active but has no file. Hint: available protocols: short'
+        in str(error.value)
+    )

@@ -28,9 +28,13 @@ def editable(make_deployment, tmp_path):
     shutil.copy(SCHEDULES / "undp-serbia.toml", folder)
     deployment = make_deployment(protocols_dir=folder, active=("undp-serbia",))
     for case, enrolled in (("BG-1", "2026-01-05"), ("BG-2", "2026-06-01")):
-        result = deployment.run("enrol", case, "--site", "BG", "--referral-source", "court", "--enrolled-on", enrolled)
+        result = deployment.run(
+            "enrol", case, "--site", "BG", "--referral-source", "court", "--enrolled-on", enrolled
+        )
         assert result.exit_code == 0, result.err
-    done = deployment.run("record", "interview", "BG-1", "--informant", "participant", "--on", "2026-01-10")
+    done = deployment.run(
+        "record", "interview", "BG-1", "--informant", "participant", "--on", "2026-01-10"
+    )
     assert done.exit_code == 0, done.err
     return deployment, folder / "undp-serbia.toml"
 
@@ -46,17 +50,25 @@ def rows(deployment):
         return {
             (case, f.checkpoint): f
             for f, case in session.execute(
-                sa.select(FollowUp, Participant.case_id).join(Participant, Participant.id == FollowUp.participant_id)
+                sa.select(FollowUp, Participant.case_id).join(
+                    Participant, Participant.id == FollowUp.participant_id
+                )
             )
         }
 
 
 def test_plan_shows_moves_adds_and_cancels_per_person_and_changes_nothing(editable):
     deployment, protocol = editable
-    edit(protocol, 'offset = "0 days"\nwindow_before_days = 0\nwindow_after_days = 21', 'offset = "1 week"\nwindow_before_days = 0\nwindow_after_days = 21')
+    edit(
+        protocol,
+        'offset = "0 days"\nwindow_before_days = 0\nwindow_after_days = 21',
+        'offset = "1 week"\nwindow_before_days = 0\nwindow_after_days = 21',
+    )
     edit(protocol, 'offset = "6 months"', 'offset = "9 months"')
-    protocol.write_text(protocol.read_text() + '\n[[checkpoints]]\nname = "followup_12m"\nsubject = "participant"\n'
-                        'anchor = "completion"\noffset = "12 months"\n')
+    protocol.write_text(
+        protocol.read_text() + '\n[[checkpoints]]\nname = "followup_12m"\nsubject = "participant"\n'
+        'anchor = "completion"\noffset = "12 months"\n'
+    )
     before = {k: (f.status, f.due_on) for k, f in rows(deployment).items()}
     result = deployment.run("schedule", "plan", "--format", "json")
     assert result.exit_code == 0, result.err
@@ -67,7 +79,9 @@ def test_plan_shows_moves_adds_and_cancels_per_person_and_changes_nothing(editab
     assert ("move", "followup_6m") in actions and ("add", "followup_12m") in actions
     assert ("move", "intake_assessment") not in actions  # completed: never touched
     second = next(p for p in plan["people"] if p["case_id"] == "BG-2")
-    assert ("move", "intake_assessment") in {(c["action"], c["checkpoint"]) for c in second["changes"]}
+    assert ("move", "intake_assessment") in {
+        (c["action"], c["checkpoint"]) for c in second["changes"]
+    }
     assert {k: (f.status, f.due_on) for k, f in rows(deployment).items()} == before
     text = deployment.run("schedule", "plan").out
     assert "BG-1 (undp-serbia " in text and "  add     participant" in text
@@ -76,15 +90,24 @@ def test_plan_shows_moves_adds_and_cancels_per_person_and_changes_nothing(editab
 
 def test_apply_does_what_plan_showed_in_one_transaction_and_leaves_completed_alone(editable):
     deployment, protocol = editable
-    edit(protocol, 'offset = "0 days"\nwindow_before_days = 0\nwindow_after_days = 21', 'offset = "1 week"\nwindow_before_days = 0\nwindow_after_days = 21')
+    edit(
+        protocol,
+        'offset = "0 days"\nwindow_before_days = 0\nwindow_after_days = 21',
+        'offset = "1 week"\nwindow_before_days = 0\nwindow_after_days = 21',
+    )
     completed = rows(deployment)[("BG-1", "intake_assessment")]
     shown = json.loads(deployment.run("schedule", "plan", "--format", "json").out)
     result = deployment.run("schedule", "apply")
     assert result.exit_code == 0, result.err
-    assert result.out == "Applied: 2 people on the new revision; 1 follow-up(s) moved, 0 added, 0 cancelled.\n"
+    assert (
+        result.out
+        == "Applied: 2 people on the new revision; 1 follow-up(s) moved, 0 added, 0 cancelled.\n"
+    )
     after = rows(deployment)
-    assert (after[("BG-1", "intake_assessment")].status, after[("BG-1", "intake_assessment")].due_on) == (
-        "completed", completed.due_on)
+    assert (
+        after[("BG-1", "intake_assessment")].status,
+        after[("BG-1", "intake_assessment")].due_on,
+    ) == ("completed", completed.due_on)
     moved = next(p for p in shown["people"] if p["case_id"] == "BG-2")["changes"][0]
     assert after[("BG-2", "intake_assessment")].due_on.isoformat() == moved["due_on"]
     with deployment.session() as session:

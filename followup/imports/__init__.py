@@ -26,7 +26,9 @@ KINDS: dict[str, ModuleType] = {
 }
 
 
-def import_csv(ctx: Context, kind: str, path: str | Path, progress: Progress | None = None) -> ImportResult:
+def import_csv(
+    ctx: Context, kind: str, path: str | Path, progress: Progress | None = None
+) -> ImportResult:
     module = KINDS[kind]
     progress = progress or Silent()
     path = Path(path)
@@ -40,6 +42,15 @@ def import_csv(ctx: Context, kind: str, path: str | Path, progress: Progress | N
         problems.raise_if_any()
         progress.stage(f"writing {path.name}", len(rows))
         module.write(session, ctx, checked, result, progress)
-        audit(session, ctx.actor, "import", kind, path.name, rows=result.rows,
-              created=result.created, updated=result.updated, unchanged=result.unchanged)
+        audit(
+            session,
+            ctx.actor,
+            "import",
+            kind,
+            path.name,
+            rows=result.rows,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        )
     return result

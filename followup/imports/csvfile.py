@@ -90,14 +90,22 @@ def read_rows(path: Path, required: Iterable[str], optional: Iterable[str] = ())
             header = [column.strip() for column in (reader.fieldnames or [])]
             missing = [column for column in required if column not in header]
             for column in missing:
-                problems.add(1, column, "missing column in the header. Hint: the header must name "
-                             + ", ".join(required))
+                problems.add(
+                    1,
+                    column,
+                    "missing column in the header. Hint: the header must name "
+                    + ", ".join(required),
+                )
             problems.raise_if_any()
             reader.fieldnames = header
             rows = []
             for number, values in enumerate(reader, start=2):
                 if None in values:
-                    problems.add(number, "(row)", f"{len(header) + len(values[None])} cells, but the header has {len(header)}")
+                    problems.add(
+                        number,
+                        "(row)",
+                        f"{len(header) + len(values[None])} cells, but the header has {len(header)}",
+                    )
                     continue
                 if not any((v or "").strip() for v in values.values()):
                     continue  # spreadsheets leave blank lines at the end
@@ -110,7 +118,9 @@ def read_rows(path: Path, required: Iterable[str], optional: Iterable[str] = ())
             "Hint: save the sheet as 'CSV UTF-8'"
         ) from None
     except csv.Error as exc:
-        raise FollowupError(f"{name}: not a readable CSV file ({exc}); nothing was imported") from None
+        raise FollowupError(
+            f"{name}: not a readable CSV file ({exc}); nothing was imported"
+        ) from None
     problems.raise_if_any()
     return rows
 

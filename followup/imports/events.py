@@ -48,13 +48,39 @@ from followup.replan import iter_replan
 from followup.schedule import COMPLETED
 from followup.values import parse_choice, parse_date, parse_yes_no
 
-REQUIRED = ("case_id", "date", "event", "informant", "checkpoint", "source",
-            "physical", "sexual", "psychological", "economic", "coercive")
-OPTIONAL = ("partner_id", "reported_on", "stalking", "new_offence", "felt_safety",
-            "risk_level", "mode", "conducted_by")
+REQUIRED = (
+    "case_id",
+    "date",
+    "event",
+    "informant",
+    "checkpoint",
+    "source",
+    "physical",
+    "sexual",
+    "psychological",
+    "economic",
+    "coercive",
+)
+OPTIONAL = (
+    "partner_id",
+    "reported_on",
+    "stalking",
+    "new_offence",
+    "felt_safety",
+    "risk_level",
+    "mode",
+    "conducted_by",
+)
 KINDS = (*STATUS_EVENTS, "interview", "recidivism", "record_check")
 _ORDER = {"admitted": 0, "programme_start": 1}  # same-day events apply in programme order
-DATES = ("enrolled_on", "admitted_on", "programme_start_on", "completed_on", "ended_on", "end_reason")
+DATES = (
+    "enrolled_on",
+    "admitted_on",
+    "programme_start_on",
+    "completed_on",
+    "ended_on",
+    "end_reason",
+)
 
 
 @dataclass
@@ -106,22 +132,38 @@ def import_key(row: Row) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress) -> Checked:
+def check(
+    session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress
+) -> Checked:
     conn = session.connection()
     p = Participant.__table__
     timelines = {
-        r.case_id: Timeline(**r._mapping) for r in conn.execute(
-            sa.select(p.c.id, p.c.case_id, p.c.site_code, p.c.protocol_revision,
-                      *(p.c[name] for name in DATES))
+        r.case_id: Timeline(**r._mapping)
+        for r in conn.execute(
+            sa.select(
+                p.c.id,
+                p.c.case_id,
+                p.c.site_code,
+                p.c.protocol_revision,
+                *(p.c[name] for name in DATES),
+            )
         )
     }
     partners_of = defaultdict(list)
     by_partner_id = {}
-    for r in conn.execute(sa.select(Partner.__table__.c.id, Partner.partner_id,
-                                    Partner.participant_id, Partner.consent_withdrawn_on)):
+    for r in conn.execute(
+        sa.select(
+            Partner.__table__.c.id,
+            Partner.partner_id,
+            Partner.participant_id,
+            Partner.consent_withdrawn_on,
+        )
+    ):
         partners_of[r.participant_id].append(r)
         by_partner_id[r.partner_id] = r
-    staff = {r.staff_id: r.id for r in conn.execute(sa.select(Staff.__table__.c.id, Staff.staff_id))}
+    staff = {
+        r.staff_id: r.id for r in conn.execute(sa.select(Staff.__table__.c.id, Staff.staff_id))
+    }
     known = _known_keys(conn)
     today = {code: ctx.site_today(code) for code in ctx.config.sites}
     checked = Checked()
@@ -137,41 +179,83 @@ def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, p
         case_id = cells.required("case_id")
         person = timelines.get(case_id) if case_id else None
         if case_id and person is None:
-            cells.fail("case_id", f"case {case_id!r} is not enrolled. Hint: import participants first")
+            cells.fail(
+                "case_id", f"case {case_id!r} is not enrolled. Hint: import participants first"
+            )
         on = cells.required("date", parse_date)
         kind = cells.required("event", lambda v: parse_choice(v, KINDS, "event"))
         if person is not None and on is not None and on > today[person.site_code]:
-            cells.fail("date", f"{on} is in the future (today is {today[person.site_code]} at {person.site_code})")
+            cells.fail(
+                "date",
+                f"{on} is in the future (today is {today[person.site_code]} at {person.site_code})",
+            )
         violence = {kind_: cells.optional(kind_, parse_yes_no) for kind_ in VIOLENCE_TYPES}
         if not cells.ok:
             continue
         if kind in STATUS_EVENTS:
             checked.status.append((row, {"person": person, "kind": kind, "on": on, "key": key}))
         elif kind == "recidivism":
-            _check_recidivism(cells, person, on, violence, key, partners_of, by_partner_id, ctx, checked)
+            _check_recidivism(
+                cells, person, on, violence, key, partners_of, by_partner_id, ctx, checked
+            )
         elif kind == "record_check":
             new_offence = cells.optional("new_offence", parse_yes_no)
-            checked.events.append(_event(ctx, person, "record_check", on, key, source="police",
-                                         reported_on=on, new_offence=bool(new_offence)))
+            checked.events.append(
+                _event(
+                    ctx,
+                    person,
+                    "record_check",
+                    on,
+                    key,
+                    source="police",
+                    reported_on=on,
+                    new_offence=bool(new_offence),
+                )
+            )
         else:
-            _check_interview(cells, person, on, violence, key, partners_of, by_partner_id, staff, ctx, session, checked)
+            _check_interview(
+                cells,
+                person,
+                on,
+                violence,
+                key,
+                partners_of,
+                by_partner_id,
+                staff,
+                ctx,
+                session,
+                checked,
+            )
     _check_status_order(checked, problems)
     return checked
 
 
 def _known_keys(conn) -> set[str]:
-    keys = set(conn.execute(sa.select(Event.import_key).where(Event.import_key.is_not(None))).scalars())
-    keys.update(conn.execute(sa.select(Interview.import_key).where(Interview.import_key.is_not(None))).scalars())
+    keys = set(
+        conn.execute(sa.select(Event.import_key).where(Event.import_key.is_not(None))).scalars()
+    )
+    keys.update(
+        conn.execute(
+            sa.select(Interview.import_key).where(Interview.import_key.is_not(None))
+        ).scalars()
+    )
     return keys
 
 
 def _event(ctx: Context, person: Timeline, kind: str, on: date, key: str, **values) -> dict:
     return {
-        "participant_id": person.id, "partner_id": values.pop("partner_id", None), "kind": kind,
-        "occurred_on": on, "reported_on": values.pop("reported_on", None),
-        "source": values.pop("source", None), "new_offence": values.pop("new_offence", None),
+        "participant_id": person.id,
+        "partner_id": values.pop("partner_id", None),
+        "kind": kind,
+        "occurred_on": on,
+        "reported_on": values.pop("reported_on", None),
+        "source": values.pop("source", None),
+        "new_offence": values.pop("new_offence", None),
         **{v: values.get(v) for v in VIOLENCE_TYPES},
-        "recorded_by": ctx.actor, "notes_sealed": None, "import_key": key, "recorded_at": utcnow(),
+        "recorded_by": ctx.actor,
+        "notes_sealed": None,
+        "import_key": key,
+        "recorded_at": utcnow(),
     }
 
 
@@ -190,25 +274,45 @@ def _partner(cells: Cells, person: Timeline, partners_of, by_partner_id, require
     if len(theirs) == 1:
         return theirs[0]
     if theirs:
-        cells.fail("partner_id", f"case {person.case_id} has {len(theirs)} partners; name one in a partner_id column")
+        cells.fail(
+            "partner_id",
+            f"case {person.case_id} has {len(theirs)} partners; name one in a partner_id column",
+        )
     else:
-        cells.fail("informant", f"case {person.case_id} has no partner on record. Hint: import partners first")
+        cells.fail(
+            "informant",
+            f"case {person.case_id} has no partner on record. Hint: import partners first",
+        )
     return None
 
 
-def _check_recidivism(cells, person, on, violence, key, partners_of, by_partner_id, ctx, checked) -> None:
+def _check_recidivism(
+    cells, person, on, violence, key, partners_of, by_partner_id, ctx, checked
+) -> None:
     source = cells.required("source", lambda v: parse_choice(v, REPORT_SOURCES, "source"))
     reported_on = cells.optional("reported_on", parse_date) or on
     if reported_on < on:
         cells.fail("reported_on", f"{reported_on} is before the violence on {on}")
     her = _partner(cells, person, partners_of, by_partner_id, required=False)
     if cells.ok:
-        checked.events.append(_event(ctx, person, "recidivism", on, key, source=source,
-                                     reported_on=reported_on, partner_id=her.id if her else None,
-                                     **violence))
+        checked.events.append(
+            _event(
+                ctx,
+                person,
+                "recidivism",
+                on,
+                key,
+                source=source,
+                reported_on=reported_on,
+                partner_id=her.id if her else None,
+                **violence,
+            )
+        )
 
 
-def _check_interview(cells, person, on, violence, key, partners_of, by_partner_id, staff, ctx, session, checked) -> None:
+def _check_interview(
+    cells, person, on, violence, key, partners_of, by_partner_id, staff, ctx, session, checked
+) -> None:
     informant = cells.required("informant", lambda v: parse_choice(v, INFORMANTS, "informant"))
     if informant is None:
         return
@@ -216,14 +320,20 @@ def _check_interview(cells, person, on, violence, key, partners_of, by_partner_i
     if informant == "participant":
         her = None
     if her is not None and her.consent_withdrawn_on and on >= her.consent_withdrawn_on:
-        cells.fail("date", f"partner withdrew consent on {her.consent_withdrawn_on}; no interview after that")
+        cells.fail(
+            "date",
+            f"partner withdrew consent on {her.consent_withdrawn_on}; no interview after that",
+        )
     checkpoint = cells.optional("checkpoint")
     if checkpoint:
         protocol = ctx.protocol_at(session, person.protocol_revision)
         if protocol.checkpoint(checkpoint, informant) is None:
             names = sorted({c.name for c in protocol.checkpoints if c.subject == informant})
-            cells.fail("checkpoint", f"protocol {protocol.id} has no {informant} checkpoint "
-                       f"{checkpoint!r}; expected one of {', '.join(names)}")
+            cells.fail(
+                "checkpoint",
+                f"protocol {protocol.id} has no {informant} checkpoint "
+                f"{checkpoint!r}; expected one of {', '.join(names)}",
+            )
     felt_safety = cells.optional("felt_safety", _felt_safety)
     risk = cells.optional("risk_level", lambda v: parse_choice(v, RISK_LEVELS, "risk level"))
     mode = cells.optional("mode", lambda v: parse_choice(v, INTERVIEW_MODES, "mode"))
@@ -231,13 +341,26 @@ def _check_interview(cells, person, on, violence, key, partners_of, by_partner_i
     if by and by not in staff:
         cells.fail("conducted_by", f"unknown staff id {by!r}")
     if cells.ok:
-        checked.interviews.append((cells.row, {
-            "participant_id": person.id, "partner_id": her.id if her else None,
-            "informant": informant, "checkpoint": checkpoint, "conducted_on": on,
-            "conducted_by": staff.get(by) if by else None, "mode": mode,
-            "felt_safety": felt_safety, "risk_level": risk, "notes_sealed": None,
-            "import_key": key, "recorded_at": utcnow(), **violence,
-        }))
+        checked.interviews.append(
+            (
+                cells.row,
+                {
+                    "participant_id": person.id,
+                    "partner_id": her.id if her else None,
+                    "informant": informant,
+                    "checkpoint": checkpoint,
+                    "conducted_on": on,
+                    "conducted_by": staff.get(by) if by else None,
+                    "mode": mode,
+                    "felt_safety": felt_safety,
+                    "risk_level": risk,
+                    "notes_sealed": None,
+                    "import_key": key,
+                    "recorded_at": utcnow(),
+                    **violence,
+                },
+            )
+        )
 
 
 def _felt_safety(text: str) -> int:
@@ -248,7 +371,9 @@ def _felt_safety(text: str) -> int:
 
 def _check_status_order(checked: Checked, problems: Problems) -> None:
     """Apply status rows per case in date order to the in-memory timelines."""
-    ordered = sorted(checked.status, key=lambda item: (item[1]["on"], _ORDER.get(item[1]["kind"], 2)))
+    ordered = sorted(
+        checked.status, key=lambda item: (item[1]["on"], _ORDER.get(item[1]["kind"], 2))
+    )
     for row, item in ordered:
         person: Timeline = item["person"]
         try:
@@ -258,21 +383,37 @@ def _check_status_order(checked: Checked, problems: Problems) -> None:
             continue
         person.changed = True
         checked.timelines[person.id] = person
-        checked.events.append({
-            "participant_id": person.id, "partner_id": None, "kind": item["kind"],
-            "occurred_on": item["on"], "reported_on": None, "source": None, "new_offence": None,
-            **{v: None for v in VIOLENCE_TYPES}, "recorded_by": None, "notes_sealed": None,
-            "import_key": item["key"], "recorded_at": utcnow(),
-        })
+        checked.events.append(
+            {
+                "participant_id": person.id,
+                "partner_id": None,
+                "kind": item["kind"],
+                "occurred_on": item["on"],
+                "reported_on": None,
+                "source": None,
+                "new_offence": None,
+                **{v: None for v in VIOLENCE_TYPES},
+                "recorded_by": None,
+                "notes_sealed": None,
+                "import_key": item["key"],
+                "recorded_at": utcnow(),
+            }
+        )
 
 
-def write(session: Session, ctx: Context, checked: Checked, result: ImportResult, progress: Progress) -> None:
+def write(
+    session: Session, ctx: Context, checked: Checked, result: ImportResult, progress: Progress
+) -> None:
     conn = session.connection()
     p = Participant.__table__
     result.unchanged = checked.skipped
     executemany(
-        conn, p.update().where(p.c.id == sa.bindparam("b_id")),
-        [{"b_id": t.id, **{d: getattr(t, d) for d in DATES[1:]}} for t in checked.timelines.values()],
+        conn,
+        p.update().where(p.c.id == sa.bindparam("b_id")),
+        [
+            {"b_id": t.id, **{d: getattr(t, d) for d in DATES[1:]}}
+            for t in checked.timelines.values()
+        ],
     )
     for row in checked.events:
         row["recorded_by"] = row["recorded_by"] or ctx.actor
@@ -286,22 +427,39 @@ def write(session: Session, ctx: Context, checked: Checked, result: ImportResult
     def keep(participant_id: int, follow_ups) -> None:
         if participant_id in interviewed:
             for f in follow_ups:
-                slots[(participant_id, f.partner_key)].append(Slot(
-                    f.id, f.checkpoint, f.due_on, f.window_opens_on, f.window_closes_on,
-                    f.status, f.completed_on))
+                slots[(participant_id, f.partner_key)].append(
+                    Slot(
+                        f.id,
+                        f.checkpoint,
+                        f.due_on,
+                        f.window_opens_on,
+                        f.window_closes_on,
+                        f.status,
+                        f.completed_on,
+                    )
+                )
 
     progress.stage("planning follow-ups", len(people))
-    result.people_replanned = sum(1 for _ in iter_replan(
-        session, people, protocol_for_enrolment(ctx, session), reason="status change",
-        on_chunk=progress.advance, on_final=keep,
-    ))
+    result.people_replanned = sum(
+        1
+        for _ in iter_replan(
+            session,
+            people,
+            protocol_for_enrolment(ctx, session),
+            reason="status change",
+            on_chunk=progress.advance,
+            on_final=keep,
+        )
+    )
     _write_interviews(conn, checked.interviews, slots, result)
     result.created = len(checked.events) + len(checked.interviews)
     # Safety alerts for recent reports only (followup.alerts: importing history floods nobody).
     alerts.after_import(session, ctx, checked.events, [item for _, item in checked.interviews])
 
 
-def _write_interviews(conn, interviews: list[tuple[Row, dict]], slots, result: ImportResult) -> None:
+def _write_interviews(
+    conn, interviews: list[tuple[Row, dict]], slots, result: ImportResult
+) -> None:
     """Match each interview, in date order, to the follow-up it fulfils."""
     if not interviews:
         return
@@ -311,7 +469,9 @@ def _write_interviews(conn, interviews: list[tuple[Row, dict]], slots, result: I
     for row, item in sorted(interviews, key=lambda pair: pair[1]["conducted_on"]):
         on = item["conducted_on"]
         try:
-            slot = pick_followup(slots[(item["participant_id"], item["partner_id"])], on, item["checkpoint"])
+            slot = pick_followup(
+                slots[(item["participant_id"], item["partner_id"])], on, item["checkpoint"]
+            )
         except InvalidRecord as exc:
             problems.add(row.number, "checkpoint", str(exc))
             continue
@@ -326,7 +486,8 @@ def _write_interviews(conn, interviews: list[tuple[Row, dict]], slots, result: I
     executemany(conn, Interview.__table__.insert(), [item for _, item in interviews])
     executemany(
         conn,
-        f.update().where(f.c.id == sa.bindparam("b_id"))
+        f.update()
+        .where(f.c.id == sa.bindparam("b_id"))
         .values(status=COMPLETED, completed_on=sa.bindparam("b_on"), updated_at=utcnow()),
         completions,
     )

@@ -26,10 +26,13 @@ OPTIONAL = ("facilitator",)
 UPDATABLE = ("referral_source", "enrolled_on", "facilitator_id")
 
 
-def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress) -> list[dict]:
+def check(
+    session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress
+) -> list[dict]:
     conn = session.connection()
     staff = {
-        r.staff_id: r for r in conn.execute(
+        r.staff_id: r
+        for r in conn.execute(
             sa.select(Staff.__table__.c.id, Staff.staff_id, Staff.site_code, Staff.roles)
         )
     }
@@ -49,16 +52,23 @@ def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, p
         )
         enrolled_on = cells.required("enrolled_on", parse_date)
         if enrolled_on and site and enrolled_on > today[site]:
-            cells.fail("enrolled_on", f"{enrolled_on} is in the future (today is {today[site]} at {site})")
+            cells.fail(
+                "enrolled_on", f"{enrolled_on} is in the future (today is {today[site]} at {site})"
+            )
         protocol_id = cells.optional("protocol") or ctx.config.protocols.default_id
         if protocol_id not in ctx.protocols:
-            cells.fail("protocol", f"unknown or inactive protocol {protocol_id!r}; active: {', '.join(ctx.protocols)}")
+            cells.fail(
+                "protocol",
+                f"unknown or inactive protocol {protocol_id!r}; active: {', '.join(ctx.protocols)}",
+            )
         facilitator_id = None
         worker_key = cells.optional("facilitator")
         if worker_key:
             worker = staff.get(worker_key)
             if worker is None:
-                cells.fail("facilitator", f"unknown staff id {worker_key!r}. Hint: import staff first")
+                cells.fail(
+                    "facilitator", f"unknown staff id {worker_key!r}. Hint: import staff first"
+                )
             elif "facilitator" not in worker.roles.split(";"):
                 cells.fail("facilitator", f"{worker_key!r} does not have the facilitator role")
             elif site and worker.site_code != site:
@@ -67,16 +77,29 @@ def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, p
                 facilitator_id = worker.id
         old = existing.get(case_id)
         if old is not None and site and old.site_code != site:
-            cells.fail("site", f"case {case_id} is enrolled at {old.site_code}; record a transfer instead")
+            cells.fail(
+                "site", f"case {case_id} is enrolled at {old.site_code}; record a transfer instead"
+            )
         if old is not None and protocol_id != old.protocol_id:
-            cells.fail("protocol", f"case {case_id} follows {old.protocol_id}; protocols change "
-                       "through `followup schedule plan/apply`")
+            cells.fail(
+                "protocol",
+                f"case {case_id} follows {old.protocol_id}; protocols change "
+                "through `followup schedule plan/apply`",
+            )
         if cells.ok:
-            records.append((row, {
-                "case_id": case_id, "site_code": site, "referral_source": source,
-                "enrolled_on": enrolled_on, "protocol_id": protocol_id,
-                "facilitator_id": facilitator_id,
-            }))
+            records.append(
+                (
+                    row,
+                    {
+                        "case_id": case_id,
+                        "site_code": site,
+                        "referral_source": source,
+                        "enrolled_on": enrolled_on,
+                        "protocol_id": protocol_id,
+                        "facilitator_id": facilitator_id,
+                    },
+                )
+            )
         progress.advance()
     first_seen(problems, [(row, r["case_id"]) for row, r in records], "case_id")
     return [r for _, r in records]
@@ -84,12 +107,19 @@ def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, p
 
 def _existing(conn) -> dict:
     table = Participant.__table__
-    columns = [table.c.id, table.c.case_id, table.c.site_code, table.c.protocol_id,
-               *(table.c[name] for name in UPDATABLE)]
+    columns = [
+        table.c.id,
+        table.c.case_id,
+        table.c.site_code,
+        table.c.protocol_id,
+        *(table.c[name] for name in UPDATABLE),
+    ]
     return {r.case_id: r for r in conn.execute(sa.select(*columns))}
 
 
-def write(session: Session, ctx: Context, records: list[dict], result: ImportResult, progress: Progress) -> None:
+def write(
+    session: Session, ctx: Context, records: list[dict], result: ImportResult, progress: Progress
+) -> None:
     table = Participant.__table__
     conn = session.connection()
     ctx.register_protocols(session)
@@ -100,7 +130,9 @@ def write(session: Session, ctx: Context, records: list[dict], result: ImportRes
     for record in records:
         old = existing.get(record["case_id"])
         if old is None:
-            new.append({**record, "protocol_revision": revisions[record["protocol_id"]], "created_at": now})
+            new.append(
+                {**record, "protocol_revision": revisions[record["protocol_id"]], "created_at": now}
+            )
         elif any(getattr(old, f) != record[f] for f in UPDATABLE):
             changed.append({"b_id": old.id, **{f: record[f] for f in UPDATABLE}})
         else:
@@ -111,6 +143,9 @@ def write(session: Session, ctx: Context, records: list[dict], result: ImportRes
     result.created, result.updated = len(new), len(changed)
     progress.stage("planning follow-ups", len(ids))
     result.people_replanned = replan(
-        session, ids, protocol_for_enrolment(ctx, session), reason="re-imported",
+        session,
+        ids,
+        protocol_for_enrolment(ctx, session),
+        reason="re-imported",
         on_chunk=progress.advance,
     )

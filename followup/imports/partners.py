@@ -25,20 +25,25 @@ OPTIONAL = ("support_worker", "safe_hours")
 UPDATABLE = ("relationship", "consent_on", "channel", "support_worker_id", "safe_hours")
 
 
-def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress) -> list[dict]:
+def check(
+    session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress
+) -> list[dict]:
     conn = session.connection()
     people = {
-        r.case_id: r for r in conn.execute(
+        r.case_id: r
+        for r in conn.execute(
             sa.select(Participant.__table__.c.id, Participant.case_id, Participant.site_code)
         )
     }
     staff = {
-        r.staff_id: r for r in conn.execute(
+        r.staff_id: r
+        for r in conn.execute(
             sa.select(Staff.__table__.c.id, Staff.staff_id, Staff.site_code, Staff.roles)
         )
     }
-    existing = {r.partner_id: r for r in conn.execute(
-        sa.select(Partner.partner_id, Partner.participant_id))}
+    existing = {
+        r.partner_id: r for r in conn.execute(sa.select(Partner.partner_id, Partner.participant_id))
+    }
     records = []
     for row in rows:
         cells = Cells(row, problems)
@@ -46,10 +51,13 @@ def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, p
         case_id = cells.required("case_id")
         person = people.get(case_id) if case_id else None
         if case_id and person is None:
-            cells.fail("case_id", f"case {case_id!r} is not enrolled. Hint: import participants first")
-        relationship = cells.optional(
-            "relationship", lambda v: parse_choice(v, RELATIONSHIPS, "relationship")
-        ) or "current"
+            cells.fail(
+                "case_id", f"case {case_id!r} is not enrolled. Hint: import participants first"
+            )
+        relationship = (
+            cells.optional("relationship", lambda v: parse_choice(v, RELATIONSHIPS, "relationship"))
+            or "current"
+        )
         consent_on = cells.optional("consent_on", parse_date)
         channel = cells.optional("channel", lambda v: parse_choice(v, CONTACT_CHANNELS, "channel"))
         phone = cells.optional("phone", parse_phone)
@@ -63,30 +71,51 @@ def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, p
         if worker_key:
             worker = staff.get(worker_key)
             if worker is None:
-                cells.fail("support_worker", f"unknown staff id {worker_key!r}. Hint: import staff first")
+                cells.fail(
+                    "support_worker", f"unknown staff id {worker_key!r}. Hint: import staff first"
+                )
             elif "partner_support" not in worker.roles.split(";"):
-                cells.fail("support_worker", f"{worker_key!r} does not have the partner_support role")
+                cells.fail(
+                    "support_worker", f"{worker_key!r} does not have the partner_support role"
+                )
             elif person is not None and worker.site_code != person.site_code:
-                cells.fail("support_worker", f"{worker_key!r} works at {worker.site_code}, not {person.site_code}")
+                cells.fail(
+                    "support_worker",
+                    f"{worker_key!r} works at {worker.site_code}, not {person.site_code}",
+                )
             else:
                 worker_id = worker.id
         old = existing.get(partner_id)
         if old is not None and person is not None and old.participant_id != person.id:
-            cells.fail("case_id", f"partner {partner_id} is linked to another case; a partner belongs to one case")
+            cells.fail(
+                "case_id",
+                f"partner {partner_id} is linked to another case; a partner belongs to one case",
+            )
         if cells.ok:
             contact = {k: v for k, v in (("phone", phone), ("email", email)) if v}
-            records.append((row, {
-                "partner_id": partner_id, "participant_id": person.id,
-                "relationship": relationship, "consent_on": consent_on, "channel": channel,
-                "support_worker_id": worker_id, "safe_hours": cells.optional("safe_hours"),
-                "contact": contact,
-            }))
+            records.append(
+                (
+                    row,
+                    {
+                        "partner_id": partner_id,
+                        "participant_id": person.id,
+                        "relationship": relationship,
+                        "consent_on": consent_on,
+                        "channel": channel,
+                        "support_worker_id": worker_id,
+                        "safe_hours": cells.optional("safe_hours"),
+                        "contact": contact,
+                    },
+                )
+            )
         progress.advance()
     first_seen(problems, [(row, r["partner_id"]) for row, r in records], "partner_id")
     return [r for _, r in records]
 
 
-def write(session: Session, ctx: Context, records: list[dict], result: ImportResult, progress: Progress) -> None:
+def write(
+    session: Session, ctx: Context, records: list[dict], result: ImportResult, progress: Progress
+) -> None:
     table = Partner.__table__
     conn = session.connection()
     vault = ctx.vault  # fail before writing anything if there is no key
@@ -97,14 +126,25 @@ def write(session: Session, ctx: Context, records: list[dict], result: ImportRes
         contact = record.pop("contact")
         old = existing.get(record["partner_id"])
         if old is None:
-            new.append({**record, "do_not_contact": False, "contact_sealed": vault.seal(contact),
-                        "created_at": now})
+            new.append(
+                {
+                    **record,
+                    "do_not_contact": False,
+                    "contact_sealed": vault.seal(contact),
+                    "created_at": now,
+                }
+            )
             touched.add(record["participant_id"])
             continue
         differs = any(getattr(old, f) != record[f] for f in UPDATABLE)
         if differs or (vault.open(old.contact_sealed) or {}) != contact:
-            changed.append({"b_id": old.id, **{f: record[f] for f in UPDATABLE},
-                            "contact_sealed": vault.seal(contact)})
+            changed.append(
+                {
+                    "b_id": old.id,
+                    **{f: record[f] for f in UPDATABLE},
+                    "contact_sealed": vault.seal(contact),
+                }
+            )
             touched.add(record["participant_id"])
         else:
             result.unchanged += 1
@@ -113,6 +153,9 @@ def write(session: Session, ctx: Context, records: list[dict], result: ImportRes
     result.created, result.updated = len(new), len(changed)
     progress.stage("planning follow-ups", len(touched))
     result.people_replanned = replan(
-        session, sorted(touched), protocol_for_enrolment(ctx, session), reason="re-imported",
+        session,
+        sorted(touched),
+        protocol_for_enrolment(ctx, session),
+        reason="re-imported",
         on_chunk=progress.advance,
     )

@@ -28,7 +28,9 @@ OPTIONAL = ("active",)
 FIELDS = ("site_code", "name", "roles", "phone", "email", "channel", "language", "active")
 
 
-def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress) -> list[dict]:
+def check(
+    session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress
+) -> list[dict]:
     records = []
     sites = ctx.config.sites
     for row in rows:
@@ -50,12 +52,22 @@ def check(session: Session, ctx: Context, rows: list[Row], problems: Problems, p
         if cells.ok and channel == "email" and not email:
             cells.fail("email", "needed for the email channel")
         if cells.ok:
-            records.append((row, {
-                "staff_id": staff_id, "site_code": site, "name": name, "roles": roles,
-                "phone": phone, "email": email, "channel": channel,
-                "language": language or sites[site].language,
-                "active": True if active is None else active,
-            }))
+            records.append(
+                (
+                    row,
+                    {
+                        "staff_id": staff_id,
+                        "site_code": site,
+                        "name": name,
+                        "roles": roles,
+                        "phone": phone,
+                        "email": email,
+                        "channel": channel,
+                        "language": language or sites[site].language,
+                        "active": True if active is None else active,
+                    },
+                )
+            )
         progress.advance()
     first_seen(problems, [(row, r["staff_id"]) for row, r in records], "staff_id")
     return [r for _, r in records]
@@ -68,7 +80,9 @@ def _language(value: str) -> str:
     raise ValueError(f"unknown language {value!r}; expected one of {', '.join(LANGUAGES)}")
 
 
-def write(session: Session, ctx: Context, records: list[dict], result: ImportResult, progress: Progress) -> None:
+def write(
+    session: Session, ctx: Context, records: list[dict], result: ImportResult, progress: Progress
+) -> None:
     table = Staff.__table__
     conn = session.connection()
     existing = {r.staff_id: r for r in conn.execute(sa.select(table))}

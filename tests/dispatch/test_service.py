@@ -117,7 +117,7 @@ def test_serve_prints_where_to_look_then_reminders_as_they_fall_due_and_stops_cl
     serve = processes(cohort.path, "serve", "--now", MONDAY_MORNING)
     serve.wait_for("followup is running.")
     banner = "".join(serve.out)
-    assert f"Web:        http://127.0.0.1:{port}/followups" in banner
+    assert f"Web:        http://127.0.0.1:{port}/login" in banner
     assert f"Database:   sqlite:///{cohort.folder}/followup.db" in banner
     assert "Messages:   console" in banner and "sms not set up" in banner
     serve.wait_for("----- message reminder:")

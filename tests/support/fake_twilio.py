@@ -572,15 +572,25 @@ class _Handler(BaseHTTPRequestHandler):
             return
         to, from_ = query.get("To", [None])[-1], query.get("From", [None])[-1]
         found = [
-            fake._message_json(m) for m in reversed(fake.messages)
+            fake._message_json(m)
+            for m in reversed(fake.messages)
             if (to is None or m.to == to) and (from_ is None or m.from_ == from_)
         ]
         uri = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
-        self._send_json(200, {
-            "messages": found, "end": max(len(found) - 1, 0), "first_page_uri": uri,
-            "next_page_uri": None, "page": 0, "page_size": max(len(found), 50),
-            "previous_page_uri": None, "start": 0, "uri": uri,
-        })
+        self._send_json(
+            200,
+            {
+                "messages": found,
+                "end": max(len(found) - 1, 0),
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": max(len(found), 50),
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": uri,
+            },
+        )
 
     def do_POST(self) -> None:  # noqa: N802
         path = urllib.parse.urlsplit(self.path).path
