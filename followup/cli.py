@@ -239,16 +239,21 @@ def record():
 
 
 def _violence_options(func):
-    for kind in reversed(
-        ("physical", "sexual", "psychological", "economic", "coercive", "stalking")
-    ):
-        func = click.option(
+    """--physical … --stalking, handed to the command as one `violence` dict."""
+    kinds = ("physical", "sexual", "psychological", "economic", "coercive", "stalking")
+
+    @wraps(func)
+    def collect(*args, **kwargs):
+        return func(*args, violence={kind: kwargs.pop(kind) for kind in kinds}, **kwargs)
+
+    for kind in reversed(kinds):
+        collect = click.option(
             f"--{kind}",
             type=YES_NO,
             default=None,
             help=f"{kind.capitalize()} violence since the last contact: yes or no (omit: not asked).",
-        )(func)
-    return func
+        )(collect)
+    return collect
 
 
 def _in_transaction(config_path, operation):
@@ -328,12 +333,7 @@ def record_interview(
     on,
     by,
     mode,
-    physical,
-    sexual,
-    psychological,
-    economic,
-    coercive,
-    stalking,
+    violence,
     felt_safety,
     risk,
     notes,
@@ -343,14 +343,6 @@ def record_interview(
 
     if notes == "-":
         notes = sys.stdin.read()
-    violence = {
-        "physical": physical,
-        "sexual": sexual,
-        "psychological": psychological,
-        "economic": economic,
-        "coercive": coercive,
-        "stalking": stalking,
-    }
     interview = _in_transaction(
         config_path,
         lambda s, c: do(
@@ -400,25 +392,12 @@ def record_recidivism(
     reported_on,
     source,
     partner_id,
-    physical,
-    sexual,
-    psychological,
-    economic,
-    coercive,
-    stalking,
+    violence,
     notes,
 ):
     """Record a report of new violence."""
     from followup.record import record_recidivism as do
 
-    violence = {
-        "physical": physical,
-        "sexual": sexual,
-        "psychological": psychological,
-        "economic": economic,
-        "coercive": coercive,
-        "stalking": stalking,
-    }
     _in_transaction(
         config_path,
         lambda s, c: do(

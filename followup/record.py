@@ -389,18 +389,9 @@ def set_consent(
         partner.consent_on, partner.consent_withdrawn_on = on, None
     else:
         partner.consent_withdrawn_on = on
-    kind = "consent_given" if given else "consent_withdrawn"
-    session.add(
-        Event(
-            participant_id=person.id,
-            partner_id=partner.id,
-            kind=kind,
-            occurred_on=on,
-            recorded_by=ctx.actor,
-        )
+    _partner_changed(
+        session, ctx, person, partner, "consent_given" if given else "consent_withdrawn", on
     )
-    _replan(session, ctx, person, reason=kind.replace("_", " "))
-    audit(session, ctx.actor, kind, "partner", partner_id)
     return partner
 
 
@@ -409,8 +400,19 @@ def set_do_not_contact(
 ) -> Partner:
     partner = lookup.partner(session, partner_id)
     person = session.get(Participant, partner.participant_id)
+    _not_future(ctx, person, on, "do-not-contact")
     partner.do_not_contact = flag
-    kind = "do_not_contact" if flag else "contact_allowed"
+    _partner_changed(
+        session, ctx, person, partner, "do_not_contact" if flag else "contact_allowed", on
+    )
+    return partner
+
+
+def _partner_changed(
+    session: Session, ctx: Context, person: Participant, partner: Partner, kind: str, on: date
+) -> None:
+    """Record a change in whether she may be contacted, and re-plan at once: a
+    withdrawal or do-not-contact cancels her pending contacts in this transaction."""
     session.add(
         Event(
             participant_id=person.id,
@@ -421,8 +423,7 @@ def set_do_not_contact(
         )
     )
     _replan(session, ctx, person, reason=kind.replace("_", " "))
-    audit(session, ctx.actor, kind, "partner", partner_id)
-    return partner
+    audit(session, ctx.actor, kind, "partner", partner.partner_id)
 
 
 def record_missed(
