@@ -77,8 +77,10 @@ def raise_alert(
     interview_id: int | None = None,
     event_id: int | None = None,
     now: datetime | None = None,
+    directory: _Directory | None = None,
 ) -> SafetyAlert:
     now = now or utcnow()
+    directory = directory or _Directory(session)
     alert = SafetyAlert(
         participant_id=participant_id,
         partner_id=partner_id,
@@ -88,7 +90,7 @@ def raise_alert(
     )
     session.add(alert)
     session.flush()
-    recipients = _recipients(session, participant_id, partner_id)
+    recipients = directory.recipients(participant_id, partner_id)
     enqueue(
         session,
         [
@@ -104,9 +106,7 @@ def raise_alert(
         ],
         now=now,
     )
-    case_id = session.execute(
-        sa.select(Participant.case_id).where(Participant.id == participant_id)
-    ).scalar_one()
+    case_id = directory.person(participant_id)[0]
     audit(
         session,
         ctx.actor,
@@ -119,30 +119,61 @@ def raise_alert(
     return alert
 
 
-def _recipients(session: Session, participant_id: int, partner_id: int | None) -> list[Staff]:
-    """Her partner-support worker (all his partners' when none is named) and the site's
-    supervisors, active ones only, each once."""
-    whose = (
-        Partner.id == partner_id
-        if partner_id is not None
-        else Partner.participant_id == participant_id
-    )
-    workers = {
-        i for i in session.execute(sa.select(Partner.support_worker_id).where(whose)).scalars() if i
-    }
-    site = session.execute(
-        sa.select(Participant.site_code).where(Participant.id == participant_id)
-    ).scalar_one()
-    people = (
-        session.execute(
-            sa.select(Staff)
-            .where(Staff.active.is_(True), sa.or_(Staff.id.in_(workers), Staff.site_code == site))
-            .order_by(Staff.staff_id)
+class _Directory:
+    """Who is told, looked up once per site and per person: an import may raise
+    thousands of alerts in one transaction, and staff do not change within it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._people: dict[int, tuple[str, str]] = {}
+        self._supervisors: dict[str, list[Staff]] = {}
+
+    def person(self, participant_id: int) -> tuple[str, str]:
+        """(case_id, site_code)"""
+        if participant_id not in self._people:
+            row = self.session.execute(
+                sa.select(Participant.case_id, Participant.site_code).where(
+                    Participant.id == participant_id
+                )
+            ).one()
+            self._people[participant_id] = (row.case_id, row.site_code)
+        return self._people[participant_id]
+
+    def recipients(self, participant_id: int, partner_id: int | None) -> list[Staff]:
+        """Her partner-support worker (all his partners' when none is named) and the site's
+        supervisors, active ones only, each once, in staff-id order."""
+        whose = (
+            Partner.id == partner_id
+            if partner_id is not None
+            else Partner.participant_id == participant_id
         )
-        .scalars()
-        .all()
-    )
-    return [p for p in people if p.id in workers or "supervisor" in p.role_set]
+        worker_ids = {
+            i
+            for i in self.session.execute(
+                sa.select(Partner.support_worker_id).where(whose)
+            ).scalars()
+            if i
+        }
+        site = self.person(participant_id)[1]
+        if site not in self._supervisors:
+            self._supervisors[site] = [
+                p
+                for p in self.session.execute(
+                    sa.select(Staff).where(Staff.active.is_(True), Staff.site_code == site)
+                ).scalars()
+                if "supervisor" in p.role_set
+            ]
+        workers = (
+            self.session.execute(
+                sa.select(Staff).where(Staff.active.is_(True), Staff.id.in_(worker_ids))
+            )
+            .scalars()
+            .all()
+            if worker_ids
+            else []
+        )
+        chosen = {p.id: p for p in [*workers, *self._supervisors[site]]}
+        return sorted(chosen.values(), key=lambda p: p.staff_id)
 
 
 def after_import(
@@ -178,6 +209,7 @@ def after_import(
         if _is_recent(ctx, sites[site_of[key][0]], site_of[key][1])
     }
     raised = 0
+    directory = _Directory(session)
     for kind, model in (("event", Event), ("interview", Interview)):
         keys = sorted(k for k, v in recent.items() if v == kind)
         for start in range(0, len(keys), 1000):
@@ -192,6 +224,7 @@ def after_import(
                     ctx,
                     participant_id=row.participant_id,
                     partner_id=row.partner_id,
+                    directory=directory,
                     **{f"{kind}_id": row.id},
                 )
                 raised += 1

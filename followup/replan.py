@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -166,10 +166,6 @@ def iter_replan(
                 writes.reassign(rows, workers)
                 if revision_after != person.protocol_revision:
                     writes.revisions.append({"b_id": person.id, "b_revision": revision_after})
-            if on_final is not None:
-                finals[person.id] = _after(current, changes)
-                if changes.add:
-                    added.append(person.id)
             if changes or revision_after != person.protocol_revision:
                 yield PersonPlan(
                     person.id,
@@ -180,6 +176,10 @@ def iter_replan(
                     changes,
                     {p.id: p.partner_id for p in her},
                 )
+            if on_final is not None:  # after the yield: _after changes the rows in place
+                finals[person.id] = _after(current, changes)
+                if changes.add:
+                    added.append(person.id)
         if apply:
             writes.flush(conn)
         if on_final is not None:
@@ -188,26 +188,18 @@ def iter_replan(
             on_chunk(len(chunk))
 
 
-def _after(current: Sequence[Stored], changes: Changes) -> list[Stored]:
-    """A person's stored follow-ups with the changes applied (new rows not included)."""
-    moved = {row.id: item for row, item in [*changes.move, *changes.reinstate, *changes.settle]}
-    cancelled = {row.id for row in changes.cancel}
-    final = []
-    for stored in current:
-        if stored.id in moved:
-            item = moved[stored.id]
-            stored = replace(
-                stored,
-                due_on=item.due_on,
-                window_opens_on=item.window_opens_on,
-                window_closes_on=item.window_closes_on,
-                provisional=item.provisional,
-                status=PENDING,
-            )
-        elif stored.id in cancelled:
-            stored = replace(stored, status=CANCELLED)
-        final.append(stored)
-    return final
+def _after(current: list[Stored], changes: Changes) -> list[Stored]:
+    """A person's stored follow-ups with the changes applied, in place (new rows not included)."""
+    for row, item in [*changes.move, *changes.reinstate, *changes.settle]:
+        row.due_on, row.window_opens_on = item.due_on, item.window_opens_on
+        row.window_closes_on, row.provisional, row.status = (
+            item.window_closes_on,
+            item.provisional,
+            PENDING,
+        )
+    for row in changes.cancel:
+        row.status = CANCELLED
+    return current
 
 
 def _report_final(conn, finals: dict[int, list[Stored]], added: list[int], on_final) -> None:
@@ -229,17 +221,10 @@ def _chunks(participant_ids: Iterable[int] | None, conn) -> Iterator[list[int]]:
 
 
 def _stored(row) -> Stored:
+    # Positional, in _STORED_COLUMNS order: this runs once per follow-up re-planned.
+    fid, _, partner, checkpoint, occurrence, due, opens, closes, status, provisional, _, done = row
     return Stored(
-        id=row.id,
-        partner_key=row.partner_id,
-        checkpoint=row.checkpoint,
-        occurrence=row.occurrence,
-        due_on=row.due_on,
-        window_opens_on=row.window_opens_on,
-        window_closes_on=row.window_closes_on,
-        status=row.status,
-        provisional=bool(row.provisional),
-        completed_on=row.completed_on,
+        fid, partner, checkpoint, occurrence, due, opens, closes, status, bool(provisional), done
     )
 
 

@@ -57,7 +57,7 @@ class AnchorDate:
     provisional: bool  # estimated from the protocol's expected gaps, not yet recorded
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Planned:
     partner_key: int | None  # None: the participant himself
     checkpoint: str
@@ -76,9 +76,10 @@ class Planned:
         return "participant" if self.partner_key is None else "partner"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Stored:
-    """The part of a stored follow-up that reconciling needs."""
+    """The part of a stored follow-up that reconciling needs. Mutable: after a re-plan the
+    events import applies the changes and then matches interviews to these very objects."""
 
     id: int
     partner_key: int | None

@@ -45,7 +45,7 @@ from followup.models import (
 )
 from followup.record import apply_status, pick_followup
 from followup.replan import iter_replan
-from followup.schedule import COMPLETED
+from followup.schedule import COMPLETED, Stored
 from followup.values import parse_choice, parse_date, parse_yes_no
 
 REQUIRED = (
@@ -98,19 +98,6 @@ class Timeline:
     ended_on: date | None
     end_reason: str | None
     changed: bool = False
-
-
-@dataclass
-class Slot:
-    """A follow-up as the interview matcher sees it; `status` changes as rows match."""
-
-    id: int
-    checkpoint: str
-    due_on: date
-    window_opens_on: date
-    window_closes_on: date
-    status: str
-    completed_on: date | None = None
 
 
 @dataclass
@@ -422,22 +409,12 @@ def write(
     # follow-ups of everyone interviewed, so interviews match the schedule as it now is.
     interviewed = {item["participant_id"] for _, item in checked.interviews}
     people = sorted(set(checked.timelines) | interviewed)
-    slots: dict[tuple[int, int | None], list[Slot]] = defaultdict(list)
+    slots: dict[tuple[int, int | None], list[Stored]] = defaultdict(list)
 
-    def keep(participant_id: int, follow_ups) -> None:
+    def keep(participant_id: int, follow_ups: list[Stored]) -> None:
         if participant_id in interviewed:
             for f in follow_ups:
-                slots[(participant_id, f.partner_key)].append(
-                    Slot(
-                        f.id,
-                        f.checkpoint,
-                        f.due_on,
-                        f.window_opens_on,
-                        f.window_closes_on,
-                        f.status,
-                        f.completed_on,
-                    )
-                )
+                slots[(participant_id, f.partner_key)].append(f)
 
     progress.stage("planning follow-ups", len(people))
     result.people_replanned = sum(
