@@ -63,6 +63,18 @@ def config_option(func: Callable) -> Callable:
     return wrapper
 
 
+def format_option(help: str = "Output format.") -> Callable:
+    """--format text|json, the same on every command that can print json."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help=help,
+    )
+
+
 def open_context(config_path: str | None, *, need_schema: bool = True):
     from followup.context import Context, require_schema
 
@@ -537,14 +549,7 @@ def record_missed(config_path, case_id, checkpoint, informant, partner_id, on):
 )
 @click.option("--site", default=None, help="Only this site.")
 @click.option("--staff", default=None, help="Only follow-ups assigned to this staff_id.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option()
 def due(config_path, as_of, days, site, staff, fmt):
     """List follow-ups that are overdue, due, or falling due in the next N days."""
     from followup.db import transaction
@@ -598,14 +603,7 @@ def schedule():
 
 @schedule.command("plan")
 @config_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option()
 def schedule_plan(config_path, fmt):
     """Show, per person, which pending follow-ups the current protocol files would move, add or cancel."""
     from followup.schedule_change import plan_change, render_text

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from followup.cli import config_option, open_context
+from followup.cli import config_option, format_option, open_context
 
 
 def _password_from_stdin(prompt: str) -> str:
@@ -150,14 +150,7 @@ def user_activate(config_path, username):
 
 @user.command("list")
 @config_option
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: a table; json: a list of objects.",
-)
+@format_option("text: a table; json: a list of objects.")
 def user_list(config_path, fmt):
     """List the web accounts."""
     from followup.db import transaction
@@ -216,14 +209,7 @@ def user_list(config_path, fmt):
     show_default=True,
     help="At most this many lines, newest first.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="text: one line each; json: a list of objects.",
-)
+@format_option("text: one line each; json: a list of objects.")
 def audit(config_path, actor, action, since, until, entity, entity_id, limit, fmt):
     """Read the audit trail: who read or changed what, when (newest first)."""
     from datetime import UTC
