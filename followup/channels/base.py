@@ -61,6 +61,10 @@ class TransportError(Exception):
     ``message`` is domain meaning ("Invalid phone number"), never the recipient's
     address or the message body. ``code`` is the provider's code as a string ("21211",
     "550") or a short word for network trouble ("connection", "timeout").
+
+    ``maybe_sent=True``: the request may have reached the provider before it failed (the
+    reply timed out or the connection broke after the request went out). The next
+    attempt asks the provider first where it can, rather than sending a second copy.
     """
 
     def __init__(
@@ -70,17 +74,20 @@ class TransportError(Exception):
         permanent: bool,
         code: str | None = None,
         retry_after: float | None = None,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.code = code
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
 
     def __repr__(self) -> str:
         return (
             f"TransportError({self.message!r}, permanent={self.permanent!r}, "
-            f"code={self.code!r}, retry_after={self.retry_after!r})"
+            f"code={self.code!r}, retry_after={self.retry_after!r}, "
+            f"maybe_sent={self.maybe_sent!r})"
         )
 
 

@@ -23,6 +23,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from followup.channels._settings import Settings
 from followup.channels.base import Channel, Delivery, OutgoingMessage, TransportError
@@ -235,12 +236,19 @@ class SmsChannel(Channel):
             )
         except (TwilioRestException, TwilioServiceException) as e:
             raise self._sort(e.status, e.code) from None
-        except requests.Timeout:
-            # The request may have reached Twilio: a retry can duplicate, losing cannot.
-            raise TransportError("Twilio timed out", permanent=False, code="timeout") from None
-        except requests.ConnectionError:
+        except (requests.Timeout, requests.ConnectionError) as e:
+            # Past the connect phase the request may have reached Twilio: the retry asks
+            # Twilio first (maybe_sent) instead of sending a second copy.
+            arrived = _may_have_arrived(e)
+            if isinstance(e, requests.Timeout) and arrived:
+                raise TransportError(
+                    "Twilio timed out", permanent=False, code="timeout", maybe_sent=True
+                ) from None
             raise TransportError(
-                "Twilio unreachable (connection failed)", permanent=False, code="connection"
+                "Twilio unreachable (connection failed)",
+                permanent=False,
+                code="connection",
+                maybe_sent=arrived,
             ) from None
         except (requests.RequestException, TwilioException, ValueError) as e:
             # A reply that is not Twilio's JSON (a proxy's error page) lands here.
@@ -248,6 +256,7 @@ class SmsChannel(Channel):
                 f"Unexpected reply from Twilio ({type(e).__name__})",
                 permanent=False,
                 code="protocol",
+                maybe_sent=True,
             ) from None
         return Delivery(provider_id=sent.sid, status=sent.status or "queued")
 
@@ -299,6 +308,9 @@ class SmsChannel(Channel):
                 permanent=False,
                 code=code_text,
                 retry_after=_retry_after(self._http.last_headers().get("retry-after")),
+                # 503: Twilio turned the request away. A 500 or a gateway's 502/504 may
+                # come after the message was accepted.
+                maybe_sent=status != 503,
             )
         if status in (401, 404) or code in (20003, 20404):
             # Wrong credentials, account or base URL are the deployment's fault, not the
@@ -315,3 +327,13 @@ class SmsChannel(Channel):
         return TransportError(
             f"Unexpected reply from Twilio (HTTP {status})", permanent=False, code=code_text
         )
+
+
+def _may_have_arrived(error: requests.RequestException) -> bool:
+    """False only when the connection was never made (refused, no route, DNS, connect
+    timeout): then Twilio cannot have the message. Anything later may have delivered it."""
+    if isinstance(error, requests.ConnectTimeout):
+        return False
+    reason = error.args[0] if error.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return not isinstance(reason, NewConnectionError | ConnectTimeoutError)

@@ -146,8 +146,9 @@ def claim(
         "claimed_by": worker,
         "lease_until": lease_until,
         "attempts": OB.c.attempts + 1,
-        # Evaluated on the old row: a lease that ran out unsettled leaves the send in doubt.
-        "in_doubt": OB.c.claimed_by.is_not(None),
+        # Evaluated on the old row: a lease that ran out unsettled leaves the send in doubt,
+        # and so does a failed attempt that may have reached the provider (mark_retry).
+        "in_doubt": sa.or_(OB.c.claimed_by.is_not(None), OB.c.in_doubt.is_(True)),
         "updated_at": now,
     }
     with engine.begin() as conn:
@@ -202,7 +203,7 @@ def release(engine: Engine, worker: str, ids: Sequence[int], now: datetime) -> N
                 claimed_by=None,
                 lease_until=None,
                 attempts=OB.c.attempts - 1,
-                in_doubt=False,
+                # in_doubt stays: a row in doubt when claimed is still in doubt, untried.
                 updated_at=now,
             )
         )
@@ -253,7 +254,10 @@ def mark_retry(
     error: str,
     next_attempt_at: datetime,
     now: datetime,
+    maybe_sent: bool = False,
 ) -> bool:
+    """Hand the row back for another try at `next_attempt_at`. `maybe_sent`: the attempt
+    may have reached the provider, so the next one is in doubt and asks first."""
     result = conn.execute(
         OB.update()
         .where(_ours(row_id, worker))
@@ -262,7 +266,7 @@ def mark_retry(
             next_attempt_at=next_attempt_at,
             claimed_by=None,
             lease_until=None,
-            in_doubt=False,
+            in_doubt=maybe_sent,
             updated_at=now,
         )
     )

@@ -486,7 +486,13 @@ class Sender:
                         at, site_zone(self.ctx.config, item.staff.site_code), self.policy.quiet
                     )
                 if outbox.mark_retry(
-                    conn, item.id, self.worker, error=text, next_attempt_at=at, now=now
+                    conn,
+                    item.id,
+                    self.worker,
+                    error=text,
+                    next_attempt_at=at,
+                    now=now,
+                    maybe_sent=error.maybe_sent,
                 ):
                     result.retrying += 1
 

@@ -179,6 +179,58 @@ def test_it_marks_a_refused_connection_as_retry_later(
     assert (error.permanent, error.code) == (False, "connection")
 
 
+def test_a_refused_connection_cannot_have_sent_anything(
+    fake_twilio: FakeTwilio, channel: SmsChannel
+) -> None:
+    fake_twilio.stop()
+    assert send_and_fail(channel, reminder()).maybe_sent is False
+
+
+def test_a_lost_reply_may_have_sent_the_message_and_says_so(
+    fake_twilio: FakeTwilio, channel: SmsChannel
+) -> None:
+    fake_twilio.lose_next_replies(1)
+    error = send_and_fail(channel, reminder())
+    assert (error.permanent, error.code, error.maybe_sent) == (False, "connection", True)
+    assert len(fake_twilio.messages) == 1  # Twilio has it, though we never heard
+
+
+def test_a_reply_that_times_out_may_have_sent_the_message_and_says_so(
+    fake_twilio: FakeTwilio,
+) -> None:
+    fake_twilio.lose_next_replies(1, after=0.6)
+    with SmsChannel(
+        fake_twilio.account_sid,
+        fake_twilio.auth_token,
+        DEFAULT_FROM,
+        api_base=fake_twilio.base_url,
+        timeout=0.2,
+    ) as impatient:
+        error = send_and_fail(impatient, reminder())
+    assert (error.permanent, error.code, error.maybe_sent) == (False, "timeout", True)
+    assert channel_found_it(fake_twilio)
+
+
+def channel_found_it(fake_twilio: FakeTwilio) -> bool:
+    with SmsChannel(
+        fake_twilio.account_sid,
+        fake_twilio.auth_token,
+        DEFAULT_FROM,
+        api_base=fake_twilio.base_url,
+        timeout=5.0,
+    ) as asking:
+        since = datetime.now(UTC) - timedelta(minutes=5)
+        return asking.find_sent(reminder(), since) == fake_twilio.messages[0].sid
+
+
+@pytest.mark.parametrize(("status", "maybe_sent"), [(500, True), (502, True), (503, False)])
+def test_a_server_error_may_have_sent_the_message_but_unavailable_has_not(
+    fake_twilio: FakeTwilio, channel: SmsChannel, status: int, maybe_sent: bool
+) -> None:
+    fake_twilio.fail_next(1, status=status)
+    assert send_and_fail(channel, reminder()).maybe_sent is maybe_sent
+
+
 def test_it_keeps_failing_while_twilio_is_down_and_sends_once_it_recovers(
     fake_twilio: FakeTwilio, channel: SmsChannel
 ) -> None:

@@ -208,3 +208,26 @@ def test_a_rate_limited_message_waits_as_long_as_twilio_asks(
     with freeze_time(at + timedelta(seconds=600)):
         driver.at(at + timedelta(seconds=600))
     assert outbox_rows(wired, status="pending") == [] and fake_twilio.duplicates() == {}
+
+
+def test_a_reply_lost_after_twilio_took_the_message_is_asked_about_not_sent_again(
+    wired, fake_twilio, smtp_server, driver_for
+):
+    """The connection breaks after Twilio accepted the first text: the retry asks Twilio,
+    finds it, and records it as sent instead of sending a second copy."""
+    driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
+    fake_twilio.lose_next_replies(1)
+    at = local("2026-03-23 08:00")
+    with freeze_time(at):
+        driver.at(at)
+    [waiting] = [row for row, _ in outbox_rows(wired, status="pending")]
+    assert (waiting.in_doubt, waiting.claimed_by) == (True, None)
+    assert waiting.last_error == "sms: Twilio unreachable (connection failed) [connection]"
+    later = waiting.next_attempt_at
+    with freeze_time(later):
+        driver.at(later)
+    assert outbox_rows(wired, status="pending") == []
+    assert fake_twilio.duplicates() == {}
+    [row] = [row for row, _ in outbox_rows(wired) if row.id == waiting.id]
+    assert row.status == "sent" and row.attempts == 2
+    assert row.provider_id in {m.sid for m in fake_twilio.messages}

@@ -191,3 +191,27 @@ def test_a_status_moves_forward_only(team):
         assert not outbox.mark_sent(conn, row_id, "a", channel="sms", provider_id="SM2", now=T0)
     [row] = rows(deployment)
     assert (row.status, row.provider_id) == ("delivered", "SM1")
+
+
+def test_a_retry_that_may_have_reached_the_provider_stays_in_doubt_even_when_handed_back(team):
+    deployment, staff = team
+    with deployment.session() as session:
+        enqueue(session, [message(staff["F1"])], now=T0)
+    engine = deployment.ctx.engine
+    [row_id] = claim(engine, "a", T0, limit=10, lease_seconds=LEASE)
+    with engine.begin() as conn:
+        outbox.mark_retry(
+            conn,
+            row_id,
+            "a",
+            error="sms: Twilio timed out [timeout]",
+            next_attempt_at=T0 + timedelta(seconds=30),
+            now=T0,
+            maybe_sent=True,
+        )
+    later = T0 + timedelta(seconds=30)
+    assert claim(engine, "b", later, limit=10, lease_seconds=LEASE) == [row_id]
+    outbox.release(engine, "b", [row_id], later)  # shutting down before trying it
+    assert claim(engine, "c", later, limit=10, lease_seconds=LEASE) == [row_id]
+    [row] = rows(deployment)
+    assert (row.attempts, row.in_doubt) == (2, True)

@@ -136,7 +136,9 @@ class FakeTwilio:
     * wrong basic auth → 401 (20003), another account's URL → 404 (20404);
     * Twilio's own validation (missing To/From/Body, To not E.164 → 21211, body over
       1600 characters → 21617);
-    * ``reject(number, code)`` — 400 with that Twilio error code for that number.
+    * ``reject(number, code)`` — 400 with that Twilio error code for that number;
+    * ``lose_next_replies(n, after)`` — the next n messages are accepted and recorded,
+      but the reply never comes: the connection is closed after ``after`` seconds.
 
     Anything else is accepted: recorded, answered 201 with status "queued", and (with
     ``status_callbacks=True``) followed by a signed status callback.
@@ -168,6 +170,7 @@ class FakeTwilio:
         self._down_status = 503
         self._rejections: dict[str, int] = {}
         self._delivery_failures: dict[str, int] = {}
+        self._lost_replies: deque[float] = deque()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -236,6 +239,12 @@ class FakeTwilio:
         with self._cond:
             self._failures.extend(_Failure(status, retry_after) for _ in range(n))
 
+    def lose_next_replies(self, n: int = 1, *, after: float = 0.0) -> None:
+        """Accept the next ``n`` messages but never answer: close the connection after
+        ``after`` seconds (longer than the client's timeout makes it a timeout)."""
+        with self._cond:
+            self._lost_replies.extend(after for _ in range(n))
+
     def go_down(self, *, status: int = 503) -> None:
         """Fail every message request until ``recover()``."""
         with self._cond:
@@ -277,6 +286,7 @@ class FakeTwilio:
             self._down_until = None
             self._rejections.clear()
             self._delivery_failures.clear()
+            self._lost_replies.clear()
 
     # -- what happened ------------------------------------------------------------------
 
@@ -642,6 +652,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(400, problem, to=to, from_=from_)
             return
         message = fake._accept(account_sid, form)
+        with fake._cond:
+            lost = fake._lost_replies.popleft() if fake._lost_replies else None
+        if lost is not None:
+            time.sleep(lost)
+            self.close_connection = True  # no reply at all: the client cannot tell
+            return
         self._send_json(201, fake._message_json(message))
         if fake.status_callbacks and message.status_callback:
             threading.Thread(
