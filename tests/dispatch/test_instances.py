@@ -3,9 +3,9 @@
 10,000 follow-ups fall due on Monday morning for 100 workers on SMS. Three `followup
 worker` processes (their clocks started at 08:00:30 Belgrade time) plan and send them
 through one standalone Twilio-compatible server that records every message it accepts.
-One worker is SIGKILLed once 3,000 messages are out: its leases run out (5 s) and the
-others take its claimed messages over, asking the server first whether the one it had
-in hand got through. Needs PostgreSQL (FOLLOWUP_TEST_POSTGRES_URL); required in CI.
+One worker is SIGKILLed mid-batch once 3,000 messages are out: its leases run out (5 s)
+and the others take its claimed messages over, asking the server first whether the one
+it had in hand got through. Needs PostgreSQL (FOLLOWUP_TEST_POSTGRES_URL); required in CI.
 """
 
 from __future__ import annotations
@@ -150,10 +150,31 @@ def test_three_dispatchers_one_killed_mid_run_lose_nothing_and_send_nothing_twic
         command = ["-m", "followup", "--config", str(due_monday.path), "worker", "--now", START]
         workers = [start(command, tmp_path / f"worker{n}.log", env) for n in range(3)]
 
-        wait_until(lambda: lines(record) >= 3_000, 90, "3,000 messages out", tmp_path)
+        engine = due_monday.ctx.engine
+        victim = Outbox.claimed_by.like(f"%:{workers[0].pid}:%")
+
+        def holding() -> int:
+            """Messages the first worker has claimed and not yet settled."""
+            with engine.connect() as conn:
+                return conn.execute(
+                    sa.select(sa.func.count()).where(victim, Outbox.status == "pending")
+                ).scalar_one()
+
+        # Killed mid-batch, so that it dies holding claims the others must take over.
+        wait_until(
+            lambda: lines(record) >= 3_000 and holding() > 0,
+            180,
+            "3,000 messages out with the first worker holding a batch",
+            tmp_path,
+        )
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait()
-        engine = due_monday.ctx.engine
+        with engine.connect() as conn:
+            orphaned = set(
+                conn.execute(
+                    sa.select(Outbox.id).where(victim, Outbox.status == "pending")
+                ).scalars()
+            )
         expected = PEOPLE + WORKERS  # a reminder per follow-up, a digest per worker
 
         def finished() -> bool:
@@ -165,10 +186,11 @@ def test_three_dispatchers_one_killed_mid_run_lose_nothing_and_send_nothing_twic
                 )
             return counts == {"sent": expected}
 
-        wait_until(finished, 100, "every message sent", tmp_path)
+        wait_until(finished, 180, "every message sent", tmp_path)
         for worker in workers[1:]:
             worker.send_signal(signal.SIGTERM)
-        assert [worker.wait(30) for worker in workers[1:]] == [0, 0]
+        codes = [worker.wait(30) for worker in workers[1:]]
+        assert codes == [0, 0], f"exit codes {codes}; logs: {tails(tmp_path)}"
     finally:
         for process in [*workers, fake]:
             if process.poll() is None:
@@ -177,13 +199,16 @@ def test_three_dispatchers_one_killed_mid_run_lose_nothing_and_send_nothing_twic
 
     accepted = list(read_record(record))
     twice = {key: n for key, n in Counter((m["to"], m["body"]) for m in accepted).items() if n > 1}
-    assert twice == {}, f"{len(twice)} sent twice, e.g. {next(iter(twice))}"
+    assert twice == {}, f"{len(twice)} sent twice, e.g. {next(iter(twice))}; {tails(tmp_path)}"
     assert len(accepted) == expected
     with engine.connect() as conn:
         ours = set(conn.execute(sa.select(Outbox.provider_id)).scalars())
-        recovered = conn.execute(sa.select(sa.func.count()).where(Outbox.attempts > 1)).scalar_one()
+        taken_over = dict(
+            conn.execute(sa.select(Outbox.id, Outbox.attempts).where(Outbox.id.in_(orphaned))).all()
+        )
     assert ours == {m["sid"] for m in accepted}  # each row holds the id of the one that went
-    assert recovered > 0  # the killed worker's claims were taken over
+    # Every message the killed worker held went out later, by another worker's claim.
+    assert orphaned and all(n > 1 for n in taken_over.values()), taken_over
 
 
 def lines(path: Path) -> int:
@@ -194,6 +219,10 @@ def wait_until(condition, seconds: float, what: str, logs: Path) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            tails = {p.name: p.read_text()[-2000:] for p in logs.glob("worker*.log")}
-            raise AssertionError(f"timed out waiting for {what}; logs: {tails}")
+            raise AssertionError(f"timed out waiting for {what}; logs: {tails(logs)}")
         time.sleep(0.2)
+
+
+def tails(logs: Path) -> dict[str, str]:
+    """The end of each worker's log, for a failure message."""
+    return {p.name: p.read_text()[-2000:] for p in sorted(logs.glob("worker*.log"))}
