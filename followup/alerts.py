@@ -15,7 +15,8 @@ of records does not flood anyone's phone; older ones are recorded without an ale
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -37,6 +38,7 @@ from followup.models import (
 )
 
 IMPORT_ALERT_DAYS = 14
+ALERTS = SafetyAlert.__table__
 # At raising time the dispatcher's channels are unknown; it re-routes if one is not set up.
 ASSUMED_CHANNELS = frozenset({"sms", "email"})
 
@@ -46,134 +48,127 @@ def violence_reported(values: Mapping[str, object]) -> bool:
     return any(values.get(kind) is True for kind in VIOLENCE_TYPES)
 
 
-def after_interview(session: Session, ctx: Context, interview: Interview) -> SafetyAlert | None:
+@dataclass(frozen=True)
+class Report:
+    """What an alert is about: a partner interview or a recidivism report (ids only)."""
+
+    participant_id: int
+    partner_id: int | None = None
+    interview_id: int | None = None
+    event_id: int | None = None
+
+
+def after_interview(session: Session, ctx: Context, interview: Interview) -> int | None:
     if interview.informant != "partner" or not violence_reported(vars(interview)):
         return None
-    return raise_alert(
-        session,
-        ctx,
-        participant_id=interview.participant_id,
-        partner_id=interview.partner_id,
-        interview_id=interview.id,
-    )
+    report = Report(interview.participant_id, interview.partner_id, interview_id=interview.id)
+    return raise_alerts(session, ctx, [report])[0]
 
 
-def after_recidivism(session: Session, ctx: Context, event: Event) -> SafetyAlert:
-    return raise_alert(
-        session,
-        ctx,
-        participant_id=event.participant_id,
-        partner_id=event.partner_id,
-        event_id=event.id,
-    )
+def after_recidivism(session: Session, ctx: Context, event: Event) -> int:
+    report = Report(event.participant_id, event.partner_id, event_id=event.id)
+    return raise_alerts(session, ctx, [report])[0]
 
 
-def raise_alert(
+def raise_alerts(
     session: Session,
     ctx: Context,
+    reports: Sequence[Report],
     *,
-    participant_id: int,
-    partner_id: int | None = None,
-    interview_id: int | None = None,
-    event_id: int | None = None,
     now: datetime | None = None,
-    directory: _Directory | None = None,
-) -> SafetyAlert:
+) -> list[int]:
+    """A SafetyAlert per report, its messages queued and audited, in the caller's
+    transaction. Returns the alert ids, in the order of `reports`. Written in bulk: an
+    import may raise thousands at once."""
+    if not reports:
+        return []
     now = now or utcnow()
-    directory = directory or _Directory(session)
-    alert = SafetyAlert(
-        participant_id=participant_id,
-        partner_id=partner_id,
-        interview_id=interview_id,
-        event_id=event_id,
-        raised_at=now,
+    directory = _Directory(session, (r.participant_id for r in reports))
+    conn = session.connection()
+    ids = list(
+        conn.execute(
+            ALERTS.insert().returning(ALERTS.c.id, sort_by_parameter_order=True),
+            [{**vars(report), "raised_at": now} for report in reports],
+        ).scalars()
     )
-    session.add(alert)
-    session.flush()
-    recipients = directory.recipients(participant_id, partner_id)
-    enqueue(
-        session,
-        [
+    messages: list[Message] = []
+    for alert_id, report in zip(ids, reports, strict=True):
+        recipients = directory.recipients(report.participant_id, report.partner_id)
+        messages.extend(
             Message(
-                key=f"alert:{alert.id}:{person.id}",
+                key=f"alert:{alert_id}:{person.id}",
                 kind="alert",
                 staff_id=person.id,
                 channel=fastest(person, ASSUMED_CHANNELS),
                 not_before=now,
-                alert_id=alert.id,
+                alert_id=alert_id,
             )
             for person in recipients
-        ],
-        now=now,
-    )
-    case_id = directory.person(participant_id)[0]
-    audit(
-        session,
-        ctx.actor,
-        "safety_alert",
-        "participant",
-        case_id,
-        alert=alert.id,
-        told=[p.staff_id for p in recipients],
-    )
-    return alert
+        )
+        audit(
+            session,
+            ctx.actor,
+            "safety_alert",
+            "participant",
+            directory.person(report.participant_id)[0],
+            alert=alert_id,
+            told=[p.staff_id for p in recipients],
+        )
+    enqueue(session, messages, now=now)
+    return ids
 
 
 class _Directory:
-    """Who is told, looked up once per site and per person: an import may raise
-    thousands of alerts in one transaction, and staff do not change within it."""
+    """Who is told, read in bulk: an import may raise thousands of alerts in one
+    transaction, and neither staff nor partners change within it."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, participant_ids: Iterable[int] = ()) -> None:
         self.session = session
-        self._people: dict[int, tuple[str, str]] = {}
-        self._supervisors: dict[str, list[Staff]] = {}
+        self._people: dict[int, tuple[str, str]] = {}  # id -> (case_id, site_code)
+        self._partners: dict[int, dict[int, int | None]] = {}  # his partners' workers
+        self._staff: dict[int, Staff] | None = None  # active staff by id
+        self._load(participant_ids)
+
+    def _load(self, participant_ids: Iterable[int]) -> None:
+        wanted = sorted(set(participant_ids) - self._people.keys())
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            for row in self.session.execute(
+                sa.select(Participant.id, Participant.case_id, Participant.site_code).where(
+                    Participant.id.in_(chunk)
+                )
+            ):
+                self._people[row.id] = (row.case_id, row.site_code)
+                self._partners[row.id] = {}
+            for row in self.session.execute(
+                sa.select(Partner.participant_id, Partner.id, Partner.support_worker_id).where(
+                    Partner.participant_id.in_(chunk)
+                )
+            ):
+                self._partners[row.participant_id][row.id] = row.support_worker_id
 
     def person(self, participant_id: int) -> tuple[str, str]:
         """(case_id, site_code)"""
-        if participant_id not in self._people:
-            row = self.session.execute(
-                sa.select(Participant.case_id, Participant.site_code).where(
-                    Participant.id == participant_id
-                )
-            ).one()
-            self._people[participant_id] = (row.case_id, row.site_code)
+        self._load([participant_id])
         return self._people[participant_id]
 
     def recipients(self, participant_id: int, partner_id: int | None) -> list[Staff]:
         """Her partner-support worker (all his partners' when none is named) and the site's
         supervisors, active ones only, each once, in staff-id order."""
-        whose = (
-            Partner.id == partner_id
-            if partner_id is not None
-            else Partner.participant_id == participant_id
-        )
-        worker_ids = {
-            i
-            for i in self.session.execute(
-                sa.select(Partner.support_worker_id).where(whose)
-            ).scalars()
-            if i
-        }
         site = self.person(participant_id)[1]
-        if site not in self._supervisors:
-            self._supervisors[site] = [
-                p
-                for p in self.session.execute(
-                    sa.select(Staff).where(Staff.active.is_(True), Staff.site_code == site)
-                ).scalars()
-                if "supervisor" in p.role_set
-            ]
-        workers = (
-            self.session.execute(
-                sa.select(Staff).where(Staff.active.is_(True), Staff.id.in_(worker_ids))
-            )
-            .scalars()
-            .all()
-            if worker_ids
-            else []
-        )
-        chosen = {p.id: p for p in [*workers, *self._supervisors[site]]}
-        return sorted(chosen.values(), key=lambda p: p.staff_id)
+        if self._staff is None:
+            self._staff = {
+                p.id: p
+                for p in self.session.execute(sa.select(Staff).where(Staff.active)).scalars()
+            }
+        partners = self._partners[participant_id]
+        workers = {partners.get(partner_id)} if partner_id is not None else set(partners.values())
+        chosen = [
+            p
+            for p in self._staff.values()
+            if p.id in workers or (p.site_code == site and "supervisor" in p.role_set)
+        ]
+        return sorted(chosen, key=lambda p: p.staff_id)
 
 
 def after_import(
@@ -208,8 +203,7 @@ def after_import(
         for key, kind in recent.items()
         if _is_recent(ctx, sites[site_of[key][0]], site_of[key][1])
     }
-    raised = 0
-    directory = _Directory(session)
+    reports: list[Report] = []
     for kind, model in (("event", Event), ("interview", Interview)):
         keys = sorted(k for k, v in recent.items() if v == kind)
         for start in range(0, len(keys), 1000):
@@ -218,17 +212,10 @@ def after_import(
                 .where(model.import_key.in_(keys[start : start + 1000]))
                 .order_by(model.id)
             ).all()
-            for row in rows:
-                raise_alert(
-                    session,
-                    ctx,
-                    participant_id=row.participant_id,
-                    partner_id=row.partner_id,
-                    directory=directory,
-                    **{f"{kind}_id": row.id},
-                )
-                raised += 1
-    return raised
+            reports.extend(
+                Report(row.participant_id, row.partner_id, **{f"{kind}_id": row.id}) for row in rows
+            )
+    return len(raise_alerts(session, ctx, reports))
 
 
 def _is_recent(ctx: Context, site_code: str, on: date) -> bool:

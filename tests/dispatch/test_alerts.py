@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from followup.models import Audit, SafetyAlert
+from followup.models import Audit, SafetyAlert, Staff
 from tests.dispatch.conftest import local, outbox_rows
 
 PS1_PHONE = "+381642222222"
@@ -116,6 +116,18 @@ def test_a_recidivism_report_naming_no_partner_alerts_the_workers_of_all_his_par
             sa.select(Audit.detail).where(Audit.action == "safety_alert")
         ).scalar_one()
     assert '"told": ["PS1", "SV1"]' in detail
+
+
+def test_staff_who_have_left_are_not_alerted(cohort):
+    with cohort.session() as session:
+        session.execute(sa.update(Staff).where(Staff.staff_id == "SV1").values(active=False))
+        session.commit()
+    with freeze_time(local("2026-03-23 12:00")):
+        result = cohort.run(
+            "record", "recidivism", "BG-2", "--on", "2026-03-21", "--source", "police"
+        )
+        assert result.exit_code == 0, result.err
+    assert [staff for _, staff in outbox_rows(cohort, kind="alert")] == ["PS1"]
 
 
 def test_a_recidivism_report_is_refused_whole_so_no_alert_is_left_without_it(cohort):
