@@ -106,9 +106,11 @@ def cli(config_path):
     "--demo", is_flag=True, help="Also load a synthetic demo cohort (only into an empty database)."
 )
 def init(config_path, demo):
-    """Create the database tables and, for the embedded default, the encryption key file."""
+    """Create the database tables (or upgrade older ones) and, for the embedded default,
+    the encryption key file."""
     from followup.crypto import create_key_file
-    from followup.db import create_schema, transaction
+    from followup.db import transaction
+    from followup.migrate import BASELINE, create_or_upgrade
 
     ctx = open_context(config_path, need_schema=False)
     key_path = ctx.config.resolve(ctx.config.security.key_file)
@@ -120,11 +122,14 @@ def init(config_path, demo):
             f"Created the encryption key {key_path} (mode 0600). Back it up: "
             "without it partner contact details cannot be read."
         )
-    create_schema(ctx.engine)
+    before, after = create_or_upgrade(ctx.engine)
     with transaction(ctx.engine) as session:
         ctx.sync_sites(session)
         ctx.register_protocols(session)
         ctx.check_key(session)
+    if before.has_tables and before.current != after.current:
+        was = before.current or f"{BASELINE} (made before migrations)"
+        click.echo(f"Database schema upgraded from {was} to {after.current}.")
     click.echo(f"Database ready: {_safe_url(ctx.config.database_url)}")
     if demo:
         from sqlalchemy.orm import Session
@@ -133,6 +138,56 @@ def init(config_path, demo):
 
         with Session(ctx.engine) as session:
             click.echo(load_demo(session, ctx))
+
+
+# --- db ------------------------------------------------------------------------
+
+
+@cli.group()
+def db():
+    """The database schema: upgrade it after installing a new release, see where it is."""
+
+
+@db.command("upgrade")
+@config_option
+def db_upgrade(config_path):
+    """Upgrade the database schema to this release's (back the database up first)."""
+    from followup import migrate
+
+    ctx = open_context(config_path, need_schema=False)
+    before = migrate.state(ctx.engine)
+    if before.up_to_date:
+        click.echo(f"Database schema is at {before.head}, this release's: nothing to do.")
+        return
+    migrate.upgrade(ctx.engine)
+    was = before.current or f"{migrate.BASELINE} (made before migrations)"
+    click.echo(f"Database schema upgraded from {was} to {migrate.state(ctx.engine).current}.")
+
+
+@db.command("current")
+@config_option
+def db_current(config_path):
+    """Print the database's schema revision and this release's."""
+    from followup import migrate
+
+    now = migrate.state(open_context(config_path, need_schema=False).engine)
+    if now.empty:
+        at = "none (no followup tables: run `followup init`)"
+    else:
+        at = (
+            now.current or f"{migrate.BASELINE} (made before migrations; run `followup db upgrade`)"
+        )
+    click.echo(f"database: {at}")
+    click.echo(f"this release: {now.head}" + ("" if now.up_to_date else " (upgrade needed)"))
+
+
+@db.command("history")
+def db_history():
+    """List the schema revisions, oldest first."""
+    from followup import migrate
+
+    for revision, down, message in migrate.history():
+        click.echo(f"{down or '<base>'} -> {revision}  {message}")
 
 
 def _safe_url(url: str) -> str:

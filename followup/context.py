@@ -121,11 +121,10 @@ class Context:
 
 
 def require_schema(engine: Engine, config_path) -> None:
-    if not sa.inspect(engine).has_table("participant"):
-        raise ConfigError(
-            f"{config_path}: database.url: the database has no followup tables. "
-            "Hint: run `followup init` first"
-        )
+    """Refuse a database without tables, or whose schema is behind (or ahead of) the code."""
+    from followup.migrate import require_current
+
+    require_current(engine, config_path)
 
 
 def _os_user() -> str:

@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as _sqlite_dialects
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from sqlmodel import SQLModel
 
 _SQLITE = _sqlite_dialects.dialect()
 
@@ -136,9 +135,10 @@ def bind_processor(type_: sa.types.TypeEngine, dialect) -> Callable | None:
 
 
 def create_schema(engine: Engine) -> None:
-    import followup.models  # noqa: F401  (registers the tables)
+    """Today's schema in an empty database, or an older one upgraded (followup.migrate)."""
+    from followup.migrate import create_or_upgrade
 
-    SQLModel.metadata.create_all(engine)
+    create_or_upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

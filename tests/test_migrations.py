@@ -1,0 +1,172 @@
+"""Schema migrations: the history builds exactly the models' schema, and a database made
+by the last release upgrades with every row kept."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+import followup.models  # noqa: F401  (registers the tables)
+from followup import migrate
+from followup.db import make_engine
+from tests.conftest import REPO, Deployment
+
+RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "release-0.1.0"
+
+
+def _differences(engine: sa.Engine) -> list:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return compare_metadata(context, SQLModel.metadata)
+
+
+def test_the_migrations_build_exactly_the_models_schema(database_url):
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), "head")
+    assert _differences(engine) == []
+    assert migrate.state(engine).up_to_date
+    engine.dispose()
+
+
+def test_a_new_database_is_built_at_head_and_matches_the_migrations(database_url):
+    engine = make_engine(database_url)
+    before, after = migrate.create_or_upgrade(engine)
+    assert before.empty and after.up_to_date
+    assert _differences(engine) == []
+    engine.dispose()
+
+
+def test_the_history_is_one_line_from_the_baseline_to_head():
+    history = migrate.history()
+    assert history[0][:2] == (migrate.BASELINE, None)
+    for (_, _, _), (revision, down, _) in zip(history, history[1:], strict=False):
+        assert down is not None, f"{revision} has no parent: the history branched"
+    assert history[-1][0] == migrate.head()
+
+
+# --- a database made by release 0.1.0 ----------------------------------------------
+
+
+def _release_deployment(tmp_path: Path, monkeypatch) -> Deployment:
+    db = tmp_path / "followup.db"
+    with gzip.open(RELEASE_0_1_0 / "followup.sql.gz", "rt", encoding="utf-8") as dump:
+        conn = sqlite3.connect(db)
+        conn.executescript(dump.read())
+        conn.close()
+    key = tmp_path / "followup.key"
+    shutil.copy(RELEASE_0_1_0 / "followup.key", key)
+    key.chmod(0o600)
+    monkeypatch.setenv("FOLLOWUP_SECRET_KEY", key.read_text().strip())
+    config = (REPO / "config.toml").read_text(encoding="utf-8")
+    config = config.replace('directory = "schedules"', f'directory = "{REPO / "schedules"}"')
+    config = config.replace(
+        'indicators = "analysis/indicators.toml"',
+        f'indicators = "{REPO / "analysis" / "indicators.toml"}"',
+    )
+    (tmp_path / "config.toml").write_text(config, encoding="utf-8")
+    return Deployment(tmp_path, f"sqlite:///{db}")
+
+
+def _row_counts(path: Path) -> dict[str, int]:
+    conn = sqlite3.connect(path)
+    tables = [
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name != 'alembic_version'"
+        )
+    ]
+    counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+    conn.close()
+    return counts
+
+
+def test_a_release_0_1_0_database_upgrades_to_head_with_every_row_kept(tmp_path, monkeypatch):
+    deployment = _release_deployment(tmp_path, monkeypatch)
+    before = _row_counts(tmp_path / "followup.db")
+    assert before["participant"] == 60 and before["followup"] > 500
+
+    result = deployment.run("db", "upgrade")
+
+    assert result.exit_code == 0, result.err
+    assert f"upgraded from {migrate.BASELINE} (made before migrations) to" in result.out
+    after = _row_counts(tmp_path / "followup.db")
+    assert {t: after[t] for t in before} == before
+    engine = make_engine(deployment.database_url)
+    assert migrate.state(engine).up_to_date
+    assert _differences(engine) == []
+    engine.dispose()
+    due = deployment.run("due", "--days", "30", "--format", "json", "--as-of", "2026-12-01")
+    assert due.exit_code == 0, due.err
+
+
+def test_commands_refuse_a_database_behind_the_code_and_say_how_to_upgrade(
+    tmp_path, monkeypatch
+):
+    deployment = _release_deployment(tmp_path, monkeypatch)
+
+    result = deployment.run("due")
+
+    assert result.exit_code == 1
+    assert "the database schema is at revision 0001 (made before migrations)" in result.err
+    assert "run `followup db upgrade`" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_init_upgrades_an_older_database_and_says_so(tmp_path, monkeypatch):
+    deployment = _release_deployment(tmp_path, monkeypatch)
+
+    result = deployment.run("init")
+
+    assert result.exit_code == 0, result.err
+    assert "Database schema upgraded from 0001 (made before migrations)" in result.out
+
+
+def test_db_current_and_history_say_where_the_schema_is(tmp_path, monkeypatch):
+    deployment = _release_deployment(tmp_path, monkeypatch)
+
+    behind = deployment.run("db", "current")
+    deployment.run("db", "upgrade")
+    current = deployment.run("db", "current")
+    history = deployment.run("db", "history")
+
+    assert "made before migrations" in behind.out and "(upgrade needed)" in behind.out
+    assert f"database: {migrate.head()}" in current.out
+    assert "upgrade needed" not in current.out
+    assert f"<base> -> {migrate.BASELINE}" in history.out
+
+
+def test_a_database_from_a_newer_release_is_refused(deployment):
+    engine = deployment.ctx.engine
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'ffff'")
+
+    result = deployment.run("due")
+
+    assert result.exit_code == 1
+    assert "revision ffff, which this version of followup does not know" in result.err
+
+
+@pytest.mark.parametrize("command_name", ["upgrade", "current"])
+def test_db_commands_on_an_empty_database(tmp_path, command_name):
+    deployment = Deployment(tmp_path, f"sqlite:///{tmp_path / 'empty.db'}")
+    deployment.write_config()
+
+    result = deployment.run("db", command_name)
+
+    if command_name == "upgrade":
+        assert result.exit_code == 1
+        assert "run `followup init`" in result.err
+    else:
+        assert result.exit_code == 0
+        assert "database: none" in result.out
