@@ -110,9 +110,7 @@ def test_a_release_0_1_0_database_upgrades_to_head_with_every_row_kept(tmp_path,
     assert due.exit_code == 0, due.err
 
 
-def test_commands_refuse_a_database_behind_the_code_and_say_how_to_upgrade(
-    tmp_path, monkeypatch
-):
+def test_commands_refuse_a_database_behind_the_code_and_say_how_to_upgrade(tmp_path, monkeypatch):
     deployment = _release_deployment(tmp_path, monkeypatch)
 
     result = deployment.run("due")
