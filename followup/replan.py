@@ -61,6 +61,8 @@ class PersonPlan:
     revision_after: str
     changes: Changes
     partner_ids: dict[int, str]  # database id -> pseudonymous partner id, for display
+    site_code: str = ""  # who may see her rows (followup.schedule_change)
+    facilitator_id: int | None = None
 
 
 ProtocolFor = Callable[[str, str], Protocol]  # (protocol_id, revision) -> Protocol
@@ -109,6 +111,7 @@ def iter_replan(
             sa.select(
                 P.c.id,
                 P.c.case_id,
+                P.c.site_code,
                 P.c.protocol_id,
                 P.c.protocol_revision,
                 P.c.enrolled_on,
@@ -175,6 +178,8 @@ def iter_replan(
                     revision_after,
                     changes,
                     {p.id: p.partner_id for p in her},
+                    person.site_code,
+                    person.facilitator_id,
                 )
             if on_final is not None:  # after the yield: _after changes the rows in place
                 finals[person.id] = _after(current, changes)
