@@ -160,7 +160,12 @@ def iter_replan(
             rows = stored[person.id]
             current = [_stored(r) for r in rows]
             changes = reconcile(current, plan(protocol, dates, states))
-            workers = {None: person.facilitator_id} | {p.id: p.support_worker_id for p in her}
+            workers = {None: person.facilitator_id} | {
+                # A pair recorded before the wall was checked by person: her follow-ups go
+                # unassigned (to the supervisors) rather than to the man's facilitator.
+                p.id: None if p.support_worker_id == person.facilitator_id else p.support_worker_id
+                for p in her
+            }
             revision_after = (
                 new_revision(person.protocol_id) if new_revision else None
             ) or person.protocol_revision

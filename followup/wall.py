@@ -6,7 +6,8 @@ side; this module refuses the assignments that would make him her worker in the 
 place — a support worker who facilitates the man, a facilitator who supports one of his
 partners, her interview conducted by him — and finds such pairs already recorded (data
 from before this rule), so that the staff file and `followup user add` do not hand
-partner_support to someone caught in one.
+partner_support to someone caught in one. Such a pair's follow-ups for her are left
+unassigned when re-planned (followup.replan), so her reminders never go to him.
 
 Each check returns the reason as one sentence naming the ids; the callers add the file,
 row and column (imports) or raise it (CLI, operations).

@@ -439,6 +439,27 @@ def test_the_staff_file_cannot_give_partner_support_to_his_facilitator_who_is_he
     imported(cohort, "staff", "more-staff.csv", BOTH_ROLES)
 
 
+def test_her_follow_ups_are_never_assigned_to_his_facilitator_even_if_recorded_as_her_worker(
+    cohort,
+):
+    with cohort.session() as session:  # BG-1's facilitator, as an older version let it be
+        f1 = session.execute(sa.select(Staff.id).where(Staff.staff_id == "F1")).scalar_one()
+        session.execute(
+            sa.update(Partner).where(Partner.partner_id == "P-1").values(support_worker_id=f1)
+        )
+        session.commit()
+    imported(cohort, "events", "events.csv", EVENTS)  # re-plans BG-1
+    with cohort.session() as session:
+        assigned = set(
+            session.execute(
+                sa.select(FollowUp.assigned_staff_id)
+                .join(Partner, Partner.id == FollowUp.partner_id)
+                .where(Partner.partner_id == "P-1", FollowUp.status == "scheduled")
+            ).scalars()
+        )
+    assert assigned == {None}
+
+
 def test_an_events_file_cannot_record_his_facilitator_as_her_interviewer(cohort):
     lines = rejected(
         cohort,
