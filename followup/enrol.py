@@ -111,7 +111,7 @@ def add_partner(
     if support_worker:
         worker = lookup.staff(session, support_worker)
         check_worker(worker, "partner_support", person.site_code)
-        wall.check_support_worker(session, worker, person)
+        wall.check_support_worker(worker, person)
     contact = {k: v for k, v in {"phone": phone, "email": email}.items() if v}
     partner = Partner(
         partner_id=partner_id,

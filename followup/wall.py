@@ -53,36 +53,15 @@ def interviewer_refusal(worker_id: str, case_id: str) -> str:
     )
 
 
-def check_support_worker(session: Session, worker: Staff, person: Participant) -> None:
+def check_support_worker(worker: Staff, person: Participant) -> None:
     if person.facilitator_id is not None and person.facilitator_id == worker.id:
         raise InvalidRecord(support_worker_refusal(worker.staff_id, person.case_id))
-
-
-def check_facilitator(session: Session, worker: Staff, person: Participant) -> None:
-    hers = supported_partners(session, worker.id, [person.id]).get(person.id)
-    if hers:
-        raise InvalidRecord(facilitator_refusal(worker.staff_id, hers))
 
 
 def check_interviewer(worker: Staff, person: Participant) -> None:
     """Her interview is never conducted (or recorded as conducted) by his facilitator."""
     if person.facilitator_id is not None and person.facilitator_id == worker.id:
         raise InvalidRecord(interviewer_refusal(worker.staff_id, person.case_id))
-
-
-def supported_partners(
-    session: Session, worker_pk: int, participant_ids: Iterable[int] | None = None
-) -> dict[int, list[str]]:
-    """The partners `worker_pk` supports, by participant id (all cases, or these)."""
-    query = sa.select(Partner.participant_id, Partner.partner_id).where(
-        Partner.support_worker_id == worker_pk
-    )
-    if participant_ids is not None:
-        query = query.where(Partner.participant_id.in_(list(participant_ids)))
-    found: dict[int, list[str]] = {}
-    for row in session.execute(query):
-        found.setdefault(row.participant_id, []).append(row.partner_id)
-    return found
 
 
 @dataclass(frozen=True)
