@@ -125,6 +125,7 @@ class _Directory:
     def __init__(self, session: Session, participant_ids: Iterable[int] = ()) -> None:
         self.session = session
         self._people: dict[int, tuple[str, str]] = {}  # id -> (case_id, site_code)
+        self._facilitators: dict[int, int | None] = {}  # id -> his facilitator's staff id
         self._partners: dict[int, dict[int, int | None]] = {}  # his partners' workers
         self._staff: dict[int, Staff] | None = None  # active staff by id
         self._load(participant_ids)
@@ -134,11 +135,15 @@ class _Directory:
         for start in range(0, len(wanted), 1000):
             chunk = wanted[start : start + 1000]
             for row in self.session.execute(
-                sa.select(Participant.id, Participant.case_id, Participant.site_code).where(
-                    Participant.id.in_(chunk)
-                )
+                sa.select(
+                    Participant.id,
+                    Participant.case_id,
+                    Participant.site_code,
+                    Participant.facilitator_id,
+                ).where(Participant.id.in_(chunk))
             ):
                 self._people[row.id] = (row.case_id, row.site_code)
+                self._facilitators[row.id] = row.facilitator_id
                 self._partners[row.id] = {}
             for row in self.session.execute(
                 sa.select(Partner.participant_id, Partner.id, Partner.support_worker_id).where(
@@ -154,7 +159,8 @@ class _Directory:
 
     def recipients(self, participant_id: int, partner_id: int | None) -> list[Staff]:
         """Her partner-support worker (all his partners' when none is named) and the site's
-        supervisors, active ones only, each once, in staff-id order."""
+        supervisors, active ones only, each once, in staff-id order — never his facilitator,
+        whatever roles he holds (the partner wall is by person, followup.web.policy)."""
         site = self.person(participant_id)[1]
         if self._staff is None:
             self._staff = {
@@ -163,10 +169,12 @@ class _Directory:
             }
         partners = self._partners[participant_id]
         workers = {partners.get(partner_id)} if partner_id is not None else set(partners.values())
+        his = self._facilitators[participant_id]
         chosen = [
             p
             for p in self._staff.values()
-            if p.id in workers or (p.site_code == site and "supervisor" in p.role_set)
+            if (p.id in workers or (p.site_code == site and "supervisor" in p.role_set))
+            and p.id != his
         ]
         return sorted(chosen, key=lambda p: p.staff_id)
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from followup import lookup
+from followup import lookup, wall
 from followup.audit import audit
 from followup.context import Context
 from followup.errors import InvalidRecord, NotFound
@@ -111,6 +111,7 @@ def add_partner(
     if support_worker:
         worker = lookup.staff(session, support_worker)
         check_worker(worker, "partner_support", person.site_code)
+        wall.check_support_worker(worker, person)
     contact = {k: v for k, v in {"phone": phone, "email": email}.items() if v}
     partner = Partner(
         partner_id=partner_id,

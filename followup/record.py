@@ -13,7 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup import alerts, lookup
+from followup import alerts, lookup, wall
 from followup.audit import audit
 from followup.context import Context
 from followup.db import utcnow
@@ -267,6 +267,8 @@ def record_interview(
     if by:
         worker = lookup.staff(session, by)
         check_worker(worker, "partner_support" if partner else "facilitator", person.site_code)
+        if partner is not None:
+            wall.check_interviewer(worker, person)
         worker_id = worker.id
     if followup_id is not None:
         followup = _chosen_followup(session, person, partner, followup_id)

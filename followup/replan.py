@@ -61,6 +61,8 @@ class PersonPlan:
     revision_after: str
     changes: Changes
     partner_ids: dict[int, str]  # database id -> pseudonymous partner id, for display
+    site_code: str = ""  # who may see her rows (followup.schedule_change)
+    facilitator_id: int | None = None
 
 
 ProtocolFor = Callable[[str, str], Protocol]  # (protocol_id, revision) -> Protocol
@@ -109,6 +111,7 @@ def iter_replan(
             sa.select(
                 P.c.id,
                 P.c.case_id,
+                P.c.site_code,
                 P.c.protocol_id,
                 P.c.protocol_revision,
                 P.c.enrolled_on,
@@ -157,7 +160,12 @@ def iter_replan(
             rows = stored[person.id]
             current = [_stored(r) for r in rows]
             changes = reconcile(current, plan(protocol, dates, states))
-            workers = {None: person.facilitator_id} | {p.id: p.support_worker_id for p in her}
+            workers = {None: person.facilitator_id} | {
+                # A pair recorded before the wall was checked by person: her follow-ups go
+                # unassigned (to the supervisors) rather than to the man's facilitator.
+                p.id: None if p.support_worker_id == person.facilitator_id else p.support_worker_id
+                for p in her
+            }
             revision_after = (
                 new_revision(person.protocol_id) if new_revision else None
             ) or person.protocol_revision
@@ -175,6 +183,8 @@ def iter_replan(
                     revision_after,
                     changes,
                     {p.id: p.partner_id for p in her},
+                    person.site_code,
+                    person.facilitator_id,
                 )
             if on_final is not None:  # after the yield: _after changes the rows in place
                 finals[person.id] = _after(current, changes)

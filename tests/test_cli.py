@@ -201,3 +201,32 @@ def test_notes_can_come_from_stdin_and_never_echo(staffed):
     )
     assert result.exit_code == 0, result.err
     assert "private" not in result.out + result.err
+
+
+def test_his_facilitator_cannot_be_recorded_as_the_interviewer_of_his_partner(staffed):
+    staff = staffed.csv(
+        "more-staff.csv",
+        "staff_id,site,name,roles,phone,email,channel,language\n"
+        "FP1,BG,Goran Pavlović,facilitator;partner_support,,goran@example.org,console,en\n",
+    )
+    partners = staffed.csv(
+        "partners.csv",
+        "partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker\n"
+        "P-1,BG-1,current,2026-11-01,phone,+381601234567,,PS1\n",
+    )
+    for args in (
+        ("import", "staff", str(staff)),
+        ("enrol", "BG-1", "--site", "BG", "--referral-source", "court", "--enrolled-on",
+         "2026-10-20", "--facilitator", "FP1"),
+        ("import", "partners", str(partners)),
+    ):  # fmt: skip
+        result = staffed.run(*args)
+        assert result.exit_code == 0, result.err
+    interview = ("record", "interview", "BG-1", "--informant", "partner", "--on", "2026-11-20")
+    result = staffed.run(*interview, "--by", "FP1")
+    assert (result.exit_code, result.err) == (
+        1,
+        "Error: FP1 is the facilitator of case BG-1; the man's facilitator must never be his "
+        "partner's worker, nor interview her. Hint: name her partner-support worker\n",
+    )
+    assert staffed.run(*interview, "--by", "PS1").exit_code == 0

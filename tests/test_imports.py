@@ -343,3 +343,135 @@ def test_a_spreadsheet_byte_order_mark_and_blank_lines_are_fine(staffed):
     assert result.exit_code == 0, result.err
     with staffed.session() as session:
         assert session.execute(sa.select(Participant.enrolled_on)).scalar_one() == date(2026, 1, 5)
+
+
+# --- the partner wall: his facilitator is never her worker ------------------------------
+
+BOTH_ROLES = """\
+    staff_id,site,name,roles,phone,email,channel,language
+    FP1,BG,Goran Pavlović,facilitator;partner_support,,goran@example.org,console,en
+    """
+
+
+def test_a_partners_file_cannot_make_his_facilitator_her_support_worker(cohort):
+    imported(cohort, "staff", "more-staff.csv", BOTH_ROLES)
+    imported(
+        cohort, "participants", "more.csv", PARTICIPANTS + "    BG-3,BG,court,2026-03-01,,FP1\n"
+    )
+    lines = rejected(
+        cohort,
+        "partners",
+        """\
+        partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker
+        P-3,BG-3,current,2026-03-05,phone,+381601234599,,FP1
+        P-4,BG-1,new,2026-03-05,phone,+381601234598,,FP1
+        """,
+    )
+    assert lines == [
+        "FILE:2: support_worker: FP1 is the facilitator of case BG-3; the man's facilitator "
+        "must never be his partner's worker. Hint: choose another partner-support worker",
+        "Error: FILE: 1 problem(s); nothing was imported",
+    ]
+    assert count(cohort, Partner) == 2
+
+
+def test_a_participants_file_cannot_make_her_support_worker_his_facilitator(cohort):
+    imported(cohort, "staff", "more-staff.csv", BOTH_ROLES)
+    imported(
+        cohort,
+        "partners",
+        "partners.csv",
+        PARTNERS.replace(
+            "P-1,BG-1,current,2026-01-09,phone,+381601234567,,PS1",
+            "P-1,BG-1,current,2026-01-09,phone,+381601234567,,FP1",
+        ),
+    )
+    lines = rejected(
+        cohort,
+        "participants",
+        PARTICIPANTS.replace(
+            "BG-1,BG,court,2026-01-05,undp-serbia,F1", "BG-1,BG,court,2026-01-05,undp-serbia,FP1"
+        ).replace("BG-2,BG,prosecutor,2026-02-10,,F1", "BG-2,BG,prosecutor,2026-02-10,,FP1"),
+    )
+    assert lines == [
+        "FILE:2: facilitator: FP1 is the partner-support worker of P-1, this man's partner; the "
+        "man's facilitator must never be his partner's worker. Hint: choose another "
+        "facilitator, or give her another support worker first",
+        "Error: FILE: 1 problem(s); nothing was imported",
+    ]
+    with cohort.session() as session:
+        assert (
+            session.execute(
+                sa.select(Staff.staff_id)
+                .join(Participant, Participant.facilitator_id == Staff.id)
+                .where(Participant.case_id == "BG-1")
+            ).scalar_one()
+            == "F1"
+        )
+
+
+def test_the_staff_file_cannot_give_partner_support_to_his_facilitator_who_is_her_worker(cohort):
+    """Such a pair may be left from before the rule: the staff file does not confirm it."""
+    imported(
+        cohort,
+        "staff",
+        "more-staff.csv",
+        BOTH_ROLES.replace("facilitator;partner_support", "facilitator"),
+    )
+    imported(
+        cohort, "participants", "p.csv", PARTICIPANTS.replace(",F1\n    BG-2", ",FP1\n    BG-2")
+    )
+    with cohort.session() as session:  # as an older version let it be recorded
+        fp1 = session.execute(sa.select(Staff.id).where(Staff.staff_id == "FP1")).scalar_one()
+        session.execute(
+            sa.update(Partner).where(Partner.partner_id == "P-1").values(support_worker_id=fp1)
+        )
+        session.commit()
+    lines = rejected(cohort, "staff", BOTH_ROLES)
+    assert lines == [
+        "FILE:2: roles: FP1 is both the facilitator of case BG-1 and the partner-support "
+        "worker of his partner P-1; the man's facilitator must never be his partner's "
+        "worker, so they may not hold partner_support. Hint: give her another "
+        "partner-support worker (partners file) first",
+        "Error: FILE: 1 problem(s); nothing was imported",
+    ]
+    imported(cohort, "partners", "partners.csv", PARTNERS)  # her worker is PS1 again
+    imported(cohort, "staff", "more-staff.csv", BOTH_ROLES)
+
+
+def test_her_follow_ups_are_never_assigned_to_his_facilitator_even_if_recorded_as_her_worker(
+    cohort,
+):
+    with cohort.session() as session:  # BG-1's facilitator, as an older version let it be
+        f1 = session.execute(sa.select(Staff.id).where(Staff.staff_id == "F1")).scalar_one()
+        session.execute(
+            sa.update(Partner).where(Partner.partner_id == "P-1").values(support_worker_id=f1)
+        )
+        session.commit()
+    imported(cohort, "events", "events.csv", EVENTS)  # re-plans BG-1
+    with cohort.session() as session:
+        assigned = set(
+            session.execute(
+                sa.select(FollowUp.assigned_staff_id)
+                .join(Partner, Partner.id == FollowUp.partner_id)
+                .where(Partner.partner_id == "P-1", FollowUp.status == "scheduled")
+            ).scalars()
+        )
+    assert assigned == {None}
+
+
+def test_an_events_file_cannot_record_his_facilitator_as_her_interviewer(cohort):
+    lines = rejected(
+        cohort,
+        "events",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive,conducted_by
+        BG-1,2026-02-24,interview,partner,partner_checkin,,no,no,no,no,no,F1
+        BG-1,2026-02-24,interview,participant,,,no,no,no,no,no,F1
+        """,
+    )
+    assert lines == [
+        "FILE:2: conducted_by: F1 is the facilitator of case BG-1; the man's facilitator must "
+        "never be his partner's worker, nor interview her. Hint: name her partner-support worker",
+        "Error: FILE: 1 problem(s); nothing was imported",
+    ]

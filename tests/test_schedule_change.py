@@ -122,3 +122,62 @@ def test_a_broken_protocol_file_stops_plan_with_the_key_path(editable):
     result = deployment.run("schedule", "plan")
     assert result.exit_code == 1
     assert result.err.startswith(f"Error: {protocol}: checkpoints[7].offset: expected a duration")
+
+
+HER_CHECKPOINT = 'label = "Six months after (partner)"\nsubject = "partner"\nanchor = "end_of_participation"\noffset = "6 months"'
+
+
+def with_partners(deployment) -> None:
+    """P-1 (consent given) of BG-1; P-2 of BG-2 withdrew consent, so nothing of hers is pending."""
+    partners = deployment.csv(
+        "partners.csv",
+        "partner_id,case_id,relationship,consent_on,channel,phone,email\n"
+        "P-1,BG-1,current,2026-01-09,phone,+381601234567,\n"
+        "P-2,BG-2,current,2026-06-02,phone,+381601234568,\n",
+    )
+    for args in (
+        ("import", "partners", str(partners)),
+        ("record", "consent", "P-2", "--withdrawn", "--on", "2026-07-01"),
+    ):
+        result = deployment.run(*args)
+        assert result.exit_code == 0, result.err
+
+
+def test_the_plan_on_the_command_line_counts_partners_follow_ups_and_names_no_one(editable):
+    from followup.models import Audit
+
+    deployment, protocol = editable
+    with_partners(deployment)
+    edit(protocol, HER_CHECKPOINT, HER_CHECKPOINT.replace("6 months", "9 months"))
+    result = deployment.run("schedule", "plan", "--format", "json")
+    assert result.exit_code == 0, result.err
+    plan = json.loads(result.out)
+    assert "P-1" not in result.out and "P-2" not in result.out
+    assert all(c["subject"] == "participant" for p in plan["people"] for c in p["changes"])
+    assert plan["partner_changes_hidden"] == {"move": 1, "add": 0, "cancel": 0}
+    assert plan["totals"]["move"] == 1  # counted, not listed
+    text = deployment.run("schedule", "plan").out
+    assert "P-1" not in text and "partner " not in text
+    assert "Partners' follow-ups (not listed here" in text and "1 moved, 0 added" in text
+    with deployment.session() as session:
+        audited = session.execute(
+            sa.select(Audit.actor, Audit.detail).where(Audit.action == "schedule_plan")
+        ).all()
+    assert len(audited) == 2 and all(a.actor.startswith("cli:") for a in audited)
+    assert all('"partners": []' in a.detail for a in audited)
+
+
+def test_the_plan_lists_her_rows_only_to_a_viewer_who_may_see_her(editable):
+    from followup.context import Context
+    from followup.schedule_change import plan_change
+
+    deployment, protocol = editable
+    with_partners(deployment)
+    edit(protocol, HER_CHECKPOINT, HER_CHECKPOINT.replace("6 months", "9 months"))
+    fresh = Context.open(str(deployment.path), engine=deployment.ctx.engine)
+    seen = plan_change(fresh, apply=False, may_see_her=lambda site, facilitator: site == "BG")
+    hers = [c for p in seen.people for c in p["changes"] if c["subject"] == "partner"]
+    assert [(c["partner_id"], c["action"], c["checkpoint"]) for c in hers] == [
+        ("P-1", "move", "followup_6m")
+    ]
+    assert seen.hidden == 0

@@ -119,6 +119,14 @@ class _Plan:
     def supervisors(self, site_code: str) -> list:
         return [s for s in self.staff_at(site_code) if "supervisor" in s.roles.split(";")]
 
+    def supervisors_for(self, row) -> list:
+        """The site's supervisors for one follow-up; for hers, never the man's facilitator
+        (the partner wall is by person, followup.web.policy)."""
+        everyone = self.supervisors(row.site_code)
+        if row.partner_id is None:
+            return everyone
+        return [s for s in everyone if s.id != row.facilitator_id]
+
     def channel(self, staff) -> str:
         return preferred(staff, self.ctx.config.channels.default)
 
@@ -134,7 +142,12 @@ class _Plan:
                 wanted[day + timedelta(days=lead)].append((lead, at))
         rows = self.session.execute(
             sa.select(
-                FollowUp.id, FollowUp.due_on, FollowUp.assigned_staff_id, Participant.site_code
+                FollowUp.id,
+                FollowUp.due_on,
+                FollowUp.assigned_staff_id,
+                FollowUp.partner_id,
+                Participant.site_code,
+                Participant.facilitator_id,
             )
             .join(Participant, Participant.id == FollowUp.participant_id)
             .where(
@@ -149,7 +162,7 @@ class _Plan:
             worker = staff.get(row.assigned_staff_id) or self.active_elsewhere(
                 row.assigned_staff_id
             )
-            recipients = [worker] if worker is not None else self.supervisors(row.site_code)
+            recipients = [worker] if worker is not None else self.supervisors_for(row)
             for lead, at in wanted[row.due_on]:
                 for person in recipients:
                     if self.late(at):
@@ -176,7 +189,13 @@ class _Plan:
         }
         first, last = min(closed), max(closed)
         rows = self.session.execute(
-            sa.select(FollowUp.id, FollowUp.window_closes_on, Participant.site_code)
+            sa.select(
+                FollowUp.id,
+                FollowUp.window_closes_on,
+                FollowUp.partner_id,
+                Participant.site_code,
+                Participant.facilitator_id,
+            )
             .join(Participant, Participant.id == FollowUp.participant_id)
             .where(
                 FollowUp.status == PENDING,
@@ -188,7 +207,7 @@ class _Plan:
         ).all()
         for row in rows:
             at = closed[row.window_closes_on]
-            for person in self.supervisors(row.site_code):
+            for person in self.supervisors_for(row):
                 if self.late(at):
                     self.catch_up[person.id].escalations.append(row.id)
                     continue

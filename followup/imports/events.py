@@ -47,6 +47,7 @@ from followup.record import apply_status, pick_followup
 from followup.replan import iter_replan
 from followup.schedule import COMPLETED, Stored
 from followup.values import parse_choice, parse_date, parse_yes_no
+from followup.wall import interviewer_refusal
 
 REQUIRED = (
     "case_id",
@@ -97,6 +98,7 @@ class Timeline:
     completed_on: date | None
     ended_on: date | None
     end_reason: str | None
+    facilitator_id: int | None = None  # nor may he be recorded as interviewing her
     changed: bool = False
 
 
@@ -132,6 +134,7 @@ def check(
                 p.c.case_id,
                 p.c.site_code,
                 p.c.protocol_revision,
+                p.c.facilitator_id,
                 *(p.c[name] for name in DATES),
             )
         )
@@ -327,6 +330,8 @@ def _check_interview(
     by = cells.optional("conducted_by")
     if by and by not in staff:
         cells.fail("conducted_by", f"unknown staff id {by!r}")
+    elif by and her is not None and staff[by] == person.facilitator_id:
+        cells.fail("conducted_by", interviewer_refusal(by, person.case_id))
     if cells.ok:
         checked.interviews.append(
             (

@@ -17,9 +17,10 @@ from followup.enrol import protocol_for_enrolment
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
-from followup.models import REFERRAL_SOURCES, Participant, Staff
+from followup.models import REFERRAL_SOURCES, Participant, Partner, Staff
 from followup.replan import replan
 from followup.values import parse_choice, parse_date, parse_identifier
+from followup.wall import facilitator_refusal
 
 REQUIRED = ("case_id", "site", "referral_source", "enrolled_on", "protocol")
 OPTIONAL = ("facilitator",)
@@ -37,6 +38,7 @@ def check(
         )
     }
     existing = _existing(conn)
+    supported = _supported(conn)
     sites = ctx.config.sites
     today = {code: ctx.site_today(code) for code in sites}
     records = []
@@ -76,6 +78,9 @@ def check(
             else:
                 facilitator_id = worker.id
         old = existing.get(case_id)
+        hers = supported.get((old.id, facilitator_id)) if old is not None else None
+        if hers:
+            cells.fail("facilitator", facilitator_refusal(worker_key, hers))
         if old is not None and site and old.site_code != site:
             cells.fail(
                 "site", f"case {case_id} is enrolled at {old.site_code}; record a transfer instead"
@@ -103,6 +108,20 @@ def check(
         progress.advance()
     first_seen(problems, [(row, r["case_id"]) for row, r in records], "case_id")
     return [r for _, r in records]
+
+
+def _supported(conn) -> dict[tuple[int, int], list[str]]:
+    """(participant id, staff id) -> the partner ids of his that this member of staff
+    supports: they may not also be his facilitator (followup.wall)."""
+    partners = Partner.__table__
+    found: dict[tuple[int, int], list[str]] = {}
+    for row in conn.execute(
+        sa.select(partners.c.participant_id, partners.c.support_worker_id, partners.c.partner_id)
+        .where(partners.c.support_worker_id.is_not(None))
+        .order_by(partners.c.partner_id)
+    ):
+        found.setdefault((row.participant_id, row.support_worker_id), []).append(row.partner_id)
+    return found
 
 
 def _existing(conn) -> dict:

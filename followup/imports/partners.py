@@ -19,6 +19,7 @@ from followup.imports.result import ImportResult
 from followup.models import CONTACT_CHANNELS, RELATIONSHIPS, Participant, Partner, Staff
 from followup.replan import replan
 from followup.values import parse_choice, parse_date, parse_email, parse_identifier, parse_phone
+from followup.wall import support_worker_refusal
 
 REQUIRED = ("partner_id", "case_id", "relationship", "consent_on", "channel", "phone", "email")
 OPTIONAL = ("support_worker", "safe_hours")
@@ -32,7 +33,12 @@ def check(
     people = {
         r.case_id: r
         for r in conn.execute(
-            sa.select(Participant.__table__.c.id, Participant.case_id, Participant.site_code)
+            sa.select(
+                Participant.__table__.c.id,
+                Participant.case_id,
+                Participant.site_code,
+                Participant.facilitator_id,
+            )
         )
     }
     staff = {
@@ -83,6 +89,8 @@ def check(
                     "support_worker",
                     f"{worker_key!r} works at {worker.site_code}, not {person.site_code}",
                 )
+            elif person is not None and worker.id == person.facilitator_id:
+                cells.fail("support_worker", support_worker_refusal(worker_key, case_id))
             else:
                 worker_id = worker.id
         old = existing.get(partner_id)

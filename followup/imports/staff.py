@@ -22,6 +22,7 @@ from followup.values import (
     parse_roles,
     parse_yes_no,
 )
+from followup.wall import HER_ROLES, recorded_breaches
 
 REQUIRED = ("staff_id", "site", "name", "roles", "phone", "email", "channel", "language")
 OPTIONAL = ("active",)
@@ -33,6 +34,7 @@ def check(
 ) -> list[dict]:
     records = []
     sites = ctx.config.sites
+    breaches = {b.staff_id: b for b in reversed(recorded_breaches(session))}
     for row in rows:
         cells = Cells(row, problems)
         staff_id = cells.required("staff_id", lambda v: parse_identifier(v, "staff id"))
@@ -47,6 +49,14 @@ def check(
         language = cells.optional("language", lambda v: _language(v))
         active = cells.optional("active", parse_yes_no)
         channel = channel or ctx.config.channels.default
+        breach = breaches.get(staff_id)
+        opening = sorted(HER_ROLES.intersection(roles.split(";"))) if roles else []
+        if breach is not None and opening:
+            cells.fail(
+                "roles",
+                f"{breach}, so they may not hold {' or '.join(opening)}. Hint: give her "
+                "another partner-support worker (partners file) first",
+            )
         if cells.ok and channel == "sms" and not phone:
             cells.fail("phone", "needed for the sms channel")
         if cells.ok and channel == "email" and not email:

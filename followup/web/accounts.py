@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from followup import lookup
+from followup import lookup, wall
 from followup.audit import audit
 from followup.config import LANGUAGES
 from followup.context import Context
@@ -151,10 +151,12 @@ def add_account(
     staff = lookup.staff(session, staff_id)
     if not staff.active:
         raise InvalidRecord(f"staff member {staff_id} is not active")
+    granted = _roles(staff, roles)
+    wall.check_her_roles(session, staff.staff_id, granted.split(";"))
     account = UserAccount(
         username=username,
         staff_id=staff.id,
-        roles=_roles(staff, roles),
+        roles=granted,
         sites=_sites(ctx, sites),
         language=_language(language),
     )

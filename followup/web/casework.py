@@ -109,6 +109,7 @@ _COLUMNS = (
     Participant.case_id,
     Participant.site_code,
     Participant.protocol_revision,
+    Participant.facilitator_id,
     Partner.partner_id,
     Partner.safe_hours,
     Partner.channel,
@@ -127,7 +128,7 @@ def _select():
 
 def _row(r, p: Principal, labels: _Labels, today: date | None) -> FollowUpRow:
     subject = "participant" if r.partner_pk is None else "partner"
-    hers = subject == "partner" and policy.view_partner(p, r.site_code)
+    hers = subject == "partner" and policy.view_partner(p, r.site_code, r.facilitator_id)
     return FollowUpRow(
         id=r.id,
         case_id=r.case_id,
@@ -238,14 +239,14 @@ def followup_detail(
     if r is None:
         raise NotVisible()
     subject = "participant" if r.partner_pk is None else "partner"
-    if not policy.view_followup(p, subject, r.site_code):
+    if not policy.view_followup(p, subject, r.site_code, r.facilitator_id):
         raise NotVisible()
     today = ctx.site_today(r.site_code)
     row = _row(r, p, _Labels(session, ctx), today)
     person = lookup.participant(session, r.case_id)
     interview = alert_id = None
     content = (
-        policy.view_partner(p, r.site_code)
+        policy.view_partner(p, r.site_code, r.facilitator_id)
         if subject == "partner"
         else policy.view_participant_content(p, r.site_code)
     )
@@ -267,7 +268,7 @@ def followup_detail(
     return FollowUpDetail(
         row=row,
         participant_status=person.status,
-        may_record=policy.record_followup(p, subject, r.site_code),
+        may_record=policy.record_followup(p, subject, r.site_code, r.facilitator_id),
         interview=interview,
         alert_id=alert_id,
         today=today,
@@ -336,8 +337,10 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
     ).scalar_one_or_none()
     if person is None or not policy.view_participant(p, person.site_code):
         raise NotVisible()
-    site = person.site_code
-    hers = policy.view_partner(p, site)  # her records, not only her follow-ups' status
+    site, his_facilitator = person.site_code, person.facilitator_id
+    hers = policy.view_partner(
+        p, site, his_facilitator
+    )  # her records, not only her follow-ups' status
     his = policy.view_participant_content(p, site)
     partners = dict(
         session.execute(
@@ -349,7 +352,7 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
     timeline = [TimelineEntry(on=person.enrolled_on, kind="enrolled", subject="participant")]
     for r in session.execute(_select().where(FollowUp.participant_id == person.id)).all():
         subject = "participant" if r.partner_pk is None else "partner"
-        if policy.view_followup(p, subject, site):
+        if policy.view_followup(p, subject, site, his_facilitator):
             row = _row(r, p, labels, today)
             timeline.append(
                 TimelineEntry(
@@ -421,7 +424,9 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
         enrolled_on=person.enrolled_on,
         facilitator=facilitator,
         partners=sorted(partners.values()) if hers else [],
-        partner_count=len(partners) if policy.view_partner_status(p, site) else None,
+        partner_count=len(partners)
+        if policy.view_partner_status(p, site, his_facilitator)
+        else None,
         timeline=timeline,
         today=today,
     )
@@ -456,7 +461,7 @@ def _her(session: Session, p: Principal, partner_id: str) -> tuple[Partner, Part
         .join(Participant, Participant.id == Partner.participant_id)
         .where(Partner.partner_id == partner_id)
     ).one_or_none()
-    if found is None or not policy.view_partner(p, found[1].site_code):
+    if found is None or not policy.view_partner(p, found[1].site_code, found[1].facilitator_id):
         raise NotVisible()
     return found[0], found[1]
 
@@ -532,7 +537,7 @@ def check_partner_change(
     session: Session, p: Principal, partner_id: str
 ) -> tuple[Partner, Participant]:
     her, person = _her(session, p, partner_id)
-    if not policy.change_partner(p, person.site_code):
+    if not policy.change_partner(p, person.site_code, person.facilitator_id):
         raise NotVisible()
     return her, person
 

@@ -14,6 +14,13 @@ Routes and queries ask here and nowhere else. The rules (../shared/DESIGN.md):
 
 An account's roles are the account's roles *and* the staff member's (see
 followup.models.UserAccount), evaluated at every request.
+
+The wall is checked by person as well as by role: the man's facilitator sees nothing of
+hers — not her record, her follow-ups, her contact details or the safety alerts raised
+for her — whatever roles he holds, partner_support and admin included. So every rule on
+her side takes the case's facilitator (`Participant.facilitator_id`) and every query on
+her side leaves out the cases this person facilitates. The same assignment is refused
+where it is made (followup.wall).
 """
 
 from __future__ import annotations
@@ -60,6 +67,10 @@ class Principal:
     def at(self, site: str, *roles: str) -> bool:
         """Holds one of `roles` at `site` (administrators: everywhere)."""
         return self.is_admin or (self.site == site and self.has(*roles))
+
+    def facilitates(self, facilitator: int | None) -> bool:
+        """This person is the man's facilitator (the case's `facilitator_id`)."""
+        return facilitator is not None and facilitator == self.staff_pk
 
 
 # --- pages (may this person open this kind of page at all?) --------------------------
@@ -124,38 +135,40 @@ def view_participant_content(p: Principal, site: str) -> bool:
     return p.at(site, *CASEWORK)
 
 
-def view_partner_status(p: Principal, site: str) -> bool:
-    """That a partner follow-up exists, its checkpoint, dates and status: no more."""
-    return p.at(site, PARTNER_SUPPORT, SUPERVISOR)
+def view_partner_status(p: Principal, site: str, facilitator: int | None) -> bool:
+    """That a partner follow-up exists, its checkpoint, dates and status: no more.
+    `facilitator`: the staff pk of the man's facilitator, who never sees any of hers."""
+    return p.at(site, PARTNER_SUPPORT, SUPERVISOR) and not p.facilitates(facilitator)
 
 
-def view_partner(p: Principal, site: str) -> bool:
+def view_partner(p: Principal, site: str, facilitator: int | None) -> bool:
     """Her record: consent, safe-contact rules, interviews, reports, contact details."""
-    return p.at(site, PARTNER_SUPPORT)
+    return p.at(site, PARTNER_SUPPORT) and not p.facilitates(facilitator)
 
 
-def change_partner(p: Principal, site: str) -> bool:
-    return view_partner(p, site)
+def change_partner(p: Principal, site: str, facilitator: int | None) -> bool:
+    return view_partner(p, site, facilitator)
 
 
-def view_followup(p: Principal, subject: str, site: str) -> bool:
+def view_followup(p: Principal, subject: str, site: str, facilitator: int | None) -> bool:
     if subject == "partner":
-        return view_partner_status(p, site)
+        return view_partner_status(p, site, facilitator)
     return view_participant(p, site)
 
 
-def record_followup(p: Principal, subject: str, site: str) -> bool:
+def record_followup(p: Principal, subject: str, site: str, facilitator: int | None) -> bool:
     if subject == "partner":
-        return p.at(site, PARTNER_SUPPORT)
+        return p.at(site, PARTNER_SUPPORT) and not p.facilitates(facilitator)
     return p.at(site, FACILITATOR)
 
 
-def view_alert(p: Principal, site: str) -> bool:
-    return p.at(site, PARTNER_SUPPORT, SUPERVISOR)
+def view_alert(p: Principal, site: str, facilitator: int | None) -> bool:
+    """A safety alert exists to protect her: never shown to the man's facilitator."""
+    return p.at(site, PARTNER_SUPPORT, SUPERVISOR) and not p.facilitates(facilitator)
 
 
-def acknowledge_alert(p: Principal, site: str) -> bool:
-    return view_alert(p, site)
+def acknowledge_alert(p: Principal, site: str, facilitator: int | None) -> bool:
+    return view_alert(p, site, facilitator)
 
 
 def outcome_sites(p: Principal, sites: Iterable[str]) -> list[str]:
@@ -180,15 +193,21 @@ def apply_schedules(p: Principal) -> bool:
 # --- queries (the same rules as SQL conditions) ----------------------------------------
 
 
+def _not_his_facilitator(p: Principal) -> sa.ColumnElement[bool]:
+    """Cases this person does not facilitate; the query joins Participant."""
+    return sa.or_(Participant.facilitator_id.is_(None), Participant.facilitator_id != p.staff_pk)
+
+
 def followup_scope(p: Principal) -> sa.ColumnElement[bool]:
     """The follow-ups whose status this person may see; the query joins Participant."""
+    hers = sa.and_(FollowUp.partner_id.is_not(None), _not_his_facilitator(p))
     if p.is_admin:
-        return sa.true()
+        return sa.or_(FollowUp.partner_id.is_(None), hers)
     sides = []
     if p.has(*CASEWORK):
         sides.append(FollowUp.partner_id.is_(None))
     if p.has(PARTNER_SUPPORT, SUPERVISOR):
-        sides.append(FollowUp.partner_id.is_not(None))
+        sides.append(hers)
     if not sides:
         return sa.false()
     return sa.and_(Participant.site_code == p.site, sa.or_(*sides))
@@ -203,12 +222,16 @@ def participant_scope(p: Principal) -> sa.ColumnElement[bool]:
 def partner_scope(p: Principal) -> sa.ColumnElement[bool]:
     """Partners this person may find and open; the query joins Participant."""
     if p.is_admin:
-        return sa.true()
-    return Participant.site_code == p.site if p.has(PARTNER_SUPPORT) else sa.false()
+        return _not_his_facilitator(p)
+    if not p.has(PARTNER_SUPPORT):
+        return sa.false()
+    return sa.and_(Participant.site_code == p.site, _not_his_facilitator(p))
 
 
 def alert_scope(p: Principal) -> sa.ColumnElement[bool]:
     """Safety alerts this person may see; the query joins Participant."""
     if p.is_admin:
-        return sa.true()
-    return Participant.site_code == p.site if p.has(PARTNER_SUPPORT, SUPERVISOR) else sa.false()
+        return _not_his_facilitator(p)
+    if not p.has(PARTNER_SUPPORT, SUPERVISOR):
+        return sa.false()
+    return sa.and_(Participant.site_code == p.site, _not_his_facilitator(p))

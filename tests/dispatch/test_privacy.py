@@ -115,3 +115,51 @@ def test_no_survivor_data_reaches_any_message_row_or_log(
     for text in left:
         for secret in PLANTED:
             assert secret not in text, f"{secret!r} leaked into: {text[:200]}"
+
+
+def test_a_supervisor_who_facilitates_him_is_not_sent_the_escalation_of_her_follow_up(
+    cohort, driver_for
+):
+    """BG-2's facilitator is also a supervisor: his own call's escalation reaches him, hers
+    (which would tell him she is still in follow-up) goes to the other supervisors only."""
+    from tests.dispatch.conftest import csv
+
+    with freeze_time("2026-03-20 07:00:00"):
+        for kind, text in (
+            (
+                "staff",
+                """\
+                staff_id,site,name,roles,phone,email,channel,language
+                FS1,BG,Goran Pavlović,facilitator;supervisor,,goran@example.org,console,en
+                """,
+            ),
+            (
+                "participants",
+                """\
+                case_id,site,referral_source,enrolled_on,protocol,facilitator
+                BG-2,BG,court,2026-03-09,sim,FS1
+                """,
+            ),
+        ):
+            result = cohort.run("import", kind, str(cohort.csv(f"{kind}-fs1.csv", csv(text))))
+            assert result.exit_code == 0, result.err
+    driver = driver_for(cohort)
+    moment = local("2026-03-28 07:00")
+    with freeze_time(moment):
+        driver.at(moment)
+    moment = local("2026-03-28 08:00")
+    with freeze_time(moment):
+        driver.at(moment)
+    from followup.models import FollowUp
+
+    with cohort.session() as session:
+        told = sorted(
+            (staff_id, "his" if partner_id is None else "hers")
+            for staff_id, partner_id in session.execute(
+                sa.select(Staff.staff_id, FollowUp.partner_id)
+                .join(Outbox, Outbox.staff_id == Staff.id)
+                .join(FollowUp, FollowUp.id == Outbox.followup_id)
+                .where(Outbox.kind == "escalation")
+            )
+        )
+    assert told == [("FS1", "his"), ("SV1", "hers"), ("SV1", "his")]

@@ -223,3 +223,48 @@ def test_init_demo_creates_a_login_per_role_with_the_printed_password(deployment
     assert deployment.run("user", "reset-password", "facilitator", "--invite").exit_code == 0
     with deployment.session() as session:
         assert demo_logins(session, deployment.ctx) is None
+
+
+def test_user_add_refuses_partner_support_to_his_facilitator_who_is_recorded_as_her_worker(
+    staffed,
+):
+    """A pair left from before the wall was checked by person: no login opens her record."""
+    import sqlalchemy as sa
+
+    from followup.models import Partner, Staff
+
+    staff = staffed.csv(
+        "more-staff.csv",
+        "staff_id,site,name,roles,phone,email,channel,language\n"
+        "FP1,BG,Goran Pavlović,facilitator;partner_support,,goran@example.org,console,en\n",
+    )
+    partners = staffed.csv(
+        "partners.csv",
+        "partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker\n"
+        "P-1,BG-1,current,,phone,+381601234567,,PS1\n",
+    )
+    for args in (
+        ("import", "staff", str(staff)),
+        ("enrol", "BG-1", "--site", "BG", "--referral-source", "court", "--facilitator", "FP1"),
+        ("import", "partners", str(partners)),
+    ):
+        assert staffed.run(*args).exit_code == 0
+    with staffed.session() as session:
+        fp1 = session.execute(sa.select(Staff.id).where(Staff.staff_id == "FP1")).scalar_one()
+        session.execute(sa.update(Partner).values(support_worker_id=fp1))
+        session.commit()
+    result = staffed.run(
+        "user", "add", "goran", "--staff", "FP1", "--role", "partner_support", "--invite"
+    )
+    assert (result.exit_code, result.err) == (
+        1,
+        "Error: FP1 is both the facilitator of case BG-1 and the partner-support worker of his "
+        "partner P-1; the man's facilitator must never be his partner's worker, so they may "
+        "not hold partner_support. Hint: give her another partner-support worker (partners "
+        "file) first\n",
+    )
+    assert json.loads(staffed.run("user", "list", "--format", "json").out) == []
+    mine = staffed.run(
+        "user", "add", "goran", "--staff", "FP1", "--role", "facilitator", "--invite"
+    )
+    assert mine.exit_code == 0, mine.err

@@ -270,3 +270,156 @@ def test_a_refused_change_says_why_at_the_top_and_changes_nothing(team):
     assert response.status_code == 422
     assert re.search(r'id="on-error">This date is in the future.<', response.text)
     assert team.partner("P-1").consent_withdrawn_on is None
+
+
+# --- the wall is by person: the man's facilitator, whatever roles he holds ----------------
+
+HIS_PHONE_FOR_HER = "+381609876543"  # her number, planted to look for leaks
+
+
+def his_facilitator_holding(team, roles: str, *, staff_id: str = "FX1", case_id: str = "BG-2"):
+    """A member of staff at BG with `roles` who facilitates `case_id`, whose partner
+    P-<case> is supported by PS1; their login is `staff_id` lower-cased."""
+    deployment = team.deployment
+    staff = deployment.csv(
+        f"staff-{staff_id}.csv",
+        "staff_id,site,name,roles,phone,email,channel,language\n"
+        f"{staff_id},BG,Goran Pavlović,{roles},,goran@example.org,console,en\n",
+    )
+    today = team.ctx.site_today("BG")
+    partner_id = "P-" + case_id.split("-")[1]
+    steps = [
+        ("import", "staff", str(staff)),
+        (
+            "enrol",
+            case_id,
+            "--site",
+            "BG",
+            "--referral-source",
+            "court",
+            "--enrolled-on",
+            (today - timedelta(days=10)).isoformat(),
+            "--facilitator",
+            staff_id,
+            "--protocol",
+            "undp-serbia",
+        ),
+        (
+            "import",
+            "partners",
+            str(
+                deployment.csv(
+                    f"partners-{case_id}.csv",
+                    "partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker\n"
+                    f"{partner_id},{case_id},current,{(today - timedelta(days=5)).isoformat()},"
+                    f"phone,{HIS_PHONE_FOR_HER},,PS1\n",
+                )
+            ),
+        ),
+    ]
+    for step in steps:
+        result = deployment.run(*step)
+        assert result.exit_code == 0, result.err
+    from followup.web.accounts import add_account
+    from tests.web.conftest import PASSWORD
+
+    with deployment.session() as session:
+        add_account(
+            session,
+            deployment.ctx,
+            username=staff_id.lower(),
+            staff_id=staff_id,
+            roles=roles.split(";"),
+            password=PASSWORD,
+            language="en",
+        )
+    return team.browser(staff_id.lower()), partner_id
+
+
+def test_his_facilitator_with_partner_support_cannot_open_her_record(team):
+    browser, hers = his_facilitator_holding(team, "facilitator;partner_support;supervisor")
+    assert browser.get("/partners/P-1").status_code == 200  # another man's partner: his work
+    real, missing = browser.get(f"/partners/{hers}"), browser.get("/partners/P-404")
+    assert (real.status_code, real.text) == (missing.status_code, missing.text)
+    assert real.status_code == 404 and HIS_PHONE_FOR_HER not in real.text
+
+
+def test_his_facilitator_with_partner_support_can_neither_reveal_nor_change_her_record(team):
+    browser, hers = his_facilitator_holding(team, "facilitator;partner_support;supervisor")
+    today = team.ctx.site_today("BG").isoformat()
+    forms = {
+        "reveal": {},
+        "consent": {"consent": "withdrawn", "on": today},
+        "do-not-contact": {"flag": "set", "on": today},
+        "contact-rules": {"channel": "sms", "safe_hours": "09:00-10:00"},
+    }
+    for action, form in forms.items():
+        real = browser.post(f"/partners/{hers}/{action}", form)
+        missing = browser.post(f"/partners/P-404/{action}", form)
+        assert (real.status_code, real.text) == (missing.status_code, missing.text), action
+        assert real.status_code == 404 and HIS_PHONE_FOR_HER not in real.text
+    her = team.partner(hers)
+    assert her.consent_withdrawn_on is None and not her.do_not_contact and her.safe_hours is None
+    with team.session() as session:
+        read = session.execute(
+            sa.select(Audit.action).where(Audit.entity == "partner", Audit.entity_id == hers)
+        ).all()
+    assert read == []
+
+
+def test_his_facilitator_with_partner_support_finds_nothing_of_hers_on_any_page(team):
+    browser, hers = his_facilitator_holding(team, "facilitator;partner_support;supervisor")
+    her_followup = team.followup_id("BG-2", "partner_first_contact", partner=True)
+    assert her_followup is not None
+    for path in (
+        "/followups",
+        "/followups?scope=site",
+        "/participants/BG-2",
+        "/search?q=P-",
+        "/alerts?show=all",
+    ):
+        page = browser.get(path)
+        assert page.status_code == 200, path
+        assert hers not in page.text and HIS_PHONE_FOR_HER not in page.text, path
+        assert f"/followups/{her_followup}" not in page.text, path
+    assert "Partners" not in browser.get("/participants/BG-2").text  # not even how many
+    assert "P-1" in browser.get("/search?q=P-").text  # the women he does support
+    real, missing = browser.get(f"/followups/{her_followup}"), browser.get("/followups/999999")
+    assert (real.status_code, real.text) == (missing.status_code, missing.text)
+    assert browser.post(f"/followups/{her_followup}", {}).status_code == 404
+
+
+def test_his_facilitator_is_neither_told_of_nor_shown_the_safety_alert_raised_for_her(team):
+    from followup.models import Outbox, SafetyAlert, Staff
+
+    browser, hers = his_facilitator_holding(team, "facilitator;partner_support;supervisor")
+    today = team.ctx.site_today("BG").isoformat()
+    result = team.deployment.run(
+        "record", "recidivism", "BG-2", "--on", today, "--source", "partner",
+        "--partner", hers, "--physical", "yes",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.err
+    with team.session() as session:
+        alert_id = session.execute(sa.select(SafetyAlert.id)).scalar_one()
+        told = set(
+            session.execute(
+                sa.select(Staff.staff_id)
+                .join(Outbox, Outbox.staff_id == Staff.id)
+                .where(Outbox.alert_id == alert_id)
+            ).scalars()
+        )
+    assert "PS1" in told and "SV1" in told and "FX1" not in told
+    real, missing = browser.get(f"/alerts/{alert_id}"), browser.get("/alerts/999999")
+    assert (real.status_code, real.text) == (missing.status_code, missing.text)
+    assert f"/alerts/{alert_id}" not in browser.get("/alerts?show=all").text
+    assert browser.post(f"/alerts/{alert_id}/acknowledge").status_code == 404
+    assert team.browser("supervisor").get(f"/alerts/{alert_id}").status_code == 200
+
+
+def test_an_administrator_who_facilitates_him_is_walled_off_from_her_too(team):
+    browser, hers = his_facilitator_holding(team, "facilitator;admin", staff_id="FA1")
+    assert browser.get("/partners/P-1").status_code == 200
+    real, missing = browser.get(f"/partners/{hers}"), browser.get("/partners/P-404")
+    assert (real.status_code, real.text) == (missing.status_code, missing.text)
+    assert hers not in browser.get("/search?q=P-").text
+    assert hers not in browser.get("/participants/BG-2").text

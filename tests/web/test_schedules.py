@@ -79,3 +79,36 @@ def test_a_mistake_in_an_edited_file_is_shown_with_where_it_is(editable):
     response = editable.browser("manager").get("/schedules")
     assert response.status_code == 422
     assert "undp-serbia.toml" in response.text and "3 moons" in response.text
+
+
+HER_CHECKPOINT = (
+    'label = "Six months after (partner)"\nsubject = "partner"\n'
+    'anchor = "end_of_participation"\noffset = "6 months"'
+)
+
+
+def test_the_managers_plan_shows_partners_follow_ups_only_as_counts_and_is_audited(editable):
+    edit(editable, HER_CHECKPOINT, HER_CHECKPOINT.replace("6 months", "9 months"))
+    page = editable.browser("manager").get("/schedules").text
+    assert "would move to the new revision" in page
+    assert "P-1" not in page and "P-NS1" not in page and "· Partner" not in page
+    assert "Partners&#39; follow-ups, counted above but not listed" in page
+    assert "2 moved, 0 added, 0 cancelled" in page  # P-1 at BG and P-NS1 at NS
+    with editable.session() as session:
+        audited = session.execute(
+            sa.select(Audit.actor, Audit.detail).where(Audit.action == "schedule_plan")
+        ).all()
+    assert [a.actor for a in audited] == ["web:manager"]
+    assert '"partners": []' in audited[0].detail
+
+
+def test_an_administrator_sees_her_rows_in_the_plan_and_the_read_is_audited(editable):
+    edit(editable, HER_CHECKPOINT, HER_CHECKPOINT.replace("6 months", "9 months"))
+    page = editable.browser("admin").get("/schedules").text
+    assert "Partner P-1" in page and "Partner P-NS1" in page
+    assert "counted above but not listed" not in page
+    with editable.session() as session:
+        detail = session.execute(
+            sa.select(Audit.detail).where(Audit.action == "schedule_plan")
+        ).scalar_one()
+    assert '"partners": ["P-1", "P-NS1"]' in detail

@@ -54,6 +54,7 @@ def _query():
             SafetyAlert,
             Participant.case_id,
             Participant.site_code,
+            Participant.facilitator_id,
             Partner.partner_id,
             Interview,
             Event,
@@ -68,9 +69,9 @@ def _query():
 
 
 def _row(p: Principal, r) -> AlertRow:
-    alert, site = r.SafetyAlert, r.site_code
+    alert, site, facilitator = r.SafetyAlert, r.site_code, r.facilitator_id
     record = r.Interview if alert.interview_id is not None else r.Event
-    hers = policy.view_partner(p, site)
+    hers = policy.view_partner(p, site, facilitator)
     # What was reported is her account (or about her): only for those who may read her record.
     about_her = (
         alert.partner_id is not None
@@ -94,13 +95,13 @@ def _row(p: Principal, r) -> AlertRow:
         if content
         else (),
         may_open_case=policy.view_participant(p, site),
-        may_acknowledge=policy.acknowledge_alert(p, site),
+        may_acknowledge=policy.acknowledge_alert(p, site, facilitator),
     )
 
 
 def _one(session: Session, p: Principal, alert_id: int) -> AlertRow:
     r = session.execute(_query().where(SafetyAlert.id == alert_id)).one_or_none()
-    if r is None or not policy.view_alert(p, r.site_code):
+    if r is None or not policy.view_alert(p, r.site_code, r.facilitator_id):
         raise NotVisible()
     return _row(p, r)
 

@@ -100,9 +100,10 @@ def _recordable(
     if found is None:
         raise NotVisible()
     person = session.get(Participant, found.participant_id)
-    if not policy.view_followup(p, found.subject, person.site_code):
+    site, facilitator = person.site_code, person.facilitator_id
+    if not policy.view_followup(p, found.subject, site, facilitator):
         raise NotVisible()
-    if not policy.record_followup(p, found.subject, person.site_code):
+    if not policy.record_followup(p, found.subject, site, facilitator):
         raise Forbidden()
     partner_id = (
         session.get(Partner, found.partner_id).partner_id if found.partner_id is not None else None

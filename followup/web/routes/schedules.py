@@ -38,6 +38,11 @@ def fingerprint(revisions: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(revisions, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _may_see_her(p: Principal):
+    """Her rows in the plan: only for those who may open her record (followup.web.policy)."""
+    return lambda site, facilitator: policy.view_partner(p, site, facilitator)
+
+
 def _page(
     request: Request,
     p: Principal,
@@ -50,7 +55,7 @@ def _page(
     try:
         fresh = _files(request, p)
         protocols = list(fresh.protocols.values())
-        plan = plan_change(fresh, apply=False)
+        plan = plan_change(fresh, apply=False, may_see_her=_may_see_her(p))
     except FollowupError as refused:  # a manager's edit with a mistake in it: say which
         problem = str(refused)
     return page(
@@ -86,7 +91,7 @@ def apply(
             "fingerprint"
         ):
             return _page(request, p, status=409, notice="schedules.changed")
-        applied = plan_change(fresh, apply=True)
+        applied = plan_change(fresh, apply=True, may_see_her=_may_see_her(p))
     except FollowupError as refused:
         return page(
             request,
