@@ -64,7 +64,7 @@ def _release_deployment(tmp_path: Path, monkeypatch) -> Deployment:
         conn.executescript(dump.read())
         conn.close()
     key = tmp_path / "followup.key"
-    shutil.copy(RELEASE_0_1_0 / "followup.key", key)
+    shutil.copy(RELEASE_0_1_0 / "throwaway-demo-key.txt", key)
     key.chmod(0o600)
     monkeypatch.setenv("FOLLOWUP_SECRET_KEY", key.read_text().strip())
     config = (REPO / "config.toml").read_text(encoding="utf-8")
