@@ -260,15 +260,17 @@ def test_event_problems_include_dates_out_of_order_and_unknown_values(cohort):
         """,
     )
     assert lines == [
-        "FILE:3: date: case BG-1: admitted on 2026-03-10 is after programme start on 2026-03-01",
+        "FILE:3: date: case BG-1: programme_start on 2026-03-01 is before admission on 2026-03-10",
         "FILE:4: event: unknown event 'graduated'; expected one of admitted, programme_start, completed, dropped_out, excluded, transferred, interview, recidivism, record_check",
         "FILE:5: case_id: case 'BG-404' is not enrolled. Hint: import participants first",
         "FILE:6: physical: expected yes, no or empty (not asked), got 'maybe'",
         "FILE:7: checkpoint: protocol undp-serbia has no partner checkpoint 'followup_12m'; expected one of end_of_programme, followup_3m, followup_6m, partner_checkin, partner_first_contact",
         "FILE:8: source: unknown source 'neighbour'; expected one of partner, participant, police, prosecutor, social_services",
         "FILE:9: date: 2027-04-01 is in the future (today is 2026-11-24 at BG)",
-        "FILE:11: event: case BG-2: already completed on 2026-03-01; cannot also be dropped_out",
-        "Error: FILE: 8 problem(s); nothing was imported",
+        "FILE:10: event: case BG-2: completed on 2026-03-01 with no admission on record",
+        "FILE:11: event: case BG-2: completed on 2026-03-01 and dropped_out on 2026-03-02: "
+        "a participation has one ending",
+        "Error: FILE: 9 problem(s); nothing was imported",
     ]
     assert count(cohort, Event) == 0
 

@@ -8,16 +8,20 @@ transfer is an event and a protocol change goes through `schedule plan/apply`.
 
 from __future__ import annotations
 
+from datetime import date
+from types import SimpleNamespace
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from followup.checks import STATUS_DATES, interview_problem, status_problems
 from followup.context import Context
 from followup.db import executemany, utcnow
 from followup.enrol import protocol_for_enrolment
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
-from followup.models import REFERRAL_SOURCES, Participant, Staff
+from followup.models import REFERRAL_SOURCES, Interview, Participant, Staff
 from followup.replan import replan
 from followup.values import parse_choice, parse_date, parse_identifier
 
@@ -37,6 +41,7 @@ def check(
         )
     }
     existing = _existing(conn)
+    first_interviews: dict[int, date] = {}
     sites = ctx.config.sites
     today = {code: ctx.site_today(code) for code in sites}
     records = []
@@ -86,6 +91,10 @@ def check(
                 f"case {case_id} follows {old.protocol_id}; protocols change "
                 "through `followup schedule plan/apply`",
             )
+        if old is not None and enrolled_on and enrolled_on != old.enrolled_on:
+            problem = _enrolment_moved(conn, old, enrolled_on, first_interviews)
+            if problem:
+                cells.fail("enrolled_on", f"case {case_id}: {problem}")
         if cells.ok:
             records.append(
                 (
@@ -113,8 +122,31 @@ def _existing(conn) -> dict:
         table.c.site_code,
         table.c.protocol_id,
         *(table.c[name] for name in UPDATABLE),
+        *(table.c[name] for name in STATUS_DATES[1:]),
+        table.c.end_reason,
     ]
     return {r.case_id: r for r in conn.execute(sa.select(*columns))}
+
+
+def _enrolment_moved(conn, old, enrolled_on: date, first_interviews: dict[int, date]) -> str | None:
+    """What a new enrolment date would contradict: his status dates, or an interview
+    before it (worded as `followup record` words the same two dates)."""
+    trial = SimpleNamespace(**{**old._mapping, "enrolled_on": enrolled_on})
+    for problem in status_problems(trial):
+        if "enrolled_on" in problem.fields:
+            return problem.what
+    if not first_interviews:
+        i = Interview.__table__
+        first_interviews.update(
+            conn.execute(
+                sa.select(i.c.participant_id, sa.func.min(i.c.conducted_on)).group_by(
+                    i.c.participant_id
+                )
+            ).all()
+        )
+        first_interviews.setdefault(-1, date.min)  # read once, even when there are none
+    first = first_interviews.get(old.id)
+    return interview_problem(first, enrolled_on) if first else None
 
 
 def write(
