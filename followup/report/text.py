@@ -20,6 +20,7 @@ def render_text(report: Report) -> str:
     lines += _agreement(data["agreement"], t)
     lines += _recidivism(data["survival"]["recidivism"], data["definitions"], t)
     lines += _dropout(data["survival"]["dropout"], t)
+    lines += _data_quality(data["data_quality"])
     lines += [
         "Definitions: `followup report --format html` (or json) prints them in full; they "
         f"come from {data['definitions']['indicators_file']}."
@@ -167,4 +168,22 @@ def _dropout(r: dict[str, Any], t: int | None) -> list[str]:
         )
     if r["logrank"]:
         lines.append("  " + show.logrank_words(r["logrank"], r["by"], "dropout"))
+    return [*lines, ""]
+
+
+def _data_quality(q: dict[str, Any]) -> list[str]:
+    if not q["people"]:
+        return ["Data quality: every status record keeps the rules; nobody left out.", ""]
+    left_out = ", ".join(f"{n:,} of the {show.label(m)}" for m, n in q["left_out"].items() if n)
+    lines = [
+        f"Data quality: {q['people']:,} people whose status record breaks a rule are left out "
+        f"({left_out}); {q['hint']}:"
+    ]
+    for entry in q["problems"].values():
+        if entry["people"]:
+            cases = show.case_list(entry.get("case_ids"))
+            lines.append(
+                f"  {entry['description']}: {entry['people']:,}{cases}, left out of the "
+                + ", ".join(show.label(m) for m in entry["left_out_of"])
+            )
     return [*lines, ""]
