@@ -345,3 +345,136 @@ def test_a_spreadsheet_byte_order_mark_and_blank_lines_are_fine(staffed):
     assert result.exit_code == 0, result.err
     with staffed.session() as session:
         assert session.execute(sa.select(Participant.enrolled_on)).scalar_one() == date(2026, 1, 5)
+
+
+ADMITTED = """\
+    case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+    BG-1,2026-01-12,admitted,,,,,,,,
+    """
+
+
+def test_an_ending_before_the_admission_is_refused_in_the_same_words_on_every_path(cohort):
+    imported(cohort, "events", "admitted.csv", ADMITTED)
+    later_file = rejected(
+        cohort,
+        "events",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-1,2026-01-08,dropped_out,,,,,,,,
+        """,
+    )
+    assert later_file[0] == (
+        "FILE:2: date: case BG-1: dropped_out on 2026-01-08 is before admission on 2026-01-12"
+    )
+    cli = cohort.run("record", "status", "BG-1", "dropped_out", "--on", "2026-01-08")
+    assert (cli.exit_code, cli.err) == (
+        1,
+        "Error: case BG-1: dropped_out on 2026-01-08 is before admission on 2026-01-12\n",
+    )
+    one_file = rejected(
+        cohort,
+        "events",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-2,2026-03-05,admitted,,,,,,,,
+        BG-2,2026-03-01,excluded,,,,,,,,
+        """,
+    )
+    assert one_file[0] == (
+        "FILE:2: date: case BG-2: excluded on 2026-03-01 is before admission on 2026-03-05"
+    )
+    with cohort.session() as session:
+        ended = session.execute(sa.select(Participant.ended_on)).scalars().all()
+    assert ended == [None, None, None]
+
+
+def test_an_admission_entered_after_the_dropout_but_dated_before_it_is_accepted(cohort):
+    imported(
+        cohort,
+        "events",
+        "dropout.csv",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-2,2026-03-01,dropped_out,,,,,,,,
+        """,
+    )
+    late = cohort.run("record", "status", "BG-2", "admitted", "--on", "2026-02-20")
+    assert late.exit_code == 0, late.err
+    back = cohort.run("record", "status", "BG-2", "admitted", "--on", "2026-03-20")
+    assert back.err == (
+        "Error: case BG-2: dropped_out on 2026-03-01 is before admission on 2026-03-20\n"
+    )
+
+
+def test_a_completion_needs_an_admission_on_the_cli_and_in_a_file(cohort):
+    cli = cohort.run("record", "status", "BG-1", "completed", "--on", "2026-07-20")
+    assert cli.err == "Error: case BG-1: completed on 2026-07-20 with no admission on record\n"
+    in_file = rejected(
+        cohort,
+        "events",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-1,2026-07-20,completed,,,,,,,,
+        BG-1,2026-08-01,admitted,,,,,,,,
+        """,
+    )
+    assert in_file[:2] == [
+        "FILE:2: event: case BG-1: completed on 2026-07-20 with no admission on record",
+        "FILE:3: date: case BG-1: completed on 2026-07-20 is before admission on 2026-08-01",
+    ]
+
+
+def test_moving_an_enrolment_after_his_admission_or_an_interview_is_refused(cohort):
+    imported(
+        cohort,
+        "events",
+        "history.csv",
+        ADMITTED + "    BG-2,2026-02-12,interview,participant,intake_assessment,,no,no,no,no,no\n",
+    )
+    lines = rejected(
+        cohort,
+        "participants",
+        """\
+        case_id,site,referral_source,enrolled_on,protocol,facilitator
+        BG-1,BG,court,2026-01-20,undp-serbia,F1
+        BG-2,BG,prosecutor,2026-02-15,,F1
+        """,
+    )
+    assert lines[:2] == [
+        "FILE:2: enrolled_on: case BG-1: admitted on 2026-01-12 is before enrolment on 2026-01-20",
+        "FILE:3: enrolled_on: case BG-2: interview on 2026-02-12 is before enrolment on 2026-02-15",
+    ]
+
+
+def test_an_interview_before_the_enrolment_is_refused_in_the_same_words_everywhere(cohort):
+    cli = cohort.run(
+        "record", "interview", "BG-1", "--informant", "participant", "--on", "2026-01-02"
+    )
+    assert (
+        cli.err == "Error: case BG-1: interview on 2026-01-02 is before enrolment on 2026-01-05\n"
+    )
+    in_file = rejected(
+        cohort,
+        "events",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-1,2026-01-02,interview,participant,,,no,no,no,no,no
+        """,
+    )
+    assert in_file[0] == (
+        "FILE:2: date: case BG-1: interview on 2026-01-02 is before enrolment on 2026-01-05"
+    )
+
+
+def test_violence_before_the_enrolment_may_be_reported(cohort):
+    """She often tells at her first contact what happened before he was referred."""
+    imported(
+        cohort,
+        "events",
+        "before.csv",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive,reported_on
+        BG-1,2025-12-20,recidivism,,,partner,yes,,,,,2026-01-09
+        """,
+    )
+    assert count(cohort, Event) == 1
