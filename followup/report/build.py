@@ -231,7 +231,7 @@ def _measure(
             quality.people_for(people, "survival"), interviews, events, options, indicators, d
         ),
         "notes": {"interviews_without_checkpoint": d.count(unscheduled)},
-        "data_quality": section(conn, people, quality, cases=not options.suppress),
+        "data_quality": section(conn, people, quality, d, cases=not options.suppress),
     }
 
 

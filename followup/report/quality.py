@@ -6,9 +6,9 @@ it: each such person is left out of the measures his record would distort (the r
 says which) and counted here, rule by rule. `followup doctor` lists the same problems
 with what to fix; the rules and their masks come from followup.checks, so the two agree.
 
-The counts describe the database, not anyone's outcome, and every figure of the measures
-is computed without these people; so the counts are shown as they are. Case ids are
-shown only in an unsuppressed (administrators') report.
+Its counts are counts of people like any other, so an evaluator sees them under the
+same small-cell rule (a count below the threshold, zero included, reads `<5`); the case
+ids are shown only in an unsuppressed (administrators') report.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from followup.checks import DESCRIPTIONS, STATUS_MEASURES, STATUS_RULES, status_masks
 from followup.models import Participant
+from followup.report.disclosure import Disclosure
 from followup.report.queries import DATE_COLUMNS, People
 
 HINT = "run `followup doctor` for each problem and how to fix it"
@@ -53,8 +54,10 @@ def assess(people: People) -> Quality:
     return Quality(by_rule, left_out)
 
 
-def section(conn: sa.Connection, people: People, quality: Quality, *, cases: bool) -> dict:
-    """The JSON section; `cases`: name the case ids (administrators only)."""
+def section(
+    conn: sa.Connection, people: People, quality: Quality, d: Disclosure, *, cases: bool
+) -> dict[str, Any]:
+    """The report's tree for the section; `cases`: name the case ids (administrators only)."""
     anyone = np.zeros(len(people), dtype=bool)
     for mask in quality.by_rule.values():
         anyone |= mask
@@ -62,7 +65,7 @@ def section(conn: sa.Connection, people: People, quality: Quality, *, cases: boo
     problems: dict[str, Any] = {}
     for rule, mask in quality.by_rule.items():
         entry: dict[str, Any] = {
-            "people": int(mask.sum()),
+            "people": d.count(int(mask.sum())),
             "description": DESCRIPTIONS[rule],
             "left_out_of": list(STATUS_RULES[rule]),
         }
@@ -70,8 +73,8 @@ def section(conn: sa.Connection, people: People, quality: Quality, *, cases: boo
             entry["case_ids"] = sorted(names[int(i)] for i in people.id[mask])
         problems[rule] = entry
     return {
-        "people": int(anyone.sum()),
-        "left_out": {m: int(mask.sum()) for m, mask in quality.left_out.items()},
+        "people": d.count(int(anyone.sum())),
+        "left_out": {m: d.count(int(mask.sum())) for m, mask in quality.left_out.items()},
         "problems": problems,
         "hint": HINT,
     }

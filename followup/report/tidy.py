@@ -245,8 +245,15 @@ def _data_quality(out: _Rows, q: dict[str, Any]) -> None:
     """People left out for a broken status record: per rule, per measure, and (in an
     administrator's report) one row per case id."""
     out.add("data_quality_people", q, count="people")
-    for measure, n in q["left_out"].items():
-        out.add("data_quality_left_out", {"n": n}, count="n", group_by="measure", group=measure)
+    for measure in q["left_out"]:
+        if measure not in ("suppressed", "suppressed_fields"):
+            out.add(
+                "data_quality_left_out",
+                q["left_out"],
+                count=measure,
+                group_by="measure",
+                group=measure,
+            )
     for rule, entry in q["problems"].items():
         out.add("data_quality_problem", entry, count="people", group_by="rule", group=rule)
         for case_id in entry.get("case_ids", []):
