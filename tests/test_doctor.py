@@ -4,7 +4,7 @@ PostgreSQL. One line per finding, `case_id: what: how to fix`; exit 1 if any."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from followup.models import FollowUp, Interview, Outbox, Participant, Partner, S
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -142,7 +142,7 @@ def test_a_message_held_past_its_lease_is_found(case):
                     not_before=NOW,
                     next_attempt_at=NOW,
                     claimed_by="worker-1",
-                    lease_until=datetime.fromisoformat(lease).replace(tzinfo=timezone.utc),
+                    lease_until=datetime.fromisoformat(lease).replace(tzinfo=UTC),
                 )
             )
     code, lines = doctor(case)
