@@ -28,9 +28,7 @@ a_record = st.fixed_dictionaries(
 
 def columns(records: list[dict]) -> tuple[dict, np.ndarray]:
     dates = {
-        name: np.array(
-            [np.nan if r[name] is None else float(day_number(r[name])) for r in records]
-        )
+        name: np.array([np.nan if r[name] is None else float(day_number(r[name])) for r in records])
         for name in STATUS_DATES
     }
     known = np.array([r["end_reason"] in ENDINGS for r in records])
