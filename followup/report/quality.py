@@ -34,7 +34,8 @@ class Quality:
     left_out: dict[str, NDArray[np.bool_]]  # who each measure leaves out
 
     def people_for(self, people: People, measure: str) -> People:
-        return people.where(~self.left_out[measure])
+        out = self.left_out[measure]
+        return people.where(~out) if out.any() else people
 
 
 def assess(people: People) -> Quality:
