@@ -41,7 +41,7 @@ def check(
         )
     }
     existing = _existing(conn)
-    first_interviews: dict[int, date] = {}
+    first_interviews = _FirstInterviews(conn)
     sites = ctx.config.sites
     today = {code: ctx.site_today(code) for code in sites}
     records = []
@@ -92,7 +92,7 @@ def check(
                 "through `followup schedule plan/apply`",
             )
         if old is not None and enrolled_on and enrolled_on != old.enrolled_on:
-            problem = _enrolment_moved(conn, old, enrolled_on, first_interviews)
+            problem = _enrolment_moved(old, enrolled_on, first_interviews)
             if problem:
                 cells.fail("enrolled_on", f"case {case_id}: {problem}")
         if cells.ok:
@@ -128,24 +128,29 @@ def _existing(conn) -> dict:
     return {r.case_id: r for r in conn.execute(sa.select(*columns))}
 
 
-def _enrolment_moved(conn, old, enrolled_on: date, first_interviews: dict[int, date]) -> str | None:
+class _FirstInterviews:
+    """Each participant's earliest interview, read once and only if an enrolment moves."""
+
+    def __init__(self, conn) -> None:
+        self._conn = conn
+        self._days: dict[int, date] | None = None
+
+    def of(self, participant_id: int) -> date | None:
+        if self._days is None:
+            i = Interview.__table__
+            query = sa.select(i.c.participant_id, sa.func.min(i.c.conducted_on))
+            self._days = dict(self._conn.execute(query.group_by(i.c.participant_id)).all())
+        return self._days.get(participant_id)
+
+
+def _enrolment_moved(old, enrolled_on: date, first_interviews: _FirstInterviews) -> str | None:
     """What a new enrolment date would contradict: his status dates, or an interview
     before it (worded as `followup record` words the same two dates)."""
     trial = SimpleNamespace(**{**old._mapping, "enrolled_on": enrolled_on})
     for problem in status_problems(trial):
         if "enrolled_on" in problem.fields:
             return problem.what
-    if not first_interviews:
-        i = Interview.__table__
-        first_interviews.update(
-            conn.execute(
-                sa.select(i.c.participant_id, sa.func.min(i.c.conducted_on)).group_by(
-                    i.c.participant_id
-                )
-            ).all()
-        )
-        first_interviews.setdefault(-1, date.min)  # read once, even when there are none
-    first = first_interviews.get(old.id)
+    first = first_interviews.of(old.id)
     return interview_problem(first, enrolled_on) if first else None
 
 
