@@ -462,24 +462,34 @@ def _sealed(conn, ctx, cases: _CaseIds) -> Iterator[Finding]:
     try:
         vault = ctx.vault
     except KeyUnavailable as missing:
-        vault, reason = None, str(missing)
+        # No key at all: one finding per kind of data, not one per row.
+        for table, column, *_ in sources:
+            rows = conn.execute(
+                sa.select(sa.func.count()).select_from(table).where(column.is_not(None))
+            ).scalar_one()
+            if rows:
+                yield Finding(
+                    None,
+                    SEALED,
+                    f"{rows} sealed {column.name} value(s) in {table.name}: {missing}",
+                    FIXES[SEALED],
+                    record=table.name,
+                )
+        return
     for table, column, participant_id, name, what in sources:
         query = sa.select(participant_id, name, column).where(column.is_not(None))
         rows = conn.execute(query.order_by(table.c.id).execution_options(yield_per=CHUNK))
         for owner, label, token in rows:
-            if vault is not None:
-                try:
-                    vault.open(token)
-                    continue
-                except (KeyUnavailable, ValueError, TypeError):
-                    reason = "the configured key cannot open it"
-            yield Finding(
-                cases(owner),
-                SEALED,
-                f"{what.format(label)}: {reason}",
-                FIXES[SEALED],
-                record=f"{table.name} {label}",
-            )
+            try:
+                vault.open(token)
+            except (KeyUnavailable, ValueError, TypeError):
+                yield Finding(
+                    cases(owner),
+                    SEALED,
+                    f"{what.format(label)}: the configured key cannot open it",
+                    FIXES[SEALED],
+                    record=f"{table.name} {label}",
+                )
 
 
 def _stuck_outbox(conn, now: datetime, cases: _CaseIds) -> Iterator[Finding]:

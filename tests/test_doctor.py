@@ -174,3 +174,11 @@ def test_rows_that_refer_to_nothing_are_found(case, database_url):
         check == "orphan_row" and what.startswith("interview 1 refers to followup ")
         for check, _, what in found
     )
+
+
+def test_without_any_key_sealed_data_is_one_finding_per_table_not_one_per_row(case, monkeypatch):
+    monkeypatch.delenv("FOLLOWUP_SECRET_KEY")
+    code, lines = doctor(case)
+    assert code == 1
+    assert [line.split(":")[0] for line in lines] == ["partner", "interview"]
+    assert lines[0].startswith("partner: 1 sealed contact_sealed value(s) in partner: ")
