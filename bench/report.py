@@ -194,8 +194,9 @@ def build(db: Path, n: int, seed: int = 7) -> dict[str, int]:
             if not item.provisional and item.window_opens_on <= TODAY:
                 if rng.random() < (0.65 if is_partner else 0.8):
                     last = min(item.window_closes_on + timedelta(days=14), TODAY)
-                    span = max((last - item.window_opens_on).days, 0)
-                    done_on = item.window_opens_on + timedelta(days=rng.randint(0, span))
+                    opens = max(item.window_opens_on, dates.enrolled_on)  # as synthetic
+                    span = max((last - opens).days, 0)
+                    done_on = opens + timedelta(days=rng.randint(0, span))
                     status = "completed"
                     # Partners report more violence than the men do, as in followup.synthetic.
                     rate = 0.12 if is_partner else 0.05

@@ -679,6 +679,40 @@ def schedule_apply(config_path):
     click.echo(f"Applied: {result.totals_text()}.")
 
 
+# --- doctor --------------------------------------------------------------------
+
+
+@cli.command()
+@config_option
+@format_option("text: one line per problem, `case_id: what: how to fix`; json: a list.")
+def doctor(config_path, fmt):
+    """Check the database against every rule the records keep; exit 1 if anything is wrong.
+
+    Status dates out of order, follow-ups that differ from their protocol revision,
+    rows that refer to nothing, sealed data the key cannot open, and messages held by a
+    sender that stopped. Reads only (and writes one audit line)."""
+    from followup.checks import doctor as check
+    from followup.db import transaction, utcnow
+
+    ctx = open_context(config_path)
+    with transaction(ctx.engine) as session:
+        findings = check(session, ctx, now=utcnow())
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {"count": len(findings), "problems": [f.to_json() for f in findings]}, indent=2
+            )
+        )
+    elif findings:
+        for finding in findings:
+            click.echo(finding.line())
+        click.echo(f"{len(findings)} problem(s) found.", err=True)
+    else:
+        click.echo("No problems found.")
+    if findings:
+        sys.exit(1)
+
+
 # --- commands of other packages ----------------------------------------------
 # Each package keeps its commands in its own cli module (heavy imports inside the
 # command functions, so `followup due` stays quick) and registers them here, one line each.

@@ -9,12 +9,19 @@ is no moment at which a reminder to contact her could still be sent.
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup import alerts, lookup, wall
 from followup.audit import audit
+from followup.checks import (
+    FIELD_OF_EVENT,
+    STATUS_DATES,
+    interview_problem,
+    refuse_status_problems,
+)
 from followup.context import Context
 from followup.db import utcnow
 from followup.dispatch.outbox import cancel_stale
@@ -79,10 +86,14 @@ def record_status(session: Session, ctx: Context, *, case_id: str, event: str, o
     return row
 
 
-def apply_status(person, event: str, on: date) -> None:
+def apply_status(person, event: str, on: date, *, ignore: tuple[str, ...] = ()) -> None:
     """Set a status date on anything with a participant's date attributes (a Participant
     row, or the import's in-memory timeline), after checking it fits what is known."""
-    check_status_order(person, event, on)
+    check_status_order(person, event, on, ignore=ignore)
+    _set_status(person, event, on)
+
+
+def _set_status(person, event: str, on: date) -> None:
     if event == "admitted":
         person.admitted_on = on
     elif event == "programme_start":
@@ -93,44 +104,20 @@ def apply_status(person, event: str, on: date) -> None:
         person.ended_on, person.end_reason = on, event
 
 
-def check_status_order(person, event: str, on: date) -> None:
-    """Refuse dates that contradict the record; a correction of the same event is fine."""
-    case = f"case {person.case_id}"
-    if on < person.enrolled_on:
-        raise InvalidRecord(f"{case}: {event} on {on} is before enrolment on {person.enrolled_on}")
-    if event in ENDINGS:
-        if person.completed_on:
-            raise InvalidRecord(
-                f"{case}: already completed on {person.completed_on}; cannot also be {event}"
-            )
-        if person.ended_on and person.end_reason != event:
-            raise InvalidRecord(f"{case}: already {person.end_reason} on {person.ended_on}")
-        return
-    if person.ended_on:
+def check_status_order(person, event: str, on: date, *, ignore: tuple[str, ...] = ()) -> None:
+    """Refuse a status date that would break a rule of followup.checks; a correction of
+    the same event is fine. The message depends only on the dates, not on which of them
+    was recorded first, so the CLI and every import word a conflict the same way.
+    `ignore`: rules the caller checks later itself (an import, on the whole file)."""
+    if event in ENDINGS and person.ended_on and person.end_reason != event:
         raise InvalidRecord(
-            f"{case}: {person.end_reason} on {person.ended_on}; record a new enrolment "
-            "for a man who comes back"
+            f"case {person.case_id}: already {person.end_reason} on {person.ended_on}"
         )
-    earlier = {
-        "programme_start": [("admission", person.admitted_on)],
-        "completed": [
-            ("admission", person.admitted_on),
-            ("programme start", person.programme_start_on),
-        ],
-    }.get(event, [])
-    for label, day in earlier:
-        if day and on < day:
-            raise InvalidRecord(f"{case}: {event} on {on} is before {label} on {day}")
-    later = {
-        "admitted": [
-            ("programme start", person.programme_start_on),
-            ("completion", person.completed_on),
-        ],
-        "programme_start": [("completion", person.completed_on)],
-    }.get(event, [])
-    for label, day in later:
-        if day and on > day:
-            raise InvalidRecord(f"{case}: {event} on {on} is after {label} on {day}")
+    trial = SimpleNamespace(
+        **{name: getattr(person, name) for name in (*STATUS_DATES, "end_reason", "case_id")}
+    )
+    _set_status(trial, event, on)
+    refuse_status_problems(trial, {FIELD_OF_EVENT[event]}, ignore=ignore)
 
 
 def _her(session: Session, person: Participant, partner_id: str | None) -> Partner:
@@ -239,6 +226,9 @@ def record_interview(
     web's Record interview page); otherwise it is picked by date and checkpoint."""
     person = lookup.participant(session, case_id)
     _not_future(ctx, person, on, "interview")
+    early = interview_problem(on, person.enrolled_on)
+    if early:
+        raise InvalidRecord(f"case {case_id}: {early}")
     if informant not in ("participant", "partner"):
         raise InvalidRecord(f"informant must be participant or partner, got {informant!r}")
     if mode is not None and mode not in INTERVIEW_MODES:

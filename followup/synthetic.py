@@ -195,9 +195,12 @@ def _interviews(protocol, dates, partner, case_id, today, rng) -> list[dict]:
         is_partner = item.partner_key is not None
         if rng.random() > (0.65 if is_partner else 0.8):
             continue  # not reached: it will show as missed or overdue
+        # A window can open before the enrolment (a partner's end-of-participation contact
+        # for a man who left within days); nobody is interviewed before it.
+        opens = max(item.window_opens_on, dates.enrolled_on)
         last = min(item.window_closes_on + timedelta(days=14), today)
-        span = (last - item.window_opens_on).days
-        on = item.window_opens_on + timedelta(days=rng.randint(0, max(span, 0)))
+        span = (last - opens).days
+        on = opens + timedelta(days=rng.randint(0, max(span, 0)))
         # Partners report more violence than the men do: the seeds' central lesson.
         rate = 0.12 if is_partner else 0.05
         rows.append(

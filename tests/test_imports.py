@@ -260,15 +260,17 @@ def test_event_problems_include_dates_out_of_order_and_unknown_values(cohort):
         """,
     )
     assert lines == [
-        "FILE:3: date: case BG-1: admitted on 2026-03-10 is after programme start on 2026-03-01",
+        "FILE:3: date: case BG-1: programme_start on 2026-03-01 is before admission on 2026-03-10",
         "FILE:4: event: unknown event 'graduated'; expected one of admitted, programme_start, completed, dropped_out, excluded, transferred, interview, recidivism, record_check",
         "FILE:5: case_id: case 'BG-404' is not enrolled. Hint: import participants first",
         "FILE:6: physical: expected yes, no or empty (not asked), got 'maybe'",
         "FILE:7: checkpoint: protocol undp-serbia has no partner checkpoint 'followup_12m'; expected one of end_of_programme, followup_3m, followup_6m, partner_checkin, partner_first_contact",
         "FILE:8: source: unknown source 'neighbour'; expected one of partner, participant, police, prosecutor, social_services",
         "FILE:9: date: 2027-04-01 is in the future (today is 2026-11-24 at BG)",
-        "FILE:11: event: case BG-2: already completed on 2026-03-01; cannot also be dropped_out",
-        "Error: FILE: 8 problem(s); nothing was imported",
+        "FILE:10: event: case BG-2: completed on 2026-03-01 with no admission on record",
+        "FILE:11: event: case BG-2: completed on 2026-03-01 and dropped_out on 2026-03-02: "
+        "a participation has one ending",
+        "Error: FILE: 9 problem(s); nothing was imported",
     ]
     assert count(cohort, Event) == 0
 
@@ -475,3 +477,136 @@ def test_an_events_file_cannot_record_his_facilitator_as_her_interviewer(cohort)
         "never be his partner's worker, nor interview her. Hint: name her partner-support worker",
         "Error: FILE: 1 problem(s); nothing was imported",
     ]
+
+
+ADMITTED = """\
+    case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+    BG-1,2026-01-12,admitted,,,,,,,,
+    """
+
+
+def test_an_ending_before_the_admission_is_refused_in_the_same_words_on_every_path(cohort):
+    imported(cohort, "events", "admitted.csv", ADMITTED)
+    later_file = rejected(
+        cohort,
+        "events",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-1,2026-01-08,dropped_out,,,,,,,,
+        """,
+    )
+    assert later_file[0] == (
+        "FILE:2: date: case BG-1: dropped_out on 2026-01-08 is before admission on 2026-01-12"
+    )
+    cli = cohort.run("record", "status", "BG-1", "dropped_out", "--on", "2026-01-08")
+    assert (cli.exit_code, cli.err) == (
+        1,
+        "Error: case BG-1: dropped_out on 2026-01-08 is before admission on 2026-01-12\n",
+    )
+    one_file = rejected(
+        cohort,
+        "events",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-2,2026-03-05,admitted,,,,,,,,
+        BG-2,2026-03-01,excluded,,,,,,,,
+        """,
+    )
+    assert one_file[0] == (
+        "FILE:2: date: case BG-2: excluded on 2026-03-01 is before admission on 2026-03-05"
+    )
+    with cohort.session() as session:
+        ended = session.execute(sa.select(Participant.ended_on)).scalars().all()
+    assert ended == [None, None, None]
+
+
+def test_an_admission_entered_after_the_dropout_but_dated_before_it_is_accepted(cohort):
+    imported(
+        cohort,
+        "events",
+        "dropout.csv",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-2,2026-03-01,dropped_out,,,,,,,,
+        """,
+    )
+    late = cohort.run("record", "status", "BG-2", "admitted", "--on", "2026-02-20")
+    assert late.exit_code == 0, late.err
+    back = cohort.run("record", "status", "BG-2", "admitted", "--on", "2026-03-20")
+    assert back.err == (
+        "Error: case BG-2: dropped_out on 2026-03-01 is before admission on 2026-03-20\n"
+    )
+
+
+def test_a_completion_needs_an_admission_on_the_cli_and_in_a_file(cohort):
+    cli = cohort.run("record", "status", "BG-1", "completed", "--on", "2026-07-20")
+    assert cli.err == "Error: case BG-1: completed on 2026-07-20 with no admission on record\n"
+    in_file = rejected(
+        cohort,
+        "events",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-1,2026-07-20,completed,,,,,,,,
+        BG-1,2026-08-01,admitted,,,,,,,,
+        """,
+    )
+    assert in_file[:2] == [
+        "FILE:2: event: case BG-1: completed on 2026-07-20 with no admission on record",
+        "FILE:3: date: case BG-1: completed on 2026-07-20 is before admission on 2026-08-01",
+    ]
+
+
+def test_moving_an_enrolment_after_his_admission_or_an_interview_is_refused(cohort):
+    imported(
+        cohort,
+        "events",
+        "history.csv",
+        ADMITTED + "    BG-2,2026-02-12,interview,participant,intake_assessment,,no,no,no,no,no\n",
+    )
+    lines = rejected(
+        cohort,
+        "participants",
+        """\
+        case_id,site,referral_source,enrolled_on,protocol,facilitator
+        BG-1,BG,court,2026-01-20,undp-serbia,F1
+        BG-2,BG,prosecutor,2026-02-15,,F1
+        """,
+    )
+    assert lines[:2] == [
+        "FILE:2: enrolled_on: case BG-1: admitted on 2026-01-12 is before enrolment on 2026-01-20",
+        "FILE:3: enrolled_on: case BG-2: interview on 2026-02-12 is before enrolment on 2026-02-15",
+    ]
+
+
+def test_an_interview_before_the_enrolment_is_refused_in_the_same_words_everywhere(cohort):
+    cli = cohort.run(
+        "record", "interview", "BG-1", "--informant", "participant", "--on", "2026-01-02"
+    )
+    assert (
+        cli.err == "Error: case BG-1: interview on 2026-01-02 is before enrolment on 2026-01-05\n"
+    )
+    in_file = rejected(
+        cohort,
+        "events",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive
+        BG-1,2026-01-02,interview,participant,,,no,no,no,no,no
+        """,
+    )
+    assert in_file[0] == (
+        "FILE:2: date: case BG-1: interview on 2026-01-02 is before enrolment on 2026-01-05"
+    )
+
+
+def test_violence_before_the_enrolment_may_be_reported(cohort):
+    """She often tells at her first contact what happened before he was referred."""
+    imported(
+        cohort,
+        "events",
+        "before.csv",
+        """\
+        case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive,reported_on
+        BG-1,2025-12-20,recidivism,,,partner,yes,,,,,2026-01-09
+        """,
+    )
+    assert count(cohort, Event) == 1

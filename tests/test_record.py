@@ -254,8 +254,8 @@ def test_a_later_end_after_completion_is_refused(case):
         case.run("record", "status", "BG-1", event, "--on", on)
     result = case.run("record", "status", "BG-1", "dropped_out", "--on", "2026-08-01")
     assert (
-        result.err
-        == "Error: case BG-1: already completed on 2026-07-13; cannot also be dropped_out\n"
+        result.err == "Error: case BG-1: completed on 2026-07-13 and dropped_out on 2026-08-01: "
+        "a participation has one ending\n"
     )
     with case.session() as session:
         person = session.execute(sa.select(Participant)).scalar_one()

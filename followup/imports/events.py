@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup import alerts
+from followup.checks import COMPLETED_UNADMITTED, ORDER, interview_problem, status_problems
 from followup.context import Context
 from followup.db import executemany, utcnow
 from followup.enrol import protocol_for_enrolment
@@ -306,6 +307,9 @@ def _check_interview(
     informant = cells.required("informant", lambda v: parse_choice(v, INFORMANTS, "informant"))
     if informant is None:
         return
+    early = interview_problem(on, person.enrolled_on)
+    if early:
+        cells.fail("date", f"case {person.case_id}: {early}")
     her = _partner(cells, person, partners_of, by_partner_id, required=informant == "partner")
     if informant == "participant":
         her = None
@@ -362,17 +366,25 @@ def _felt_safety(text: str) -> int:
 
 
 def _check_status_order(checked: Checked, problems: Problems) -> None:
-    """Apply status rows per case in date order to the in-memory timelines."""
+    """Apply status rows per case in date order to the in-memory timelines.
+
+    A completion's need for an admission is checked once the whole file is applied: an
+    admission dated after the completion is then refused as out of order, worded as the
+    same two dates would be by `followup record status`, whichever came first."""
     ordered = sorted(
         checked.status, key=lambda item: (item[1]["on"], _ORDER.get(item[1]["kind"], 2))
     )
+    completions: dict[int, Row] = {}
     for row, item in ordered:
         person: Timeline = item["person"]
         try:
-            apply_status(person, item["kind"], item["on"])
+            apply_status(person, item["kind"], item["on"], ignore=(COMPLETED_UNADMITTED,))
         except InvalidRecord as exc:
-            problems.add(row.number, "event" if "already" in str(exc) else "date", str(exc))
+            column = "date" if getattr(exc, "rule", None) == ORDER else "event"
+            problems.add(row.number, column, str(exc))
             continue
+        if item["kind"] == "completed":
+            completions[person.id] = row
         person.changed = True
         checked.timelines[person.id] = person
         checked.events.append(
@@ -391,6 +403,11 @@ def _check_status_order(checked: Checked, problems: Problems) -> None:
                 "recorded_at": utcnow(),
             }
         )
+    for participant_id, row in completions.items():
+        person = checked.timelines[participant_id]
+        for problem in status_problems(person):
+            if problem.rule == COMPLETED_UNADMITTED:
+                problems.add(row.number, "event", f"case {person.case_id}: {problem.what}")
 
 
 def write(

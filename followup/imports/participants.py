@@ -8,16 +8,20 @@ transfer is an event and a protocol change goes through `schedule plan/apply`.
 
 from __future__ import annotations
 
+from datetime import date
+from types import SimpleNamespace
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from followup.checks import STATUS_DATES, interview_problem, status_problems
 from followup.context import Context
 from followup.db import executemany, utcnow
 from followup.enrol import protocol_for_enrolment
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
-from followup.models import REFERRAL_SOURCES, Participant, Partner, Staff
+from followup.models import REFERRAL_SOURCES, Interview, Participant, Partner, Staff
 from followup.replan import replan
 from followup.values import parse_choice, parse_date, parse_identifier
 from followup.wall import facilitator_refusal
@@ -39,6 +43,7 @@ def check(
     }
     existing = _existing(conn)
     supported = _supported(conn)
+    first_interviews = _FirstInterviews(conn)
     sites = ctx.config.sites
     today = {code: ctx.site_today(code) for code in sites}
     records = []
@@ -91,6 +96,10 @@ def check(
                 f"case {case_id} follows {old.protocol_id}; protocols change "
                 "through `followup schedule plan/apply`",
             )
+        if old is not None and enrolled_on and enrolled_on != old.enrolled_on:
+            problem = _enrolment_moved(old, enrolled_on, first_interviews)
+            if problem:
+                cells.fail("enrolled_on", f"case {case_id}: {problem}")
         if cells.ok:
             records.append(
                 (
@@ -132,8 +141,36 @@ def _existing(conn) -> dict:
         table.c.site_code,
         table.c.protocol_id,
         *(table.c[name] for name in UPDATABLE),
+        *(table.c[name] for name in STATUS_DATES[1:]),
+        table.c.end_reason,
     ]
     return {r.case_id: r for r in conn.execute(sa.select(*columns))}
+
+
+class _FirstInterviews:
+    """Each participant's earliest interview, read once and only if an enrolment moves."""
+
+    def __init__(self, conn) -> None:
+        self._conn = conn
+        self._days: dict[int, date] | None = None
+
+    def of(self, participant_id: int) -> date | None:
+        if self._days is None:
+            i = Interview.__table__
+            query = sa.select(i.c.participant_id, sa.func.min(i.c.conducted_on))
+            self._days = dict(self._conn.execute(query.group_by(i.c.participant_id)).all())
+        return self._days.get(participant_id)
+
+
+def _enrolment_moved(old, enrolled_on: date, first_interviews: _FirstInterviews) -> str | None:
+    """What a new enrolment date would contradict: his status dates, or an interview
+    before it (worded as `followup record` words the same two dates)."""
+    trial = SimpleNamespace(**{**old._mapping, "enrolled_on": enrolled_on})
+    for problem in status_problems(trial):
+        if "enrolled_on" in problem.fields:
+            return problem.what
+    first = first_interviews.of(old.id)
+    return interview_problem(first, enrolled_on) if first else None
 
 
 def write(

@@ -26,6 +26,7 @@ from followup.report.columns import day_number
 from followup.report.definitions import definitions
 from followup.report.disclosure import Disclosure, export
 from followup.report.indicators import ORIGINS, Indicators, load_indicators
+from followup.report.quality import assess, section
 
 BY_CHOICES = ("site", "referral_source", "completion")
 SOURCE_CHOICES = ("any", *REPORT_SOURCES)
@@ -200,6 +201,9 @@ def _measure(
     as_of, site = options.as_of, options.site
     labels = queries.Labels.read(conn, _checkpoints(ctx, session))
     people = queries.people(conn, as_of, site, labels)
+    # A person whose status record breaks a rule is left out of the measures it would
+    # distort (or crash: a negative duration), and counted in data_quality instead.
+    quality = assess(people)
     interviews = queries.interviews(conn, as_of, site, labels)
     events = queries.outcome_events(conn, as_of, site, labels)
     programmes = {
@@ -211,15 +215,23 @@ def _measure(
     )
     non_violence, unscheduled = measures.non_violence(interviews, followup, labels, indicators, d)
     return {
-        "cohort": measures.cohort(people, d),
+        "cohort": measures.cohort(quality.people_for(people, "cohort"), d),
         "retention": measures.retention(
-            people, programmes, indicators, day_number(as_of), target, d
+            quality.people_for(people, "retention"),
+            programmes,
+            indicators,
+            day_number(as_of),
+            target,
+            d,
         ),
         "followup": followup,
         "non_violence": non_violence,
         "agreement": measures.agreement_by_checkpoint(interviews, labels, indicators, d),
-        "survival": _survival(people, interviews, events, options, indicators, d),
+        "survival": _survival(
+            quality.people_for(people, "survival"), interviews, events, options, indicators, d
+        ),
         "notes": {"interviews_without_checkpoint": d.count(unscheduled)},
+        "data_quality": section(conn, people, quality, d, cases=not options.suppress),
     }
 
 
@@ -260,6 +272,7 @@ def person_times(
     conn = session.connection()
     labels = queries.Labels.read(conn, _checkpoints(ctx, session))
     people = queries.people(conn, options.as_of, options.site, labels)
+    people = assess(people).people_for(people, "survival")
     return _times(
         people,
         queries.interviews(conn, options.as_of, options.site, labels),

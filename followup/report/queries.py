@@ -11,7 +11,7 @@ plain numpy arrays (see columns.py); the measures count and estimate from those.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -103,6 +103,11 @@ class People:
 
     def __len__(self) -> int:
         return int(self.id.size)
+
+    def where(self, keep: NDArray[np.bool_]) -> People:
+        """Only the people where `keep` is True (still in id order)."""
+        arrays = ("id", "site", "referral_source", "end_reason", "revision", *DATE_COLUMNS)
+        return replace(self, **{name: getattr(self, name)[keep] for name in arrays})
 
     def index_of(self, participant_ids: NDArray) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
         """Positions of `participant_ids` here, and which of them are here at all."""

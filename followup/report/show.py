@@ -91,3 +91,11 @@ VERSUS = {
 
 def label(name: str) -> str:
     return name.replace("_", " ")
+
+
+def case_list(case_ids: list[str] | None, most: int = 20) -> str:
+    """ " (A-1, A-2 and 3 more)" for an administrator's report; "" when not shown."""
+    if not case_ids:
+        return ""
+    more = len(case_ids) - most
+    return f" ({', '.join(case_ids[:most])}{f' and {more:,} more' if more > 0 else ''})"

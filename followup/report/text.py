@@ -20,6 +20,7 @@ def render_text(report: Report) -> str:
     lines += _agreement(data["agreement"], t)
     lines += _recidivism(data["survival"]["recidivism"], data["definitions"], t)
     lines += _dropout(data["survival"]["dropout"], t)
+    lines += _data_quality(data["data_quality"], t)
     lines += [
         "Definitions: `followup report --format html` (or json) prints them in full; they "
         f"come from {data['definitions']['indicators_file']}."
@@ -167,4 +168,26 @@ def _dropout(r: dict[str, Any], t: int | None) -> list[str]:
         )
     if r["logrank"]:
         lines.append("  " + show.logrank_words(r["logrank"], r["by"], "dropout"))
+    return [*lines, ""]
+
+
+def _data_quality(q: dict[str, Any], t: int | None) -> list[str]:
+    if q["people"] == 0:
+        return ["Data quality: every status record keeps the rules; nobody left out.", ""]
+    left_out = ", ".join(
+        f"{show.count(q['left_out'], m, t)} of the {show.label(m)}"
+        for m in q["left_out"]
+        if m not in ("suppressed", "suppressed_fields") and q["left_out"][m] != 0
+    )
+    lines = [
+        f"Data quality: {show.count(q, 'people', t)} people whose status record breaks a rule "
+        f"are left out ({left_out}); {q['hint']}:"
+    ]
+    for entry in q["problems"].values():
+        if entry["people"] != 0:
+            cases = show.case_list(entry.get("case_ids"))
+            lines.append(
+                f"  {entry['description']}: {show.count(entry, 'people', t)}{cases}, left out "
+                "of the " + ", ".join(show.label(m) for m in entry["left_out_of"])
+            )
     return [*lines, ""]

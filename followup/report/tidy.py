@@ -3,8 +3,10 @@
 One row per (measure, group, checkpoint, informant) — and per violence type and time where
 the measure has them. Columns (documented in docs/report.md):
 
-    measure        what the row is, e.g. completion_rate, followup_missed, recidivism_km
-    group_by       site, referral_source, completion, or empty for everyone
+    measure        what the row is, e.g. completion_rate, followup_missed, recidivism_km,
+                   data_quality_problem (people breaking one rule of their status record)
+    group_by       site, referral_source, completion, or empty for everyone (data quality
+                   rows: measure, rule, or the rule a data_quality_case row breaks)
     group          the group's name (a site code, a referral source, an ending)
     checkpoint     a protocol checkpoint name
     informant      participant or partner (whose account, or whose follow-up)
@@ -104,6 +106,7 @@ def render_csv(report: Report) -> str:
     _agreement(out, data["agreement"])
     for name, survival in data["survival"].items():
         _survival(out, name, survival)
+    _data_quality(out, data["data_quality"])
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -236,6 +239,25 @@ def _survival(out: _Rows, name: str, survival: dict[str, Any]) -> None:
                 ci="ci",
                 t=point["t"],
             )
+
+
+def _data_quality(out: _Rows, q: dict[str, Any]) -> None:
+    """People left out for a broken status record: per rule, per measure, and (in an
+    administrator's report) one row per case id."""
+    out.add("data_quality_people", q, count="people")
+    for measure in q["left_out"]:
+        if measure not in ("suppressed", "suppressed_fields"):
+            out.add(
+                "data_quality_left_out",
+                q["left_out"],
+                count=measure,
+                group_by="measure",
+                group=measure,
+            )
+    for rule, entry in q["problems"].items():
+        out.add("data_quality_problem", entry, count="people", group_by="rule", group=rule)
+        for case_id in entry.get("case_ids", []):
+            out.add("data_quality_case", None, group_by=rule, group=case_id)
 
 
 def _entries(survival: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:

@@ -105,3 +105,37 @@ def test_options_the_report_refuses_are_explained_on_the_page(team):
     assert "--by completion compares men who completed" in page.text
     bad = team.browser("evaluator").get("/outcomes?as_of=yesterday")
     assert "Enter a date as YYYY-MM-DD." in bad.text
+
+
+def test_a_record_broken_by_hand_leaves_the_page_working_and_counted_in_data_quality(team):
+    """An ending before the admission, written in SQL past every check, used to crash
+    every report and this page ("durations must be >= 0 days")."""
+    from datetime import timedelta
+
+    from followup.models import Participant
+
+    today = team.ctx.site_today("BG")
+    admitted = (today - timedelta(days=5)).isoformat()
+    assert (
+        team.deployment.run("record", "status", "BG-1", "admitted", "--on", admitted).exit_code == 0
+    )
+    p = Participant.__table__
+    with team.session() as session:
+        session.execute(
+            p.update()
+            .where(p.c.case_id == "BG-1")
+            .values(ended_on=today - timedelta(days=8), end_reason="dropped_out")
+        )
+    evaluator = team.browser("evaluator").get("/outcomes")
+    assert evaluator.status_code == 200
+    assert "<h2>Data quality</h2>" in evaluator.text and "BG-1" not in evaluator.text
+    admin = team.browser("admin")
+    page = admin.get("/outcomes?unsuppressed=1")
+    assert page.status_code == 200 and "BG-1" in page.text
+    data = admin.get("/outcomes/report.json?unsuppressed=1").json()["data_quality"]
+    assert data["problems"]["status_order"] == {
+        "people": 1,
+        "description": "status dates out of programme order",
+        "left_out_of": ["retention", "survival"],
+        "case_ids": ["BG-1"],
+    }
