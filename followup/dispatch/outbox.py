@@ -209,6 +209,25 @@ def release(engine: Engine, worker: str, ids: Sequence[int], now: datetime) -> N
         )
 
 
+def postpone(
+    conn: sa.Connection, row_id: int, worker: str, *, until: datetime, now: datetime
+) -> bool:
+    """Hand a claimed row back untried, to go at `until` (the end of the quiet hours):
+    not an attempt, so neither the count nor the doubt changes."""
+    result = conn.execute(
+        OB.update()
+        .where(_ours(row_id, worker))
+        .values(
+            claimed_by=None,
+            lease_until=None,
+            attempts=OB.c.attempts - 1,
+            next_attempt_at=until,
+            updated_at=now,
+        )
+    )
+    return bool(result.rowcount)
+
+
 def _ours(row_id: int, worker: str):
     return sa.and_(OB.c.id == row_id, OB.c.claimed_by == worker, OB.c.status == PENDING)
 

@@ -42,7 +42,7 @@ from followup.dispatch.routing import (
     problem_text,
     supervisors,
 )
-from followup.dispatch.timing import out_of_quiet_hours
+from followup.dispatch.timing import in_quiet_hours, out_of_quiet_hours
 from followup.models import FollowUp, Staff
 from followup.schedule import PENDING as FOLLOWUP_PENDING
 
@@ -204,10 +204,11 @@ class SendResult:
     dead: int = 0  # given up after max_attempts
     cancelled: int = 0
     recovered: int = 0  # in doubt after a crash, found already sent
+    postponed: int = 0  # due, but the recipient's quiet hours had begun
     keys: list[str] = field(default_factory=list)
 
     def add(self, other: SendResult) -> None:
-        for name in ("sent", "retrying", "failed", "dead", "cancelled", "recovered"):
+        for name in ("sent", "retrying", "failed", "dead", "cancelled", "recovered", "postponed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.keys.extend(other.keys)
 
@@ -309,6 +310,8 @@ class Sender:
             if reason != "settled":
                 self._cancel(item.id, reason, now, result)
             return
+        if item.kind != "alert" and self._quiet_now(item, now, result):
+            return
         # A channel flagged since the batch was read (by the message before) counts now.
         item = replace(item, staff=replace(item.staff, channel_problem=problem))
         route = candidates(
@@ -376,6 +379,23 @@ class Sender:
         if item.followup_id is not None and found.followup_status != FOLLOWUP_PENDING:
             return f"follow-up {found.followup_status}", None
         return None, found.channel_problem
+
+    def _quiet_now(self, item: Ready, now: datetime, result: SendResult) -> bool:
+        """Checked when sending, not only when queueing: a pass late in the repeated hour
+        of the night the clocks go back, or a retry, must not send in the quiet hours."""
+        zone = site_zone(self.ctx.config, item.staff.site_code)
+        if not in_quiet_hours(now, zone, self.policy.quiet):
+            return False
+        with transaction(self.ctx.engine) as session:
+            if outbox.postpone(
+                session.connection(),
+                item.id,
+                self.worker,
+                until=out_of_quiet_hours(now, zone, self.policy.quiet),
+                now=now,
+            ):
+                result.postponed += 1
+        return True
 
     def _already_sent(
         self, item: Ready, message: OutgoingMessage, now: datetime, result: SendResult

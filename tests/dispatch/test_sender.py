@@ -11,7 +11,7 @@ from freezegun import freeze_time
 
 from followup.channels.console import ConsoleChannel
 from followup.dispatch.sender import backoff
-from tests.dispatch.conftest import local, outbox_rows
+from tests.dispatch.conftest import BELGRADE, local, outbox_rows
 
 
 @pytest.mark.parametrize(
@@ -107,3 +107,55 @@ def test_a_message_that_cannot_be_built_is_retried_then_given_up_and_the_others_
     told = [row for key, row in rows.items() if key.startswith("delivery_problem:")]
     assert [(row.kind, row.status) for row in told] == [("delivery_problem", "sent")]  # SV1
     assert {row.status for key, row in rows.items()} == {"sent"}
+
+
+@pytest.mark.parametrize(
+    "sim_extra", ['[reminders]\nquiet_hours = { start = "20:00", end = "02:30" }\n']
+)
+def test_a_late_pass_in_the_repeated_hour_holds_a_reminder_until_the_quiet_hours_really_end(
+    cohort, driver_for
+):
+    """The night the clocks go back the quiet hours end at the first 02:30 (CEST); a
+    pass that runs only at the second 02:10 (CET) is inside them again, and waits."""
+    import sqlalchemy as sa
+
+    from followup.dispatch.outbox import Message, enqueue
+    from followup.models import FollowUp, Staff
+
+    first_0230 = local("2026-10-25 02:30")  # CEST: 00:30 UTC
+    second_0210 = first_0230 + timedelta(minutes=40)  # 01:10 UTC, reads 02:10 CET
+    assert second_0210.astimezone(BELGRADE).strftime("%H:%M %Z") == "02:10 CET"
+    with cohort.session() as session:
+        f1 = session.execute(sa.select(Staff.id).where(Staff.staff_id == "F1")).scalar_one()
+        followup = session.execute(sa.select(FollowUp)).scalars().first()
+        enqueue(
+            session,
+            [
+                Message(
+                    key="reminder:held",
+                    kind="reminder",
+                    staff_id=f1,
+                    channel="console",
+                    not_before=first_0230,
+                    followup_id=followup.id,
+                    payload={"lead_days": 0, "due_on": followup.due_on},
+                )
+            ],
+            now=first_0230,
+        )
+        session.commit()
+    driver = driver_for(cohort)
+    with freeze_time(second_0210):
+        outcome = driver.at(second_0210)
+    [held] = [row for row, _ in outbox_rows(cohort) if row.key == "reminder:held"]
+    assert (held.status, held.attempts, held.next_attempt_at) == (
+        "pending",
+        0,
+        local("2026-10-25 02:30") + timedelta(hours=1),  # the second 02:30, CET
+    )
+    assert outcome.sent.postponed == 1 and "----- message " not in driver.console.getvalue()
+    later = held.next_attempt_at
+    with freeze_time(later):
+        driver.at(later)
+    [held] = [row for row, _ in outbox_rows(cohort) if row.key == "reminder:held"]
+    assert (held.status, held.sent_at) == ("sent", later)
