@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -22,12 +22,15 @@ from followup.context import Context
 from followup.dispatch.outbox import payload_of
 from followup.dispatch.policy import Bounds, Policy, protocol_bounds, site_zone
 from followup.dispatch.render import Templates
+from followup.dispatch.timing import local_instant
 from followup.models import Event, FollowUp, Interview, Outbox, Participant, SafetyAlert, Staff
 from followup.schedule import PENDING
 
 log = logging.getLogger("followup.dispatch")
 
 MAX_LISTED = 20  # per section of a digest; the rest are counted and on the web page
+# How long a failing message other than a reminder or an alert is worth retrying.
+STALE_AFTER = {"escalation": timedelta(days=7)}
 
 STAFF_COLUMNS = (
     Staff.id,
@@ -82,6 +85,9 @@ class Ready:
     staff: Recipient
     language: str
     data: dict
+    in_doubt_since: datetime | None = None
+    failing_since: datetime | None = None
+    useful_until: datetime | None = None  # None: never given up (safety alerts)
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,8 @@ class Broken:
     attempts: int
     staff: Recipient
     error: str
+    failing_since: datetime | None = None
+    useful_until: datetime | None = None
 
 
 class NotWorthSending(Exception):
@@ -133,7 +141,7 @@ class ContentBuilder:
             .scalars()
             .all()
         )
-        staff = self.staff({r.staff_id for r in rows} | self._mentioned_staff(rows))
+        staff = self.staff({r.staff_id for r in rows})
         followup_ids = {r.followup_id for r in rows if r.followup_id}
         for r in rows:
             if r.kind == "catch_up":
@@ -148,6 +156,7 @@ class ContentBuilder:
                 out.append(Gone(row.id, "recipient no longer active"))
                 continue
             language = self.language(person)
+            useful_until = self.useful_until(row, person, followups)
             try:
                 data = self.build(row, person, language, followups, staff)
             except NotWorthSending as gone:
@@ -163,6 +172,8 @@ class ContentBuilder:
                         row.attempts,
                         person,
                         f"internal error ({type(error).__name__})",
+                        failing_since=row.failing_since,
+                        useful_until=useful_until,
                     )
                 )
                 continue
@@ -179,12 +190,24 @@ class ContentBuilder:
                     staff=person,
                     language=language,
                     data=data,
+                    in_doubt_since=row.in_doubt_since,
+                    failing_since=row.failing_since,
+                    useful_until=useful_until,
                 )
             )
         return out
 
-    def _mentioned_staff(self, rows) -> set[int]:
-        return {payload_of(r)["about"] for r in rows if r.kind == "delivery_problem"}
+    def useful_until(self, row, person, followups: dict) -> datetime | None:
+        """Until when a message is worth retrying: a reminder until its follow-up's window
+        closes (the end of that day at the centre), a safety alert for ever, the others
+        until they are stale (the next digest, a week for an escalation)."""
+        if row.kind == "alert":
+            return None
+        f = followups.get(row.followup_id) if row.kind == "reminder" else None
+        if f is not None:
+            zone = site_zone(self.ctx.config, f.site_code)
+            return local_instant(f.window_closes_on + timedelta(days=1), time(0, 0), zone)
+        return row.not_before + STALE_AFTER.get(row.kind, timedelta(days=1))
 
     def staff(self, ids: set[int]) -> dict[int, object]:
         if not ids:
@@ -330,14 +353,71 @@ class ContentBuilder:
         }
 
     def _delivery_problem(self, row, person, language, payload, followups, staff) -> dict:
-        about = staff[payload["about"]]
+        """What is affected at the supervisor's site since their last notice: messages
+        still failing, given up, refused for good (re-sent by the fallback channel), or
+        that got through after trouble — per colleague, with the latest reason."""
+        zone = site_zone(self.ctx.config, person.site_code)
+        since = self.session.execute(
+            sa.select(sa.func.max(Outbox.sent_at)).where(
+                Outbox.kind == "delivery_problem",
+                Outbox.staff_id == person.id,
+                Outbox.id != row.id,
+            )
+        ).scalar() or row.not_before - timedelta(days=1)
+        found = self.session.execute(
+            sa.select(
+                Outbox.staff_id,
+                Outbox.status,
+                Outbox.channel,
+                Outbox.last_error,
+                Outbox.failing_since,
+                Staff.name,
+                Staff.staff_id.label("code"),
+            )
+            .join(Staff, Staff.id == Outbox.staff_id)
+            .where(
+                Outbox.failing_since.is_not(None),
+                Outbox.kind != "delivery_problem",
+                Staff.site_code == person.site_code,
+                sa.or_(Outbox.status == "pending", Outbox.updated_at > since),
+            )
+            .order_by(Outbox.failing_since, Outbox.id)
+        ).all()
+        colleagues: dict[int, dict] = {}
+        for r in found:
+            entry = colleagues.setdefault(
+                r.staff_id,
+                {
+                    "about_name": r.name,
+                    "about_staff_id": r.code,
+                    "since": r.failing_since.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    "retrying": 0,
+                    "gave_up": 0,
+                    "refused": 0,
+                    "late": 0,
+                    "late_by": [],
+                    "reason": None,
+                },
+            )
+            state = {"pending": "retrying", "dead": "gave_up", "failed": "refused"}.get(
+                r.status, "late"
+            )
+            entry[state] += 1
+            if state == "late" and r.channel not in entry["late_by"]:
+                entry["late_by"].append(r.channel)
+            if r.last_error and state != "late":
+                entry["reason"] = r.last_error
+        if not colleagues:
+            raise NotWorthSending("nothing left to say")
+        entries = list(colleagues.values())
         return {
-            "about_name": about.name,
-            "about_staff_id": about.staff_id,
-            "channel": payload["channel"],
-            "reason": payload["reason"],
-            "gave_up": payload["gave_up"],
-            "attempts": payload["attempts"],
+            **{
+                f"{state}_total": sum(e[state] for e in entries)
+                for state in ("retrying", "gave_up", "refused", "late")
+            },
+            "entries": entries[:MAX_LISTED],
+            "entries_total": len(entries),
+            "messages_total": len(found),
             "fallback": self.ctx.config.channels.fallback,
             "link": self.link("/followups"),
         }

@@ -65,6 +65,7 @@ def test_passes_at_successive_instants_deliver_every_message_exactly_once_by_sms
     assert fake_twilio.count(to=F1_PHONE) == 2 + 6
 
 
+@pytest.mark.parametrize("sim_extra", ["[channels]\nfallback_after_minutes = 120\n"])
 def test_a_provider_down_for_an_hour_loses_nothing_and_sends_nothing_twice(
     wired, fake_twilio, smtp_server, driver_for
 ):
@@ -90,25 +91,44 @@ def test_a_provider_down_for_an_hour_loses_nothing_and_sends_nothing_twice(
     assert fake_twilio.attempts > 4
 
 
-@pytest.mark.parametrize("sim_extra", ["[dispatch]\nmax_attempts = 3\n"])
-def test_a_message_that_never_gets_through_is_given_up_and_the_supervisor_told(
+def test_a_reminder_that_never_gets_through_is_tried_until_its_window_closes_then_given_up(
     wired, fake_twilio, smtp_server, driver_for
 ):
+    """SMS down for days and no e-mail address to fall back on: BG-2's reminder (due 23
+    March, window closing 26 March) keeps trying, by time not by count, and is given up
+    when the window has closed; the supervisor hears in at most one notice an hour."""
+    no_email = WIRED_STAFF.replace("marko@example.org", "")
+    assert (
+        wired.run("import", "staff", str(wired.csv("staff-no-mail.csv", no_email))).exit_code == 0
+    )
     driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
     fake_twilio.go_down()
     moment = local("2026-03-23 08:00")
     with freeze_time(moment) as frozen:
-        for _ in range(12):
+        while moment <= local("2026-03-27 10:00"):
             frozen.move_to(moment)
             driver.at(moment)
-            moment += timedelta(minutes=10)
-    reminder = next(row for row, staff in outbox_rows(wired, kind="reminder") if staff == "F1")
-    assert (reminder.status, reminder.attempts) == ("dead", 3)
-    told = [m for m in smtp_server.messages if m["To"].endswith("<vesna@example.org>")]
-    assert any(
-        m["Subject"] == "Poruka za Marko Petrović (F1) nije isporučena putem sms" for m in told
+            moment += timedelta(minutes=20)
+    reminder = next(
+        row
+        for row, staff in outbox_rows(wired, kind="reminder")
+        if staff == "F1" and "2026-03-23" in row.key
     )
-    assert "Odustato je posle 3 pokušaja" in told[0].get_body(("plain",)).get_content()
+    assert reminder.status == "dead" and reminder.attempts > 10
+    assert reminder.updated_at == local("2026-03-27 08:00")  # the first try after the 26th
+    assert reminder.failing_since == local("2026-03-23 08:00")
+    told = [m for m in smtp_server.messages if m["To"].endswith("<vesna@example.org>")]
+    notices = [m for m in told if m["Subject"].startswith("Problemi s isporukom")]
+    sent_at = sorted(
+        row.sent_at for row, _ in outbox_rows(wired, kind="delivery_problem", status="sent")
+    )
+    assert len(notices) == len(sent_at) >= 1
+    assert all(b - a >= timedelta(hours=1) for a, b in zip(sent_at, sent_at[1:], strict=False))
+    assert any(
+        "odustato: 1, više nema svrhe slati" in m.get_body(("plain",)).get_content()
+        for m in notices
+    )
+    assert fake_twilio.messages == []
 
 
 def test_an_invalid_number_flags_the_channel_tells_the_supervisor_and_resends_by_email(
@@ -132,9 +152,11 @@ def test_an_invalid_number_flags_the_channel_tells_the_supervisor_and_resends_by
         ).scalar_one()
     assert problem.startswith("sms: Invalid phone number (since 2026-03-23, ref ")
     assert F1_PHONE not in problem and F1_PHONE[1:] not in problem
-    mail = {m["Subject"]: m for m in smtp_server.messages}
-    assert "Poruka za Marko Petrović (F1) nije isporučena putem sms" in mail  # to SV1, once
-    assert sum(1 for m in smtp_server.messages if m["To"].endswith("<vesna@example.org>")) == 1
+    told = [m for m in smtp_server.messages if m["To"].endswith("<vesna@example.org>")]
+    assert [m["Subject"] for m in told] == ["Problemi s isporukom: poruke za kolege (1)"]
+    body = told[0].get_body(("plain",)).get_content()
+    assert "Marko Petrović (F1)" in body and "sms: Invalid phone number [21211]" in body
+    assert "trajno odbijeno: 1, poslato ponovo putem email" in body
     # His reminder, re-sent; his digest, which went straight by e-mail once the number was flagged.
     assert len(refused) == 1
     assert sum(1 for m in smtp_server.messages if m["To"].endswith("<marko@example.org>")) == 2

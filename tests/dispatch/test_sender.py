@@ -65,8 +65,7 @@ def test_a_stop_request_finishes_the_message_in_hand_and_hands_the_rest_back(coh
     assert driver.console.getvalue().count("----- message ") == 3
 
 
-@pytest.mark.parametrize("sim_extra", ["[dispatch]\nmax_attempts = 2\n"])
-def test_a_message_that_cannot_be_built_is_retried_then_given_up_and_the_others_still_go(
+def test_a_message_that_cannot_be_built_is_retried_until_stale_then_given_up_and_the_others_still_go(
     cohort, driver_for
 ):
     import sqlalchemy as sa
@@ -77,7 +76,7 @@ def test_a_message_that_cannot_be_built_is_retried_then_given_up_and_the_others_
     at = local("2026-03-23 08:00")
     with cohort.session() as session:
         f1 = session.execute(sa.select(Staff.id).where(Staff.staff_id == "F1")).scalar_one()
-        followup = session.execute(sa.select(FollowUp.id)).scalars().first()
+        followup = session.execute(sa.select(FollowUp).order_by(FollowUp.id)).scalars().first()
         enqueue(
             session,
             [
@@ -87,26 +86,33 @@ def test_a_message_that_cannot_be_built_is_retried_then_given_up_and_the_others_
                     staff_id=f1,
                     channel="console",
                     not_before=at,
-                    followup_id=followup,
+                    followup_id=followup.id,
                     payload={"lead_days": 0},
                 )
             ],
             now=at,
         )
+        closes = followup.window_closes_on
+    stale = local(f"{closes.isoformat()} 08:00") + timedelta(days=1)  # the morning after
     driver = driver_for(cohort)
     for moment in (at, at + timedelta(minutes=10)):
         with freeze_time(moment):
             driver.at(moment)
+    [damaged] = [row for row, _ in outbox_rows(cohort) if row.key == "reminder:damaged"]
+    assert (damaged.status, damaged.attempts) == ("pending", 2)  # retried by time, not count
+    with freeze_time(stale):
+        driver.at(stale)
     rows = {row.key: row for row, _ in outbox_rows(cohort)}
     damaged = rows.pop("reminder:damaged")
     assert (damaged.status, damaged.attempts, damaged.last_error) == (
         "dead",
-        2,
+        3,
         "console: internal error (KeyError) [internal]",
     )
     told = [row for key, row in rows.items() if key.startswith("delivery_problem:")]
     assert [(row.kind, row.status) for row in told] == [("delivery_problem", "sent")]  # SV1
     assert {row.status for key, row in rows.items()} == {"sent"}
+    assert "Marko Petrović (F1)" in driver.console.getvalue()
 
 
 @pytest.mark.parametrize(
