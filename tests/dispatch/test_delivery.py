@@ -253,3 +253,141 @@ def test_a_reply_lost_after_twilio_took_the_message_is_asked_about_not_sent_agai
     [row] = [row for row, _ in outbox_rows(wired) if row.id == waiting.id]
     assert row.status == "sent" and row.attempts == 2
     assert row.provider_id in {m.sid for m in fake_twilio.messages}
+
+
+def _lose_one_reply_at(driver, fake_twilio, wired, at):
+    fake_twilio.lose_next_replies(1)
+    with freeze_time(at):
+        driver.at(at)
+    [waiting] = [row for row, _ in outbox_rows(wired, status="pending")]
+    # Twilio has all four of the morning's texts, the one whose reply was lost too.
+    assert waiting.in_doubt and len(fake_twilio.messages) == 4
+    return waiting
+
+
+def test_an_interrupted_text_twilio_cannot_be_asked_about_waits_in_doubt_instead_of_going_twice(
+    wired, fake_twilio, smtp_server, driver_for
+):
+    """Twilio took the text but the reply was lost, and its message list is failing: the
+    text is held in doubt and asked about again, and found there once Twilio answers."""
+    driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
+    at = local("2026-03-23 08:00")
+    waiting = _lose_one_reply_at(driver, fake_twilio, wired, at)
+    fake_twilio.fail_lookups()
+    moment = waiting.next_attempt_at
+    with freeze_time(moment) as frozen:
+        for _ in range(6):  # asks, cannot get an answer, waits: never sends a second copy
+            [row] = [row for row, _ in outbox_rows(wired) if row.id == waiting.id]
+            moment = max(moment, row.next_attempt_at)
+            frozen.move_to(moment)
+            driver.at(moment)
+    [row] = [row for row, _ in outbox_rows(wired) if row.id == waiting.id]
+    assert (row.status, row.in_doubt, row.in_doubt_since) == ("pending", True, at)
+    assert row.last_error.startswith("sms: in doubt, not sent again yet: ")
+    assert fake_twilio.lookups >= 6 and len(fake_twilio.messages) == 4
+    assert fake_twilio.duplicates() == {}
+
+    fake_twilio.answer_lookups()
+    with freeze_time(row.next_attempt_at):
+        driver.at(row.next_attempt_at)
+    [row] = [row for row, _ in outbox_rows(wired) if row.id == waiting.id]
+    assert row.status == "sent" and row.provider_id in {m.sid for m in fake_twilio.messages}
+    assert len(fake_twilio.messages) == 4 and fake_twilio.duplicates() == {}
+
+
+@pytest.mark.parametrize(
+    "sim_extra", ["[channels]\nin_doubt_resend_after_minutes = 45\nfallback_after_minutes = 120\n"]
+)
+def test_a_text_still_in_doubt_after_the_set_minutes_is_sent_again_without_an_answer(
+    wired, fake_twilio, smtp_server, driver_for
+):
+    driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
+    at = local("2026-03-23 08:00")
+    waiting = _lose_one_reply_at(driver, fake_twilio, wired, at)
+    fake_twilio.fail_lookups()
+    moment, tried = waiting.next_attempt_at, []
+    with freeze_time(moment) as frozen:
+        while moment <= at + timedelta(minutes=50):
+            frozen.move_to(moment)
+            driver.at(moment)
+            tried.append((moment, len(fake_twilio.messages)))
+            moment += timedelta(minutes=1)
+    before = [n for when, n in tried if when < at + timedelta(minutes=45)]
+    assert set(before) == {4}  # held while in doubt
+    [row] = [row for row, _ in outbox_rows(wired) if row.id == waiting.id]
+    assert row.status == "sent"
+    assert at + timedelta(minutes=45) <= row.sent_at < at + timedelta(minutes=46)
+    assert len(fake_twilio.messages) == 5  # the documented price: one duplicate, not a loss
+
+
+def test_a_message_left_by_a_crashed_sender_is_held_while_twilio_cannot_be_asked(
+    wired, fake_twilio, smtp_server, driver_for
+):
+    """A sender claimed the morning's texts and died: whether it reached Twilio is unknown.
+    With the message list failing, the next sender holds them rather than send blindly."""
+    from followup.dispatch import outbox
+    from followup.dispatch.planner import plan
+
+    at = local("2026-03-23 08:00")
+    with freeze_time(at), wired.session() as session:
+        plan(session, wired.ctx, at, by="crashed")
+        session.commit()
+        claimed = outbox.claim(wired.ctx.engine, "crashed", at, limit=100, lease_seconds=120)
+    assert len(claimed) == 4
+    fake_twilio.fail_lookups()
+    driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
+    later = at + timedelta(minutes=3)
+    with freeze_time(later):
+        outcome = driver.at(later)
+    assert outcome.sent.in_doubt == 4 and fake_twilio.attempts == 0
+    rows = [row for row, _ in outbox_rows(wired)]
+    assert {(row.status, row.in_doubt, row.in_doubt_since) for row in rows} == {
+        ("pending", True, later)
+    }
+    fake_twilio.answer_lookups()  # Twilio answers: not there, so they go now, once each
+    moment = max(row.next_attempt_at for row in rows)
+    with freeze_time(moment):
+        driver.at(moment)
+    assert {row.status for row, _ in outbox_rows(wired)} == {"sent"}
+    assert len(fake_twilio.messages) == 4 and fake_twilio.duplicates() == {}
+
+
+def test_a_three_hour_sms_outage_delivers_every_reminder_once_and_tells_the_supervisor_rarely(
+    wired, fake_twilio, smtp_server, driver_for
+):
+    """Twilio fails from 08:00 to 11:00 on a Monday with the morning's reminders due, and
+    passes run every five minutes: after `fallback_after_minutes` (30) the texts go by
+    e-mail, none is given up, none goes twice, and the supervisor gets a digest, not one
+    e-mail per message."""
+    rows = ["case_id,site,referral_source,enrolled_on,protocol,facilitator"]
+    for n in range(60):  # due today (reminder today) or in a week (reminder 7 days ahead)
+        enrolled = "2026-03-09" if n % 2 else "2026-03-16"
+        rows.append(f"BG-{100 + n},BG,court,{enrolled},sim,F1")
+    with freeze_time(local("2026-03-20 09:00")):
+        imported = wired.run("import", "participants", str(wired.csv("more.csv", "\n".join(rows))))
+    assert imported.exit_code == 0, imported.err
+    driver = driver_for(wired, environ=environ(fake_twilio, smtp_server))
+    fake_twilio.fail_until(local("2026-03-23 11:00"))
+    moment = local("2026-03-23 07:55")
+    with freeze_time(moment) as frozen:
+        while moment <= local("2026-03-23 14:00"):
+            frozen.move_to(moment)
+            driver.at(moment)
+            moment += timedelta(minutes=5)
+
+    reminders = [(row, staff) for row, staff in outbox_rows(wired, kind="reminder")]
+    assert len(reminders) == 62  # the 60, BG-2's and P-2's
+    assert {row.status for row, _ in reminders} == {"sent"}
+    assert {row.channel for row, staff in reminders if staff == "F1"} == {"email"}
+    assert all(row.sent_at == local("2026-03-23 08:30") for row, _ in reminders)
+    # Exactly once: one e-mail per reminder to F1, and no text got through in the outage.
+    to_marko = [m["Subject"] for m in smtp_server.messages if "marko@example.org" in m["To"]]
+    f1_rows = [row for row, staff in reminders if staff == "F1"]
+    assert len(to_marko) == len(set(to_marko)) == len(f1_rows) + 1  # and his digest
+    assert fake_twilio.messages == [] and fake_twilio.attempts > len(reminders)
+    notices = [m for m in smtp_server.messages if m["To"].endswith("<vesna@example.org>")]
+    notices = [m for m in notices if m["Subject"].startswith("Problemi s isporukom")]
+    assert 1 <= len(notices) <= 3
+    body = notices[0].get_body(("plain",)).get_content()
+    assert "Marko Petrović (F1)" in body and "Ana Jovanović (PS1)" in body
+    assert outbox_rows(wired, status="dead") == []
