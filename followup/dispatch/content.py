@@ -12,6 +12,7 @@ notes: the queries below never touch those columns, so no template can show them
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -146,6 +147,7 @@ class ContentBuilder:
         for r in rows:
             if r.kind == "catch_up":
                 followup_ids.update(payload_of(r).get("escalations", []))
+                followup_ids.update(payload_of(r).get("reminded", []))
         followups = self.followups(followup_ids)
         out: list[Ready | Gone | Broken] = []
         for row in rows:
@@ -284,6 +286,7 @@ class ContentBuilder:
 
     def _digest(self, row, person, language, payload, followups, staff) -> dict:
         data = self.worklist(person, date.fromisoformat(payload["on"]), language)
+        del data["listed_ids"]
         if not any(data["counts"].values()):
             raise NotWorthSending("nothing left to say")
         return data
@@ -296,6 +299,28 @@ class ContentBuilder:
             for i in payload.get("escalations", [])
             if (f := followups.get(i)) is not None and f.status == PENDING
         ]
+        reminded = [
+            f
+            for i in payload.get("reminded", [])
+            if (f := followups.get(i)) is not None and f.status == PENDING
+        ]
+        gap = (
+            datetime.fromisoformat(payload["since"]).astimezone(zone).date(),
+            datetime.fromisoformat(payload["until"]).astimezone(zone).date(),
+        )
+        reminded_ids = {f.id for f in reminded}
+
+        def fell_due_in_the_gap(f) -> bool:
+            """Reminded in the gap, or its due date or a window edge fell in it."""
+            return f.id in reminded_ids or any(
+                gap[0] <= d <= gap[1] for d in (f.due_on, f.window_opens_on, f.window_closes_on)
+            )
+
+        worklist = self.worklist(person, today, language, first=fell_due_in_the_gap)
+        # Reminders about follow-ups not on the person's own list (a supervisor's, for
+        # follow-ups nobody active is assigned to) are named here, not only counted.
+        listed = worklist.pop("listed_ids")
+        others = [f for f in reminded if f.id not in listed]
         held = {
             "reminders": payload["reminders"],
             "digests": payload["digests"],
@@ -309,7 +334,9 @@ class ContentBuilder:
             return moment.strftime("%Y-%m-%d %H:%M")
 
         return {
-            **self.worklist(person, today, language),
+            **worklist,
+            "reminded": [self.item(f, language, with_worker=True) for f in others[:MAX_LISTED]],
+            "reminded_total": len(others),
             "since": local(payload["since"]),
             "until": local(payload["until"]),
             "held": held,
@@ -454,8 +481,11 @@ class ContentBuilder:
             self._labels[key] = self.templates.checkpoint_label(language, subject, name, fallback)
         return self._labels[key]
 
-    def worklist(self, person, day: date, language: str) -> dict:
-        """A person's pending follow-ups on `day`: overdue, due (window open), upcoming."""
+    def worklist(
+        self, person, day: date, language: str, *, first: Callable[[object], bool] | None = None
+    ) -> dict:
+        """A person's pending follow-ups on `day`: overdue, due (window open), upcoming.
+        Each section lists by due date, those `first` picks out ahead of the rest."""
         horizon = max(self.policy.digest_days, self.bounds.window_before)
         ids = (
             self.session.execute(
@@ -468,7 +498,11 @@ class ContentBuilder:
             .scalars()
             .all()
         )
-        rows = sorted(self.followups(set(ids)).values(), key=lambda f: (f.due_on, f.case_id, f.id))
+        pick = first or (lambda f: False)
+        rows = sorted(
+            self.followups(set(ids)).values(),
+            key=lambda f: (not pick(f), f.due_on, f.case_id, f.id),
+        )
         sections: dict[str, list] = {"overdue": [], "due": [], "upcoming": []}
         for f in rows:
             if f.window_closes_on < day:
@@ -482,6 +516,7 @@ class ContentBuilder:
             "upcoming_days": self.policy.digest_days,
             "link": self.link("/followups"),
             "counts": {name: len(items) for name, items in sections.items()},
+            "listed_ids": {f.id for items in sections.values() for f in items},
             **{
                 name: [self.item(f, language) for f in items[:MAX_LISTED]]
                 for name, items in sections.items()

@@ -58,6 +58,8 @@ def sample(kind: str, name: str = "Ana Jovanović") -> dict:
                 "held_total": 19,
                 "escalations": [item(5)],
                 "escalations_total": 2,
+                "reminded": [item(6)],
+                "reminded_total": 31,
             },
             "escalation": item(123456),
             "alert": {
