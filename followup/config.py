@@ -201,6 +201,17 @@ class DispatchConfig(Strict):
         "missing there comes from the shipped set",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "max_attempts" in data:
+            raise ValueError(
+                "max_attempts was removed: a message is now retried for as long as it is "
+                "worth sending, and goes by channels.fallback after "
+                "channels.fallback_after_minutes; delete the key"
+            )
+        return data
+
 
 class AnalysisConfig(Strict):
     indicators: str = Field(
