@@ -337,6 +337,7 @@ class ContentBuilder:
             **worklist,
             "reminded": [self.item(f, language, with_worker=True) for f in others[:MAX_LISTED]],
             "reminded_total": len(others),
+            "site_link": self.link("/followups?scope=site"),
             "since": local(payload["since"]),
             "until": local(payload["until"]),
             "held": held,

@@ -60,6 +60,7 @@ def sample(kind: str, name: str = "Ana Jovanović") -> dict:
                 "escalations_total": 2,
                 "reminded": [item(6)],
                 "reminded_total": 31,
+                "site_link": f"{BASE}/followups?scope=site",
             },
             "escalation": item(123456),
             "alert": {
