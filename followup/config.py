@@ -169,6 +169,20 @@ class ChannelsConfig(Strict):
     fallback: Literal["console", "email", "sms"] = Field(
         "email", description="channel used when a staff member's own channel fails permanently"
     )
+    fallback_after_minutes: int = Field(
+        30,
+        ge=1,
+        le=24 * 60,
+        description="minutes of failures on a message's own channel before it goes by the "
+        "fallback channel",
+    )
+    in_doubt_resend_after_minutes: int = Field(
+        60,
+        ge=0,
+        le=7 * 24 * 60,
+        description="minutes an interrupted text waits for Twilio to say whether it arrived "
+        "before it is sent again without an answer",
+    )
     email: EmailConfig = Field(default_factory=EmailConfig, description="the SMTP channel")
     sms: SmsConfig = Field(default_factory=SmsConfig, description="the Twilio SMS channel")
 
@@ -181,14 +195,22 @@ class DispatchConfig(Strict):
         description="how long a claimed message is reserved before another sender may retry it",
     )
     batch_size: int = Field(100, ge=1, description="messages claimed per pass")
-    max_attempts: int = Field(
-        10, ge=1, description="attempts before a message is given up and the supervisor told"
-    )
     templates: str = Field(
         "messages",
         description="folder of message templates, relative to config.toml; a template "
         "missing there comes from the shipped set",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "max_attempts" in data:
+            raise ValueError(
+                "max_attempts was removed: a message is now retried for as long as it is "
+                "worth sending, and goes by channels.fallback after "
+                "channels.fallback_after_minutes; delete the key"
+            )
+        return data
 
 
 class AnalysisConfig(Strict):

@@ -288,6 +288,12 @@ class Outbox(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The last claim was never settled (its sender died): it may have reached the provider.
     in_doubt: bool = False
+    # Since when it has been in doubt (it is resent without an answer from the provider
+    # only after channels.in_doubt_resend_after_minutes).
+    in_doubt_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The first failed attempt (kept once sent): retries go on by time, the fallback
+    # channel is used after channels.fallback_after_minutes, supervisors' digests list it.
+    failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     provider_id: str | None = Field(default=None, max_length=200, index=True)
     last_error: str | None = None
     created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)

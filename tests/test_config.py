@@ -96,3 +96,21 @@ def test_the_config_path_comes_from_the_environment_when_not_given(tmp_path, mon
     path.write_text(MINIMAL)
     monkeypatch.setenv("FOLLOWUP_CONFIG", str(path))
     assert config.load().path == path
+
+
+def test_the_outage_settings_have_defaults_and_refuse_nonsense(tmp_path):
+    cfg, _ = load(tmp_path, MINIMAL)
+    assert cfg.channels.fallback_after_minutes == 30
+    assert cfg.channels.in_doubt_resend_after_minutes == 60
+    text = MINIMAL + "[channels]\nfallback_after_minutes = 0\nin_doubt_resend_after_minutes = -5\n"
+    lines = problems(tmp_path, text).splitlines()
+    assert lines[0].startswith("config.toml: channels.fallback_after_minutes: ")
+    assert lines[1].startswith("config.toml: channels.in_doubt_resend_after_minutes: ")
+
+
+def test_the_old_attempt_count_is_refused_with_where_it_went(tmp_path):
+    message = problems(tmp_path, MINIMAL + "[dispatch]\nmax_attempts = 10\n")
+    assert message.startswith(
+        "config.toml: dispatch: max_attempts was removed: a message is now retried for as long"
+    )
+    assert "channels.fallback_after_minutes; delete the key" in message

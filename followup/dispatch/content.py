@@ -12,8 +12,9 @@ notes: the queries below never touch those columns, so no template can show them
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -22,12 +23,15 @@ from followup.context import Context
 from followup.dispatch.outbox import payload_of
 from followup.dispatch.policy import Bounds, Policy, protocol_bounds, site_zone
 from followup.dispatch.render import Templates
+from followup.dispatch.timing import local_instant
 from followup.models import Event, FollowUp, Interview, Outbox, Participant, SafetyAlert, Staff
 from followup.schedule import PENDING
 
 log = logging.getLogger("followup.dispatch")
 
 MAX_LISTED = 20  # per section of a digest; the rest are counted and on the web page
+# How long a failing message other than a reminder or an alert is worth retrying.
+STALE_AFTER = {"escalation": timedelta(days=7)}
 
 STAFF_COLUMNS = (
     Staff.id,
@@ -82,6 +86,9 @@ class Ready:
     staff: Recipient
     language: str
     data: dict
+    in_doubt_since: datetime | None = None
+    failing_since: datetime | None = None
+    useful_until: datetime | None = None  # None: never given up (safety alerts)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,8 @@ class Broken:
     attempts: int
     staff: Recipient
     error: str
+    failing_since: datetime | None = None
+    useful_until: datetime | None = None
 
 
 class NotWorthSending(Exception):
@@ -133,11 +142,12 @@ class ContentBuilder:
             .scalars()
             .all()
         )
-        staff = self.staff({r.staff_id for r in rows} | self._mentioned_staff(rows))
+        staff = self.staff({r.staff_id for r in rows})
         followup_ids = {r.followup_id for r in rows if r.followup_id}
         for r in rows:
             if r.kind == "catch_up":
                 followup_ids.update(payload_of(r).get("escalations", []))
+                followup_ids.update(payload_of(r).get("reminded", []))
         followups = self.followups(followup_ids)
         out: list[Ready | Gone | Broken] = []
         for row in rows:
@@ -148,6 +158,7 @@ class ContentBuilder:
                 out.append(Gone(row.id, "recipient no longer active"))
                 continue
             language = self.language(person)
+            useful_until = self.useful_until(row, person, followups)
             try:
                 data = self.build(row, person, language, followups, staff)
             except NotWorthSending as gone:
@@ -163,6 +174,8 @@ class ContentBuilder:
                         row.attempts,
                         person,
                         f"internal error ({type(error).__name__})",
+                        failing_since=row.failing_since,
+                        useful_until=useful_until,
                     )
                 )
                 continue
@@ -179,12 +192,24 @@ class ContentBuilder:
                     staff=person,
                     language=language,
                     data=data,
+                    in_doubt_since=row.in_doubt_since,
+                    failing_since=row.failing_since,
+                    useful_until=useful_until,
                 )
             )
         return out
 
-    def _mentioned_staff(self, rows) -> set[int]:
-        return {payload_of(r)["about"] for r in rows if r.kind == "delivery_problem"}
+    def useful_until(self, row, person, followups: dict) -> datetime | None:
+        """Until when a message is worth retrying: a reminder until its follow-up's window
+        closes (the end of that day at the centre), a safety alert for ever, the others
+        until they are stale (the next digest, a week for an escalation)."""
+        if row.kind == "alert":
+            return None
+        f = followups.get(row.followup_id) if row.kind == "reminder" else None
+        if f is not None:
+            zone = site_zone(self.ctx.config, f.site_code)
+            return local_instant(f.window_closes_on + timedelta(days=1), time(0, 0), zone)
+        return row.not_before + STALE_AFTER.get(row.kind, timedelta(days=1))
 
     def staff(self, ids: set[int]) -> dict[int, object]:
         if not ids:
@@ -261,6 +286,7 @@ class ContentBuilder:
 
     def _digest(self, row, person, language, payload, followups, staff) -> dict:
         data = self.worklist(person, date.fromisoformat(payload["on"]), language)
+        del data["listed_ids"]
         if not any(data["counts"].values()):
             raise NotWorthSending("nothing left to say")
         return data
@@ -273,6 +299,28 @@ class ContentBuilder:
             for i in payload.get("escalations", [])
             if (f := followups.get(i)) is not None and f.status == PENDING
         ]
+        reminded = [
+            f
+            for i in payload.get("reminded", [])
+            if (f := followups.get(i)) is not None and f.status == PENDING
+        ]
+        gap = (
+            datetime.fromisoformat(payload["since"]).astimezone(zone).date(),
+            datetime.fromisoformat(payload["until"]).astimezone(zone).date(),
+        )
+        reminded_ids = {f.id for f in reminded}
+
+        def fell_due_in_the_gap(f) -> bool:
+            """Reminded in the gap, or its due date or a window edge fell in it."""
+            return f.id in reminded_ids or any(
+                gap[0] <= d <= gap[1] for d in (f.due_on, f.window_opens_on, f.window_closes_on)
+            )
+
+        worklist = self.worklist(person, today, language, first=fell_due_in_the_gap)
+        # Reminders about follow-ups not on the person's own list (a supervisor's, for
+        # follow-ups nobody active is assigned to) are named here, not only counted.
+        listed = worklist.pop("listed_ids")
+        others = [f for f in reminded if f.id not in listed]
         held = {
             "reminders": payload["reminders"],
             "digests": payload["digests"],
@@ -286,7 +334,10 @@ class ContentBuilder:
             return moment.strftime("%Y-%m-%d %H:%M")
 
         return {
-            **self.worklist(person, today, language),
+            **worklist,
+            "reminded": [self.item(f, language, with_worker=True) for f in others[:MAX_LISTED]],
+            "reminded_total": len(others),
+            "site_link": self.link("/followups?scope=site"),
             "since": local(payload["since"]),
             "until": local(payload["until"]),
             "held": held,
@@ -330,14 +381,71 @@ class ContentBuilder:
         }
 
     def _delivery_problem(self, row, person, language, payload, followups, staff) -> dict:
-        about = staff[payload["about"]]
+        """What is affected at the supervisor's site since their last notice: messages
+        still failing, given up, refused for good (re-sent by the fallback channel), or
+        that got through after trouble — per colleague, with the latest reason."""
+        zone = site_zone(self.ctx.config, person.site_code)
+        since = self.session.execute(
+            sa.select(sa.func.max(Outbox.sent_at)).where(
+                Outbox.kind == "delivery_problem",
+                Outbox.staff_id == person.id,
+                Outbox.id != row.id,
+            )
+        ).scalar() or row.not_before - timedelta(days=1)
+        found = self.session.execute(
+            sa.select(
+                Outbox.staff_id,
+                Outbox.status,
+                Outbox.channel,
+                Outbox.last_error,
+                Outbox.failing_since,
+                Staff.name,
+                Staff.staff_id.label("code"),
+            )
+            .join(Staff, Staff.id == Outbox.staff_id)
+            .where(
+                Outbox.failing_since.is_not(None),
+                Outbox.kind != "delivery_problem",
+                Staff.site_code == person.site_code,
+                sa.or_(Outbox.status == "pending", Outbox.updated_at > since),
+            )
+            .order_by(Outbox.failing_since, Outbox.id)
+        ).all()
+        colleagues: dict[int, dict] = {}
+        for r in found:
+            entry = colleagues.setdefault(
+                r.staff_id,
+                {
+                    "about_name": r.name,
+                    "about_staff_id": r.code,
+                    "since": r.failing_since.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                    "retrying": 0,
+                    "gave_up": 0,
+                    "refused": 0,
+                    "late": 0,
+                    "late_by": [],
+                    "reason": None,
+                },
+            )
+            state = {"pending": "retrying", "dead": "gave_up", "failed": "refused"}.get(
+                r.status, "late"
+            )
+            entry[state] += 1
+            if state == "late" and r.channel not in entry["late_by"]:
+                entry["late_by"].append(r.channel)
+            if r.last_error and state != "late":
+                entry["reason"] = r.last_error
+        if not colleagues:
+            raise NotWorthSending("nothing left to say")
+        entries = list(colleagues.values())
         return {
-            "about_name": about.name,
-            "about_staff_id": about.staff_id,
-            "channel": payload["channel"],
-            "reason": payload["reason"],
-            "gave_up": payload["gave_up"],
-            "attempts": payload["attempts"],
+            **{
+                f"{state}_total": sum(e[state] for e in entries)
+                for state in ("retrying", "gave_up", "refused", "late")
+            },
+            "entries": entries[:MAX_LISTED],
+            "entries_total": len(entries),
+            "messages_total": len(found),
             "fallback": self.ctx.config.channels.fallback,
             "link": self.link("/followups"),
         }
@@ -374,8 +482,11 @@ class ContentBuilder:
             self._labels[key] = self.templates.checkpoint_label(language, subject, name, fallback)
         return self._labels[key]
 
-    def worklist(self, person, day: date, language: str) -> dict:
-        """A person's pending follow-ups on `day`: overdue, due (window open), upcoming."""
+    def worklist(
+        self, person, day: date, language: str, *, first: Callable[[object], bool] | None = None
+    ) -> dict:
+        """A person's pending follow-ups on `day`: overdue, due (window open), upcoming.
+        Each section lists by due date, those `first` picks out ahead of the rest."""
         horizon = max(self.policy.digest_days, self.bounds.window_before)
         ids = (
             self.session.execute(
@@ -388,7 +499,11 @@ class ContentBuilder:
             .scalars()
             .all()
         )
-        rows = sorted(self.followups(set(ids)).values(), key=lambda f: (f.due_on, f.case_id, f.id))
+        pick = first or (lambda f: False)
+        rows = sorted(
+            self.followups(set(ids)).values(),
+            key=lambda f: (not pick(f), f.due_on, f.case_id, f.id),
+        )
         sections: dict[str, list] = {"overdue": [], "due": [], "upcoming": []}
         for f in rows:
             if f.window_closes_on < day:
@@ -402,6 +517,7 @@ class ContentBuilder:
             "upcoming_days": self.policy.digest_days,
             "link": self.link("/followups"),
             "counts": {name: len(items) for name, items in sections.items()},
+            "listed_ids": {f.id for items in sections.values() for f in items},
             **{
                 name: [self.item(f, language) for f in items[:MAX_LISTED]]
                 for name, items in sections.items()

@@ -131,6 +131,9 @@ def _due(now: datetime):
     )
 
 
+_in_doubt = sa.or_(OB.c.claimed_by.is_not(None), OB.c.in_doubt.is_(True))
+
+
 def claim(
     engine: Engine, worker: str, now: datetime, *, limit: int, lease_seconds: int
 ) -> list[int]:
@@ -148,7 +151,10 @@ def claim(
         "attempts": OB.c.attempts + 1,
         # Evaluated on the old row: a lease that ran out unsettled leaves the send in doubt,
         # and so does a failed attempt that may have reached the provider (mark_retry).
-        "in_doubt": sa.or_(OB.c.claimed_by.is_not(None), OB.c.in_doubt.is_(True)),
+        "in_doubt": _in_doubt,
+        "in_doubt_since": sa.case(
+            (_in_doubt, sa.func.coalesce(OB.c.in_doubt_since, now)), else_=sa.null()
+        ),
         "updated_at": now,
     }
     with engine.begin() as conn:
@@ -209,6 +215,25 @@ def release(engine: Engine, worker: str, ids: Sequence[int], now: datetime) -> N
         )
 
 
+def postpone(
+    conn: sa.Connection, row_id: int, worker: str, *, until: datetime, now: datetime
+) -> bool:
+    """Hand a claimed row back untried, to go at `until` (the end of the quiet hours):
+    not an attempt, so neither the count nor the doubt changes."""
+    result = conn.execute(
+        OB.update()
+        .where(_ours(row_id, worker))
+        .values(
+            claimed_by=None,
+            lease_until=None,
+            attempts=OB.c.attempts - 1,
+            next_attempt_at=until,
+            updated_at=now,
+        )
+    )
+    return bool(result.rowcount)
+
+
 def _ours(row_id: int, worker: str):
     return sa.and_(OB.c.id == row_id, OB.c.claimed_by == worker, OB.c.status == PENDING)
 
@@ -257,7 +282,8 @@ def mark_retry(
     maybe_sent: bool = False,
 ) -> bool:
     """Hand the row back for another try at `next_attempt_at`. `maybe_sent`: the attempt
-    may have reached the provider, so the next one is in doubt and asks first."""
+    may have reached the provider, so the next one is in doubt and asks first. The first
+    failure's time is kept: retries go on by time, not by count."""
     result = conn.execute(
         OB.update()
         .where(_ours(row_id, worker))
@@ -267,6 +293,8 @@ def mark_retry(
             claimed_by=None,
             lease_until=None,
             in_doubt=maybe_sent,
+            in_doubt_since=sa.func.coalesce(OB.c.in_doubt_since, now) if maybe_sent else None,
+            failing_since=sa.func.coalesce(OB.c.failing_since, now),
             updated_at=now,
         )
     )
@@ -294,6 +322,8 @@ def mark_final(
         "in_doubt": False,
         "updated_at": now,
     }
+    if status in (FAILED, DEAD):  # listed in the supervisors' delivery-problem digest
+        values["failing_since"] = sa.func.coalesce(OB.c.failing_since, now)
     if channel is not None:
         values["channel"] = channel
     return bool(conn.execute(OB.update().where(condition).values(**values)).rowcount)
@@ -312,6 +342,13 @@ def advance_by_callback(
     return conn.execute(
         OB.update()
         .where(OB.c.provider_id == provider_id, OB.c.status.in_(behind))
-        .values(status=status, last_error=error, updated_at=now)
+        .values(
+            status=status,
+            last_error=error,
+            updated_at=now,
+            failing_since=sa.func.coalesce(OB.c.failing_since, now)
+            if status == FAILED
+            else OB.c.failing_since,
+        )
         .returning(OB.c.id, OB.c.key, OB.c.kind, OB.c.staff_id, OB.c.attempts)
     ).first()

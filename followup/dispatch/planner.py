@@ -45,6 +45,7 @@ from followup.schedule import PENDING
 
 PLANNER = "planner"
 MAX_LISTED_ESCALATIONS = 50
+MAX_LISTED_FOLLOWUPS = 200  # ids kept in a catch-up's payload; the digest lists 20
 
 
 @dataclass
@@ -69,6 +70,7 @@ class _CatchUp:
     reminders: int = 0
     digests: int = 0
     escalations: list[int] = field(default_factory=list)
+    reminded: dict[int, None] = field(default_factory=dict)  # follow-ups, by due date, once
 
     @property
     def total(self) -> int:
@@ -166,7 +168,9 @@ class _Plan:
             for lead, at in wanted[row.due_on]:
                 for person in recipients:
                     if self.late(at):
-                        self.catch_up[person.id].reminders += 1
+                        folded = self.catch_up[person.id]
+                        folded.reminders += 1
+                        folded.reminded.setdefault(row.id)
                         continue
                     self.messages.append(
                         Message(
@@ -287,6 +291,10 @@ class _Plan:
                         "digests": folded.digests,
                         "escalations": folded.escalations[:MAX_LISTED_ESCALATIONS],
                         "escalations_total": len(folded.escalations),
+                        # Named in the digest, so a supervisor's reminders about follow-ups
+                        # nobody is assigned to are not only a count.
+                        "reminded": list(folded.reminded)[:MAX_LISTED_FOLLOWUPS],
+                        "reminded_total": len(folded.reminded),
                     },
                 )
             )

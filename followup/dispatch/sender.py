@@ -42,7 +42,7 @@ from followup.dispatch.routing import (
     problem_text,
     supervisors,
 )
-from followup.dispatch.timing import out_of_quiet_hours
+from followup.dispatch.timing import in_quiet_hours, out_of_quiet_hours
 from followup.models import FollowUp, Staff
 from followup.schedule import PENDING as FOLLOWUP_PENDING
 
@@ -201,13 +201,24 @@ class SendResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0  # refused for good on one channel (re-sent by the next)
-    dead: int = 0  # given up after max_attempts
+    dead: int = 0  # given up: failing until it was no longer worth sending
     cancelled: int = 0
     recovered: int = 0  # in doubt after a crash, found already sent
+    postponed: int = 0  # due, but the recipient's quiet hours had begun
+    in_doubt: int = 0  # interrupted before, the provider could not be asked: held
     keys: list[str] = field(default_factory=list)
 
     def add(self, other: SendResult) -> None:
-        for name in ("sent", "retrying", "failed", "dead", "cancelled", "recovered"):
+        for name in (
+            "sent",
+            "retrying",
+            "failed",
+            "dead",
+            "cancelled",
+            "recovered",
+            "postponed",
+            "in_doubt",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.keys.extend(other.keys)
 
@@ -218,6 +229,7 @@ class SendResult:
         return (
             f"sent {self.sent}{recovered}, retrying {self.retrying}, refused {self.failed}, "
             f"given up {self.dead}, cancelled {self.cancelled}"
+            + (f", held in doubt {self.in_doubt}" if self.in_doubt else "")
         )
 
 
@@ -309,6 +321,8 @@ class Sender:
             if reason != "settled":
                 self._cancel(item.id, reason, now, result)
             return
+        if item.kind != "alert" and self._quiet_now(item, now, result):
+            return
         # A channel flagged since the batch was read (by the message before) counts now.
         item = replace(item, staff=replace(item.staff, channel_problem=problem))
         route = candidates(
@@ -319,13 +333,20 @@ class Sender:
             self.channels.available,
             self.ctx.config.channels.fallback,
         )
+        if item.in_doubt and route[0] == "sms":
+            try:
+                asked = self._message(item, "sms")
+            except TransportError as error:
+                self._failed(item, "sms", route, error, now, result)
+                return
+            if self._resolve_doubt(item, asked, now, result):
+                return
+        route = self._after_trouble(item, route, now)
         kind = route[0]
         try:
             message = self._message(item, kind)
         except TransportError as error:
             self._failed(item, kind, route, error, now, result)
-            return
-        if item.in_doubt and kind == "sms" and self._already_sent(item, message, now, result):
             return
         try:
             delivery = self.channels.channels[kind].send(message)
@@ -377,32 +398,95 @@ class Sender:
             return f"follow-up {found.followup_status}", None
         return None, found.channel_problem
 
-    def _already_sent(
-        self, item: Ready, message: OutgoingMessage, now: datetime, result: SendResult
-    ) -> bool:
-        """After a crash mid-send, ask Twilio whether the message got there before sending it again."""
-        find = getattr(self.channels.channels["sms"], "find_sent", None)
-        if find is None:
-            return False
-        try:
-            sid = find(message, item.not_before - timedelta(minutes=5))
-        except TransportError as error:
-            log.warning(
-                "outbox %s: could not check an interrupted send (%s); sending again",
-                item.key,
-                error.message,
-            )
-            return False
-        if sid is None:
+    def _quiet_now(self, item: Ready, now: datetime, result: SendResult) -> bool:
+        """Checked when sending, not only when queueing: a pass late in the repeated hour
+        of the night the clocks go back, or a retry, must not send in the quiet hours."""
+        zone = site_zone(self.ctx.config, item.staff.site_code)
+        if not in_quiet_hours(now, zone, self.policy.quiet):
             return False
         with transaction(self.ctx.engine) as session:
-            outbox.mark_sent(
-                session.connection(), item.id, self.worker, channel="sms", provider_id=sid, now=now
-            )
-        result.recovered += 1
-        result.sent += 1
-        result.keys.append(item.key)
+            if outbox.postpone(
+                session.connection(),
+                item.id,
+                self.worker,
+                until=out_of_quiet_hours(now, zone, self.policy.quiet),
+                now=now,
+            ):
+                result.postponed += 1
         return True
+
+    def _resolve_doubt(
+        self, item: Ready, message: OutgoingMessage, now: datetime, result: SendResult
+    ) -> bool:
+        """A text whose last send was interrupted (a crash, a lost reply) may have reached
+        Twilio: ask before sending it again. True when this message is settled for now:
+        found sent, or held in doubt because Twilio could not be asked."""
+        find = getattr(self.channels.channels["sms"], "find_sent", None)
+        problem = "the SMS provider cannot be asked about earlier sends"
+        if find is not None:
+            try:
+                sid = find(message, item.not_before - timedelta(minutes=5))
+            except TransportError as error:
+                problem = error.message
+            else:
+                if sid is None:
+                    return False  # Twilio says it is not there: send it
+                with transaction(self.ctx.engine) as session:
+                    outbox.mark_sent(
+                        session.connection(),
+                        item.id,
+                        self.worker,
+                        channel="sms",
+                        provider_id=sid,
+                        now=now,
+                    )
+                result.recovered += 1
+                result.sent += 1
+                result.keys.append(item.key)
+                return True
+        # No answer. A safety alert goes again at once (a duplicate is the lesser harm);
+        # anything else waits, asking again, until in_doubt_resend_after_minutes.
+        since = item.in_doubt_since or now
+        resend_at = since + timedelta(
+            minutes=self.ctx.config.channels.in_doubt_resend_after_minutes
+        )
+        if item.kind == "alert" or now >= resend_at:
+            log.warning(
+                "outbox %s: still in doubt since %s (%s); sending again",
+                item.key,
+                since.isoformat(),
+                problem,
+            )
+            return False
+        at = min(now + backoff(item.attempts, None, self.rng), resend_at)
+        with transaction(self.ctx.engine) as session:
+            if outbox.mark_retry(
+                session.connection(),
+                item.id,
+                self.worker,
+                error=f"sms: in doubt, not sent again yet: {problem} [lookup]",
+                next_attempt_at=at,
+                now=now,
+                maybe_sent=True,
+            ):
+                result.in_doubt += 1
+        return True
+
+    def _after_trouble(self, item: Ready, route: list[str], now: datetime) -> list[str]:
+        """After channels.fallback_after_minutes of failures on its own channel, a message
+        goes by the fallback channel (never the console: that is nobody's phone), and the
+        supervisors hear of it in their hourly digest. Safety alerts have their own rule."""
+        if item.kind == "alert" or item.failing_since is None or len(route) < 2:
+            return route
+        if route[1] == "console" or route[0] == self.ctx.config.channels.fallback:
+            return route
+        after = timedelta(minutes=self.ctx.config.channels.fallback_after_minutes)
+        if now - item.failing_since < after:
+            return route
+        if item.kind != "delivery_problem":
+            with transaction(self.ctx.engine) as session:
+                tell_supervisors(session, self.ctx, item.staff, now)
+        return route[1:]
 
     def _cancel(self, row_id: int, reason: str, now: datetime, result: SendResult) -> None:
         with transaction(self.ctx.engine) as session:
@@ -461,40 +545,42 @@ class Sender:
                     now,
                     attempts=item.attempts,
                 )
-            elif item.kind != "alert" and item.attempts >= self.ctx.config.dispatch.max_attempts:
+            elif item.useful_until is not None and now >= item.useful_until:
+                # Failing until it was no longer worth sending: given up, supervisors told.
                 if outbox.mark_final(
                     conn, item.id, self.worker, status=outbox.DEAD, error=text, now=now
                 ):
                     result.dead += 1
                     if item.kind != "delivery_problem":
-                        tell_supervisors(
-                            session,
-                            self.ctx,
-                            item.staff,
-                            kind,
-                            error.message,
-                            now,
-                            gave_up=True,
-                            attempts=item.attempts,
-                            about_row=item.id,
-                        )
+                        tell_supervisors(session, self.ctx, item.staff, now)
             else:
-                cap = ALERT_RETRY_CAP_SECONDS if item.kind == "alert" else RETRY_CAP_SECONDS
-                at = now + backoff(item.attempts, error.retry_after, self.rng, cap=cap)
-                if item.kind != "alert":
-                    at = out_of_quiet_hours(
-                        at, site_zone(self.ctx.config, item.staff.site_code), self.policy.quiet
-                    )
                 if outbox.mark_retry(
                     conn,
                     item.id,
                     self.worker,
                     error=text,
-                    next_attempt_at=at,
+                    next_attempt_at=self._next_try(item, error, now),
                     now=now,
                     maybe_sent=error.maybe_sent,
                 ):
                     result.retrying += 1
+
+    def _next_try(self, item: Ready | Broken, error: TransportError, now: datetime) -> datetime:
+        """Backoff with jitter; no later than the moment the fallback channel is due, nor
+        than the message stops being worth sending (its last try); after the quiet hours."""
+        cap = ALERT_RETRY_CAP_SECONDS if item.kind == "alert" else RETRY_CAP_SECONDS
+        at = now + backoff(item.attempts, error.retry_after, self.rng, cap=cap)
+        if item.kind == "alert":
+            return at
+        failing_since = item.failing_since or now
+        switch = failing_since + timedelta(minutes=self.ctx.config.channels.fallback_after_minutes)
+        if now < switch and not error.retry_after:
+            at = min(at, switch)
+        if item.useful_until is not None:
+            at = min(at, max(item.useful_until, now))
+        return out_of_quiet_hours(
+            at, site_zone(self.ctx.config, item.staff.site_code), self.policy.quiet
+        )
 
     def _clear_stale_problem(self, session: Session, staff) -> None:
         """The address that failed has been corrected: forget the old problem."""
@@ -544,17 +630,7 @@ def fall_back(
     # Tell them once per problem: a flagged channel is news once; any other refusal
     # (the deployment's sender number, say) every time.
     if row.kind != "delivery_problem" and (flagged or error.code not in RECIPIENT_PROBLEMS):
-        tell_supervisors(
-            session,
-            ctx,
-            staff,
-            failed_channel,
-            error.message,
-            now,
-            gave_up=False,
-            attempts=attempts,
-            about_row=row.id,
-        )
+        tell_supervisors(session, ctx, staff, now)
 
 
 def flag(session: Session, ctx: Context, staff, channel: str, meaning: str, now: datetime) -> bool:
@@ -580,40 +656,38 @@ def flag(session: Session, ctx: Context, staff, channel: str, meaning: str, now:
     return True
 
 
-def tell_supervisors(
-    session: Session,
-    ctx: Context,
-    staff,
-    channel: str,
-    meaning: str,
-    now: datetime,
-    *,
-    gave_up: bool,
-    attempts: int,
-    about_row: int,
-) -> None:
-    """A delivery problem, to the supervisors of the staff member's site (not urgent:
-    after the quiet hours)."""
+NOTICE_EVERY = timedelta(hours=1)
+
+
+def tell_supervisors(session: Session, ctx: Context, staff, now: datetime) -> None:
+    """Queue a delivery-problem digest for the supervisors of the staff member's site: at
+    most one an hour each, after the quiet hours. It is written when it is sent, listing
+    everything affected then, so a notice already waiting is enough."""
     quiet = Policy.from_config(ctx.config).quiet
-    at = out_of_quiet_hours(now, site_zone(ctx.config, staff.site_code), quiet)
-    enqueue(
-        session,
-        [
+    zone = site_zone(ctx.config, staff.site_code)
+    at = out_of_quiet_hours(now, zone, quiet)
+    messages = []
+    for person in supervisors(session, staff.site_code):
+        last = session.execute(
+            sa.select(outbox.OB.c.status, outbox.OB.c.not_before)
+            .where(outbox.OB.c.kind == "delivery_problem", outbox.OB.c.staff_id == person.id)
+            .order_by(outbox.OB.c.not_before.desc())
+            .limit(1)
+        ).first()
+        if last is not None and last.status == outbox.PENDING:
+            continue  # the notice to come will list this too
+        when = at
+        if last is not None and last.not_before + NOTICE_EVERY > when:
+            when = out_of_quiet_hours(last.not_before + NOTICE_EVERY, zone, quiet)
+        # One key per supervisor and hour: two senders telling at once queue it once.
+        hour = when.replace(minute=0, second=0, microsecond=0)
+        messages.append(
             Message(
-                key=f"delivery_problem:{about_row}:{person.id}",
+                key=f"delivery_problem:{person.id}:{hour.isoformat()}",
                 kind="delivery_problem",
                 staff_id=person.id,
                 channel=person.channel or ctx.config.channels.default,
-                not_before=at,
-                payload={
-                    "about": staff.id,
-                    "channel": channel,
-                    "reason": meaning,
-                    "gave_up": gave_up,
-                    "attempts": attempts,
-                },
+                not_before=when,
             )
-            for person in supervisors(session, staff.site_code)
-        ],
-        now=now,
-    )
+        )
+    enqueue(session, messages, now=now)

@@ -41,15 +41,39 @@ def local_date(instant: datetime, zone: ZoneInfo) -> date:
     return instant.astimezone(zone).date()
 
 
+def in_quiet_hours(instant: datetime, zone: ZoneInfo, quiet: QuietHours) -> bool:
+    """Whether the centre's wall clock reads a quiet time at this instant."""
+    return quiet.contains(instant.astimezone(zone).time().replace(tzinfo=None, fold=0))
+
+
 def out_of_quiet_hours(instant: datetime, zone: ZoneInfo, quiet: QuietHours) -> datetime:
-    """The instant itself, or the end of the quiet hours it falls in."""
+    """The instant itself, or the end of the quiet hours it falls in — never earlier.
+
+    On the night the clocks go back a local end time happens twice: an instant in the
+    second of the repeated hours (02:10 CET) must not be moved to the first reading of
+    the end (02:30 CEST, which is before it), so the later reading is taken then. On the
+    night they go forward an end the clocks skip is read an hour later, which may be
+    quiet again (with very long quiet hours): then it moves on to the next end.
+    """
+    moved = instant.astimezone(UTC)
+    for _ in range(3):
+        if not in_quiet_hours(moved, zone, quiet):
+            return moved
+        moved = _end_of_quiet(moved, zone, quiet)
+    return moved  # pragma: no cover - two moves always leave the quiet hours
+
+
+def _end_of_quiet(instant: datetime, zone: ZoneInfo, quiet: QuietHours) -> datetime:
+    """The first reading of the quiet hours' end after `instant` (which is in them)."""
     local = instant.astimezone(zone)
-    if not quiet.contains(local.time().replace(tzinfo=None)):
-        return instant.astimezone(UTC)
     day = local.date()
     if quiet.start > quiet.end and local.time().replace(tzinfo=None) >= quiet.start:
         day += timedelta(days=1)  # evening part of overnight quiet hours: ends tomorrow
-    return local_instant(day, quiet.end, zone)
+    for fold in (0, 1):
+        end = datetime.combine(day, quiet.end, tzinfo=zone).replace(fold=fold).astimezone(UTC)
+        if end > instant:
+            return end
+    return end  # pragma: no cover - the wall clock reads `quiet.end` after a quiet instant
 
 
 def morning_of(day: date, zone: ZoneInfo, quiet: QuietHours) -> datetime:

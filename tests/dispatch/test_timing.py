@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from followup.dispatch.timing import (
     QuietHours,
     digests_between,
+    in_quiet_hours,
     local_instant,
     morning_of,
     mornings_between,
@@ -91,3 +95,64 @@ def test_a_digest_time_inside_the_quiet_hours_waits_for_their_end():
         frozenset(),
     )
     assert found == [(date(2026, 3, 26), utc("2026-03-26 07:00"))]
+
+
+def test_an_instant_in_the_repeated_hour_is_never_moved_back_to_the_first_reading_of_the_end():
+    ends_in_the_repeated_hour = QuietHours(time(20, 0), time(2, 30))
+    second_0210 = utc("2026-10-25 01:10")  # 02:10 CET, the second time the clock reads 02:10
+    moved = out_of_quiet_hours(second_0210, BELGRADE, ends_in_the_repeated_hour)
+    assert moved == utc("2026-10-25 01:30")  # 02:30 CET, not 02:30 CEST (00:30 UTC)
+
+
+def _transitions(zone: ZoneInfo, first: int, last: int) -> list[datetime]:
+    """Every instant (to the hour) at which the zone's UTC offset changes in these years."""
+    found, moment = [], datetime(first, 1, 1, tzinfo=UTC)
+    end = datetime(last + 1, 1, 1, tzinfo=UTC)
+    offset = moment.astimezone(zone).utcoffset()
+    while moment < end:
+        moment += timedelta(hours=1)
+        now = moment.astimezone(zone).utcoffset()
+        if now != offset:
+            found.append(moment)
+            offset = now
+    return found
+
+
+ISTANBUL = ZoneInfo("Europe/Istanbul")
+# Istanbul has kept one offset since 2016; it is tried at Belgrade's transitions too, so a
+# zone without clock changes is held to the same rule on the same nights.
+TRANSITIONS = sorted(set(_transitions(BELGRADE, 2024, 2030) + _transitions(ISTANBUL, 2024, 2030)))
+assert len(TRANSITIONS) == 14  # March and October, 2024-2030
+
+
+def _quiet_hours(draw_minutes: tuple[int, int]) -> QuietHours:
+    start, end = draw_minutes
+    return QuietHours(time(start // 60, start % 60), time(end // 60, end % 60))
+
+
+# Quarter hours, with the hours around the clock changes (01:00-04:00) drawn often.
+_minute = st.one_of(
+    st.integers(0, 95).map(lambda q: q * 15),
+    st.integers(60, 240),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    zone=st.sampled_from([BELGRADE, ISTANBUL]),
+    transition=st.sampled_from(TRANSITIONS),
+    offset_minutes=st.one_of(st.integers(-150, 150), st.integers(-26 * 60, 26 * 60)),
+    bounds=st.tuples(_minute, _minute),
+)
+def test_moving_out_of_quiet_hours_never_goes_back_and_always_lands_outside_them(
+    zone, transition, offset_minutes, bounds
+):
+    quiet = _quiet_hours(bounds)
+    instant = transition + timedelta(minutes=offset_minutes)
+    moved = out_of_quiet_hours(instant, zone, quiet)
+    assert moved >= instant
+    assert not in_quiet_hours(moved, zone, quiet)
+    if not in_quiet_hours(instant, zone, quiet):
+        assert moved == instant
+    # At most a day, or two when the clocks skip the only time of a day that is not quiet.
+    assert moved - instant <= timedelta(hours=48)

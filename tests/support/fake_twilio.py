@@ -139,6 +139,8 @@ class FakeTwilio:
     * ``reject(number, code)`` — 400 with that Twilio error code for that number;
     * ``lose_next_replies(n, after)`` — the next n messages are accepted and recorded,
       but the reply never comes: the connection is closed after ``after`` seconds.
+    * ``fail_lookups(status)`` — the message list (how a sender asks whether an
+      interrupted send arrived) fails until ``answer_lookups()``.
 
     Anything else is accepted: recorded, answered 201 with status "queued", and (with
     ``status_callbacks=True``) followed by a signed status callback.
@@ -171,6 +173,8 @@ class FakeTwilio:
         self._rejections: dict[str, int] = {}
         self._delivery_failures: dict[str, int] = {}
         self._lost_replies: deque[float] = deque()
+        self._lookups_failing: int | None = None
+        self._lookups = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -245,6 +249,22 @@ class FakeTwilio:
         with self._cond:
             self._lost_replies.extend(after for _ in range(n))
 
+    def fail_lookups(self, *, status: int = 500) -> None:
+        """Answer every message-list request (GET Messages.json, how a sender asks whether
+        an interrupted send arrived) with ``status`` until ``answer_lookups()``."""
+        with self._cond:
+            self._lookups_failing = status
+
+    def answer_lookups(self) -> None:
+        with self._cond:
+            self._lookups_failing = None
+
+    @property
+    def lookups(self) -> int:
+        """Message-list requests received, failed ones included."""
+        with self._cond:
+            return self._lookups
+
     def go_down(self, *, status: int = 503) -> None:
         """Fail every message request until ``recover()``."""
         with self._cond:
@@ -287,6 +307,8 @@ class FakeTwilio:
             self._rejections.clear()
             self._delivery_failures.clear()
             self._lost_replies.clear()
+            self._lookups_failing = None
+            self._lookups = 0
 
     # -- what happened ------------------------------------------------------------------
 
@@ -470,6 +492,10 @@ class FakeTwilio:
                 self.go_down(status=status)
             else:
                 self.fail_until(float(until), status=status)
+        elif action == "fail_lookups":
+            self.fail_lookups(status=int(payload.get("status", 500)))
+        elif action == "answer_lookups":
+            self.answer_lookups()
         elif action == "recover":
             self.recover()
         elif action == "reject":
@@ -496,7 +522,7 @@ class _Handler(BaseHTTPRequestHandler):
     * ``POST /2010-04-01/Accounts/{sid}/Messages.json`` — the Messages API;
     * ``GET /2010-04-01/Accounts/{sid}/Messages.json?To=…&From=…`` — what was accepted;
     * ``GET /_fake/messages``, ``GET /_fake/stats`` — what was accepted;
-    * ``POST /_fake/{fail_next|down|recover|reject|fail_delivery|reset}`` with a JSON
+    * ``POST /_fake/{fail_next|down|recover|reject|fail_delivery|fail_lookups|answer_lookups|reset}`` with a JSON
       body (``{"n": 3, "status": 429, "retry_after": 5}``, ``{"until": 1767225600}``,
       ``{"number": "+381...", "code": 21610}``) — the failure controls.
     """
@@ -579,6 +605,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if account_sid != fake.account_sid:
             self._send_error(404, path=self.path)
+            return
+        with fake._cond:
+            fake._lookups += 1
+            failing = fake._lookups_failing
+        if failing is not None:
+            self._send_error(failing)
             return
         to, from_ = query.get("To", [None])[-1], query.get("From", [None])[-1]
         found = [
