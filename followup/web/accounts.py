@@ -125,10 +125,13 @@ def _language(language: str | None) -> str | None:
 
 
 def set_password(account: UserAccount, password: str, now: datetime | None = None) -> None:
+    """A new password. The calendar feed stops with the old one: whoever may have used the
+    old password could have made a feed address, and a feed needs no login."""
     check_password(password, account.username)
     account.password_hash = _hasher.hash(password)
     account.password_changed_at = now or utcnow()
     account.invite_hash = account.invite_expires_at = None
+    account.calendar_token_hash = None
 
 
 def add_account(
@@ -202,7 +205,7 @@ def accept_invite(
     if account is None:
         raise InvalidRecord("this link is not valid any more; ask an administrator for a new one")
     set_password(account, password, now)
-    end_sessions(session, account.id)
+    end_access(session, account)
     audit(
         session, f"web:{account.username}", "password_set", "user", account.username, via="invite"
     )
@@ -222,7 +225,7 @@ def reset_password(
         account.password_hash = None
         link = issue_invite(session, ctx, account)
     account.failed_logins = 0
-    end_sessions(session, account.id)
+    end_access(session, account)
     session.execute(sa.delete(LoginFailure).where(LoginFailure.username == account.username))
     audit(
         session,
@@ -238,8 +241,8 @@ def reset_password(
 def set_active(session: Session, ctx: Context, username: str, active: bool) -> UserAccount:
     account = find(session, username)
     account.active = active
-    if not active:
-        end_sessions(session, account.id)
+    if not active:  # and activating again does not bring them back
+        end_access(session, account)
     audit(
         session,
         ctx.actor,
@@ -252,6 +255,13 @@ def set_active(session: Session, ctx: Context, username: str, active: bool) -> U
 
 def end_sessions(session: Session, account_id: int) -> None:
     session.execute(sa.delete(WebSession).where(WebSession.account_id == account_id))
+
+
+def end_access(session: Session, account: UserAccount) -> None:
+    """Everything that lets someone in without the password: the browser sessions and the
+    calendar feed. For a password reset, an accepted invite and a deactivation."""
+    end_sessions(session, account.id)
+    account.calendar_token_hash = None
 
 
 @dataclass(frozen=True)
