@@ -7,8 +7,10 @@ the busy timeout (30 s), and every other request waits behind it.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+from collections import Counter
 
 import pytest
 import sqlalchemy as sa
@@ -31,54 +33,51 @@ def invite_path(team, username: str = "newcomer") -> str:
     return link.split("127.0.0.1:8000", 1)[1]
 
 
-def test_a_bogus_invite_answers_404_at_once_and_pages_are_served_meanwhile(team):
+def test_bogus_and_used_invites_answer_404_at_once_and_pages_are_served_meanwhile(team):
     if team.ctx.engine.dialect.name != "sqlite":
         pytest.skip("the write lock taken at BEGIN is SQLite's")
+    used = invite_path(team)
+    chosen = {"password": "my own long password", "confirm": "my own long password"}
+    assert team.browser().post(used, chosen).status_code == 303
     facilitator = team.browser("facilitator")
-    attackers = [team.browser() for _ in range(3)]
-    tokens = [attacker.csrf() for attacker in attackers]
+    attacks = [(team.browser(), path) for path in ("/invite/not-a-token", used, "/invite/x")]
+    tokens = [attacker.csrf() for attacker, _path in attacks]
     answers: list[int | str] = []
     stop = threading.Event()
 
-    def post_bogus_invites(attacker, token: str) -> None:
+    def post_bogus_invites(attacker, path: str, token: str) -> None:
+        form = {"password": "a long password 1", "confirm": "a long password 1"}
         while not stop.is_set():
             try:
-                response = attacker.post(
-                    "/invite/not-a-token",
-                    {
-                        "password": "a long password 1",
-                        "confirm": "a long password 1",
-                        "csrf_token": token,
-                    },
-                    csrf=False,
-                )
+                response = attacker.post(path, {**form, "csrf_token": token}, csrf=False)
                 answers.append(response.status_code)
             except Exception as failed:  # noqa: BLE001  (reported by the assertion below)
                 answers.append(repr(failed))
                 return
 
     threads = [
-        threading.Thread(target=post_bogus_invites, args=pair, daemon=True)
-        for pair in zip(attackers, tokens, strict=True)
+        threading.Thread(target=post_bogus_invites, args=(attacker, path, token), daemon=True)
+        for (attacker, path), token in zip(attacks, tokens, strict=True)
     ]
+    gc.collect()  # a full collection of the test run's garbage is not what is measured here
     for thread in threads:
         thread.start()
+    pages = []
     try:
         deadline = time.monotonic() + 5
-        while len(answers) < 3 and time.monotonic() < deadline:
+        while len(answers) < len(threads) and time.monotonic() < deadline:
             time.sleep(0.01)  # the attack is under way before the page is asked for
-        slowest = 0.0
-        for _ in range(5):
+        for _ in range(3):
             started = time.monotonic()
-            page = facilitator.get("/followups")
-            slowest = max(slowest, time.monotonic() - started)
-            assert page.status_code == 200
+            status = facilitator.get("/followups").status_code
+            pages.append((status, round(time.monotonic() - started, 2)))
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=60)
-    assert slowest < PAGE_WITHIN_SECONDS, f"a signed-in page took {slowest:.1f} s"
-    assert answers and set(answers) == {404}, answers[:5]
+    seen = f"pages (status, seconds): {pages}; invite answers: {Counter(answers)}"
+    assert all(status == 200 and took < PAGE_WITHIN_SECONDS for status, took in pages), seen
+    assert answers and set(answers) == {404}, seen
 
 
 def test_a_used_invite_answers_404_and_leaves_the_password_set(team):
