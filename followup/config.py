@@ -7,13 +7,21 @@ is documented in docs/configuration.md; tests/test_config_docs.py fails when one
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import date, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from followup.tomlfile import read_toml, validate
 
@@ -223,6 +231,14 @@ class AnalysisConfig(Strict):
     completion_target: float = Field(0.8, gt=0, le=1, description="target completion rate, 0-1")
 
 
+def _ip_network(text: str) -> str:
+    """An address ("10.0.0.5", "::1") or a network ("10.0.0.0/8") as its network."""
+    try:
+        return str(ipaddress.ip_network(text.strip(), strict=False))
+    except ValueError:
+        raise ValueError("not an IP address or network") from None
+
+
 class WebConfig(Strict):
     host: str = Field("127.0.0.1", description="address `followup serve` listens on")
     port: int = Field(8000, ge=1, le=65535, description="port `followup serve` listens on")
@@ -253,6 +269,12 @@ class WebConfig(Strict):
     )
     invite_days: int = Field(
         7, ge=1, le=60, description="days an invite or password-reset link stays valid"
+    )
+    trusted_proxies: list[Annotated[str, AfterValidator(_ip_network)]] = Field(
+        default_factory=list,
+        description='addresses or networks of your reverse proxies, e.g. ["127.0.0.1", '
+        '"10.0.0.0/8"]: only a request from one of them may say, in X-Forwarded-For, whose '
+        "request it passes on",
     )
 
 

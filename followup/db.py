@@ -7,6 +7,8 @@ hour. Calendar dates (due dates, event dates) are plain `date`s.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -50,6 +52,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _refuse_nested_transaction)  # before BEGIN is sent
         # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT and
         # write locking; let SQLAlchemy emit BEGIN itself (SQLAlchemy docs, "Serializable
         # isolation / Savepoints / Transactional DDL"). IMMEDIATE: take the write lock at
@@ -60,6 +63,31 @@ def make_engine(url: str, **kwargs) -> Engine:
         sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class NestedTransaction(RuntimeError):
+    """A second transaction opened on a thread that has one open on the same database."""
+
+
+_open_here = threading.local()
+
+
+def _refuse_nested_transaction(conn: sa.Connection) -> None:
+    """On SQLite a transaction opened while this thread has one open waits for the first
+    one's write lock, which this thread holds: 30 s of the whole service standing still,
+    then a failure. Fail at once instead, so the mistake shows in the first test that
+    takes that path (the fix: finish the first transaction, then open the next, or pass
+    its session along)."""
+    mine = getattr(_open_here, "connections", None)
+    if mine is None:
+        mine = _open_here.connections = weakref.WeakSet()
+    for other in list(mine):
+        if other is not conn and other.engine is conn.engine and other.in_transaction():
+            raise NestedTransaction(
+                f"a transaction on {conn.engine.url.database} is already open on this thread; "
+                "a second one would wait for its write lock. Finish the first one first"
+            )
+    mine.add(conn)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

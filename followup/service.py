@@ -29,11 +29,14 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from followup.context import Context
 from followup.db import transaction, utcnow
 from followup.errors import ConfigError
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = logging.getLogger("followup.service")
 
@@ -170,24 +173,34 @@ def run(
         print("followup stopped.", file=out, flush=True)
 
 
-def _serve_http(ctx: Context, stop: threading.Event) -> None:
+def http_config(ctx: Context) -> uvicorn.Config:
+    """uvicorn's settings for `serve`. proxy_headers off: uvicorn would otherwise take the
+    client's address from X-Forwarded-For on any request from 127.0.0.1, so anyone on the
+    machine could pick the address the login throttle counts. followup.http applies
+    `web.trusted_proxies` instead."""
     import uvicorn
 
     from followup.http import create_app
+
+    return uvicorn.Config(
+        create_app(ctx),
+        host=ctx.config.web.host,
+        port=ctx.config.web.port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+def _serve_http(ctx: Context, stop: threading.Event) -> None:
+    import uvicorn
 
     class Server(uvicorn.Server):
         def handle_exit(self, sig, frame) -> None:
             stop.set()  # the dispatcher stops with the web server, not after it
             super().handle_exit(sig, frame)
 
-    config = uvicorn.Config(
-        create_app(ctx),
-        host=ctx.config.web.host,
-        port=ctx.config.web.port,
-        log_level="warning",
-        access_log=False,
-    )
-    server = Server(config)
+    server = Server(http_config(ctx))
     watcher = threading.Thread(
         target=lambda: (stop.wait(), setattr(server, "should_exit", True)), daemon=True
     )

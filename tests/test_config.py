@@ -114,3 +114,24 @@ def test_the_old_attempt_count_is_refused_with_where_it_went(tmp_path):
         "config.toml: dispatch: max_attempts was removed: a message is now retried for as long"
     )
     assert "channels.fallback_after_minutes; delete the key" in message
+
+
+def test_no_proxy_is_trusted_unless_listed_and_listed_ones_are_addresses_or_networks(tmp_path):
+    cfg, _ = load(tmp_path, MINIMAL)
+    assert cfg.web.trusted_proxies == []
+    text = MINIMAL + '[web]\ntrusted_proxies = ["127.0.0.1", "10.1.2.3/8", "::1"]\n'
+    cfg, _ = load(tmp_path, text)
+    assert cfg.web.trusted_proxies == ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_refused_naming_the_entry(tmp_path):
+    text = MINIMAL + '[web]\ntrusted_proxies = ["127.0.0.1", "proxy.local", "*"]\n'
+    lines = problems(tmp_path, text).splitlines()
+    assert [line.split(". Hint: ")[0] for line in lines] == [
+        "config.toml: web.trusted_proxies[1]: not an IP address or network (got 'proxy.local')",
+        "config.toml: web.trusted_proxies[2]: not an IP address or network (got '*')",
+    ]
+    assert lines[0].endswith(
+        'e.g. ["127.0.0.1", "10.0.0.0/8"]: only a request from one of them '
+        "may say, in X-Forwarded-For, whose request it passes on"
+    )

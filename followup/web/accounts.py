@@ -10,6 +10,7 @@ tells anyone which user names exist.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,9 +34,6 @@ MIN_PASSWORD = 10
 ALL_SITES = "*"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 _hasher = PasswordHasher()
-# Verified against when the user name is unknown, so a wrong name costs what a wrong
-# password costs.
-_DUMMY_HASH = _hasher.hash("not a password anyone has")
 
 
 class LoginRefused(FollowupError):
@@ -125,10 +123,13 @@ def _language(language: str | None) -> str | None:
 
 
 def set_password(account: UserAccount, password: str, now: datetime | None = None) -> None:
+    """A new password. The calendar feed stops with the old one: whoever may have used the
+    old password could have made a feed address, and a feed needs no login."""
     check_password(password, account.username)
     account.password_hash = _hasher.hash(password)
     account.password_changed_at = now or utcnow()
     account.invite_hash = account.invite_expires_at = None
+    account.calendar_token_hash = None
 
 
 def add_account(
@@ -204,7 +205,7 @@ def accept_invite(
     if account is None:
         raise InvalidRecord("this link is not valid any more; ask an administrator for a new one")
     set_password(account, password, now)
-    end_sessions(session, account.id)
+    end_access(session, account)
     audit(
         session, f"web:{account.username}", "password_set", "user", account.username, via="invite"
     )
@@ -224,7 +225,7 @@ def reset_password(
         account.password_hash = None
         link = issue_invite(session, ctx, account)
     account.failed_logins = 0
-    end_sessions(session, account.id)
+    end_access(session, account)
     session.execute(sa.delete(LoginFailure).where(LoginFailure.username == account.username))
     audit(
         session,
@@ -240,8 +241,8 @@ def reset_password(
 def set_active(session: Session, ctx: Context, username: str, active: bool) -> UserAccount:
     account = find(session, username)
     account.active = active
-    if not active:
-        end_sessions(session, account.id)
+    if not active:  # and activating again does not bring them back
+        end_access(session, account)
     audit(
         session,
         ctx.actor,
@@ -254,6 +255,13 @@ def set_active(session: Session, ctx: Context, username: str, active: bool) -> U
 
 def end_sessions(session: Session, account_id: int) -> None:
     session.execute(sa.delete(WebSession).where(WebSession.account_id == account_id))
+
+
+def end_access(session: Session, account: UserAccount) -> None:
+    """Everything that lets someone in without the password: the browser sessions and the
+    calendar feed. For a password reset, an accepted invite and a deactivation."""
+    end_sessions(session, account.id)
+    account.calendar_token_hash = None
 
 
 @dataclass(frozen=True)
@@ -349,21 +357,18 @@ def authenticate(
     account = session.execute(
         sa.select(UserAccount).where(UserAccount.username == name)
     ).scalar_one_or_none()
-    if (
-        account is not None
-        and account.active
-        and verify_password(account, password)
-        and _staff_active(session, account)
-    ):
+    # Exactly one password verification whatever the name: unknown, inactive, invited (no
+    # password yet) or real. Checking `active` first answered an inactive account in a
+    # fraction of the time, which told anyone that the name exists.
+    verified = verify_password(account, password)
+    if verified and account.active and _staff_active(session, account):
         session.execute(sa.delete(LoginFailure).where(LoginFailure.username == name))
         account.failed_logins, account.last_login_at = 0, now
         if _hasher.check_needs_rehash(account.password_hash):
             account.password_hash = _hasher.hash(password)
         audit(session, f"web:{name}", "login", "user", name, ip=ip)
         return account
-    if account is None:
-        verify_password(None, password)
-    else:
+    if account is not None:
         account.failed_logins += 1
         account.last_failed_at = now
     window = timedelta(minutes=ctx.config.web.login_window_minutes)
@@ -374,11 +379,23 @@ def authenticate(
 
 
 def verify_password(account: UserAccount | None, password: str) -> bool:
+    """One argon2 verification, against a dummy hash of the same cost when there is no
+    account or no password yet, so every answer takes the same time."""
     stored = account.password_hash if account is not None else None
     try:
-        return _hasher.verify(stored or _DUMMY_HASH, password or "") and stored is not None
+        return _hasher.verify(stored or _dummy_hash(_hasher), password or "") and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@functools.cache
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash made with the hasher's own parameters, so verifying against it costs what
+    verifying a real password costs (the parameters are in the hash)."""
+    return hasher.hash("not a password anyone has")
+
+
+_dummy_hash(_hasher)  # made now, so the first unknown name does not take twice as long
 
 
 def _staff_active(session: Session, account: UserAccount) -> bool:

@@ -100,7 +100,8 @@ def user_add(config_path, username, staff_id, roles, sites, language, invite):
     help="Print a one-time link instead of reading a new password from standard input.",
 )
 def user_reset_password(config_path, username, invite):
-    """Set a new password (or make a reset link); ends the user's sessions and lifts a login lock."""
+    """Set a new password (or make a reset link); ends the user's sessions and calendar feed,
+    and lifts a login lock."""
     from followup.db import transaction
     from followup.web.accounts import check_password, reset_password
 
@@ -113,11 +114,11 @@ def user_reset_password(config_path, username, invite):
         link = reset_password(session, ctx, username, password)
     if link:
         click.echo(
-            f"Password cleared for {username}; their sessions are ended. Send them this link "
-            f"(valid {ctx.config.web.invite_days} days, works once):\n{link}"
+            f"Password cleared for {username}; their sessions and calendar feed are ended. "
+            f"Send them this link (valid {ctx.config.web.invite_days} days, works once):\n{link}"
         )
     else:
-        click.echo(f"Password changed for {username}; their sessions are ended.")
+        click.echo(f"Password changed for {username}; their sessions and calendar feed are ended.")
 
 
 @user.command("deactivate")
@@ -131,7 +132,7 @@ def user_deactivate(config_path, username):
     ctx = open_context(config_path)
     with transaction(ctx.engine) as session:
         set_active(session, ctx, username, False)
-    click.echo(f"Deactivated {username}; their sessions are ended.")
+    click.echo(f"Deactivated {username}; their sessions and calendar feed are ended.")
 
 
 @user.command("activate")

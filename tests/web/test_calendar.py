@@ -7,7 +7,7 @@ import re
 import sqlalchemy as sa
 from icalendar import Calendar
 
-from tests.web.conftest import HER_EMAIL, HER_PHONE
+from tests.web.conftest import HER_EMAIL, HER_PHONE, PASSWORD
 
 
 def feed_path(browser) -> str:
@@ -81,3 +81,65 @@ def test_a_completed_follow_up_leaves_the_feed(team):
     )
     summaries = {str(e["SUMMARY"]) for e in events(team.browser().get(path).content)}
     assert "BG-1 intake_assessment" not in summaries
+
+
+def test_a_password_reset_stops_the_feed_whether_by_new_password_or_by_link(team):
+    mine = feed_path(team.browser("facilitator"))
+    result = team.deployment.run(
+        "user", "reset-password", "facilitator", stdin="a brand new password\n" * 2
+    )
+    assert result.exit_code == 0, result.err
+    assert team.browser().get(mine).status_code == 404
+    hers = feed_path(team.browser("partner_support"))
+    assert (
+        team.deployment.run("user", "reset-password", "partner_support", "--invite").exit_code == 0
+    )
+    assert team.browser().get(hers).status_code == 404
+
+
+def test_an_accepted_invite_does_not_bring_back_a_feed_made_before_it(team):
+    """A reset by link leaves the old feed unusable while the link waits; setting the
+    password through the link must not wake it up again."""
+    path = feed_path(team.browser("facilitator"))
+    result = team.deployment.run("user", "reset-password", "facilitator", "--invite")
+    link = re.search(r"(http://\S+/invite/\S+)", result.out).group(1)
+    visitor = team.browser()
+    chosen = {"password": "my own long password", "confirm": "my own long password"}
+    assert visitor.post(link.split("127.0.0.1:8000", 1)[1], chosen).status_code == 303
+    assert team.browser().login("facilitator", "my own long password").status_code == 303
+    assert team.browser().get(path).status_code == 404
+
+
+def test_an_invited_accounts_planted_feed_stays_dead_after_the_invite_is_accepted(team):
+    from followup.models import UserAccount
+    from followup.web.accounts import accept_invite, add_account, issue_invite
+    from followup.web.tokens import digest
+
+    with team.session() as session:
+        account = add_account(
+            session, team.ctx, username="newcomer", staff_id="F1", roles=["facilitator"]
+        )
+        link = issue_invite(session, team.ctx, account)
+        session.get(UserAccount, account.id).calendar_token_hash = digest("planted-token")
+    with team.session() as session:
+        accept_invite(session, link.rsplit("/", 1)[1], "my own long password")
+    assert team.browser().get("/calendar/planted-token.ics").status_code == 404
+
+
+def test_a_deactivated_accounts_feed_stays_stopped_when_it_is_activated_again(team):
+    path = feed_path(team.browser("facilitator"))
+    assert team.deployment.run("user", "deactivate", "facilitator").exit_code == 0
+    assert team.deployment.run("user", "activate", "facilitator").exit_code == 0
+    assert team.browser().login("facilitator").status_code == 303
+    assert team.browser().get(path).status_code == 404
+
+
+def test_changing_ones_own_password_stops_the_feed_and_says_so(team):
+    browser = team.browser("facilitator")
+    path = feed_path(browser)
+    new = "a brand new password"
+    changed = browser.post("/account/password", {"current": PASSWORD, "new": new, "confirm": new})
+    assert changed.status_code == 303
+    assert "calendar feed" in browser.get(changed.headers["location"]).text
+    assert team.browser().get(path).status_code == 404
+    assert team.browser().get(feed_path(browser)).status_code == 200

@@ -251,3 +251,45 @@ def test_everywhere_an_administrator_goes_is_in_the_audit_trail(team):
         ("web:admin", "/participants/NS-1"),
         ("web:admin", "/outcomes/report.csv"),
     ]
+
+
+def test_an_unknown_name_an_inactive_account_and_a_wrong_password_cost_the_same_hash_check(
+    team, monkeypatch
+):
+    """Each refusal verifies exactly one argon2 hash of the same cost, so none answers
+    sooner and tells that a name exists (an inactive account used to skip the check)."""
+    import argon2
+
+    checked: list[argon2.Parameters] = []
+
+    class Counting(argon2.PasswordHasher):
+        def verify(self, hash, password):  # noqa: A002  (argon2's own parameter name)
+            checked.append(argon2.extract_parameters(hash))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(accounts, "_hasher", Counting(time_cost=1, memory_cost=1024, parallelism=1))
+    with team.session() as session:
+        accounts.add_account(
+            session, team.ctx, username="invited", staff_id="F1", roles=["facilitator"]
+        )
+    assert team.deployment.run("user", "deactivate", "supervisor").exit_code == 0
+    with team.session() as session:
+        session.execute(sa.text("UPDATE staff SET active = false WHERE staff_id = 'EV1'"))
+    attempts = {
+        "wrong password": ("facilitator", "not the password"),
+        "unknown name": ("nobody-at-all", PASSWORD),
+        "inactive account, right password": ("supervisor", PASSWORD),
+        "inactive account, wrong password": ("supervisor", "not the password"),
+        "invited, no password yet": ("invited", PASSWORD),
+        "staff member inactive, right password": ("evaluator", PASSWORD),
+    }
+    costs = {}
+    for what, (username, password) in attempts.items():
+        checked.clear()
+        assert team.browser().login(username, password).status_code == 401, what
+        assert len(checked) == 1, f"{what}: {len(checked)} password checks"
+        costs[what] = checked[0]
+    assert all(cost == costs["wrong password"] for cost in costs.values()), costs
+    checked.clear()
+    assert team.browser().login("facilitator").status_code == 303
+    assert checked == [costs["wrong password"]]

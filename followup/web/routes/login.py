@@ -141,17 +141,20 @@ def accept_invite(
 ) -> Response:
     _visitor_form(request, data)
     password = data.get("password", "")
-    error = None
+    username = error = None
+    # Decide inside the transaction, answer after it: the pages below open a transaction
+    # of their own (the visitor's session), which must not wait for this one's lock.
     with transaction(context(request).engine) as session:
         account = accounts.invited(session, token)
-        if account is None:
-            return _visitor_page(request, "invite.html", status=404, username=None, error=None)
-        username = account.username
-        error = accounts.password_problem(password, username)
-        if error is None and password != data.get("confirm", ""):
-            error = "password.mismatch"
-        if error is None:
-            accounts.accept_invite(session, token, password)
+        if account is not None:
+            username = account.username
+            error = accounts.password_problem(password, username)
+            if error is None and password != data.get("confirm", ""):
+                error = "password.mismatch"
+            if error is None:
+                accounts.accept_invite(session, token, password)
+    if username is None:  # unknown, used or expired
+        return _visitor_page(request, "invite.html", status=404, username=None, error=None)
     if error is not None:
         return _visitor_page(request, "invite.html", status=422, username=username, error=error)
     return see_other("/login?welcome=1")

@@ -92,7 +92,7 @@ def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
         try:
             with transaction(ctx.engine) as session:
                 report = build_report(ctx, session, options)
-                html = render_html(report)
+            html = render_html(report)  # plots take a while: not holding the write lock
         except FollowupError as refused:
             problem = str(refused)
         else:
@@ -133,7 +133,7 @@ def download(request: Request, fmt: str, p: Principal = Depends(readers)) -> Res
     try:
         with transaction(ctx.engine) as session:
             report = build_report(ctx, session, options)
-            text = render(report, fmt)
+        text = render(report, fmt)  # after the transaction, like the page
     except FollowupError as refused:
         return page(
             request,
