@@ -119,6 +119,7 @@ def plan_change(ctx: Context, *, apply: bool) -> ChangePlan:
             None,
             protocol_for,
             reason="protocol change",
+            now=ctx.now(),
             apply=apply,
             new_revision=current.get,
         ):
