@@ -9,7 +9,8 @@ FOLLOWUP_TEST_NOW=ISO-INSTANT (`make test-night`, and the second run of .ci/run)
 every test's clock at that instant, moving on at the real pace (freezegun, tick=True), so
 a time-of-day bug cannot hide behind the hour the suite happens to run at. Tests that
 freeze time themselves still do (freezegun nests). Subprocesses do not inherit it: the
-tests that start `followup serve`/`worker` pass the instant on with `--now` (the `suite_now` fixture).
+tests that start `followup serve`/`worker` give them an explicit `--now` (a product option
+for drills), and the others check nothing that depends on the time.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ def pytest_report_header(config) -> list[str]:
     ]
 
 
+def pytest_configure(config) -> None:
+    _test_now()  # a malformed FOLLOWUP_TEST_NOW stops the run at once, with one line
+
+
 def _test_now() -> datetime | None:
     if TEST_NOW is None:
         return None
@@ -88,13 +93,6 @@ def _clock_at_test_now() -> Iterator[None]:
         return
     with freeze_time(instant, tick=True):
         yield
-
-
-@pytest.fixture
-def suite_now() -> datetime | None:
-    """The instant FOLLOWUP_TEST_NOW starts the clock at, for tests that start processes
-    freezegun cannot reach (they pass it on as `--now`); None when the clock is real."""
-    return _test_now()
 
 
 @pytest.fixture(scope="session")
