@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test test-pg lint format bench clean
+.PHONY: run test test-night test-pg lint format bench clean
 
 run: $(VENV)/.run-installed
 	$(BIN)/followup init --demo
@@ -13,6 +13,13 @@ run: $(VENV)/.run-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/pytest
+
+# The suite again with every test's clock starting at 02:30 in Belgrade on the night the
+# clocks go back (the second, CET, pass through the repeated hour: quiet hours, a 25-hour
+# Sunday), so a time-of-day bug cannot hide behind the hour the suite runs at.
+NIGHT ?= 2026-10-25T02:30:00+01:00
+test-night: $(VENV)/.test-installed
+	FOLLOWUP_TEST_NOW=$(NIGHT) $(BIN)/pytest
 
 # The PostgreSQL cases too, on a throwaway local server (needs PostgreSQL's initdb/pg_ctl).
 test-pg: $(VENV)/.test-installed

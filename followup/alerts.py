@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 
 from followup.audit import audit
 from followup.context import Context
-from followup.db import utcnow
 from followup.dispatch.outbox import Message, enqueue
 from followup.dispatch.routing import fastest
 from followup.models import (
@@ -82,7 +81,7 @@ def raise_alerts(
     import may raise thousands at once."""
     if not reports:
         return []
-    now = now or utcnow()
+    now = now or ctx.now()
     directory = _Directory(session, (r.participant_id for r in reports))
     conn = session.connection()
     ids = list(

@@ -287,7 +287,11 @@ def enrol(config_path, case_id, site, referral_source, enrolled_on, protocol, fa
             site=site,
             referral_source=referral_source,
             enrolled_on=enrolled_on
-            or (ctx.site_today(site) if site in ctx.config.sites else date.today()),
+            or (
+                ctx.site_today(site)
+                if site in ctx.config.sites
+                else ctx.now().date()  # do_enrol refuses the unknown site
+            ),
             protocol_id=protocol,
             facilitator=facilitator,
         )
@@ -535,16 +539,20 @@ def record_consent(config_path, partner_id, action, on):
 @config_option
 @click.argument("partner_id")
 @click.option("--lift", is_flag=True, help="Lift the flag instead of setting it.")
-@click.option("--on", "on", type=DATE, default=None, help="Date of the decision. Default: today.")
+@click.option(
+    "--on",
+    "on",
+    type=DATE,
+    default=None,
+    help="Date of the decision. Default: today at her centre.",
+)
 def record_do_not_contact(config_path, partner_id, lift, on):
     """Flag a partner as not to be contacted: every pending contact is cancelled at once."""
     from followup.record import set_do_not_contact
 
     _in_transaction(
         config_path,
-        lambda s, c: set_do_not_contact(
-            s, c, partner_id=partner_id, flag=not lift, on=on or date.today()
-        ),
+        lambda s, c: set_do_not_contact(s, c, partner_id=partner_id, flag=not lift, on=on),
     )
     click.echo(
         f"{'Lifted the do-not-contact flag for' if lift else 'Do not contact:'} {partner_id}."
@@ -692,11 +700,11 @@ def doctor(config_path, fmt):
     rows that refer to nothing, sealed data the key cannot open, and messages held by a
     sender that stopped. Reads only (and writes one audit line)."""
     from followup.checks import doctor as check
-    from followup.db import transaction, utcnow
+    from followup.db import transaction
 
     ctx = open_context(config_path)
     with transaction(ctx.engine) as session:
-        findings = check(session, ctx, now=utcnow())
+        findings = check(session, ctx, now=ctx.now())
     if fmt == "json":
         click.echo(
             json.dumps(

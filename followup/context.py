@@ -6,6 +6,7 @@ Opened once per command (or once per service process) from config.toml.
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -15,9 +16,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from followup import config as config_module
+from followup.clock import utcnow
 from followup.config import Config
 from followup.crypto import Vault, load_vault
-from followup.db import make_engine, utcnow
+from followup.db import make_engine
 from followup.errors import ConfigError, KeyUnavailable
 from followup.models import Partner, ProtocolRevision, Site
 from followup.protocol import Protocol, load_protocols
@@ -28,6 +30,9 @@ class Context:
     config: Config
     engine: Engine
     actor: str = field(default_factory=lambda: f"cli:{_os_user()}")
+    # The one clock (followup.clock): the real time unless an edge set another (a drill's
+    # `--now`, a test's frozen instant). Read it with `now()`, once per request or pass.
+    clock: Callable[[], datetime] = field(default=utcnow, repr=False)
     _revisions: dict[str, Protocol] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -114,9 +119,13 @@ class Context:
 
     # --- time --------------------------------------------------------------------
 
+    def now(self) -> datetime:
+        """Now, as this context's clock says (an aware UTC datetime)."""
+        return self.clock()
+
     def site_today(self, site_code: str, now: datetime | None = None) -> date:
         """'Today' at the centre, which is not today in UTC for an hour or two a day."""
-        moment = now or utcnow()
+        moment = now or self.now()
         return moment.astimezone(self.config.sites[site_code].zone).date()
 
 

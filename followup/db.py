@@ -42,10 +42,6 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(

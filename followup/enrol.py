@@ -73,7 +73,9 @@ def enrol(
     )
     session.add(person)
     session.flush()
-    replan(session, [person.id], protocol_for_enrolment(ctx, session), reason="enrolled")
+    replan(
+        session, [person.id], protocol_for_enrolment(ctx, session), reason="enrolled", now=ctx.now()
+    )
     audit(
         session,
         ctx.actor,
@@ -125,6 +127,12 @@ def add_partner(
     )
     session.add(partner)
     session.flush()
-    replan(session, [person.id], protocol_for_enrolment(ctx, session), reason="partner added")
+    replan(
+        session,
+        [person.id],
+        protocol_for_enrolment(ctx, session),
+        reason="partner added",
+        now=ctx.now(),
+    )
     audit(session, ctx.actor, "add_partner", "partner", partner_id, case_id=case_id)
     return partner

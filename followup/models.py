@@ -12,7 +12,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from followup.db import UTCDateTime, utcnow
+from followup.clock import utcnow
+from followup.db import UTCDateTime
 
 ROLES = ("facilitator", "partner_support", "supervisor", "evaluator", "manager", "admin")
 REFERRAL_SOURCES = ("prosecutor", "court", "social_work_centre", "police", "self", "other")
@@ -35,6 +36,9 @@ RISK_LEVELS = ("low", "medium", "high")
 
 
 def _when() -> datetime:
+    # A row's write stamp when the writer gave none (an audit line's `at`, `created_at`):
+    # when it was really written, so an audit trail is never dated by a drill's clock.
+    # Writers that decide anything by the time pass the context's `now` instead.
     return utcnow()
 
 

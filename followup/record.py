@@ -23,7 +23,6 @@ from followup.checks import (
     refuse_status_problems,
 )
 from followup.context import Context
-from followup.db import utcnow
 from followup.dispatch.outbox import cancel_stale
 from followup.enrol import check_worker, protocol_for_enrolment
 from followup.errors import InvalidRecord
@@ -48,9 +47,9 @@ Violence = dict[str, bool | None]
 
 def _replan(session: Session, ctx: Context, person: Participant, reason: str) -> None:
     session.flush()
-    replan(session, [person.id], protocol_for_enrolment(ctx, session), reason=reason)
+    replan(session, [person.id], protocol_for_enrolment(ctx, session), reason=reason, now=ctx.now())
     # Queued reminders about follow-ups that are no longer pending die in this transaction.
-    cancel_stale(session, person.id, now=utcnow())
+    cancel_stale(session, person.id, now=ctx.now())
 
 
 def _not_future(ctx: Context, person: Participant, on: date, what: str) -> None:
@@ -283,7 +282,7 @@ def record_interview(
     if followup is not None:
         followup.status, followup.completed_on = COMPLETED, on
     session.flush()
-    cancel_stale(session, person.id, now=utcnow())
+    cancel_stale(session, person.id, now=ctx.now())
     alerts.after_interview(session, ctx, interview)
     audit(
         session,
@@ -388,10 +387,12 @@ def set_consent(
 
 
 def set_do_not_contact(
-    session: Session, ctx: Context, *, partner_id: str, flag: bool, on: date
+    session: Session, ctx: Context, *, partner_id: str, flag: bool, on: date | None = None
 ) -> Partner:
+    """`on` defaults to today at her case's centre."""
     partner = lookup.partner(session, partner_id)
     person = session.get(Participant, partner.participant_id)
+    on = on or ctx.site_today(person.site_code)
     _not_future(ctx, person, on, "do-not-contact")
     partner.do_not_contact = flag
     _partner_changed(
@@ -436,7 +437,7 @@ def record_missed(
         raise InvalidRecord(f"case {case_id}: no pending {informant} follow-up {checkpoint!r}")
     followup.status = MISSED
     session.flush()
-    cancel_stale(session, person.id, now=utcnow())
+    cancel_stale(session, person.id, now=ctx.now())
     audit(
         session,
         ctx.actor,

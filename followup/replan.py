@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup.db import executemany, utcnow
+from followup.db import executemany
 from followup.models import FollowUp, Participant, Partner
 from followup.protocol import Protocol
 from followup.schedule import (
@@ -74,13 +75,14 @@ def replan(
     protocol_for: ProtocolFor,
     *,
     reason: str,
+    now: datetime,
     on_chunk: Callable[[int], None] | None = None,
 ) -> int:
     """Re-plan and write; returns how many people's follow-ups changed."""
     return sum(
         1
         for _ in iter_replan(
-            session, participant_ids, protocol_for, reason=reason, on_chunk=on_chunk
+            session, participant_ids, protocol_for, reason=reason, now=now, on_chunk=on_chunk
         )
     )
 
@@ -91,6 +93,7 @@ def iter_replan(
     protocol_for: ProtocolFor,
     *,
     reason: str,
+    now: datetime,
     apply: bool = True,
     new_revision: Callable[[str], str | None] | None = None,
     on_chunk: Callable[[int], None] | None = None,
@@ -140,7 +143,7 @@ def iter_replan(
         for row in conn.execute(_STORED_COLUMNS.where(FU.c.participant_id.in_(chunk))):
             stored[row.participant_id].append(row)
 
-        writes = _Writes()
+        writes = _Writes(now)
         finals: dict[int, list[Stored]] = {}
         added: list[int] = []  # people whose new rows' ids are only known after the insert
         for person in people:
@@ -256,13 +259,13 @@ def _cancel_reasons(partners: Sequence, dates: ParticipantDates, default: str) -
 class _Writes:
     """Changes for one chunk, written with one executemany per kind of statement."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: datetime) -> None:
         self.inserts: list[dict] = []
         self.moves: list[dict] = []
         self.cancels: list[dict] = []
         self.assignments: list[dict] = []
         self.revisions: list[dict] = []
-        self.now = utcnow()
+        self.now = now  # the stamp of every row this chunk writes
 
     def collect(self, participant_id: int, changes: Changes, workers: dict, reasons: dict) -> None:
         for item in changes.add:

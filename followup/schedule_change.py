@@ -146,6 +146,7 @@ def plan_change(ctx: Context, *, apply: bool, may_see_her: MaySeeHer = nobody) -
             None,
             protocol_for,
             reason="protocol change",
+            now=ctx.now(),
             apply=apply,
             new_revision=current.get,
         ):

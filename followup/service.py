@@ -31,24 +31,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO
 
+from followup import clock as clocks
 from followup.context import Context
-from followup.db import transaction, utcnow
+from followup.db import transaction
 from followup.errors import ConfigError
 
 if TYPE_CHECKING:
     import uvicorn
 
 log = logging.getLogger("followup.service")
-
-
-class Clock:
-    """Now, or a simulated now that starts at `start` and runs at the real pace (drills)."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.offset = (start - utcnow()) if start is not None else None
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset if self.offset is not None else utcnow()
 
 
 class Dispatcher:
@@ -103,7 +94,7 @@ class Dispatcher:
             IntervalTrigger(seconds=config.dispatch.interval_seconds),
             id="dispatch",
             name="dispatch pass",
-            next_run_time=datetime.now(UTC),
+            next_run_time=clocks.utcnow(),  # APScheduler keeps the real time, whatever ours says
         )
         for zone in sorted({site.timezone for site in config.sites.values()}):
             end = reminders.quiet_hours.end
@@ -152,7 +143,9 @@ def run(
     previous = {
         sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)
     }
-    dispatcher = Dispatcher(ctx, stop, Clock(start)) if scheduler else None
+    if start is not None:
+        ctx.clock = clocks.RunningFrom(start)  # web requests and dispatch passes alike
+    dispatcher = Dispatcher(ctx, stop, ctx.clock) if scheduler else None
     jobs = dispatcher.scheduler() if dispatcher else None
     _banner(ctx, out, dispatcher, http=http, start=start)
     try:

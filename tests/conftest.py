@@ -4,6 +4,13 @@ Storage tests run on SQLite and PostgreSQL from the same test function (the
 `database_url` fixture is parametrised, as apscheduler's own tests do). PostgreSQL needs
 FOLLOWUP_TEST_POSTGRES_URL; without it those cases skip with a message saying so, and
 with FOLLOWUP_REQUIRE_POSTGRES=1 (set by .ci/run) a missing server is a failure instead.
+
+FOLLOWUP_TEST_NOW=ISO-INSTANT (`make test-night`, and the second run of .ci/run) starts
+every test's clock at that instant, moving on at the real pace (freezegun, tick=True), so
+a time-of-day bug cannot hide behind the hour the suite happens to run at. Tests that
+freeze time themselves still do (freezegun nests). Subprocesses do not inherit it: the
+tests that start `followup serve`/`worker` give them an explicit `--now` (a product option
+for drills), and the others check nothing that depends on the time.
 """
 
 from __future__ import annotations
@@ -13,13 +20,16 @@ import io
 import os
 import textwrap
 import uuid
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from freezegun import freeze_time
 
 import followup.cli  # noqa: F401  (pydantic builds its schemas for `date` before any test
 import followup.config  # noqa: F401  freezes time: under freezegun `date` is FakeDate, which
@@ -27,8 +37,15 @@ import followup.protocol  # noqa: F401  pydantic cannot build a schema for)
 
 with contextlib.suppress(ImportError):
     import psycopg  # noqa: F401  (its C extension must load before freezegun patches `date`)
+with contextlib.suppress(ImportError), warnings.catch_warnings():
+    # FastAPI imports pydantic.v1 when it builds its first route, which defines subclasses
+    # of `date`: under FOLLOWUP_TEST_NOW's freezegun that must have happened already.
+    warnings.simplefilter("ignore")
+    import pydantic.v1  # noqa: F401
 
 pytest_plugins = ["tests.support.fixtures"]
+
+TEST_NOW = os.environ.get("FOLLOWUP_TEST_NOW") or None
 
 REPO = Path(__file__).resolve().parents[1]
 PG_HINT = (
@@ -44,7 +61,38 @@ def pytest_report_header(config) -> list[str]:
     return [
         f"followup: PostgreSQL {'at ' + url if url else 'not configured (those tests skip)'}",
         f"followup: browser tests {'on' if browser else 'off (set FOLLOWUP_TEST_BROWSER=1)'}",
+        f"followup: clock {'starts at ' + TEST_NOW if TEST_NOW else 'real (FOLLOWUP_TEST_NOW unset)'}",
     ]
+
+
+def pytest_configure(config) -> None:
+    _test_now()  # a malformed FOLLOWUP_TEST_NOW stops the run at once, with one line
+
+
+def _test_now() -> datetime | None:
+    if TEST_NOW is None:
+        return None
+    try:
+        instant = datetime.fromisoformat(TEST_NOW)
+    except ValueError:
+        instant = None
+    if instant is None or instant.utcoffset() is None:
+        raise pytest.UsageError(
+            f"FOLLOWUP_TEST_NOW={TEST_NOW!r}: expected an ISO instant with its offset, "
+            "e.g. 2026-10-25T02:30:00+01:00"
+        )
+    return instant.astimezone(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_test_now() -> Iterator[None]:
+    """Every test starts at FOLLOWUP_TEST_NOW when it is set (see the module docstring)."""
+    instant = _test_now()
+    if instant is None:
+        yield
+        return
+    with freeze_time(instant, tick=True):
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -94,7 +94,7 @@ def test_the_bulk_writer_stores_dates_and_instants_exactly_as_sqlalchemy_does(va
     from followup.db import UTCDateTime, bind_processor
 
     dialect = sqlite.dialect()
-    type_ = sa.Date() if type(value) is date else UTCDateTime()
+    type_ = UTCDateTime() if isinstance(value, datetime) else sa.Date()
     ours = bind_processor(type_, dialect)(value)
     theirs = type_.dialect_impl(dialect).bind_processor(dialect)(value)
     assert ours == theirs

@@ -150,6 +150,7 @@ class EmailChannel(Channel):
         except ValueError:  # a line break or other header injection in the address
             raise TransportError("Invalid e-mail address", permanent=True, code="address") from None
         mail["Subject"] = " ".join(message.subject.split())  # no line breaks in a header
+        # When it is really handed to the server (RFC 5322), whatever a drill's clock says.
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = self.message_id(message.key)
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies

@@ -101,6 +101,7 @@ def _retry_after(value: str | None) -> float | None:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
+        # An HTTP date on Twilio's clock, which is the real one whatever a drill says.
         seconds = when.timestamp() - time.time()
     if not math.isfinite(seconds):
         return None

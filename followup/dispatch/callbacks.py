@@ -23,7 +23,7 @@ from followup.channels import TransportError
 from followup.channels._settings import Settings
 from followup.channels.sms import twilio_error_meaning, verify_twilio_request
 from followup.context import Context
-from followup.db import transaction, utcnow
+from followup.db import transaction
 from followup.dispatch import outbox
 from followup.dispatch.content import STAFF_COLUMNS, recipient
 from followup.dispatch.sender import STATUS_CALLBACK_PATH, fall_back
@@ -80,7 +80,7 @@ def record_outcome(
     error = f"sms: {meaning} [{code}]" if meaning else None
     deadline = time.monotonic() + wait_seconds
     while True:
-        now = utcnow()
+        now = ctx.now()
         with transaction(ctx.engine) as session:
             moved = outbox.advance_by_callback(session.connection(), sid, outcome, error, now)
             if moved is not None:

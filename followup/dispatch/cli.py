@@ -48,17 +48,17 @@ INSTANT = InstantType()
 )
 def dispatch(config_path, once, now):
     """Queue the reminders, digests and escalations that fell due, and send what is queued."""
-    from followup.db import utcnow
+    from followup.clock import fixed
     from followup.dispatch.run import run_pass
     from followup.dispatch.sender import ChannelSet, Sender
 
     if not once:
         raise click.UsageError("say --once for one pass; `followup worker` dispatches continuously")
     ctx = open_context(config_path)
-    at = now or utcnow()
+    ctx.clock = fixed(now or ctx.now())  # the whole pass happens at one instant
     channels = ChannelSet(ctx)
     try:
-        outcome = run_pass(ctx, Sender(ctx, channels), clock=lambda: at)
+        outcome = run_pass(ctx, Sender(ctx, channels), clock=ctx.clock)
     finally:
         channels.close()
     click.echo(outcome.summary())
@@ -76,7 +76,8 @@ def dispatch(config_path, once, now):
     "start",
     type=INSTANT,
     default=None,
-    help="Start the dispatcher's clock at this instant (drills); it then runs at the real pace.",
+    help="Start the service's clock at this instant (drills): the dispatcher and the web app "
+    "both run on it, at the real pace.",
 )
 def serve(config_path, no_scheduler, start):
     """Run the service: the web app and Twilio status callbacks, and the reminder dispatcher."""
@@ -92,7 +93,7 @@ def serve(config_path, no_scheduler, start):
     "start",
     type=INSTANT,
     default=None,
-    help="Start the clock at this instant (drills); it then runs at the real pace.",
+    help="Start the dispatcher's clock at this instant (drills); it then runs at the real pace.",
 )
 def worker(config_path, start):
     """Run the reminder dispatcher only (no HTTP); several may run against one PostgreSQL."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from followup import alerts
 from followup.checks import COMPLETED_UNADMITTED, ORDER, interview_problem, status_problems
 from followup.context import Context
-from followup.db import executemany, utcnow
+from followup.db import executemany
 from followup.enrol import protocol_for_enrolment
 from followup.errors import CsvRejected, InvalidRecord
 from followup.imports.csvfile import Cells, Problems, Row
@@ -246,7 +246,7 @@ def _event(ctx: Context, person: Timeline, kind: str, on: date, key: str, **valu
         "recorded_by": ctx.actor,
         "notes_sealed": None,
         "import_key": key,
-        "recorded_at": utcnow(),
+        "recorded_at": None,  # stamped by write()
     }
 
 
@@ -352,7 +352,7 @@ def _check_interview(
                     "risk_level": risk,
                     "notes_sealed": None,
                     "import_key": key,
-                    "recorded_at": utcnow(),
+                    "recorded_at": None,  # stamped by write()
                     **violence,
                 },
             )
@@ -400,7 +400,7 @@ def _check_status_order(checked: Checked, problems: Problems) -> None:
                 "recorded_by": None,
                 "notes_sealed": None,
                 "import_key": item["key"],
-                "recorded_at": utcnow(),
+                "recorded_at": None,  # stamped by write()
             }
         )
     for participant_id, row in completions.items():
@@ -415,6 +415,7 @@ def write(
 ) -> None:
     conn = session.connection()
     p = Participant.__table__
+    now = ctx.now()
     result.unchanged = checked.skipped
     executemany(
         conn,
@@ -426,6 +427,9 @@ def write(
     )
     for row in checked.events:
         row["recorded_by"] = row["recorded_by"] or ctx.actor
+        row["recorded_at"] = now
+    for _, item in checked.interviews:
+        item["recorded_at"] = now
     executemany(conn, Event.__table__.insert(), checked.events)
     # Re-plan everyone whose dates changed, and read back (from the same pass) the
     # follow-ups of everyone interviewed, so interviews match the schedule as it now is.
@@ -446,18 +450,19 @@ def write(
             people,
             protocol_for_enrolment(ctx, session),
             reason="status change",
+            now=now,
             on_chunk=progress.advance,
             on_final=keep,
         )
     )
-    _write_interviews(conn, checked.interviews, slots, result)
+    _write_interviews(conn, checked.interviews, slots, result, now)
     result.created = len(checked.events) + len(checked.interviews)
     # Safety alerts for recent reports only (followup.alerts: importing history floods nobody).
     alerts.after_import(session, ctx, checked.events, [item for _, item in checked.interviews])
 
 
 def _write_interviews(
-    conn, interviews: list[tuple[Row, dict]], slots, result: ImportResult
+    conn, interviews: list[tuple[Row, dict]], slots, result: ImportResult, now: datetime
 ) -> None:
     """Match each interview, in date order, to the follow-up it fulfils."""
     if not interviews:
@@ -487,7 +492,7 @@ def _write_interviews(
         conn,
         f.update()
         .where(f.c.id == sa.bindparam("b_id"))
-        .values(status=COMPLETED, completed_on=sa.bindparam("b_on"), updated_at=utcnow()),
+        .values(status=COMPLETED, completed_on=sa.bindparam("b_on"), updated_at=now),
         completions,
     )
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from followup.checks import STATUS_DATES, interview_problem, status_problems
 from followup.context import Context
-from followup.db import executemany, utcnow
+from followup.db import executemany
 from followup.enrol import protocol_for_enrolment
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
@@ -182,7 +182,7 @@ def write(
     revisions = {pid: protocol.revision for pid, protocol in ctx.protocols.items()}
     existing = _existing(conn)
     new, changed = [], []
-    now = utcnow()
+    now = ctx.now()
     for record in records:
         old = existing.get(record["case_id"])
         if old is None:
@@ -203,5 +203,6 @@ def write(
         ids,
         protocol_for_enrolment(ctx, session),
         reason="re-imported",
+        now=now,
         on_chunk=progress.advance,
     )

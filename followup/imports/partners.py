@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup.context import Context
-from followup.db import executemany, utcnow
+from followup.db import executemany
 from followup.enrol import protocol_for_enrolment
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
@@ -129,7 +129,7 @@ def write(
     vault = ctx.vault  # fail before writing anything if there is no key
     existing = {r.partner_id: r for r in conn.execute(sa.select(table))}
     new, changed, touched = [], [], set()
-    now = utcnow()
+    now = ctx.now()
     for record in records:
         contact = record.pop("contact")
         old = existing.get(record["partner_id"])
@@ -165,5 +165,6 @@ def write(
         sorted(touched),
         protocol_for_enrolment(ctx, session),
         reason="re-imported",
+        now=now,
         on_chunk=progress.advance,
     )

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from followup.audit import audit
 from followup.context import Context
-from followup.db import utcnow
 from followup.errors import ConfigError, FollowupError
 from followup.models import REPORT_SOURCES, ProtocolRevision
 from followup.report import measures, outcomes, queries
@@ -88,7 +87,7 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
     sources = _sources(options.source, indicators)
     data = {
         "as_of": options.as_of.isoformat(),
-        "generated_at": utcnow().isoformat(timespec="seconds"),
+        "generated_at": ctx.now().isoformat(timespec="seconds"),
         "site": options.site,
         "by": options.by,
         "suppression": {

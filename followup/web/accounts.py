@@ -25,7 +25,6 @@ from followup import lookup, wall
 from followup.audit import audit
 from followup.config import LANGUAGES
 from followup.context import Context
-from followup.db import utcnow
 from followup.errors import FollowupError, InvalidRecord, NotFound
 from followup.models import ROLES, LoginFailure, Staff, UserAccount, WebSession
 from followup.web.tokens import digest, new_token
@@ -122,12 +121,12 @@ def _language(language: str | None) -> str | None:
     return language
 
 
-def set_password(account: UserAccount, password: str, now: datetime | None = None) -> None:
+def set_password(account: UserAccount, password: str, now: datetime) -> None:
     """A new password. The calendar feed stops with the old one: whoever may have used the
     old password could have made a feed address, and a feed needs no login."""
     check_password(password, account.username)
     account.password_hash = _hasher.hash(password)
-    account.password_changed_at = now or utcnow()
+    account.password_changed_at = now
     account.invite_hash = account.invite_expires_at = None
     account.calendar_token_hash = None
 
@@ -162,7 +161,7 @@ def add_account(
         language=_language(language),
     )
     if password is not None:
-        set_password(account, password)
+        set_password(account, password, ctx.now())
     session.add(account)
     session.flush()
     audit(
@@ -184,23 +183,21 @@ def issue_invite(
     """A link with which the person sets their own password; it works once."""
     token = new_token()
     account.invite_hash = digest(token)
-    account.invite_expires_at = (now or utcnow()) + timedelta(days=ctx.config.web.invite_days)
+    account.invite_expires_at = (now or ctx.now()) + timedelta(days=ctx.config.web.invite_days)
     session.flush()
     return f"{ctx.config.web.base_url.rstrip('/')}/invite/{token}"
 
 
-def invited(session: Session, token: str, now: datetime | None = None) -> UserAccount | None:
+def invited(session: Session, token: str, now: datetime) -> UserAccount | None:
     account = session.execute(
         sa.select(UserAccount).where(UserAccount.invite_hash == digest(token))
     ).scalar_one_or_none()
     if account is None or not account.active or account.invite_expires_at is None:
         return None
-    return account if account.invite_expires_at > (now or utcnow()) else None
+    return account if account.invite_expires_at > now else None
 
 
-def accept_invite(
-    session: Session, token: str, password: str, now: datetime | None = None
-) -> UserAccount:
+def accept_invite(session: Session, token: str, password: str, now: datetime) -> UserAccount:
     account = invited(session, token, now)
     if account is None:
         raise InvalidRecord("this link is not valid any more; ask an administrator for a new one")
@@ -220,7 +217,7 @@ def reset_password(
     account = find(session, username)
     link = None
     if password is not None:
-        set_password(account, password)
+        set_password(account, password, ctx.now())
     else:
         account.password_hash = None
         link = issue_invite(session, ctx, account)
@@ -348,7 +345,7 @@ def authenticate(
     now: datetime | None = None,
 ) -> UserAccount:
     """The account, or LoginRefused. Every attempt leaves an audit line (never the password)."""
-    now = now or utcnow()
+    now = now or ctx.now()
     name = (username or "").strip().lower()[:64]
     ip = (ip or "unknown")[:64]
     if _throttled(session, ctx, name, ip, now):

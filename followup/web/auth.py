@@ -22,7 +22,7 @@ from fastapi import Depends, Request
 
 from followup.audit import audit
 from followup.context import Context
-from followup.db import transaction, utcnow
+from followup.db import transaction
 from followup.models import Staff, UserAccount
 from followup.web import sessions
 from followup.web.i18n import supported
@@ -67,7 +67,9 @@ def load_principal(request: Request) -> Principal | None:
     ctx = context(request)
     principal = None
     with transaction(ctx.engine) as session:
-        row = sessions.load(session, ctx.config.web, request.cookies.get(sessions.COOKIE), utcnow())
+        row = sessions.load(
+            session, ctx.config.web, request.cookies.get(sessions.COOKIE), ctx.now()
+        )
         if row is not None and row.account_id is not None:
             account, staff = session.execute(
                 sa.select(UserAccount, Staff)

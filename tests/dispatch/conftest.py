@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from followup.channels.console import ConsoleChannel
-from followup.db import utcnow
+from followup.clock import utcnow
 from followup.models import Outbox, Staff
 from tests.conftest import STAFF_CSV
 

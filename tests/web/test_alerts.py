@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
+from followup.clock import RunningFrom
 from followup.models import Audit, SafetyAlert
 
 
@@ -40,6 +43,16 @@ def test_open_alerts_of_ones_own_site_are_listed_and_acknowledging_moves_them_of
         )
     assert alert.acknowledged_by == "SV1" and alert.acknowledged_at is not None
     assert rows == ["web:supervisor"]
+
+
+def test_an_acknowledgement_is_dated_by_the_services_clock_not_the_system(team, samples):
+    browser = team.browser("supervisor")
+    drill = team.ctx.now() + timedelta(minutes=10)  # `followup serve --now` for a drill
+    team.ctx.clock = RunningFrom(drill)
+    assert browser.post(f"/alerts/{samples['bg_alert']}/acknowledge").status_code == 303
+    with team.session() as session:
+        acknowledged_at = session.get(SafetyAlert, samples["bg_alert"]).acknowledged_at
+    assert drill <= acknowledged_at < drill + timedelta(minutes=1)
 
 
 def test_a_second_acknowledgement_keeps_the_first_ones_name(team, samples):

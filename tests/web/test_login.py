@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from followup.db import utcnow
+from followup.clock import utcnow
 from followup.models import Audit, LoginFailure, UserAccount, WebSession
 from followup.web import accounts, sessions
 from tests.web.conftest import PASSWORD

@@ -86,7 +86,7 @@ def change_password(
         elif new != form.get("confirm"):
             errors["confirm"] = "password.mismatch"
         else:
-            accounts.set_password(mine, new)
+            accounts.set_password(mine, new, ctx.now())
             # Every other browser signed in as this person is signed out; this one stays.
             keep = digest(request.cookies.get(COOKIE, ""))
             for row in session.query(WebSession).filter(WebSession.account_id == mine.id):

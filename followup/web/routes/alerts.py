@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session, aliased
 
 from followup.audit import audit
-from followup.db import transaction, utcnow
+from followup.db import transaction
 from followup.models import (
     VIOLENCE_TYPES,
     Event,
@@ -143,7 +143,8 @@ def acknowledge(
     p: Principal = Depends(guard(policy.open_alerts, hide=True)),
     _form: Form = Depends(checked_form),
 ) -> Response:
-    with transaction(context(request).engine) as session:
+    ctx = context(request)
+    with transaction(ctx.engine) as session:
         row = _one(session, p, alert_id)
         if not row.may_acknowledge:
             raise NotVisible()
@@ -151,7 +152,7 @@ def acknowledge(
         done = session.execute(
             sa.update(SafetyAlert)
             .where(SafetyAlert.id == alert_id, SafetyAlert.acknowledged_at.is_(None))
-            .values(acknowledged_at=utcnow(), acknowledged_by=p.staff_id)
+            .values(acknowledged_at=ctx.now(), acknowledged_by=p.staff_id)
         ).rowcount
         if done:
             audit(

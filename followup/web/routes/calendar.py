@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from followup.db import transaction, utcnow
+from followup.db import transaction
 from followup.models import Staff, UserAccount
 from followup.web.auth import context, principal_for
 from followup.web.ics import feed
@@ -37,7 +37,7 @@ def calendar(request: Request, token: str) -> Response:
         ):
             return Response("Not Found", status_code=404, media_type="text/plain")
         p = principal_for(ctx, found[0], found[1], csrf="")
-        body = feed(session, ctx, p, utcnow())
+        body = feed(session, ctx, p, ctx.now())
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

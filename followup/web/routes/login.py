@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from followup.audit import audit
-from followup.db import transaction, utcnow
+from followup.db import transaction
 from followup.web import accounts, policy, sessions
 from followup.web.auth import (
     CsrfRejected,
@@ -37,7 +37,7 @@ def _visitor(request: Request) -> tuple[str, str | None]:
     """The CSRF token of this browser's session, starting a visitor's session if needed.
     Returns (csrf token, new cookie token or None)."""
     ctx = context(request)
-    now = utcnow()
+    now = ctx.now()
     with transaction(ctx.engine) as session:
         row = sessions.load(session, ctx.config.web, request.cookies.get(sessions.COOKIE), now)
         if row is not None:  # a visitor's, or a signed-in person's: keep it
@@ -59,7 +59,9 @@ def _visitor_form(request: Request, data: dict[str, str]) -> None:
     visitor's, or a signed-in person's logging in as someone else)."""
     ctx = context(request)
     with transaction(ctx.engine) as session:
-        row = sessions.load(session, ctx.config.web, request.cookies.get(sessions.COOKIE), utcnow())
+        row = sessions.load(
+            session, ctx.config.web, request.cookies.get(sessions.COOKIE), ctx.now()
+        )
         expected = row.csrf_token if row is not None else None
     if expected is None or not same(data.get("csrf_token", ""), expected):
         raise CsrfRejected()
@@ -89,7 +91,7 @@ def login(request: Request, data: dict[str, str] = Depends(read_form)) -> Respon
     _visitor_form(request, data)
     ctx = context(request)
     username, target = data.get("username", ""), safe_next(data.get("next"), "")
-    now = utcnow()
+    now = ctx.now()
     with transaction(ctx.engine) as session:
         try:
             account = accounts.authenticate(
@@ -127,8 +129,9 @@ def logout(
 
 @router.get("/invite/{token}")
 def invite_form(request: Request, token: str) -> Response:
-    with transaction(context(request).engine) as session:
-        account = accounts.invited(session, token)
+    ctx = context(request)
+    with transaction(ctx.engine) as session:
+        account = accounts.invited(session, token, ctx.now())
         username = account.username if account else None
     if username is None:
         return _visitor_page(request, "invite.html", status=404, username=None, error=None)
@@ -142,17 +145,19 @@ def accept_invite(
     _visitor_form(request, data)
     password = data.get("password", "")
     username = error = None
+    ctx = context(request)
+    now = ctx.now()
     # Decide inside the transaction, answer after it: the pages below open a transaction
     # of their own (the visitor's session), which must not wait for this one's lock.
-    with transaction(context(request).engine) as session:
-        account = accounts.invited(session, token)
+    with transaction(ctx.engine) as session:
+        account = accounts.invited(session, token, now)
         if account is not None:
             username = account.username
             error = accounts.password_problem(password, username)
             if error is None and password != data.get("confirm", ""):
                 error = "password.mismatch"
             if error is None:
-                accounts.accept_invite(session, token, password)
+                accounts.accept_invite(session, token, password, now)
     if username is None:  # unknown, used or expired
         return _visitor_page(request, "invite.html", status=404, username=None, error=None)
     if error is not None:
