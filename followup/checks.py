@@ -277,7 +277,7 @@ def find_problems(session, ctx, *, now: datetime) -> list[Finding]:
     findings = [*_orphans(conn, cases), *_partners_of_other_cases(conn, cases)]
     findings += _status_records(conn)
     findings += _interviews_before_enrolment(conn)
-    findings += _schedules(session, ctx, conn)
+    findings += _schedules(session, ctx, conn, now)
     findings += _sealed(conn, ctx, cases)
     findings += _stuck_outbox(conn, now, cases)
     return findings
@@ -389,7 +389,7 @@ def _interviews_before_enrolment(conn) -> Iterator[Finding]:
         )
 
 
-def _schedules(session, ctx, conn) -> Iterator[Finding]:
+def _schedules(session, ctx, conn, now: datetime) -> Iterator[Finding]:
     """Pending follow-ups that differ from what the schedule engine gives for the
     person's protocol revision and dates (completed and missed ones are history)."""
     import sqlalchemy as sa
@@ -402,7 +402,7 @@ def _schedules(session, ctx, conn) -> Iterator[Finding]:
     known = sa.select(ProtocolRevision.__table__.c.revision)
     ids = list(conn.execute(sa.select(p.c.id).where(p.c.protocol_revision.in_(known))).scalars())
     plans = iter_replan(
-        session, ids, protocol_for_enrolment(ctx, session), reason="doctor", apply=False
+        session, ids, protocol_for_enrolment(ctx, session), reason="doctor", apply=False, now=now
     )
     for person in plans:
         c = person.changes

@@ -122,7 +122,7 @@ def test_an_invited_accounts_planted_feed_stays_dead_after_the_invite_is_accepte
         link = issue_invite(session, team.ctx, account)
         session.get(UserAccount, account.id).calendar_token_hash = digest("planted-token")
     with team.session() as session:
-        accept_invite(session, link.rsplit("/", 1)[1], "my own long password")
+        accept_invite(session, link.rsplit("/", 1)[1], "my own long password", team.ctx.now())
     assert team.browser().get("/calendar/planted-token.ics").status_code == 404
 
 
