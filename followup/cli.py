@@ -682,13 +682,13 @@ def refuse_control_characters(argv: list[str]) -> None:
     """The CLI's share of the one rule (followup.values.refuse_control): checked on the
     raw arguments, before any command (or click's own messages) can echo a value."""
     option = None
-    for position, argument in enumerate(argv, start=1):
+    for argument in argv:
         name, value = (option, argument) if option else (None, argument)
         if argument.startswith("--") and "=" in argument:
             name, value = argument.split("=", 1)
         allow = "\t\n\r" if name in FREE_TEXT_OPTIONS else ""
         try:
-            refuse_control(value, f"{name}" if name else f"argument {position}", allow=allow)
+            refuse_control(value, name or f"argument {value!r}", allow=allow)
         except ValueError as problem:
             raise click.UsageError(str(problem)) from None
         option = (

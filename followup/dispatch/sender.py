@@ -218,8 +218,9 @@ class ChannelSet:
 
 
 def _misconfigured(kind: str, problem: ValueError) -> ConfigError:
+    reason = str(problem).rstrip(". ")
     return ConfigError(
-        f"the {kind} channel's settings are wrong: {problem} "
+        f"the {kind} channel's settings are wrong: {reason}. "
         "Hint: correct or unset them; nothing is sent until they are right"
     )
 

@@ -223,3 +223,18 @@ def test_init_demo_creates_a_login_per_role_with_the_printed_password(deployment
     assert deployment.run("user", "reset-password", "facilitator", "--invite").exit_code == 0
     with deployment.session() as session:
         assert demo_logins(session, deployment.ctx) is None
+
+
+def test_the_audit_text_escapes_control_characters_so_no_value_forges_a_line(staffed):
+    from followup.audit import audit
+
+    forged = "BG-1\n2026-01-01 00:00:00Z  cli:root                 read_partner"
+    with staffed.session() as session:
+        audit(session, "cli:eve\r", "enrol", "participant", forged, note="a\u2028b")
+    result = staffed.run("audit", "--action", "enrol")
+    assert result.exit_code == 0, result.err
+    assert result.out.count("\n") == 1
+    line = result.out.rstrip("\n")
+    assert "cli:eve\\r" in line
+    assert "participant BG-1\\n2026-01-01 00:00:00Z  cli:root" in line
+    assert '{"note": "a\\u2028b"}' in line
