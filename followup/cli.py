@@ -734,6 +734,15 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if os.environ.get("FOLLOWUP_DEBUG"):
             raise
+        if _database_unavailable(exc):
+            # The start-up check found it reachable: it went away, or is locked, mid-command.
+            reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0][:200]
+            _fail(
+                f"the database stopped answering ({reason}); the transaction was rolled back, "
+                "nothing is half-written. Hint: check that it is running, then run the "
+                "command again",
+                1,
+            )
         # Only the first line: a database error's later lines carry the row's values.
         first = (str(exc).splitlines() or [""])[0][:200]
         _fail(
@@ -743,6 +752,12 @@ def main(argv: list[str] | None = None) -> None:
         )
     finally:
         os.umask(previous_umask)
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    import sqlalchemy.exc
+
+    return isinstance(exc, sqlalchemy.exc.OperationalError)
 
 
 def _fail(message: str, status: int) -> None:

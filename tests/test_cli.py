@@ -355,3 +355,21 @@ def test_a_sqlite_database_in_a_missing_folder_is_reported_as_unreachable(tmp_pa
         f"sqlite:///{tmp_path / 'gone' / 'followup.db'} (unable to open database file). "
         "Hint: check that the server is running and the URL is right\n",
     )
+
+
+def test_a_database_that_goes_away_mid_command_is_one_line_not_a_bug(staffed, monkeypatch):
+    import sqlalchemy.exc
+
+    def gone(*args, **kwargs):
+        raise sqlalchemy.exc.OperationalError(
+            "SELECT 1", {}, Exception("server closed the connection unexpectedly\nmore")
+        )
+
+    monkeypatch.setattr("followup.due.list_due", gone)
+    result = staffed.run("due")
+    assert (result.exit_code, result.err) == (
+        1,
+        "Error: the database stopped answering (server closed the connection unexpectedly); "
+        "the transaction was rolled back, nothing is half-written. Hint: check that it is "
+        "running, then run the command again\n",
+    )
