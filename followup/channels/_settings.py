@@ -11,10 +11,10 @@ from collections.abc import Mapping
 
 
 class NotSetUp(ValueError):
-    """None of a channel's environment variables is set and it has no required setting:
-    the deployment does not use this channel (its messages go by the next one). Any other
-    ValueError from a channel's settings means they are given but wrong, and stops the
-    service at start."""
+    """A required setting is absent and none of the channel's environment variables is
+    set: the deployment does not use this channel (its messages go by the next one). Any
+    other ValueError from a channel's settings means they are given but wrong, and stops
+    the service at start."""
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -80,7 +80,9 @@ class Settings:
         message = f"{var} is not set: the {self.kind} channel needs {what}. {fix}"
         if not self.given:
             return NotSetUp(message)
-        return ValueError(f"{message} ({', '.join(dict.fromkeys(self.given))} is set)")
+        given = list(dict.fromkeys(self.given))
+        verb = "is" if len(given) == 1 else "are"
+        return ValueError(f"{message} ({', '.join(given)} {verb} set)")
 
     def integer(self, var: str, key: str, *, default: int, low: int, high: int) -> int:
         value, source = self._raw(var, key)

@@ -30,7 +30,7 @@ def test_a_channel_with_some_variables_set_and_a_required_one_missing_is_a_mista
     assert str(caught.value) == (
         "TWILIO_AUTH_TOKEN is not set: the sms channel needs the Twilio auth token. Set "
         "TWILIO_AUTH_TOKEN (or TWILIO_AUTH_TOKEN_FILE) in the environment. "
-        "(TWILIO_ACCOUNT_SID, TWILIO_FROM is set)"
+        "(TWILIO_ACCOUNT_SID, TWILIO_FROM are set)"
     )
     with pytest.raises(ValueError) as caught:
         build_channel("email", None, environ={"FOLLOWUP_SMTP_PORT": "587"})
