@@ -16,7 +16,12 @@ from functools import wraps
 import click
 
 from followup.errors import ConfigError, CsvRejected, FollowupError
-from followup.values import parse_date, parse_yes_no
+from followup.values import MAX_NOTES, limit_length, parse_date, parse_yes_no, refuse_control
+
+# Files this process creates (the SQLite database and its -wal/-shm files, reports
+# written with --out, exports) hold case ids, violence answers, risk and audit: readable
+# and writable by the owner only, whatever the shell's umask.
+PRIVATE_UMASK = 0o077
 
 
 class DateType(click.ParamType):
@@ -75,12 +80,21 @@ def format_option(help: str = "Output format.") -> Callable:
     )
 
 
-def open_context(config_path: str | None, *, need_schema: bool = True):
-    from followup.context import Context, require_schema
+def open_context(
+    config_path: str | None,
+    *,
+    need_schema: bool = True,
+    need_key: bool = True,
+    private_file: bool = False,
+):
+    """The context of a command, after the start-up checks every command shares
+    (followup.context.startup_checks): the database is reachable and has its tables, and
+    when partner data exists the key opens it (`need_key=False` only for commands that
+    never read sealed data); `private_file` also refuses a database others can read."""
+    from followup.context import Context, startup_checks
 
     ctx = Context.open(config_path)
-    if need_schema:
-        require_schema(ctx.engine, ctx.config.path)
+    startup_checks(ctx, schema=need_schema, key=need_key, private_file=private_file)
     return ctx
 
 
@@ -112,7 +126,8 @@ def init(config_path, demo):
     from followup.db import transaction
     from followup.migrate import BASELINE, create_or_upgrade
 
-    ctx = open_context(config_path, need_schema=False)
+    # The key is checked below, once it exists; a database others can read is refused.
+    ctx = open_context(config_path, need_schema=False, need_key=False, private_file=True)
     key_path = ctx.config.resolve(ctx.config.security.key_file)
     key_from_env = os.environ.get("FOLLOWUP_SECRET_KEY") or os.environ.get(
         "FOLLOWUP_SECRET_KEY_FILE"
@@ -414,6 +429,7 @@ def record_interview(
 
     if notes == "-":
         notes = sys.stdin.read()
+    notes = free_text(notes, "--notes")
     interview = _in_transaction(
         config_path,
         lambda s, c: do(
@@ -469,6 +485,7 @@ def record_recidivism(
     """Record a report of new violence."""
     from followup.record import record_recidivism as do
 
+    notes = free_text(notes, "--notes")
     _in_transaction(
         config_path,
         lambda s, c: do(
@@ -752,8 +769,44 @@ cli.add_command(_web_cli.audit)
 # --- the edge ------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> None:
+# Options whose value is free text: line breaks and tabs are kept there (other control
+# characters are still refused). Every other argument is an id, a name, a choice, a date
+# or a path, and holds no control character at all.
+FREE_TEXT_OPTIONS = frozenset({"--notes"})
+
+
+def refuse_control_characters(argv: list[str]) -> None:
+    """The CLI's share of the one rule (followup.values.refuse_control): checked on the
+    raw arguments, before any command (or click's own messages) can echo a value."""
+    option = None
+    for argument in argv:
+        name, value = (option, argument) if option else (None, argument)
+        if argument.startswith("--") and "=" in argument:
+            name, value = argument.split("=", 1)
+        allow = "\t\n\r" if name in FREE_TEXT_OPTIONS else ""
+        try:
+            refuse_control(value, name or f"argument {value!r}", allow=allow)
+        except ValueError as problem:
+            raise click.UsageError(str(problem)) from None
+        option = (
+            argument if argument[:1] == "-" and len(argument) > 1 and "=" not in argument else None
+        )
+
+
+def free_text(text: str | None, option: str) -> str | None:
+    """A --notes value (or what stdin gave for it): line breaks allowed, a length limit."""
+    if text is None:
+        return None
     try:
+        return limit_length(refuse_control(text, option, allow="\t\n\r"), option, MAX_NOTES)
+    except ValueError as problem:
+        raise click.BadParameter(str(problem), param_hint=option) from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    previous_umask = os.umask(PRIVATE_UMASK)
+    try:
+        refuse_control_characters(sys.argv[1:] if argv is None else argv)
         cli.main(args=argv, prog_name="followup", standalone_mode=False)
     except click.exceptions.Abort:
         _fail("aborted", 1)
@@ -778,6 +831,15 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if os.environ.get("FOLLOWUP_DEBUG"):
             raise
+        if _database_unavailable(exc):
+            # The start-up check found it reachable: it went away, or is locked, mid-command.
+            reason = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0][:200]
+            _fail(
+                f"the database stopped answering ({reason}); the transaction was rolled back, "
+                "nothing is half-written. Hint: check that it is running, then run the "
+                "command again",
+                1,
+            )
         # Only the first line: a database error's later lines carry the row's values.
         first = (str(exc).splitlines() or [""])[0][:200]
         _fail(
@@ -785,6 +847,14 @@ def main(argv: list[str] | None = None) -> None:
             "run again with FOLLOWUP_DEBUG=1 for the traceback",
             70,
         )
+    finally:
+        os.umask(previous_umask)
+
+
+def _database_unavailable(exc: Exception) -> bool:
+    import sqlalchemy.exc
+
+    return isinstance(exc, sqlalchemy.exc.OperationalError)
 
 
 def _fail(message: str, status: int) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
+import shlex
+import stat
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -19,7 +21,7 @@ from followup import config as config_module
 from followup.clock import utcnow
 from followup.config import Config
 from followup.crypto import Vault, load_vault
-from followup.db import make_engine
+from followup.db import make_engine, sqlite_files, transaction
 from followup.errors import ConfigError, KeyUnavailable
 from followup.models import Partner, ProtocolRevision, Site
 from followup.protocol import Protocol, load_protocols
@@ -127,6 +129,60 @@ class Context:
         """'Today' at the centre, which is not today in UTC for an hour or two a day."""
         moment = now or self.now()
         return moment.astimezone(self.config.sites[site_code].zone).date()
+
+
+# --- start-up checks -----------------------------------------------------------------------
+
+
+def startup_checks(
+    ctx: Context, *, schema: bool = True, key: bool = True, private_file: bool = False
+) -> None:
+    """What a command checks before it does anything, in one place, so every entry point
+    refuses the same broken deployment with the same one line: a database file others can
+    read (`private_file`: init, serve, worker), a database that cannot be reached, no
+    followup tables (`schema`), sealed partner data and no key that opens it (`key`)."""
+    if private_file:
+        check_private_database(ctx.config.database_url, ctx.config.path)
+    check_reachable(ctx.engine, ctx.config.path)
+    if schema:
+        require_schema(ctx.engine, ctx.config.path)
+    if key:
+        with transaction(ctx.engine) as session:
+            ctx.check_key(session)
+
+
+def check_private_database(url: str, config_path) -> None:
+    """A SQLite database (and its -wal and -shm files) readable only by its owner: it holds
+    case ids, violence answers, risk, consent and the audit trail."""
+    exposed = [
+        (path, stat.S_IMODE(path.stat().st_mode))
+        for path in sqlite_files(url)
+        if path.exists() and stat.S_IMODE(path.stat().st_mode) & 0o077
+    ]
+    if exposed:
+        path, mode = exposed[0]
+        files = " ".join(shlex.quote(str(p)) for p, _ in exposed)
+        raise ConfigError(
+            f"{path}: the database can be read by other users (mode {mode:o}). "
+            f"Hint: chmod 600 {files}"
+        )
+
+
+def check_reachable(engine: Engine, config_path) -> None:
+    """One line naming the database (never its password) when it cannot be reached."""
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.DBAPIError as problem:
+        url = engine.url
+        reason = (str(problem.orig or problem).strip().splitlines() or ["no reason given"])[0]
+        if url.password:
+            reason = reason.replace(str(url.password), "***")
+        raise ConfigError(
+            f"{config_path}: database.url: cannot reach the database "
+            f"{url.render_as_string(hide_password=True)} ({reason[:200]}). "
+            "Hint: check that the server is running and the URL is right"
+        ) from None
 
 
 def require_schema(engine: Engine, config_path) -> None:

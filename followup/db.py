@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import threading
 import weakref
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite as _sqlite_dialects
@@ -42,8 +44,40 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for another database or an in-memory one."""
+    parsed = sa.engine.make_url(url)
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    if name.startswith("file:"):  # a URI filename (`?uri=true`)
+        return None
+    return Path(name)
+
+
+def sqlite_files(url: str) -> list[Path]:
+    """The database file and its write-ahead log and shared-memory index (which hold the
+    same data), for a SQLite URL."""
+    path = sqlite_file(url)
+    if path is None:
+        return []
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def _create_private(path: Path) -> None:
+    """Create an empty database file with mode 0600 before SQLite creates it 0644 (less
+    the umask); SQLite gives its -wal and -shm files the mode of the database file."""
+    if path.exists() or not path.parent.is_dir():
+        return  # SQLite reports a missing folder itself, when it connects
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("sqlite"):
+        path = sqlite_file(url)
+        if path is not None:
+            _create_private(path)
         engine = sa.create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )

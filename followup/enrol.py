@@ -12,11 +12,20 @@ from followup.context import Context
 from followup.errors import InvalidRecord, NotFound
 from followup.models import REFERRAL_SOURCES, RELATIONSHIPS, Participant, Partner, Staff
 from followup.replan import replan
+from followup.values import parse_identifier, parse_safe_hours
 
 
 def protocol_for_enrolment(ctx: Context, session: Session):
     """Day-to-day re-planning uses the revision each person was enrolled into."""
     return lambda _protocol_id, revision: ctx.protocol_at(session, revision)
+
+
+def _valid(parse, *args):
+    """A value checked by the rule every path shares (followup.values)."""
+    try:
+        return parse(*args)
+    except ValueError as problem:
+        raise InvalidRecord(str(problem)) from None
 
 
 def check_worker(worker: Staff, role: str, site: str) -> None:
@@ -42,6 +51,7 @@ def enrol(
     protocol_id: str | None = None,
     facilitator: str | None = None,
 ) -> Participant:
+    case_id = _valid(parse_identifier, case_id, "case id")
     if site not in ctx.config.sites:
         raise NotFound(
             f"site {site!r} is not in {ctx.config.path}. Hint: one of {', '.join(ctx.config.sites)}"
@@ -102,6 +112,8 @@ def add_partner(
     support_worker: str | None = None,
     safe_hours: str | None = None,
 ) -> Partner:
+    partner_id = _valid(parse_identifier, partner_id, "partner id")
+    safe_hours = _valid(parse_safe_hours, safe_hours)
     person = lookup.participant(session, case_id)
     if relationship not in RELATIONSHIPS:
         raise InvalidRecord(

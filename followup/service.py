@@ -132,20 +132,24 @@ def run(
 ) -> None:
     """Run until SIGTERM or Ctrl-C."""
     out = out or sys.stdout
-    with transaction(ctx.engine) as session:
-        ctx.check_key(
-            session
-        )  # refuses, with one line, when partner data exists and no key opens it
+    # The database, its file mode and the key were checked by the command
+    # (followup.context.startup_checks); what remains is this process's own: the port, and
+    # channel settings that do not parse (which stop the start instead of sending that
+    # staff's messages to the console).
     if http:
         _check_port(ctx)
-    _logging()
     stop = threading.Event()
-    previous = {
-        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)
-    }
     if start is not None:
         ctx.clock = clocks.RunningFrom(start)  # web requests and dispatch passes alike
     dispatcher = Dispatcher(ctx, stop, ctx.clock) if scheduler else None
+    if dispatcher is None:
+        from followup.dispatch.sender import check_channel_settings
+
+        check_channel_settings(ctx)
+    _logging()
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)
+    }
     jobs = dispatcher.scheduler() if dispatcher else None
     _banner(ctx, out, dispatcher, http=http, start=start)
     try:

@@ -31,9 +31,13 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from freezegun import freeze_time
 
-import followup.cli  # noqa: F401  (pydantic builds its schemas for `date` before any test
-import followup.config  # noqa: F401  freezes time: under freezegun `date` is FakeDate, which
-import followup.protocol  # noqa: F401  pydantic cannot build a schema for)
+# pydantic and SQLModel build their schemas for `date` and `datetime` when a model is first
+# imported; under freezegun those are FakeDate and FakeDatetime, which they cannot build a
+# schema for. So every module defining models is imported before any test freezes time.
+import followup.cli  # noqa: F401
+import followup.config  # noqa: F401
+import followup.models  # noqa: F401
+import followup.protocol  # noqa: F401
 
 with contextlib.suppress(ImportError):
     import psycopg  # noqa: F401  (its C extension must load before freezegun patches `date`)

@@ -230,3 +230,175 @@ def test_his_facilitator_cannot_be_recorded_as_the_interviewer_of_his_partner(st
         "partner's worker, nor interview her. Hint: name her partner-support worker\n",
     )
     assert staffed.run(*interview, "--by", "PS1").exit_code == 0
+
+
+# --- input hygiene: control characters in arguments ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("enrol", "BG-1\nBG-2", "--site", "BG", "--referral-source", "court"),
+            "Error: argument 'BG-1\\nBG-2' contains a control character (U+000A LF, a line "
+            "break) at "
+            "position 5; remove it",
+        ),
+        (
+            ("enrol", "BG-1", "--site", "BG\r", "--referral-source", "court"),
+            "Error: --site contains a control character (U+000D CR, a line break) at "
+            "position 3; remove it",
+        ),
+        (
+            ("due", "--staff=F1\x1b[2J"),
+            "Error: --staff contains a control character (U+001B ESC) at position 3; remove it",
+        ),
+        (
+            ("record", "consent", "P-1\x00", "--given", "--on", "2026-01-01"),
+            "Error: argument 'P-1\\x00' contains a control character (U+0000 NUL) at position 4; "
+            "remove it",
+        ),
+    ],
+)
+def test_control_characters_in_arguments_are_refused_before_anything_runs(staffed, args, message):
+    result = staffed.run(*args)
+    assert (result.exit_code, result.err) == (2, message + "\n")
+    assert result.out == ""
+
+
+def test_notes_keep_their_line_breaks_but_not_other_control_characters(staffed):
+    staffed.run(
+        "enrol", "BG-1", "--site", "BG", "--referral-source", "court", "--enrolled-on", "2026-11-01"
+    )
+    interview = ("record", "interview", "BG-1", "--informant", "participant", "--on")
+    kept = staffed.run(*interview, "2026-11-20", "--notes", "first line\nsecond line")
+    assert kept.exit_code == 0, kept.err
+    refused = staffed.run(*interview, "2026-11-21", "--notes", "a\x00b")
+    assert (refused.exit_code, refused.err) == (
+        2,
+        "Error: --notes contains a control character (U+0000 NUL) at position 2; remove it\n",
+    )
+    piped = staffed.run(*interview, "2026-11-21", "--notes", "-", stdin="x" * 10_001)
+    assert piped.exit_code == 2
+    assert "--notes is 10001 characters long; at most 10000 are allowed" in piped.err
+
+
+# --- files are private ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def open_umask():
+    """The umask a careless shell has (0022): files would be created 0644."""
+    import os
+
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def mode(path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_database_its_wal_and_shm_files_and_reports_are_created_0600(tmp_path, open_umask):
+    from tests.conftest import Deployment
+
+    deployment = Deployment(tmp_path, f"sqlite:///{tmp_path / 'followup.db'}")
+    deployment.write_config()
+    assert deployment.run("init").exit_code == 0
+    database = tmp_path / "followup.db"
+    with deployment.session() as session:  # a connection open: the -wal and -shm exist
+        session.execute(__import__("sqlalchemy").text("select 1"))
+        files = [database, tmp_path / "followup.db-wal", tmp_path / "followup.db-shm"]
+        assert [(f.name, mode(f)) for f in files] == [(f.name, 0o600) for f in files]
+    report = tmp_path / "report.json"
+    result = deployment.run("report", "--format", "json", "--out", str(report))
+    assert result.exit_code == 0, result.err
+    assert mode(report) == 0o600
+    deployment._ctx.engine.dispose()
+
+
+def test_an_engine_creates_a_new_sqlite_file_0600_even_outside_the_cli(tmp_path, open_umask):
+    from followup.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    with engine.connect():
+        pass
+    engine.dispose()
+    assert mode(tmp_path / "new.db") == 0o600
+
+
+@pytest.mark.parametrize("command", [("init",), ("serve",), ("worker",)])
+def test_init_serve_and_worker_refuse_a_database_others_can_read_with_the_chmod_to_run(
+    tmp_path, command
+):
+    from tests.conftest import Deployment
+
+    database = tmp_path / "followup.db"
+    deployment = Deployment(tmp_path, f"sqlite:///{database}")
+    deployment.write_config()
+    assert deployment.run("init").exit_code == 0
+    database.chmod(0o644)
+    result = deployment.run(*command)
+    assert (result.exit_code, result.err) == (
+        1,
+        f"Error: {database}: the database can be read by other users (mode 644). "
+        f"Hint: chmod 600 {database}\n",
+    )
+    database.chmod(0o600)
+    assert deployment.run("init").exit_code == 0
+
+
+# --- start-up checks ------------------------------------------------------------------------
+
+
+def test_an_unreachable_database_is_one_line_naming_the_url_without_its_password(tmp_path):
+    from tests.conftest import Deployment
+
+    url = "postgresql+psycopg://followup:s3cret-pw@127.0.0.1:1/followup"
+    deployment = Deployment(tmp_path, url)
+    deployment.write_config()
+    for command in (("due",), ("init",), ("dispatch", "--once")):
+        result = deployment.run(*command)
+        assert result.exit_code == 1
+        assert result.err.startswith(
+            f"Error: {deployment.path}: database.url: cannot reach the database "
+            "postgresql+psycopg://followup:***@127.0.0.1:1/followup ("
+        )
+        assert result.err.endswith("Hint: check that the server is running and the URL is right\n")
+        assert result.err.count("\n") == 1
+        assert "s3cret" not in result.err and "bug" not in result.err
+
+
+def test_a_sqlite_database_in_a_missing_folder_is_reported_as_unreachable(tmp_path):
+    from tests.conftest import Deployment
+
+    deployment = Deployment(tmp_path, f"sqlite:///{tmp_path / 'gone' / 'followup.db'}")
+    deployment.write_config()
+    result = deployment.run("due")
+    assert (result.exit_code, result.err) == (
+        1,
+        f"Error: {deployment.path}: database.url: cannot reach the database "
+        f"sqlite:///{tmp_path / 'gone' / 'followup.db'} (unable to open database file). "
+        "Hint: check that the server is running and the URL is right\n",
+    )
+
+
+def test_a_database_that_goes_away_mid_command_is_one_line_not_a_bug(staffed, monkeypatch):
+    import sqlalchemy.exc
+
+    def gone(*args, **kwargs):
+        raise sqlalchemy.exc.OperationalError(
+            "SELECT 1", {}, Exception("server closed the connection unexpectedly\nmore")
+        )
+
+    monkeypatch.setattr("followup.due.list_due", gone)
+    result = staffed.run("due")
+    assert (result.exit_code, result.err) == (
+        1,
+        "Error: the database stopped answering (server closed the connection unexpectedly); "
+        "the transaction was rolled back, nothing is half-written. Hint: check that it is "
+        "running, then run the command again\n",
+    )

@@ -610,3 +610,136 @@ def test_violence_before_the_enrolment_may_be_reported(cohort):
         """,
     )
     assert count(cohort, Event) == 1
+
+
+# --- input hygiene: control characters, lengths, duplicated headers, safe hours ------------
+
+
+def rejected_bytes(deployment, kind, data: bytes):
+    """Like `rejected`, for files whose cells hold characters a text fixture cannot."""
+    path = deployment.folder / f"{kind}.csv"
+    path.write_bytes(data)
+    result = deployment.run("import", kind, str(path))
+    assert result.exit_code == 1, result.out
+    return result.err.replace(str(path), "FILE").splitlines()
+
+
+def test_control_characters_in_any_column_are_refused_with_their_row_and_column(deployment):
+    lines = rejected_bytes(
+        deployment,
+        "staff",
+        b"staff_id,site,name,roles,phone,email,channel,language\n"
+        b'F1,BG,"Marko\nPetrovi\xc4\x87",facilitator,,,console,\n'
+        b'F2,BG,"Ana\rX",facilitator,,,console,\n'
+        b"F3\x00,BG,Ivan,facilitator,,,console,\n"
+        b"F4,BG,Vesna\x1b[2J,facilitator,,,console\x7f,\n"
+        b"F5,BG,Ok,facilitator,,,console,\n",
+    )
+    assert lines == [
+        "FILE:2: name: the cell contains a control character (U+000A LF, a line break) "
+        "at position 6; remove it",
+        "FILE:3: name: the cell contains a control character (U+000D CR, a line break) "
+        "at position 4; remove it",
+        "FILE:4: staff_id: the cell contains a control character (U+0000 NUL) at position 3; "
+        "remove it",
+        "FILE:5: name: the cell contains a control character (U+001B ESC) at position 6; remove it",
+        "FILE:5: channel: the cell contains a control character (U+007F DEL) at position 8; "
+        "remove it",
+        "Error: FILE: 5 problem(s); nothing was imported",
+    ]
+    assert count(deployment, Staff) == 0
+
+
+def test_a_line_separator_in_an_id_of_the_partners_file_is_refused(cohort):
+    lines = rejected_bytes(
+        cohort,
+        "partners",
+        "partner_id,case_id,relationship,consent_on,channel,phone,email\n"
+        "P-9\u2028,BG-1,current,,phone,+381601234567,\n".encode(),
+    )
+    assert lines[0] == (
+        "FILE:2: partner_id: the cell contains a control character (U+2028 LINE SEPARATOR) "
+        "at position 4; remove it"
+    )
+
+
+def test_overlong_ids_names_and_short_fields_are_refused_with_the_limit(deployment):
+    long_id, long_name, long_email = "F" * 65, "N" * 201, "a" * 250 + "@x.org"
+    lines = rejected(
+        deployment,
+        "staff",
+        f"""\
+        staff_id,site,name,roles,phone,email,channel,language
+        {long_id},BG,Ana,facilitator,,,console,
+        F2,BG,{long_name},facilitator,,,console,
+        F3,BG,Ivan,facilitator,,{long_email},console,
+        F4,BG,{"N" * 200},facilitator,,,console,
+        """,
+    )
+    assert lines == [
+        "FILE:2: staff_id: the cell is 65 characters long; at most 64 are allowed",
+        "FILE:3: name: the cell is 201 characters long; at most 200 are allowed",
+        "FILE:4: email: the cell is 256 characters long; at most 254 are allowed",
+        "Error: FILE: 3 problem(s); nothing was imported",
+    ]
+
+
+def test_a_header_that_names_a_column_twice_is_refused(staffed):
+    lines = rejected(
+        staffed,
+        "participants",
+        """\
+        case_id,site,referral_source,enrolled_on,protocol,site
+        BG-1,BG,court,2026-01-05,,NS
+        """,
+    )
+    assert lines == [
+        "FILE:1: site: the header names this column twice (columns 2 and 6). "
+        "Hint: delete or rename one of them",
+        "Error: FILE: 1 problem(s); nothing was imported",
+    ]
+    assert count(staffed, Participant) == 0
+
+
+def test_unnamed_empty_columns_a_spreadsheet_adds_are_not_duplicates(staffed):
+    imported(
+        staffed,
+        "participants",
+        "participants.csv",
+        """\
+        case_id,site,referral_source,enrolled_on,protocol,,
+        BG-1,BG,court,2026-01-05,,,
+        """,
+    )
+    assert count(staffed, Participant) == 1
+
+
+def test_the_partners_import_checks_safe_hours_by_the_rule_the_web_uses(cohort):
+    lines = rejected(
+        cohort,
+        "partners",
+        """\
+        partner_id,case_id,relationship,consent_on,channel,phone,email,safe_hours
+        P-3,BG-1,ex,,phone,+381601234567,,whenever
+        P-4,BG-1,ex,,phone,+381601234568,,25:00-26:00
+        """,
+    )
+    assert lines == [
+        "FILE:2: safe_hours: expected times such as 10:00-12:00, got 'whenever'",
+        "FILE:3: safe_hours: expected times such as 10:00-12:00, got '25:00-26:00'",
+        "Error: FILE: 2 problem(s); nothing was imported",
+    ]
+    imported(
+        cohort,
+        "partners",
+        "partners.csv",
+        """\
+        partner_id,case_id,relationship,consent_on,channel,phone,email,safe_hours
+        P-3,BG-1,ex,,phone,+381601234567,,"09:00 - 10:00,17:00-18:00"
+        """,
+    )
+    with cohort.session() as session:
+        hours = session.execute(
+            sa.select(Partner.safe_hours).where(Partner.partner_id == "P-3")
+        ).scalar_one()
+    assert hours == "09:00-10:00, 17:00-18:00"

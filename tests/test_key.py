@@ -84,3 +84,55 @@ def test_a_key_file_others_can_read_is_refused(make_deployment, monkeypatch):
         KeyUnavailable, match=r"readable by other users \(mode 644\). Hint: chmod 600"
     ):
         deployment.ctx.vault  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("due",),
+        ("dispatch", "--once"),
+        ("serve",),
+        ("worker",),
+        ("enrol", "BG-2", "--site", "BG", "--referral-source", "court"),
+        ("record", "check", "BG-1", "--on", "2026-11-20", "--no-new-offence"),
+        ("schedule", "plan"),
+    ],
+)
+def test_every_command_that_works_with_cases_refuses_to_run_without_the_key(
+    deployment, monkeypatch, command
+):
+    with_partner(deployment)
+    monkeypatch.delenv("FOLLOWUP_SECRET_KEY")
+    result = deployment.run(*command)
+    assert (result.exit_code, result.err) == (
+        1,
+        f"Error: {deployment.folder / 'followup.key'}: no encryption key for partner data. "
+        "Hint: set FOLLOWUP_SECRET_KEY, restore the key file, or run `followup init` for a "
+        "new deployment\n",
+    )
+
+
+def test_a_wrong_key_stops_dispatch_before_anything_is_sent(deployment, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    with_partner(deployment)
+    monkeypatch.setenv("FOLLOWUP_SECRET_KEY", Fernet.generate_key().decode())
+    result = deployment.run("dispatch", "--once")
+    assert result.exit_code == 1
+    assert "this key does not open the stored partner data" in result.err
+    assert result.out == ""
+
+
+def test_the_report_and_the_audit_trail_still_open_while_the_key_is_being_restored(
+    deployment, monkeypatch
+):
+    with_partner(deployment)
+    monkeypatch.delenv("FOLLOWUP_SECRET_KEY")
+    assert deployment.run("report", "--format", "json").exit_code == 0
+    assert deployment.run("audit").exit_code == 0
+
+
+def test_commands_run_without_a_key_while_no_partner_data_exists(deployment, monkeypatch):
+    monkeypatch.delenv("FOLLOWUP_SECRET_KEY")
+    result = deployment.run("due")
+    assert (result.exit_code, result.out) == (0, "Nothing due.\n")

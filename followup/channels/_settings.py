@@ -9,6 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+
+class NotSetUp(ValueError):
+    """A required setting is absent and none of the channel's environment variables is
+    set: the deployment does not use this channel (its messages go by the next one). Any
+    other ValueError from a channel's settings means they are given but wrong, and stops
+    the service at start."""
+
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -22,10 +30,19 @@ class Settings:
         defaults: Mapping[str, object] | None,
         environ: Mapping[str, str] | None,
         allowed_keys: frozenset[str],
+        variables: tuple[str, ...] = (),
     ) -> None:
         self.kind = kind
         self.defaults = dict(defaults or {})
         self.environ = os.environ if environ is None else environ
+        # The channel's environment variables that are set: once one is, the channel is
+        # meant to be used, and a required setting that is missing is a mistake.
+        self.given = [
+            var
+            for var in variables
+            for name in (var, f"{var}_FILE")
+            if (self.environ.get(name) or "").strip()
+        ]
         unknown = sorted(set(self.defaults) - allowed_keys)
         if unknown:
             raise ValueError(
@@ -47,14 +64,25 @@ class Settings:
         value, source = self._raw(var, key)
         if value is None:
             if required:
-                raise ValueError(
-                    f"{var} is not set: the {self.kind} channel needs {what or key}. "
-                    f"Set {var} in the environment (or {key} in the {self.kind} settings)."
+                raise self.missing(
+                    var,
+                    what or key,
+                    f"Set {var} in the environment (or {key} in the {self.kind} settings).",
                 )
             return None
         if not isinstance(value, str):
             raise ValueError(f"{source} must be text, got {type(value).__name__}")
         return value.strip()
+
+    def missing(self, var: str, what: str, fix: str) -> ValueError:
+        """The error for a required setting that is absent: NotSetUp when none of the
+        channel's variables is set, else a mistake naming what is set."""
+        message = f"{var} is not set: the {self.kind} channel needs {what}. {fix}"
+        if not self.given:
+            return NotSetUp(message)
+        given = list(dict.fromkeys(self.given))
+        verb = "is" if len(given) == 1 else "are"
+        return ValueError(f"{message} ({', '.join(given)} {verb} set)")
 
     def integer(self, var: str, key: str, *, default: int, low: int, high: int) -> int:
         value, source = self._raw(var, key)

@@ -9,6 +9,7 @@ from typing import ClassVar, TextIO
 
 from followup.channels._settings import Settings
 from followup.channels.base import Channel, Delivery, OutgoingMessage, TransportError
+from followup.values import escape_controls
 
 __all__ = ["ConsoleChannel"]
 
@@ -51,13 +52,20 @@ class ConsoleChannel(Channel):
 
     @staticmethod
     def format(message: OutgoingMessage) -> str:
-        """The block written for one message."""
+        """The block written for one message. Control characters are written as escapes
+        (a line feed in a name as \\n, an escape sequence as \\x1b), so no value can
+        forge a line or a message of its own; the body keeps its own line breaks, and a
+        body line that looks like the block's frame is indented."""
+        body = [
+            "  " + line if line.startswith("-----") else line
+            for line in escape_controls(message.text.rstrip("\n"), keep="\n").split("\n")
+        ]
         lines = [
-            f"----- message {message.key} -----",
-            f"To:      {message.to}",
-            f"Subject: {message.subject}",
+            f"----- message {escape_controls(message.key)} -----",
+            f"To:      {escape_controls(message.to)}",
+            f"Subject: {escape_controls(message.subject)}",
             "",
-            message.text.rstrip("\n"),
+            *body,
             "-" * 40,
             "",
         ]

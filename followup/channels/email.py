@@ -48,6 +48,17 @@ class EmailChannel(Channel):
     """Sends each message over a fresh SMTP connection (reminders are few and far between)."""
 
     kind: ClassVar[str] = "email"
+    # Its environment variables: once one is set, e-mail is meant to be used.
+    ENVIRONMENT: ClassVar[tuple[str, ...]] = (
+        "FOLLOWUP_SMTP_HOST",
+        "FOLLOWUP_SMTP_PORT",
+        "FOLLOWUP_SMTP_FROM",
+        "FOLLOWUP_SMTP_USER",
+        "FOLLOWUP_SMTP_PASSWORD",
+        "FOLLOWUP_SMTP_STARTTLS",
+        "FOLLOWUP_SMTP_SSL",
+        "FOLLOWUP_SMTP_TIMEOUT",
+    )
 
     def __init__(
         self,
@@ -103,6 +114,7 @@ class EmailChannel(Channel):
             allowed_keys=frozenset(
                 {"host", "port", "sender", "username", "starttls", "ssl", "timeout"}
             ),
+            variables=cls.ENVIRONMENT,
         )
         host = s.text("FOLLOWUP_SMTP_HOST", "host", required=True, what="an SMTP server host")
         sender = s.text(

@@ -149,6 +149,15 @@ class SmsChannel(Channel):
     """Sends SMS through Twilio's Messages API."""
 
     kind: ClassVar[str] = "sms"
+    # Its environment variables: once one is set, SMS is meant to be used.
+    ENVIRONMENT: ClassVar[tuple[str, ...]] = (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_FROM",
+        "FOLLOWUP_TWILIO_API_BASE",
+        "FOLLOWUP_TWILIO_STATUS_CALLBACK",
+        "FOLLOWUP_TWILIO_TIMEOUT",
+    )
 
     def __init__(
         self,
@@ -201,15 +210,17 @@ class SmsChannel(Channel):
             allowed_keys=frozenset(
                 {"account_sid", "from_number", "api_base", "status_callback", "timeout"}
             ),
+            variables=cls.ENVIRONMENT,
         )
         account_sid = s.text(
             "TWILIO_ACCOUNT_SID", "account_sid", required=True, what="a Twilio account SID"
         )
         auth_token = s.secret("TWILIO_AUTH_TOKEN")
         if not auth_token:
-            raise ValueError(
-                "TWILIO_AUTH_TOKEN is not set: the sms channel needs the Twilio auth token. "
-                "Set TWILIO_AUTH_TOKEN (or TWILIO_AUTH_TOKEN_FILE) in the environment."
+            raise s.missing(
+                "TWILIO_AUTH_TOKEN",
+                "the Twilio auth token",
+                "Set TWILIO_AUTH_TOKEN (or TWILIO_AUTH_TOKEN_FILE) in the environment.",
             )
         from_number = s.text(
             "TWILIO_FROM", "from_number", required=True, what="a sender number or ID"

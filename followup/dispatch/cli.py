@@ -83,7 +83,8 @@ def serve(config_path, no_scheduler, start):
     """Run the service: the web app and Twilio status callbacks, and the reminder dispatcher."""
     from followup.service import run
 
-    run(open_context(config_path), http=True, scheduler=not no_scheduler, start=start)
+    ctx = open_context(config_path, private_file=True)
+    run(ctx, http=True, scheduler=not no_scheduler, start=start)
 
 
 @click.command()
@@ -99,4 +100,4 @@ def worker(config_path, start):
     """Run the reminder dispatcher only (no HTTP); several may run against one PostgreSQL."""
     from followup.service import run
 
-    run(open_context(config_path), http=False, scheduler=True, start=start)
+    run(open_context(config_path, private_file=True), http=False, scheduler=True, start=start)

@@ -26,6 +26,7 @@ from jinja2 import (
 )
 
 from followup.config import LANGUAGES
+from followup.values import escape_controls
 
 SHIPPED = Path(__file__).resolve().parents[2] / "messages"
 KINDS = ("reminder", "digest", "catch_up", "escalation", "alert", "delivery_problem")
@@ -63,7 +64,7 @@ class Templates:
         self, kind: str, language: str, data: dict, parts: tuple[str, ...] = ALL_PARTS
     ) -> Rendered:
         language = language if language in LANGUAGES else "en"
-        values = {**data, "lang": language}
+        values = {**_one_line_values(data), "lang": language}
 
         def part(name: str) -> str:
             try:
@@ -85,6 +86,18 @@ class Templates:
             if name in labels.get(subject, {}):
                 return labels[subject][name]
         return fallback
+
+
+def _one_line_values(value):
+    """Every text value with its control characters written as escapes: a line break in
+    a staff name or a checkpoint label cannot start a line of the message of its own."""
+    if isinstance(value, str):
+        return escape_controls(value)
+    if isinstance(value, dict):
+        return {key: _one_line_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_one_line_values(item) for item in value)
+    return value
 
 
 def _tidy(text: str) -> str:

@@ -26,7 +26,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup.audit import audit
-from followup.channels import Channel, OutgoingMessage, TransportError, build_channel
+from followup.channels import (
+    Channel,
+    OutgoingMessage,
+    TransportError,
+    build_channel,
+    channel_class,
+)
+from followup.channels._settings import NotSetUp
 from followup.channels.console import ConsoleChannel
 from followup.context import Context
 from followup.db import transaction
@@ -43,6 +50,7 @@ from followup.dispatch.routing import (
     supervisors,
 )
 from followup.dispatch.timing import in_quiet_hours, out_of_quiet_hours
+from followup.errors import ConfigError
 from followup.models import FollowUp, Staff
 from followup.schedule import PENDING as FOLLOWUP_PENDING
 
@@ -144,35 +152,48 @@ class ChannelSet:
                 environ=env,
             ),
         )
-        if env.get("FOLLOWUP_SMTP_HOST") or "email" in config.channels.model_fields_set:
-            email = config.channels.email
-            self._try(
+        # E-mail is meant to be used when config.toml has a [channels.email] table or a
+        # FOLLOWUP_SMTP_* variable is set (the table's defaults fill in the rest); with
+        # neither it is not set up.
+        configured = "email" in config.channels.model_fields_set or any(
+            (env.get(name) or "").strip()
+            for var in channel_class("email").ENVIRONMENT
+            for name in (var, f"{var}_FILE")
+        )
+        email = config.channels.email
+        self._try(
+            "email",
+            lambda: build_channel(
                 "email",
-                lambda: build_channel(
-                    "email",
-                    {
-                        "host": email.host,
-                        "port": email.port,
-                        "sender": email.sender,
-                        "starttls": email.starttls,
-                    },
-                    environ=env,
-                ),
-            )
-        else:
-            self.missing["email"] = (
-                "no SMTP server configured (FOLLOWUP_SMTP_HOST or [channels.email])"
-            )
+                {
+                    "host": email.host,
+                    "port": email.port,
+                    "sender": email.sender,
+                    "starttls": email.starttls,
+                }
+                if configured
+                else None,
+                environ=env,
+            ),
+            configured=configured,
+        )
         for kind, channel in (channels or {}).items():  # given ones (tests, benchmarks) win
             self.channels[kind] = channel
             self.missing.pop(kind, None)
         self.channels.setdefault("console", ConsoleChannel())
 
-    def _try(self, kind: str, build: Callable[[], Channel]) -> None:
+    def _try(self, kind: str, build: Callable[[], Channel], *, configured: bool = False) -> None:
+        """Build a channel. One whose settings are all absent is not set up (its messages
+        go by the next channel); one whose settings are given but wrong stops the start
+        with one line, instead of quietly sending its messages to the console."""
         try:
             self.channels[kind] = build()
-        except ValueError as problem:
+        except NotSetUp as problem:
+            if configured:
+                raise _misconfigured(kind, problem) from None
             self.missing[kind] = str(problem)
+        except ValueError as problem:
+            raise _misconfigured(kind, problem) from None
 
     @property
     def available(self) -> frozenset[str]:
@@ -194,6 +215,20 @@ class ChannelSet:
     def close(self) -> None:
         for channel in self.channels.values():
             channel.close()
+
+
+def _misconfigured(kind: str, problem: ValueError) -> ConfigError:
+    reason = str(problem).rstrip(". ")
+    return ConfigError(
+        f"the {kind} channel's settings are wrong: {reason}. "
+        "Hint: correct or unset them; nothing is sent until they are right"
+    )
+
+
+def check_channel_settings(ctx: Context, environ: Mapping[str, str] | None = None) -> None:
+    """Refuse channel settings that do not parse, for a process that sends nothing itself
+    (`serve --no-scheduler`), so every entry point fails the same way."""
+    ChannelSet(ctx, environ=environ).close()
 
 
 @dataclass

@@ -13,10 +13,32 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from followup.errors import CsvRejected, FollowupError
+from followup.values import MAX_EMAIL, MAX_ID, MAX_NAME, MAX_SHORT, limit_length, refuse_control
 
 MAX_SHOWN = 50  # problems listed; the count of the rest follows
 MAX_KEPT = 10_000  # problems kept to sort by row; a file of nothing but errors stays cheap
 T = TypeVar("T")
+# Columns holding an id (of a person, a site, a protocol or a checkpoint): at most MAX_ID
+# characters; `name` MAX_NAME, `email` MAX_EMAIL, every other column MAX_SHORT.
+ID_COLUMNS = frozenset(
+    {
+        "staff_id",
+        "case_id",
+        "partner_id",
+        "site",
+        "protocol",
+        "checkpoint",
+        "facilitator",
+        "support_worker",
+        "conducted_by",
+    }
+)
+
+
+def column_limit(column: str) -> int:
+    if column in ID_COLUMNS:
+        return MAX_ID
+    return {"name": MAX_NAME, "email": MAX_EMAIL}.get(column, MAX_SHORT)
 
 
 @dataclass
@@ -82,12 +104,14 @@ def read_rows(path: Path, required: Iterable[str], optional: Iterable[str] = ())
     """All data rows, after checking the header names the required columns."""
     name = str(path)
     problems = Problems(name)
+    known = (*required, *optional)
     try:
         # utf-8-sig: spreadsheets save a byte-order mark that would otherwise stick to
         # the first column name.
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             header = [column.strip() for column in (reader.fieldnames or [])]
+            _check_header(header, problems)
             missing = [column for column in required if column not in header]
             for column in missing:
                 problems.add(
@@ -109,7 +133,8 @@ def read_rows(path: Path, required: Iterable[str], optional: Iterable[str] = ())
                     continue
                 if not any((v or "").strip() for v in values.values()):
                     continue  # spreadsheets leave blank lines at the end
-                rows.append(Row(number, {k: (v or "").strip() for k, v in values.items()}))
+                if _cells_are_clean(number, values, known, problems):
+                    rows.append(Row(number, {k: (v or "").strip() for k, v in values.items()}))
     except FileNotFoundError:
         raise FollowupError(f"{name}: file not found; nothing was imported") from None
     except UnicodeDecodeError as exc:
@@ -123,6 +148,39 @@ def read_rows(path: Path, required: Iterable[str], optional: Iterable[str] = ())
         ) from None
     problems.raise_if_any()
     return rows
+
+
+def _check_header(header: list[str], problems: Problems) -> None:
+    """A column named twice would be read from one of its copies, silently: refused."""
+    first: dict[str, int] = {}
+    for position, column in enumerate(header, start=1):
+        if not column:
+            continue  # spreadsheets add unnamed empty columns at the end
+        if column in first:
+            problems.add(
+                1,
+                column,
+                f"the header names this column twice (columns {first[column]} and {position}). "
+                "Hint: delete or rename one of them",
+            )
+        else:
+            first[column] = position
+
+
+def _cells_are_clean(
+    number: int, values: dict[str, str | None], known: Iterable[str], problems: Problems
+) -> bool:
+    """No control characters and no overlong value in the columns we read (the same rule
+    as the CLI and the web, followup.values)."""
+    clean = True
+    for column in known:
+        text = values.get(column) or ""
+        try:
+            limit_length(refuse_control(text, "the cell").strip(), "the cell", column_limit(column))
+        except ValueError as problem:
+            problems.add(number, column, str(problem))
+            clean = False
+    return clean
 
 
 def first_seen(problems: Problems, rows: Iterable[tuple[Row, Any]], column: str) -> set:

@@ -18,7 +18,14 @@ from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
 from followup.models import CONTACT_CHANNELS, RELATIONSHIPS, Participant, Partner, Staff
 from followup.replan import replan
-from followup.values import parse_choice, parse_date, parse_email, parse_identifier, parse_phone
+from followup.values import (
+    parse_choice,
+    parse_date,
+    parse_email,
+    parse_identifier,
+    parse_phone,
+    parse_safe_hours,
+)
 from followup.wall import support_worker_refusal
 
 REQUIRED = ("partner_id", "case_id", "relationship", "consent_on", "channel", "phone", "email")
@@ -68,6 +75,7 @@ def check(
         channel = cells.optional("channel", lambda v: parse_choice(v, CONTACT_CHANNELS, "channel"))
         phone = cells.optional("phone", parse_phone)
         email = cells.optional("email", parse_email)
+        safe_hours = cells.optional("safe_hours", parse_safe_hours)
         if channel in ("phone", "sms") and not phone and cells.ok:
             cells.fail("phone", f"needed for the {channel} channel")
         if channel == "email" and not email and cells.ok:
@@ -111,7 +119,7 @@ def check(
                         "consent_on": consent_on,
                         "channel": channel,
                         "support_worker_id": worker_id,
-                        "safe_hours": cells.optional("safe_hours"),
+                        "safe_hours": safe_hours,
                         "contact": contact,
                     },
                 )

@@ -18,6 +18,7 @@ from followup.values import (
     parse_choice,
     parse_email,
     parse_identifier,
+    parse_name,
     parse_phone,
     parse_roles,
     parse_yes_no,
@@ -41,7 +42,7 @@ def check(
         site = cells.required("site")
         if site and site not in sites:
             cells.fail("site", f"unknown site {site!r}; {ctx.config.path} has {', '.join(sites)}")
-        name = cells.required("name")
+        name = cells.required("name", parse_name)
         roles = cells.required("roles", lambda v: parse_roles(v, ROLES))
         phone = cells.optional("phone", parse_phone)
         email = cells.optional("email", parse_email)

@@ -77,7 +77,7 @@ def report(config_path, fmt, as_of, site, by, origin, source, out, no_suppress):
     from followup.report.build import ReportOptions, build_report
     from followup.report.render import render
 
-    ctx = open_context(config_path)
+    ctx = open_context(config_path, need_key=False)  # aggregates only, never sealed data
     options = ReportOptions(
         as_of=as_of,
         site=site,

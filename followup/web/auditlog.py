@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup.models import Audit
+from followup.values import escape_controls
 
 
 @dataclass(frozen=True)
@@ -92,5 +93,10 @@ def to_json(row: Audit) -> dict:
 
 
 def to_text(row: Audit) -> str:
-    what = f"{row.entity} {row.entity_id}" if row.entity_id else (row.entity or "")
-    return f"{row.at:%Y-%m-%d %H:%M:%S}Z  {row.actor:<24} {row.action:<22} {what}  {row.detail or ''}".rstrip()
+    """One line per entry, whatever its values hold: a control character in an actor, an
+    id or the detail is written as an escape (\\n), so no value can forge a line."""
+    actor, action = escape_controls(row.actor or ""), escape_controls(row.action or "")
+    entity, entity_id = escape_controls(row.entity or ""), escape_controls(row.entity_id or "")
+    what = f"{entity} {entity_id}" if entity_id else entity
+    detail = escape_controls(row.detail or "")
+    return f"{row.at:%Y-%m-%d %H:%M:%S}Z  {actor:<24} {action:<22} {what}  {detail}".rstrip()

@@ -8,7 +8,6 @@ same as one that does not exist.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -32,6 +31,7 @@ from followup.models import (
     Staff,
 )
 from followup.schedule import PENDING
+from followup.values import parse_safe_hours
 from followup.web import policy
 from followup.web.auth import NotVisible
 from followup.web.policy import Principal
@@ -45,7 +45,6 @@ SITE_LIST_LIMIT = 500
 PARTNER_EVENTS = frozenset(
     {"consent_given", "consent_withdrawn", "do_not_contact", "contact_allowed"}
 )
-_SAFE_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 
 
 @dataclass(frozen=True)
@@ -542,15 +541,6 @@ def check_partner_change(
     return her, person
 
 
-def parse_safe_hours(text: str) -> str | None:
-    """ "10:00-12:00", or several separated by commas: "09:00-10:00, 17:00-18:00"."""
-    spans = [part.strip() for part in (text or "").split(",") if part.strip()]
-    for span in spans:
-        if not _SAFE_HOURS.match(span.replace(" ", "")):
-            raise ValueError(f"expected times such as 10:00-12:00, got {span!r}")
-    return ", ".join(s.replace(" ", "") for s in spans) or None
-
-
 def set_contact_rules(
     session: Session, ctx: Context, partner_id: str, *, channel: str | None, safe_hours: str | None
 ) -> Partner:
@@ -561,6 +551,10 @@ def set_contact_rules(
         raise InvalidRecord(
             f"unknown channel {channel!r}; expected one of {', '.join(CONTACT_CHANNELS)}"
         )
+    try:
+        safe_hours = parse_safe_hours(safe_hours)  # the one rule (followup.values)
+    except ValueError as problem:
+        raise InvalidRecord(f"safe hours: {problem}") from None
     her.channel, her.safe_hours = channel, safe_hours
     audit(session, ctx.actor, "contact_rules", "partner", partner_id)
     return her

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from followup.models import INTERVIEW_MODES, RISK_LEVELS, VIOLENCE_TYPES
-from followup.values import parse_date
+from followup.models import CONTACT_CHANNELS, INTERVIEW_MODES, RISK_LEVELS, VIOLENCE_TYPES
+from followup.values import MAX_NOTES, parse_date, parse_safe_hours, refuse_control
 
-NOTES_MAX = 10_000
+NOTES_MAX = MAX_NOTES
 ANSWERS = {"yes": True, "no": False, "not_asked": None}
 
 
@@ -70,5 +70,24 @@ def interview(form, *, today: date, enrolled_on: date) -> Checked:
     notes = form.get("notes", "").strip()
     if len(notes) > NOTES_MAX:
         checked.errors["notes"] = "form.notes_long"
+    try:  # free text keeps its line breaks and tabs, but no NUL, escape or other control
+        refuse_control(notes, "notes", allow="\t\n\r")
+    except ValueError:
+        checked.errors["notes"] = "form.control"
     checked.values["notes"] = notes or None
+    return checked
+
+
+def contact_rules(form) -> Checked:
+    """How and when she may be contacted: her channel and safe hours (the one rule for
+    safe hours, followup.values.parse_safe_hours, also used by the partners import)."""
+    checked = Checked()
+    channel = form.get("channel") or None
+    if channel is not None and channel not in CONTACT_CHANNELS:
+        checked.errors["channel"] = "form.choose"
+    checked.values["channel"] = channel
+    try:
+        checked.values["safe_hours"] = parse_safe_hours(form.get("safe_hours"))
+    except ValueError:
+        checked.errors["safe_hours"] = "form.safe_hours"
     return checked

@@ -87,3 +87,26 @@ def test_the_console_channel_refuses_settings_it_does_not_have() -> None:
 
 def test_a_message_repr_shows_only_its_key() -> None:
     assert repr(REMINDER) == "OutgoingMessage(key='outbox-41')"
+
+
+def test_control_characters_in_a_message_are_escaped_so_no_line_is_forged() -> None:
+    stream = _Stream()
+    forged = OutgoingMessage(
+        key="outbox-42",
+        to="Ana\n----- message outbox-99 -----",
+        subject="Due\r\nTo:      Marko\x1b[2J",
+        text="First line\nsecond\x00line\u2028third\n----- message outbox-99 -----\n",
+    )
+    ConsoleChannel(stream).send(forged)
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "----- message outbox-42 -----",
+        "To:      Ana\\n----- message outbox-99 -----",
+        "Subject: Due\\r\\nTo:      Marko\\x1b[2J",
+        "",
+        "First line",
+        "second\\x00line\\u2028third",
+        "  ----- message outbox-99 -----",
+        "-" * 40,
+        "",
+    ]

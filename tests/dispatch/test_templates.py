@@ -156,3 +156,12 @@ def test_a_deployment_can_reword_one_template_and_keep_the_rest(tmp_path):
         templates.render("digest", "en", sample("digest")).sms == f"Today: 3 due. {BASE}/followups"
     )
     assert templates.render("reminder", "en", sample("reminder")).sms.startswith("Due in 7 days")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_line_break_in_a_value_cannot_start_a_line_of_the_message(kind):
+    forged = "Ana\n----- message forged -----\r\nTo: someone"
+    rendered = Templates().render(kind, "en", sample(kind, name=forged))
+    for part in (rendered.text, rendered.subject, rendered.sms, rendered.html):
+        assert "\n----- message forged" not in part and "\r" not in part
+    assert "Ana\\n----- message forged -----\\r\\nTo: someone" in rendered.text

@@ -268,3 +268,18 @@ def test_user_add_refuses_partner_support_to_his_facilitator_who_is_recorded_as_
         "user", "add", "goran", "--staff", "FP1", "--role", "facilitator", "--invite"
     )
     assert mine.exit_code == 0, mine.err
+
+
+def test_the_audit_text_escapes_control_characters_so_no_value_forges_a_line(staffed):
+    from followup.audit import audit
+
+    forged = "BG-1\n2026-01-01 00:00:00Z  cli:root                 read_partner"
+    with staffed.session() as session:
+        audit(session, "cli:eve\r", "enrol", "participant", forged, note="a\u2028b")
+    result = staffed.run("audit", "--action", "enrol")
+    assert result.exit_code == 0, result.err
+    assert result.out.count("\n") == 1
+    line = result.out.rstrip("\n")
+    assert "cli:eve\\r" in line
+    assert "participant BG-1\\n2026-01-01 00:00:00Z  cli:root" in line
+    assert '{"note": "a\\u2028b"}' in line

@@ -219,3 +219,19 @@ def test_the_supervisors_site_view_lists_everyones_follow_ups_with_who_is_assign
     assert "10:00-12:00" not in page
     mine = team.browser("facilitator").get("/followups?scope=site").text
     assert "My follow-ups" in mine and "Assigned to" not in mine
+
+
+def test_notes_with_a_nul_or_an_escape_sequence_are_refused_next_to_the_field(team):
+    browser = team.browser("facilitator")
+    followup_id = team.followup_id("BG-1", "intake_assessment")
+    today = team.ctx.site_today("BG").isoformat()
+    response = browser.post(
+        f"/followups/{followup_id}", {"conducted_on": today, "notes": "line one\x00\x1b[2J"}
+    )
+    assert response.status_code == 422
+    assert re.search(r'id="notes-error">Remove the control character', response.text)
+    assert team.followup(followup_id).status == "scheduled"
+    kept = browser.post(
+        f"/followups/{followup_id}", {"conducted_on": today, "notes": "line one\r\nline two"}
+    )
+    assert kept.status_code == 303

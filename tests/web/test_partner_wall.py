@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from followup.models import Audit, FollowUp, Participant, Partner
@@ -423,3 +424,23 @@ def test_an_administrator_who_facilitates_him_is_walled_off_from_her_too(team):
     assert (real.status_code, real.text) == (missing.status_code, missing.text)
     assert hers not in browser.get("/search?q=P-").text
     assert hers not in browser.get("/participants/BG-2").text
+
+
+def test_safe_hours_with_a_line_break_are_refused_by_the_rule_the_import_uses(team):
+    browser = team.browser("partner_support")
+    response = browser.post(
+        "/partners/P-1/contact-rules", {"channel": "sms", "safe_hours": "09:00-10:00\r\nX"}
+    )
+    assert response.status_code == 422
+    assert re.search(r'id="safe_hours-error">Write times as 10:00-12:00', response.text)
+    assert team.partner("P-1").safe_hours == "10:00-12:00"
+
+
+def test_the_contact_rules_operation_refuses_bad_safe_hours_whoever_calls_it(team):
+    from followup.errors import InvalidRecord
+    from followup.web.casework import set_contact_rules
+
+    refused = pytest.raises(InvalidRecord, match="safe hours: expected times such as 10:00-12:00")
+    with refused, team.session() as session:
+        set_contact_rules(session, team.ctx, "P-1", channel="sms", safe_hours="all day")
+    assert team.partner("P-1").safe_hours == "10:00-12:00"

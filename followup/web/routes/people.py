@@ -165,15 +165,10 @@ def contact_rules(
     form: Form = Depends(checked_form),
 ) -> Response:
     def apply(session, ctx, person, checked):
-        channel = form.get("channel") or None
-        if channel is not None and channel not in CONTACT_CHANNELS:
-            checked.errors["channel"] = "form.choose"
-        try:
-            hours = casework.parse_safe_hours(form.get("safe_hours"))
-        except ValueError:
-            checked.errors["safe_hours"] = "form.safe_hours"
+        rules = forms.contact_rules(form)
+        checked.errors.update(rules.errors)
         if checked.ok:
-            casework.set_contact_rules(session, ctx, partner_id, channel=channel, safe_hours=hours)
+            casework.set_contact_rules(session, ctx, partner_id, **rules.values)
         return "contact_rules"
 
     return _change(request, p, partner_id, form, apply)
