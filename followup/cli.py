@@ -169,7 +169,7 @@ def db_upgrade(config_path):
     """Upgrade the database schema to this release's (back the database up first)."""
     from followup import migrate
 
-    ctx = open_context(config_path, need_schema=False)
+    ctx = open_context(config_path, need_schema=False, need_key=False)
     before = migrate.state(ctx.engine)
     if before.up_to_date:
         click.echo(f"Database schema is at {before.head}, this release's: nothing to do.")
@@ -185,7 +185,7 @@ def db_current(config_path):
     """Print the database's schema revision and this release's."""
     from followup import migrate
 
-    now = migrate.state(open_context(config_path, need_schema=False).engine)
+    now = migrate.state(open_context(config_path, need_schema=False, need_key=False).engine)
     if now.empty:
         at = "none (no followup tables: run `followup init`)"
     else:
@@ -719,7 +719,8 @@ def doctor(config_path, fmt):
     from followup.checks import doctor as check
     from followup.db import transaction
 
-    ctx = open_context(config_path)
+    # Without the key check: sealed data the key cannot open is one of its findings.
+    ctx = open_context(config_path, need_key=False)
     with transaction(ctx.engine) as session:
         findings = check(session, ctx, now=ctx.now())
     if fmt == "json":

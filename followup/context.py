@@ -6,9 +6,9 @@ Opened once per command (or once per service process) from config.toml.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
 import shlex
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property

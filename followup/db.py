@@ -7,9 +7,9 @@ hour. Calendar dates (due dates, event dates) are plain `date`s.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime
