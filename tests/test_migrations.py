@@ -63,6 +63,7 @@ def _release_deployment(tmp_path: Path, monkeypatch) -> Deployment:
         conn = sqlite3.connect(db)
         conn.executescript(dump.read())
         conn.close()
+    db.chmod(0o600)  # release 0.1.0 made it 0644; init and serve now refuse that
     key = tmp_path / "followup.key"
     shutil.copy(RELEASE_0_1_0 / "throwaway-demo-key.txt", key)
     key.chmod(0o600)
