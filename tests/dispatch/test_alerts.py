@@ -143,14 +143,16 @@ def test_importing_events_alerts_only_for_reports_of_the_last_fourteen_days(coho
         "events.csv",
         """\
         case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,economic,coercive,partner_id,reported_on
-        BG-2,2026-03-20,interview,partner,,,yes,,,,,P-2,
-        BG-2,2026-02-21,interview,partner,,,yes,,,,,P-2,
-        BG-2,2026-03-01,recidivism,,,police,yes,,,,,,2026-03-13
-        BG-2,2026-02-01,recidivism,,,police,yes,,,,,,2026-03-03
-        BG-1,2026-03-22,interview,participant,,,yes,,,,,,
+        BG-2,2026-04-05,interview,partner,,,yes,,,,,P-2,
+        BG-2,2026-03-12,interview,partner,,,yes,,,,,P-2,
+        BG-2,2026-03-01,recidivism,,,police,yes,,,,,,2026-04-01
+        BG-2,2026-02-01,recidivism,,,police,yes,,,,,,2026-03-20
+        BG-1,2026-04-08,interview,participant,,,yes,,,,,,
         """,
     )
-    with freeze_time(local("2026-03-23 12:00")):
+    # BG-2 was enrolled on 2026-03-09: an interview cannot be older than that, so the
+    # import is run later for the old ones to be more than fourteen days old.
+    with freeze_time(local("2026-04-10 12:00")):
         result = cohort.run("import", "events", str(events))
         assert result.exit_code == 0, result.err
     raised = alerts(cohort)
