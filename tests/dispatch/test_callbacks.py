@@ -134,6 +134,6 @@ def test_delivery_reports_move_messages_forward_and_a_failed_one_goes_again_by_e
         ).scalar_one()
     assert problem.startswith("sms: Unknown number (does not exist)")
     to_sv1 = [m for m in smtp_server.messages if "vesna@example.org" in m["To"]]
-    assert [m["Subject"] for m in to_sv1] == [
-        "Poruka za Ana Jovanović (PS1) nije isporučena putem sms"
-    ]
+    # One hourly delivery-problem digest for the supervisor, naming whom it concerns.
+    assert [m["Subject"] for m in to_sv1] == ["Problemi s isporukom: poruke za kolege (1)"]
+    assert "Ana Jovanović (PS1)" in to_sv1[0].get_body(("plain",)).get_content()
