@@ -27,14 +27,16 @@ from sqlalchemy.orm import Session
 
 from followup.audit import audit
 from followup.channels import (
+    CHANNEL_KINDS,
     Channel,
+    LookupNotSupported,
     OutgoingMessage,
     TransportError,
-    build_channel,
     channel_class,
 )
 from followup.channels._settings import NotSetUp
 from followup.channels.console import ConsoleChannel
+from followup.config import Config
 from followup.context import Context
 from followup.db import transaction
 from followup.dispatch import outbox
@@ -59,7 +61,6 @@ log = logging.getLogger("followup.dispatch")
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
 ALERT_RETRY_CAP_SECONDS = 300
-STATUS_CALLBACK_PATH = "/twilio/status"
 PARTS_FOR = {"sms": ("sms",), "email": ("subject", "text", "html"), "console": ("subject", "text")}
 
 # Permanent refusals that are about the recipient's address (so their channel is
@@ -123,10 +124,10 @@ def worker_name() -> str:
 class ChannelSet:
     """The channels this deployment can use, built once per process.
 
-    The console is always there. SMS is there when Twilio's credentials are in the
-    environment; e-mail when an SMTP server is configured ($FOLLOWUP_SMTP_HOST or a
-    [channels.email] table). A message for a channel that is not set up goes by the next
-    one (the fallback channel, then the console), so nothing waits for a setting.
+    The console is always there; every other channel is there when its own settings say
+    it is set up (each channel reads its config.toml keys and its environment variables
+    itself). A message for a channel that is not set up goes by the next one (the
+    fallback channel, then the console), so nothing waits for a setting.
     """
 
     def __init__(
@@ -137,60 +138,24 @@ class ChannelSet:
         channels: Mapping[str, Channel] | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
-        config = ctx.config
         self.channels: dict[str, Channel] = {}
         self.missing: dict[str, str] = {}
-        self._try(
-            "sms",
-            lambda: build_channel(
-                "sms",
-                {
-                    "from_number": config.channels.sms.sender,
-                    "api_base": config.channels.sms.api_base,
-                    "status_callback": config.web.base_url.rstrip("/") + STATUS_CALLBACK_PATH,
-                },
-                environ=env,
-            ),
-        )
-        # E-mail is meant to be used when config.toml has a [channels.email] table or a
-        # FOLLOWUP_SMTP_* variable is set (the table's defaults fill in the rest); with
-        # neither it is not set up.
-        configured = "email" in config.channels.model_fields_set or any(
-            (env.get(name) or "").strip()
-            for var in channel_class("email").ENVIRONMENT
-            for name in (var, f"{var}_FILE")
-        )
-        email = config.channels.email
-        self._try(
-            "email",
-            lambda: build_channel(
-                "email",
-                {
-                    "host": email.host,
-                    "port": email.port,
-                    "sender": email.sender,
-                    "starttls": email.starttls,
-                }
-                if configured
-                else None,
-                environ=env,
-            ),
-            configured=configured,
-        )
+        for kind in CHANNEL_KINDS:
+            if kind != "console":
+                self._try(kind, ctx.config, env)
         for kind, channel in (channels or {}).items():  # given ones (tests, benchmarks) win
             self.channels[kind] = channel
             self.missing.pop(kind, None)
         self.channels.setdefault("console", ConsoleChannel())
 
-    def _try(self, kind: str, build: Callable[[], Channel], *, configured: bool = False) -> None:
+    def _try(self, kind: str, config: Config, env: Mapping[str, str]) -> None:
         """Build a channel. One whose settings are all absent is not set up (its messages
         go by the next channel); one whose settings are given but wrong stops the start
         with one line, instead of quietly sending its messages to the console."""
+        cls = channel_class(kind)
         try:
-            self.channels[kind] = build()
+            self.channels[kind] = cls.from_env(cls.Settings.from_config(config, env), environ=env)
         except NotSetUp as problem:
-            if configured:
-                raise _misconfigured(kind, problem) from None
             self.missing[kind] = str(problem)
         except ValueError as problem:
             raise _misconfigured(kind, problem) from None
@@ -200,17 +165,7 @@ class ChannelSet:
         return frozenset(self.channels)
 
     def describe(self) -> str:
-        parts = []
-        for kind, channel in self.channels.items():
-            if kind == "sms":
-                parts.append(f"sms via {getattr(channel, 'api_base', 'Twilio')}")
-            elif kind == "email":
-                parts.append(
-                    f"e-mail via {getattr(channel, 'host', '?')}:{getattr(channel, 'port', '?')}"
-                )
-            else:
-                parts.append(kind)
-        return ", ".join(parts)
+        return ", ".join(channel.describe() for channel in self.channels.values())
 
     def close(self) -> None:
         for channel in self.channels.values():
@@ -368,14 +323,8 @@ class Sender:
             self.channels.available,
             self.ctx.config.channels.fallback,
         )
-        if item.in_doubt and route[0] == "sms":
-            try:
-                asked = self._message(item, "sms")
-            except TransportError as error:
-                self._failed(item, "sms", route, error, now, result)
-                return
-            if self._resolve_doubt(item, asked, now, result):
-                return
+        if item.in_doubt and self._resolve_doubt(item, route, now, result):
+            return
         route = self._after_trouble(item, route, now)
         kind = route[0]
         try:
@@ -451,34 +400,41 @@ class Sender:
         return True
 
     def _resolve_doubt(
-        self, item: Ready, message: OutgoingMessage, now: datetime, result: SendResult
+        self, item: Ready, route: list[str], now: datetime, result: SendResult
     ) -> bool:
-        """A text whose last send was interrupted (a crash, a lost reply) may have reached
-        Twilio: ask before sending it again. True when this message is settled for now:
-        found sent, or held in doubt because Twilio could not be asked."""
-        find = getattr(self.channels.channels["sms"], "find_sent", None)
-        problem = "the SMS provider cannot be asked about earlier sends"
-        if find is not None:
-            try:
-                sid = find(message, item.not_before - timedelta(minutes=5))
-            except TransportError as error:
-                problem = error.message
-            else:
-                if sid is None:
-                    return False  # Twilio says it is not there: send it
-                with transaction(self.ctx.engine) as session:
-                    outbox.mark_sent(
-                        session.connection(),
-                        item.id,
-                        self.worker,
-                        channel="sms",
-                        provider_id=sid,
-                        now=now,
-                    )
-                result.recovered += 1
-                result.sent += 1
-                result.keys.append(item.key)
-                return True
+        """A message whose last send was interrupted (a crash, a lost reply) may have
+        reached the provider: ask before sending it again, where the channel can be asked.
+        True when this message is settled for now: found sent, or held in doubt because
+        the provider could not be asked."""
+        kind = route[0]
+        channel = self.channels.channels[kind]
+        try:
+            message = self._message(item, kind)
+        except TransportError as error:
+            self._failed(item, kind, route, error, now, result)
+            return True
+        try:
+            sid = channel.find_sent(message, item.not_before - timedelta(minutes=5))
+        except LookupNotSupported:
+            return False  # the channel can never tell (e-mail, console): send it again
+        except TransportError as error:
+            problem = error.message
+        else:
+            if sid is None:
+                return False  # the provider says it is not there: send it
+            with transaction(self.ctx.engine) as session:
+                outbox.mark_sent(
+                    session.connection(),
+                    item.id,
+                    self.worker,
+                    channel=kind,
+                    provider_id=sid,
+                    now=now,
+                )
+            result.recovered += 1
+            result.sent += 1
+            result.keys.append(item.key)
+            return True
         # No answer. A safety alert goes again at once (a duplicate is the lesser harm);
         # anything else waits, asking again, until in_doubt_resend_after_minutes.
         since = item.in_doubt_since or now
@@ -499,7 +455,7 @@ class Sender:
                 session.connection(),
                 item.id,
                 self.worker,
-                error=f"sms: in doubt, not sent again yet: {problem} [lookup]",
+                error=f"{kind}: in doubt, not sent again yet: {problem} [lookup]",
                 next_attempt_at=at,
                 now=now,
                 maybe_sent=True,
