@@ -157,13 +157,28 @@ class RemindersConfig(Strict):
 
 
 class EmailConfig(Strict):
-    host: str = Field("localhost", description="SMTP host; $FOLLOWUP_SMTP_HOST wins")
-    port: int = Field(25, description="SMTP port; $FOLLOWUP_SMTP_PORT wins")
-    sender: str = Field("followup@localhost", description="From address; $FOLLOWUP_SMTP_FROM wins")
-    starttls: bool = Field(False, description="use STARTTLS; $FOLLOWUP_SMTP_STARTTLS wins")
+    """[channels.email]: read by the e-mail channel (followup/channels/email.py), which
+    fills in what the table leaves out and lets its FOLLOWUP_SMTP_* variables win."""
+
+    host: str | None = Field(
+        None, description='SMTP host, default "localhost"; $FOLLOWUP_SMTP_HOST wins'
+    )
+    port: int | None = Field(
+        None,
+        description="SMTP port, default 25 (587 with STARTTLS, 465 with SSL); "
+        "$FOLLOWUP_SMTP_PORT wins",
+    )
+    sender: str | None = Field(
+        None, description='From address, default "followup@localhost"; $FOLLOWUP_SMTP_FROM wins'
+    )
+    starttls: bool | None = Field(
+        None, description="use STARTTLS, default false; $FOLLOWUP_SMTP_STARTTLS wins"
+    )
 
 
 class SmsConfig(Strict):
+    """[channels.sms]: read by the SMS channel (followup/channels/sms.py)."""
+
     sender: str | None = Field(None, description="sending number (E.164); $TWILIO_FROM wins")
     api_base: str | None = Field(
         None, description="Twilio-compatible base URL; $FOLLOWUP_TWILIO_API_BASE wins"

@@ -1,4 +1,5 @@
-"""Every config key and protocol key is documented in docs/configuration.md."""
+"""Every config key, protocol key and environment variable is documented in
+docs/configuration.md."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
+from followup.channels import CHANNEL_KINDS, channel_class
 from followup.config import Config
 from followup.protocol import Protocol
 from followup.tomlfile import _inner
@@ -41,3 +43,23 @@ def test_every_config_key_is_documented(key):
 @pytest.mark.parametrize("key", key_paths(Protocol))
 def test_every_protocol_key_is_documented(key):
     assert key in DOC, f"protocol key {key} is missing from docs/configuration.md"
+
+
+def environment_variables() -> list[str]:
+    """Every variable the channels read, from their own declarations."""
+    names = []
+    for kind in CHANNEL_KINDS:
+        settings = channel_class(kind).Settings
+        names.extend(settings.ENVIRONMENT)
+        names.extend(f"{var}_FILE" for var in settings.SECRETS)
+    return names
+
+
+def test_the_channels_declare_their_environment_variables():
+    assert "FOLLOWUP_SMTP_HOST" in environment_variables()
+    assert "TWILIO_AUTH_TOKEN_FILE" in environment_variables()
+
+
+@pytest.mark.parametrize("variable", environment_variables())
+def test_every_environment_variable_is_documented(variable):
+    assert f"`{variable}`" in DOC, f"{variable} is missing from docs/configuration.md"

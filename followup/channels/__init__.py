@@ -10,12 +10,21 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-from followup.channels.base import Channel, Delivery, OutgoingMessage, TransportError
+from followup.channels.base import (
+    Channel,
+    ChannelSettings,
+    Delivery,
+    LookupNotSupported,
+    OutgoingMessage,
+    TransportError,
+)
 
 __all__ = [
     "CHANNEL_KINDS",
     "Channel",
+    "ChannelSettings",
     "Delivery",
+    "LookupNotSupported",
     "OutgoingMessage",
     "TransportError",
     "build_channel",

@@ -21,7 +21,7 @@ _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
 
-class Settings:
+class Reader:
     """Reads one channel's settings: an environment variable wins over a config key."""
 
     def __init__(

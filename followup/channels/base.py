@@ -15,9 +15,20 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Self
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, Self
 
-__all__ = ["Channel", "Delivery", "OutgoingMessage", "TransportError"]
+if TYPE_CHECKING:
+    from followup.config import Config
+
+__all__ = [
+    "Channel",
+    "ChannelSettings",
+    "Delivery",
+    "LookupNotSupported",
+    "OutgoingMessage",
+    "TransportError",
+]
 
 
 @dataclass(frozen=True)
@@ -91,10 +102,52 @@ class TransportError(Exception):
         )
 
 
+class LookupNotSupported(Exception):
+    """Raised by :meth:`Channel.find_sent` when the channel's provider cannot be asked
+    whether a message already went: a message in doubt is then simply sent again."""
+
+
+class ChannelSettings(abc.ABC):
+    """One channel's settings, declared and validated by the channel itself.
+
+    ``ENVIRONMENT`` names every environment variable the channel reads (``SECRETS`` the
+    ones that may instead name a file, as ``VAR_FILE``); ``KEYS`` every key its settings
+    mapping accepts. An environment variable wins over the same setting in the mapping;
+    secrets only ever come from the environment.
+    """
+
+    kind: ClassVar[str]
+    ENVIRONMENT: ClassVar[tuple[str, ...]] = ()
+    SECRETS: ClassVar[tuple[str, ...]] = ()
+    KEYS: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    @abc.abstractmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None, config: Mapping[str, object] | None
+    ) -> Self:
+        """Read and check the settings: ``environ`` (default ``os.environ``) wins over
+        ``config`` (the channel's settings mapping). Raises NotSetUp when the channel is
+        not meant to be used, any other ValueError (one line, naming the variable or key
+        and the fix) when its settings are given but wrong."""
+
+    @classmethod
+    def from_config(cls, config: Config, environ: Mapping[str, str]) -> Mapping[str, object] | None:
+        """The channel's settings mapping as a deployment's config.toml gives it (None:
+        the file says nothing about this channel)."""
+        return None
+
+
 class Channel(abc.ABC):
     """Sends messages of one kind. Implementations are safe to share between threads."""
 
     kind: ClassVar[str]
+    Settings: ClassVar[type[ChannelSettings]]
+
+    @classmethod
+    def from_settings(cls, settings: ChannelSettings) -> Self:
+        """Build from checked settings."""
+        raise NotImplementedError(f"{cls.__name__} cannot be built from settings")
 
     @classmethod
     def from_env(
@@ -106,11 +159,22 @@ class Channel(abc.ABC):
         """Build from the environment (``environ``, default ``os.environ``), which wins
         over ``defaults`` (the channel's settings from the config file). Raises
         ValueError naming the variable or setting to fix."""
-        raise NotImplementedError(f"{cls.__name__} cannot be built from settings")
+        return cls.from_settings(cls.Settings.from_env(environ, defaults))
 
     @abc.abstractmethod
     def send(self, message: OutgoingMessage) -> Delivery:
         """Send one message, or raise :class:`TransportError`."""
+
+    def find_sent(self, message: OutgoingMessage, since: datetime) -> str | None:
+        """The provider's id of this message when the provider already took it since
+        ``since``, else None. Raises :class:`TransportError` when the provider cannot be
+        asked right now, and :class:`LookupNotSupported` (the default) when this channel
+        can never tell."""
+        raise LookupNotSupported(f"the {self.kind} channel cannot look up earlier sends")
+
+    def describe(self) -> str:
+        """A few words for the start-up banner; never a secret."""
+        return self.kind
 
     def close(self) -> None:  # noqa: B027 - an optional hook, deliberately empty
         """Release connections or files. Optional; the default does nothing."""

@@ -5,19 +5,41 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import ClassVar, TextIO
 
-from followup.channels._settings import Settings
-from followup.channels.base import Channel, Delivery, OutgoingMessage, TransportError
+from followup.channels._settings import Reader
+from followup.channels.base import (
+    Channel,
+    ChannelSettings,
+    Delivery,
+    OutgoingMessage,
+    TransportError,
+)
 from followup.values import escape_controls
 
-__all__ = ["ConsoleChannel"]
+__all__ = ["ConsoleChannel", "ConsoleSettings"]
+
+
+@dataclass(frozen=True)
+class ConsoleSettings(ChannelSettings):
+    """The console channel has no settings; any key given is refused."""
+
+    kind: ClassVar[str] = "console"
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None, config: Mapping[str, object] | None
+    ) -> ConsoleSettings:
+        Reader(cls.kind, config, environ, allowed_keys=cls.KEYS)
+        return cls()
 
 
 class ConsoleChannel(Channel):
     """Writes each message to a text stream (standard output unless told otherwise)."""
 
     kind: ClassVar[str] = "console"
+    Settings: ClassVar[type[ChannelSettings]] = ConsoleSettings
 
     def __init__(self, stream: TextIO | None = None) -> None:
         # None means "sys.stdout at the time of sending", so redirection still works.
@@ -25,14 +47,7 @@ class ConsoleChannel(Channel):
         self._lock = threading.Lock()
 
     @classmethod
-    def from_env(
-        cls,
-        defaults: Mapping[str, object] | None = None,
-        *,
-        environ: Mapping[str, str] | None = None,
-    ) -> ConsoleChannel:
-        """The console channel has no settings; any key given is refused."""
-        Settings(cls.kind, defaults, environ, allowed_keys=frozenset())
+    def from_settings(cls, settings: ChannelSettings) -> ConsoleChannel:
         return cls()
 
     def send(self, message: OutgoingMessage) -> Delivery:

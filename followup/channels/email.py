@@ -11,14 +11,24 @@ import hashlib
 import smtplib
 import ssl as ssl_module
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from followup.channels._settings import Settings
-from followup.channels.base import Channel, Delivery, OutgoingMessage, TransportError
+from followup.channels._settings import Reader
+from followup.channels.base import (
+    Channel,
+    ChannelSettings,
+    Delivery,
+    OutgoingMessage,
+    TransportError,
+)
 
-__all__ = ["EmailChannel"]
+if TYPE_CHECKING:
+    from followup.config import Config
+
+__all__ = ["EmailChannel", "EmailSettings"]
 
 # Reply codes with a meaning worth naming; the rest are described by their class.
 _SMTP_MEANING: dict[int, str] = {
@@ -44,8 +54,12 @@ def _reply_error(code: int, stage: str) -> TransportError:
     return TransportError(f"{meaning} ({stage}, SMTP {code})", permanent=permanent, code=str(code))
 
 
-class EmailChannel(Channel):
-    """Sends each message over a fresh SMTP connection (reminders are few and far between)."""
+@dataclass(frozen=True)
+class EmailSettings(ChannelSettings):
+    """The e-mail channel's settings: ``FOLLOWUP_SMTP_*`` variables, each winning over
+    the same key of the settings mapping (``host``, ``port``, ``sender``, ``username``,
+    ``starttls``, ``ssl``, ``timeout``). The password only comes from the environment:
+    ``FOLLOWUP_SMTP_PASSWORD`` or a file named by ``FOLLOWUP_SMTP_PASSWORD_FILE``."""
 
     kind: ClassVar[str] = "email"
     # Its environment variables: once one is set, e-mail is meant to be used.
@@ -59,6 +73,89 @@ class EmailChannel(Channel):
         "FOLLOWUP_SMTP_SSL",
         "FOLLOWUP_SMTP_TIMEOUT",
     )
+    SECRETS: ClassVar[tuple[str, ...]] = ("FOLLOWUP_SMTP_PASSWORD",)
+    KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"host", "port", "sender", "username", "starttls", "ssl", "timeout"}
+    )
+    # What a [channels.email] table leaves out, once e-mail is meant to be used. The
+    # port has no such default: it follows the TLS mode (25, 587 STARTTLS, 465 SSL).
+    TABLE_DEFAULTS: ClassVar[Mapping[str, object]] = {
+        "host": "localhost",
+        "sender": "followup@localhost",
+    }
+
+    host: str
+    port: int
+    sender: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    starttls: bool = False
+    ssl: bool = False
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None, config: Mapping[str, object] | None
+    ) -> EmailSettings:
+        s = Reader(cls.kind, config, environ, allowed_keys=cls.KEYS, variables=cls.ENVIRONMENT)
+        host = s.text("FOLLOWUP_SMTP_HOST", "host", required=True, what="an SMTP server host")
+        sender = s.text(
+            "FOLLOWUP_SMTP_FROM", "sender", required=True, what="a sender address (From)"
+        )
+        starttls = s.boolean("FOLLOWUP_SMTP_STARTTLS", "starttls", default=False)
+        use_ssl = s.boolean("FOLLOWUP_SMTP_SSL", "ssl", default=False)
+        if starttls and use_ssl:
+            raise ValueError("FOLLOWUP_SMTP_STARTTLS and FOLLOWUP_SMTP_SSL cannot both be true")
+        port = s.integer(
+            "FOLLOWUP_SMTP_PORT",
+            "port",
+            default=465 if use_ssl else 587 if starttls else 25,
+            low=1,
+            high=65535,
+        )
+        username = s.text("FOLLOWUP_SMTP_USER", "username")
+        password = s.secret("FOLLOWUP_SMTP_PASSWORD")
+        if username and password is None:
+            raise ValueError(
+                "FOLLOWUP_SMTP_USER is set but FOLLOWUP_SMTP_PASSWORD "
+                "(or FOLLOWUP_SMTP_PASSWORD_FILE) is not"
+            )
+        if password is not None and not username:
+            raise ValueError("FOLLOWUP_SMTP_PASSWORD is set but FOLLOWUP_SMTP_USER is not")
+        timeout = s.number("FOLLOWUP_SMTP_TIMEOUT", "timeout", default=10.0)
+        assert host is not None and sender is not None
+        return cls(
+            host=host,
+            port=port,
+            sender=sender,
+            username=username,
+            password=password,
+            starttls=starttls,
+            ssl=use_ssl,
+            timeout=timeout,
+        )
+
+    @classmethod
+    def from_config(cls, config: Config, environ: Mapping[str, str]) -> Mapping[str, object] | None:
+        """E-mail is meant to be used when config.toml has a [channels.email] table or a
+        FOLLOWUP_SMTP_* variable is set; with neither it is not set up. Only the keys the
+        table gives are passed on, so a default never hides an environment variable's
+        effect (FOLLOWUP_SMTP_SSL=1 alone means port 465)."""
+        given = "email" in config.channels.model_fields_set or any(
+            (environ.get(name) or "").strip()
+            for var in cls.ENVIRONMENT
+            for name in (var, f"{var}_FILE")
+        )
+        if not given:
+            return None
+        return {**cls.TABLE_DEFAULTS, **config.channels.email.model_dump(exclude_none=True)}
+
+
+class EmailChannel(Channel):
+    """Sends each message over a fresh SMTP connection (reminders are few and far between)."""
+
+    kind: ClassVar[str] = "email"
+    Settings: ClassVar[type[ChannelSettings]] = EmailSettings
 
     def __init__(
         self,
@@ -95,62 +192,21 @@ class EmailChannel(Channel):
     def __repr__(self) -> str:
         return f"EmailChannel(host={self.host!r}, port={self.port!r})"
 
+    def describe(self) -> str:
+        return f"e-mail via {self.host}:{self.port}"
+
     @classmethod
-    def from_env(
-        cls,
-        defaults: Mapping[str, object] | None = None,
-        *,
-        environ: Mapping[str, str] | None = None,
-    ) -> EmailChannel:
-        """Build from ``FOLLOWUP_SMTP_*`` variables; each one wins over the same key in
-        ``defaults`` (``host``, ``port``, ``sender``, ``username``, ``starttls``, ``ssl``,
-        ``timeout``). The password only comes from the environment:
-        ``FOLLOWUP_SMTP_PASSWORD`` or a file named by ``FOLLOWUP_SMTP_PASSWORD_FILE``.
-        """
-        s = Settings(
-            cls.kind,
-            defaults,
-            environ,
-            allowed_keys=frozenset(
-                {"host", "port", "sender", "username", "starttls", "ssl", "timeout"}
-            ),
-            variables=cls.ENVIRONMENT,
-        )
-        host = s.text("FOLLOWUP_SMTP_HOST", "host", required=True, what="an SMTP server host")
-        sender = s.text(
-            "FOLLOWUP_SMTP_FROM", "sender", required=True, what="a sender address (From)"
-        )
-        starttls = s.boolean("FOLLOWUP_SMTP_STARTTLS", "starttls", default=False)
-        use_ssl = s.boolean("FOLLOWUP_SMTP_SSL", "ssl", default=False)
-        if starttls and use_ssl:
-            raise ValueError("FOLLOWUP_SMTP_STARTTLS and FOLLOWUP_SMTP_SSL cannot both be true")
-        port = s.integer(
-            "FOLLOWUP_SMTP_PORT",
-            "port",
-            default=465 if use_ssl else 587 if starttls else 25,
-            low=1,
-            high=65535,
-        )
-        username = s.text("FOLLOWUP_SMTP_USER", "username")
-        password = s.secret("FOLLOWUP_SMTP_PASSWORD")
-        if username and password is None:
-            raise ValueError(
-                "FOLLOWUP_SMTP_USER is set but FOLLOWUP_SMTP_PASSWORD "
-                "(or FOLLOWUP_SMTP_PASSWORD_FILE) is not"
-            )
-        if password is not None and not username:
-            raise ValueError("FOLLOWUP_SMTP_PASSWORD is set but FOLLOWUP_SMTP_USER is not")
-        timeout = s.number("FOLLOWUP_SMTP_TIMEOUT", "timeout", default=10.0)
-        assert host is not None and sender is not None
+    def from_settings(cls, settings: ChannelSettings) -> EmailChannel:
+        assert isinstance(settings, EmailSettings)
         return cls(
-            host,
-            port,
-            sender,
-            username=username,
-            password=password,
-            starttls=starttls,
-            ssl=use_ssl,
-            timeout=timeout,
+            settings.host,
+            settings.port,
+            settings.sender,
+            username=settings.username,
+            password=settings.password,
+            starttls=settings.starttls,
+            ssl=settings.ssl,
+            timeout=settings.timeout,
         )
 
     def build(self, message: OutgoingMessage) -> EmailMessage:

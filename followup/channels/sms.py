@@ -13,8 +13,9 @@ import math
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
@@ -25,18 +26,31 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from followup.channels._settings import Settings
-from followup.channels.base import Channel, Delivery, OutgoingMessage, TransportError
+from followup.channels._settings import Reader
+from followup.channels.base import (
+    Channel,
+    ChannelSettings,
+    Delivery,
+    OutgoingMessage,
+    TransportError,
+)
 from followup.channels.gsm import to_gsm7
 
+if TYPE_CHECKING:
+    from followup.config import Config
+
 __all__ = [
+    "STATUS_CALLBACK_PATH",
     "TWILIO_API_BASE",
     "SmsChannel",
+    "SmsSettings",
     "twilio_error_meaning",
     "verify_twilio_request",
 ]
 
 TWILIO_API_BASE = "https://api.twilio.com"
+# Where the web app takes Twilio's delivery reports.
+STATUS_CALLBACK_PATH = "/twilio/status"
 
 # Error codes from Twilio's error dictionary, in the words a member of staff would use.
 # 3xxxx codes arrive in status callbacks (delivery failed after Twilio accepted the
@@ -145,8 +159,14 @@ class _ApiBaseHttpClient(TwilioHttpClient):
         return {k.lower(): v for k, v in headers.items()}
 
 
-class SmsChannel(Channel):
-    """Sends SMS through Twilio's Messages API."""
+@dataclass(frozen=True)
+class SmsSettings(ChannelSettings):
+    """The SMS channel's settings: ``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN`` (or
+    ``TWILIO_AUTH_TOKEN_FILE``), ``TWILIO_FROM``, ``FOLLOWUP_TWILIO_API_BASE``,
+    ``FOLLOWUP_TWILIO_STATUS_CALLBACK`` and ``FOLLOWUP_TWILIO_TIMEOUT``. Each variable
+    wins over the same key of the settings mapping (``account_sid``, ``from_number``,
+    ``api_base``, ``status_callback``, ``timeout``); the auth token only comes from the
+    environment."""
 
     kind: ClassVar[str] = "sms"
     # Its environment variables: once one is set, SMS is meant to be used.
@@ -158,6 +178,78 @@ class SmsChannel(Channel):
         "FOLLOWUP_TWILIO_STATUS_CALLBACK",
         "FOLLOWUP_TWILIO_TIMEOUT",
     )
+    SECRETS: ClassVar[tuple[str, ...]] = ("TWILIO_AUTH_TOKEN",)
+    KEYS: ClassVar[frozenset[str]] = frozenset(
+        {"account_sid", "from_number", "api_base", "status_callback", "timeout"}
+    )
+
+    account_sid: str
+    auth_token: str = field(repr=False)
+    from_number: str
+    api_base: str | None = None
+    status_callback: str | None = None
+    timeout: float = 10.0
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None, config: Mapping[str, object] | None
+    ) -> SmsSettings:
+        s = Reader(cls.kind, config, environ, allowed_keys=cls.KEYS, variables=cls.ENVIRONMENT)
+        account_sid = s.text(
+            "TWILIO_ACCOUNT_SID", "account_sid", required=True, what="a Twilio account SID"
+        )
+        auth_token = s.secret("TWILIO_AUTH_TOKEN")
+        if not auth_token:
+            raise s.missing(
+                "TWILIO_AUTH_TOKEN",
+                "the Twilio auth token",
+                "Set TWILIO_AUTH_TOKEN (or TWILIO_AUTH_TOKEN_FILE) in the environment.",
+            )
+        from_number = s.text(
+            "TWILIO_FROM", "from_number", required=True, what="a sender number or ID"
+        )
+        api_base = s.text("FOLLOWUP_TWILIO_API_BASE", "api_base")
+        if api_base and urlsplit(api_base).scheme not in ("http", "https"):
+            raise ValueError(
+                f"FOLLOWUP_TWILIO_API_BASE must be an http(s) URL, e.g. {TWILIO_API_BASE}"
+            )
+        status_callback = s.text("FOLLOWUP_TWILIO_STATUS_CALLBACK", "status_callback")
+        timeout = s.number("FOLLOWUP_TWILIO_TIMEOUT", "timeout", default=10.0)
+        assert account_sid is not None and from_number is not None
+        return cls(
+            account_sid=account_sid,
+            auth_token=auth_token,
+            from_number=from_number,
+            api_base=api_base,
+            status_callback=status_callback,
+            timeout=timeout,
+        )
+
+    @classmethod
+    def from_config(cls, config: Config, environ: Mapping[str, str]) -> Mapping[str, object]:
+        """config.toml's [channels.sms] keys (``sender`` is the sending number), and
+        delivery reports posted to the web app's /twilio/status."""
+        table = config.channels.sms
+        return {
+            "from_number": table.sender,
+            "api_base": table.api_base,
+            "status_callback": config.web.base_url.rstrip("/") + STATUS_CALLBACK_PATH,
+        }
+
+    @staticmethod
+    def auth_token_from_env(environ: Mapping[str, str] | None = None) -> str | None:
+        """The auth token alone (to check Twilio's signature on a webhook), or None."""
+        try:
+            return Reader(SmsSettings.kind, None, environ, frozenset()).secret("TWILIO_AUTH_TOKEN")
+        except ValueError:
+            return None
+
+
+class SmsChannel(Channel):
+    """Sends SMS through Twilio's Messages API."""
+
+    kind: ClassVar[str] = "sms"
+    Settings: ClassVar[type[ChannelSettings]] = SmsSettings
 
     def __init__(
         self,
@@ -190,52 +282,19 @@ class SmsChannel(Channel):
     def __repr__(self) -> str:
         return f"SmsChannel(account_sid={self.account_sid!r}, api_base={self.api_base!r})"
 
+    def describe(self) -> str:
+        return f"sms via {self.api_base}"
+
     @classmethod
-    def from_env(
-        cls,
-        defaults: Mapping[str, object] | None = None,
-        *,
-        environ: Mapping[str, str] | None = None,
-    ) -> SmsChannel:
-        """Build from ``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN`` (or
-        ``TWILIO_AUTH_TOKEN_FILE``), ``TWILIO_FROM``, ``FOLLOWUP_TWILIO_API_BASE`` and
-        ``FOLLOWUP_TWILIO_STATUS_CALLBACK``. Each variable wins over the same key in
-        ``defaults`` (``account_sid``, ``from_number``, ``api_base``, ``status_callback``,
-        ``timeout``); the auth token only comes from the environment.
-        """
-        s = Settings(
-            cls.kind,
-            defaults,
-            environ,
-            allowed_keys=frozenset(
-                {"account_sid", "from_number", "api_base", "status_callback", "timeout"}
-            ),
-            variables=cls.ENVIRONMENT,
-        )
-        account_sid = s.text(
-            "TWILIO_ACCOUNT_SID", "account_sid", required=True, what="a Twilio account SID"
-        )
-        auth_token = s.secret("TWILIO_AUTH_TOKEN")
-        if not auth_token:
-            raise s.missing(
-                "TWILIO_AUTH_TOKEN",
-                "the Twilio auth token",
-                "Set TWILIO_AUTH_TOKEN (or TWILIO_AUTH_TOKEN_FILE) in the environment.",
-            )
-        from_number = s.text(
-            "TWILIO_FROM", "from_number", required=True, what="a sender number or ID"
-        )
-        api_base = s.text("FOLLOWUP_TWILIO_API_BASE", "api_base")
-        status_callback = s.text("FOLLOWUP_TWILIO_STATUS_CALLBACK", "status_callback")
-        timeout = s.number("FOLLOWUP_TWILIO_TIMEOUT", "timeout", default=10.0)
-        assert account_sid is not None and from_number is not None
+    def from_settings(cls, settings: ChannelSettings) -> SmsChannel:
+        assert isinstance(settings, SmsSettings)
         return cls(
-            account_sid,
-            auth_token,
-            from_number,
-            api_base=api_base,
-            status_callback=status_callback,
-            timeout=timeout,
+            settings.account_sid,
+            settings.auth_token,
+            settings.from_number,
+            api_base=settings.api_base,
+            status_callback=settings.status_callback,
+            timeout=settings.timeout,
         )
 
     def send(self, message: OutgoingMessage) -> Delivery:

@@ -20,13 +20,17 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from followup.channels import TransportError
-from followup.channels._settings import Settings
-from followup.channels.sms import twilio_error_meaning, verify_twilio_request
+from followup.channels.sms import (
+    STATUS_CALLBACK_PATH,
+    SmsSettings,
+    twilio_error_meaning,
+    verify_twilio_request,
+)
 from followup.context import Context
 from followup.db import transaction
 from followup.dispatch import outbox
 from followup.dispatch.content import STAFF_COLUMNS, recipient
-from followup.dispatch.sender import STATUS_CALLBACK_PATH, fall_back
+from followup.dispatch.sender import fall_back
 from followup.models import Staff
 
 router = APIRouter()
@@ -37,10 +41,7 @@ _OUTCOMES = {"delivered": outbox.DELIVERED, "undelivered": outbox.FAILED, "faile
 
 
 def auth_token() -> str | None:
-    try:
-        return Settings("sms", None, os.environ, frozenset()).secret("TWILIO_AUTH_TOKEN")
-    except ValueError:
-        return None
+    return SmsSettings.auth_token_from_env(os.environ)
 
 
 @router.post(STATUS_CALLBACK_PATH, include_in_schema=False)

@@ -5,8 +5,10 @@ the message in hand and hands the rest of the claimed batch back at once. A prov
 that is having trouble is tried again later, with exponential backoff and jitter (never
 sooner than its Retry-After); a permanent refusal (invalid number, opted out, address
 rejected) flags the staff member's channel, tells the site supervisors and re-sends the
-message by the next channel. Log lines and `last_error` name the outbox key and the
-provider's meaning, never an address or a message body.
+message by the next channel. What to do after a failure is decided by the pure functions
+of followup/dispatch/failure.py; this module only records their decisions. Log lines and
+`last_error` name the outbox key and the provider's meaning, never an address or a
+message body.
 """
 
 from __future__ import annotations
@@ -27,18 +29,33 @@ from sqlalchemy.orm import Session
 
 from followup.audit import audit
 from followup.channels import (
+    CHANNEL_KINDS,
     Channel,
+    LookupNotSupported,
     OutgoingMessage,
     TransportError,
-    build_channel,
     channel_class,
 )
 from followup.channels._settings import NotSetUp
 from followup.channels.console import ConsoleChannel
+from followup.config import Config
 from followup.context import Context
 from followup.db import transaction
 from followup.dispatch import outbox
 from followup.dispatch.content import Broken, ContentBuilder, Gone, Ready
+from followup.dispatch.failure import (
+    RETRY_CAP_SECONDS,
+    Decision,
+    Failure,
+    Notice,
+    Outcome,
+    Rules,
+    backoff_delay,
+    by_fallback,
+    decide,
+    refusal,
+    still_in_doubt,
+)
 from followup.dispatch.outbox import Message, enqueue
 from followup.dispatch.policy import Policy, site_zone
 from followup.dispatch.render import Templates
@@ -56,33 +73,7 @@ from followup.schedule import PENDING as FOLLOWUP_PENDING
 
 log = logging.getLogger("followup.dispatch")
 
-RETRY_BASE_SECONDS = 30
-RETRY_CAP_SECONDS = 3600
-ALERT_RETRY_CAP_SECONDS = 300
-STATUS_CALLBACK_PATH = "/twilio/status"
 PARTS_FOR = {"sms": ("sms",), "email": ("subject", "text", "html"), "console": ("subject", "text")}
-
-# Permanent refusals that are about the recipient's address (so their channel is
-# flagged), as opposed to the deployment's own settings or the message itself.
-RECIPIENT_PROBLEMS = frozenset(
-    {
-        "21211",
-        "21408",
-        "21608",
-        "21610",
-        "21612",
-        "21614",
-        "21635",  # Twilio
-        "30004",
-        "30005",
-        "30006",  # Twilio delivery reports (status callbacks)
-        "550",
-        "551",
-        "553",
-        "address",
-        "no-address",  # SMTP
-    }
-)
 
 
 # Built once: this runs before every single send.
@@ -106,14 +97,9 @@ _STILL_WANTED = (
 def backoff(
     attempts: int, retry_after: float | None, rng: random.Random, *, cap: float = RETRY_CAP_SECONDS
 ) -> timedelta:
-    """30 s, 1 min, 2 min, … up to `cap`, each drawn from its upper half (so retries of
-    many messages spread out, yet never come sooner than half the step), and never
-    sooner than the provider's Retry-After."""
-    step = min(cap, RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-    delay = step / 2 + rng.random() * step / 2
-    if retry_after:
-        delay = max(delay, retry_after)
-    return timedelta(seconds=delay)
+    """The backoff for one more attempt, its jitter drawn from `rng` (see
+    failure.backoff_delay)."""
+    return backoff_delay(attempts, retry_after, rng.random(), cap=cap)
 
 
 def worker_name() -> str:
@@ -123,10 +109,10 @@ def worker_name() -> str:
 class ChannelSet:
     """The channels this deployment can use, built once per process.
 
-    The console is always there. SMS is there when Twilio's credentials are in the
-    environment; e-mail when an SMTP server is configured ($FOLLOWUP_SMTP_HOST or a
-    [channels.email] table). A message for a channel that is not set up goes by the next
-    one (the fallback channel, then the console), so nothing waits for a setting.
+    The console is always there; every other channel is there when its own settings say
+    it is set up (each channel reads its config.toml keys and its environment variables
+    itself). A message for a channel that is not set up goes by the next one (the
+    fallback channel, then the console), so nothing waits for a setting.
     """
 
     def __init__(
@@ -137,60 +123,24 @@ class ChannelSet:
         channels: Mapping[str, Channel] | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
-        config = ctx.config
         self.channels: dict[str, Channel] = {}
         self.missing: dict[str, str] = {}
-        self._try(
-            "sms",
-            lambda: build_channel(
-                "sms",
-                {
-                    "from_number": config.channels.sms.sender,
-                    "api_base": config.channels.sms.api_base,
-                    "status_callback": config.web.base_url.rstrip("/") + STATUS_CALLBACK_PATH,
-                },
-                environ=env,
-            ),
-        )
-        # E-mail is meant to be used when config.toml has a [channels.email] table or a
-        # FOLLOWUP_SMTP_* variable is set (the table's defaults fill in the rest); with
-        # neither it is not set up.
-        configured = "email" in config.channels.model_fields_set or any(
-            (env.get(name) or "").strip()
-            for var in channel_class("email").ENVIRONMENT
-            for name in (var, f"{var}_FILE")
-        )
-        email = config.channels.email
-        self._try(
-            "email",
-            lambda: build_channel(
-                "email",
-                {
-                    "host": email.host,
-                    "port": email.port,
-                    "sender": email.sender,
-                    "starttls": email.starttls,
-                }
-                if configured
-                else None,
-                environ=env,
-            ),
-            configured=configured,
-        )
+        for kind in CHANNEL_KINDS:
+            if kind != "console":
+                self._try(kind, ctx.config, env)
         for kind, channel in (channels or {}).items():  # given ones (tests, benchmarks) win
             self.channels[kind] = channel
             self.missing.pop(kind, None)
         self.channels.setdefault("console", ConsoleChannel())
 
-    def _try(self, kind: str, build: Callable[[], Channel], *, configured: bool = False) -> None:
+    def _try(self, kind: str, config: Config, env: Mapping[str, str]) -> None:
         """Build a channel. One whose settings are all absent is not set up (its messages
         go by the next channel); one whose settings are given but wrong stops the start
         with one line, instead of quietly sending its messages to the console."""
+        cls = channel_class(kind)
         try:
-            self.channels[kind] = build()
+            self.channels[kind] = cls.from_env(cls.Settings.from_config(config, env), environ=env)
         except NotSetUp as problem:
-            if configured:
-                raise _misconfigured(kind, problem) from None
             self.missing[kind] = str(problem)
         except ValueError as problem:
             raise _misconfigured(kind, problem) from None
@@ -200,17 +150,7 @@ class ChannelSet:
         return frozenset(self.channels)
 
     def describe(self) -> str:
-        parts = []
-        for kind, channel in self.channels.items():
-            if kind == "sms":
-                parts.append(f"sms via {getattr(channel, 'api_base', 'Twilio')}")
-            elif kind == "email":
-                parts.append(
-                    f"e-mail via {getattr(channel, 'host', '?')}:{getattr(channel, 'port', '?')}"
-                )
-            else:
-                parts.append(kind)
-        return ", ".join(parts)
+        return ", ".join(channel.describe() for channel in self.channels.values())
 
     def close(self) -> None:
         for channel in self.channels.values():
@@ -368,14 +308,8 @@ class Sender:
             self.channels.available,
             self.ctx.config.channels.fallback,
         )
-        if item.in_doubt and route[0] == "sms":
-            try:
-                asked = self._message(item, "sms")
-            except TransportError as error:
-                self._failed(item, "sms", route, error, now, result)
-                return
-            if self._resolve_doubt(item, asked, now, result):
-                return
+        if item.in_doubt and self._resolve_doubt(item, route, now, result):
+            return
         route = self._after_trouble(item, route, now)
         kind = route[0]
         try:
@@ -451,56 +385,61 @@ class Sender:
         return True
 
     def _resolve_doubt(
-        self, item: Ready, message: OutgoingMessage, now: datetime, result: SendResult
+        self, item: Ready, route: list[str], now: datetime, result: SendResult
     ) -> bool:
-        """A text whose last send was interrupted (a crash, a lost reply) may have reached
-        Twilio: ask before sending it again. True when this message is settled for now:
-        found sent, or held in doubt because Twilio could not be asked."""
-        find = getattr(self.channels.channels["sms"], "find_sent", None)
-        problem = "the SMS provider cannot be asked about earlier sends"
-        if find is not None:
-            try:
-                sid = find(message, item.not_before - timedelta(minutes=5))
-            except TransportError as error:
-                problem = error.message
-            else:
-                if sid is None:
-                    return False  # Twilio says it is not there: send it
-                with transaction(self.ctx.engine) as session:
-                    outbox.mark_sent(
-                        session.connection(),
-                        item.id,
-                        self.worker,
-                        channel="sms",
-                        provider_id=sid,
-                        now=now,
-                    )
-                result.recovered += 1
-                result.sent += 1
-                result.keys.append(item.key)
-                return True
-        # No answer. A safety alert goes again at once (a duplicate is the lesser harm);
-        # anything else waits, asking again, until in_doubt_resend_after_minutes.
-        since = item.in_doubt_since or now
-        resend_at = since + timedelta(
-            minutes=self.ctx.config.channels.in_doubt_resend_after_minutes
+        """A message whose last send was interrupted (a crash, a lost reply) may have
+        reached the provider: ask before sending it again, where the channel can be asked.
+        True when this message is settled for now: found sent, or held in doubt because
+        the provider could not be asked."""
+        kind = route[0]
+        channel = self.channels.channels[kind]
+        try:
+            message = self._message(item, kind)
+        except TransportError as error:
+            self._failed(item, kind, route, error, now, result)
+            return True
+        try:
+            sid = channel.find_sent(message, item.not_before - timedelta(minutes=5))
+        except LookupNotSupported:
+            return False  # the channel can never tell (e-mail, console): send it again
+        except TransportError as error:
+            problem = error.message
+        else:
+            if sid is None:
+                return False  # the provider says it is not there: send it
+            with transaction(self.ctx.engine) as session:
+                outbox.mark_sent(
+                    session.connection(),
+                    item.id,
+                    self.worker,
+                    channel=kind,
+                    provider_id=sid,
+                    now=now,
+                )
+            result.recovered += 1
+            result.sent += 1
+            result.keys.append(item.key)
+            return True
+        # No answer from the provider.
+        decision = still_in_doubt(
+            item.kind, item.attempts, item.in_doubt_since, self._rules(item), now, self.rng.random()
         )
-        if item.kind == "alert" or now >= resend_at:
+        if decision.outcome is Outcome.SEND:
             log.warning(
                 "outbox %s: still in doubt since %s (%s); sending again",
                 item.key,
-                since.isoformat(),
+                (item.in_doubt_since or now).isoformat(),
                 problem,
             )
             return False
-        at = min(now + backoff(item.attempts, None, self.rng), resend_at)
+        assert decision.at is not None
         with transaction(self.ctx.engine) as session:
             if outbox.mark_retry(
                 session.connection(),
                 item.id,
                 self.worker,
-                error=f"sms: in doubt, not sent again yet: {problem} [lookup]",
-                next_attempt_at=at,
+                error=f"{kind}: in doubt, not sent again yet: {problem} [lookup]",
+                next_attempt_at=decision.at,
                 now=now,
                 maybe_sent=True,
             ):
@@ -509,19 +448,28 @@ class Sender:
 
     def _after_trouble(self, item: Ready, route: list[str], now: datetime) -> list[str]:
         """After channels.fallback_after_minutes of failures on its own channel, a message
-        goes by the fallback channel (never the console: that is nobody's phone), and the
-        supervisors hear of it in their hourly digest. Safety alerts have their own rule."""
-        if item.kind == "alert" or item.failing_since is None or len(route) < 2:
-            return route
-        if route[1] == "console" or route[0] == self.ctx.config.channels.fallback:
-            return route
-        after = timedelta(minutes=self.ctx.config.channels.fallback_after_minutes)
-        if now - item.failing_since < after:
-            return route
-        if item.kind != "delivery_problem":
+        goes by the fallback channel, and the supervisors hear of it (failure.by_fallback)."""
+        route, notice = by_fallback(
+            item.kind,
+            item.failing_since,
+            route,
+            self.ctx.config.channels.fallback,
+            self._rules(item),
+            now,
+        )
+        if notice is Notice.ALWAYS:
             with transaction(self.ctx.engine) as session:
                 tell_supervisors(session, self.ctx, item.staff, now)
-        return route[1:]
+        return route
+
+    def _rules(self, item: Ready | Broken) -> Rules:
+        channels = self.ctx.config.channels
+        return Rules(
+            fallback_after=timedelta(minutes=channels.fallback_after_minutes),
+            in_doubt_resend_after=timedelta(minutes=channels.in_doubt_resend_after_minutes),
+            zone=site_zone(self.ctx.config, item.staff.site_code),
+            quiet=self.policy.quiet,
+        )
 
     def _cancel(self, row_id: int, reason: str, now: datetime, result: SendResult) -> None:
         with transaction(self.ctx.engine) as session:
@@ -546,6 +494,7 @@ class Sender:
         now: datetime,
         result: SendResult,
     ) -> None:
+        """Decide (failure.decide, pure) and record the decision in one transaction."""
         text = f"{kind}: {error.message}" + (f" [{error.code}]" if error.code else "")
         log.warning(
             "outbox %s: %s (attempt %d, %s)",
@@ -554,68 +503,72 @@ class Sender:
             item.attempts,
             "permanent" if error.permanent else "will retry",
         )
-        with transaction(self.ctx.engine) as session:
-            conn = session.connection()
-            if error.permanent:
-                if not outbox.mark_final(
-                    conn,
-                    item.id,
-                    self.worker,
-                    status=outbox.FAILED,
-                    error=text,
-                    now=now,
-                    channel=kind,
-                ):
-                    return
-                result.failed += 1
-                rest = [c for c in route if c != kind] or ["console"]
-                fall_back(
-                    session,
-                    self.ctx,
-                    item.key,
-                    item.staff,
-                    kind,
-                    rest[0],
-                    error,
-                    now,
-                    attempts=item.attempts,
-                )
-            elif item.useful_until is not None and now >= item.useful_until:
-                # Failing until it was no longer worth sending: given up, supervisors told.
-                if outbox.mark_final(
-                    conn, item.id, self.worker, status=outbox.DEAD, error=text, now=now
-                ):
-                    result.dead += 1
-                    if item.kind != "delivery_problem":
-                        tell_supervisors(session, self.ctx, item.staff, now)
-            else:
-                if outbox.mark_retry(
-                    conn,
-                    item.id,
-                    self.worker,
-                    error=text,
-                    next_attempt_at=self._next_try(item, error, now),
-                    now=now,
-                    maybe_sent=error.maybe_sent,
-                ):
-                    result.retrying += 1
-
-    def _next_try(self, item: Ready | Broken, error: TransportError, now: datetime) -> datetime:
-        """Backoff with jitter; no later than the moment the fallback channel is due, nor
-        than the message stops being worth sending (its last try); after the quiet hours."""
-        cap = ALERT_RETRY_CAP_SECONDS if item.kind == "alert" else RETRY_CAP_SECONDS
-        at = now + backoff(item.attempts, error.retry_after, self.rng, cap=cap)
-        if item.kind == "alert":
-            return at
-        failing_since = item.failing_since or now
-        switch = failing_since + timedelta(minutes=self.ctx.config.channels.fallback_after_minutes)
-        if now < switch and not error.retry_after:
-            at = min(at, switch)
-        if item.useful_until is not None:
-            at = min(at, max(item.useful_until, now))
-        return out_of_quiet_hours(
-            at, site_zone(self.ctx.config, item.staff.site_code), self.policy.quiet
+        failure = Failure(
+            kind=item.kind,
+            channel=kind,
+            route=tuple(route),
+            attempts=item.attempts,
+            permanent=error.permanent,
+            code=error.code,
+            retry_after=error.retry_after,
+            maybe_sent=error.maybe_sent,
+            failing_since=item.failing_since,
+            useful_until=item.useful_until,
         )
+        decision = decide(failure, self._rules(item), now, self.rng.random())
+        with transaction(self.ctx.engine) as session:
+            self._record(session, item, kind, text, decision, error, now, result)
+
+    def _record(
+        self,
+        session: Session,
+        item: Ready | Broken,
+        kind: str,
+        text: str,
+        decision: Decision,
+        error: TransportError,
+        now: datetime,
+        result: SendResult,
+    ) -> None:
+        conn = session.connection()
+        if decision.outcome is Outcome.REFUSED:
+            if not outbox.mark_final(
+                conn, item.id, self.worker, status=outbox.FAILED, error=text, now=now, channel=kind
+            ):
+                return
+            result.failed += 1
+            assert decision.next_channel is not None
+            fall_back(
+                session,
+                self.ctx,
+                item.key,
+                item.staff,
+                kind,
+                decision.next_channel,
+                error,
+                now,
+                attempts=item.attempts,
+            )
+        elif decision.outcome is Outcome.GIVEN_UP:
+            # Failing until it was no longer worth sending: given up, supervisors told.
+            if outbox.mark_final(
+                conn, item.id, self.worker, status=outbox.DEAD, error=text, now=now
+            ):
+                result.dead += 1
+                if decision.notice is Notice.ALWAYS:
+                    tell_supervisors(session, self.ctx, item.staff, now)
+        else:
+            assert decision.at is not None
+            if outbox.mark_retry(
+                conn,
+                item.id,
+                self.worker,
+                error=text,
+                next_attempt_at=decision.at,
+                now=now,
+                maybe_sent=decision.in_doubt,
+            ):
+                result.retrying += 1
 
     def _clear_stale_problem(self, session: Session, staff) -> None:
         """The address that failed has been corrected: forget the old problem."""
@@ -643,9 +596,10 @@ def fall_back(
     address was at fault, tell the site supervisors, and queue the same message again
     by the next channel (the sender re-routes it if that one is not set up)."""
     row = session.execute(sa.select(outbox.OB).where(outbox.OB.c.key == key)).one()
-    flagged = False
-    if failed_channel != "console" and error.code in RECIPIENT_PROBLEMS:
-        flagged = flag(session, ctx, staff, failed_channel, error.message, now)
+    decision = refusal(row.kind, failed_channel, next_channel, error.code)
+    flagged = decision.flag_channel and flag(
+        session, ctx, staff, failed_channel, error.message, now
+    )
     enqueue(
         session,
         [
@@ -664,7 +618,7 @@ def fall_back(
     )
     # Tell them once per problem: a flagged channel is news once; any other refusal
     # (the deployment's sender number, say) every time.
-    if row.kind != "delivery_problem" and (flagged or error.code not in RECIPIENT_PROBLEMS):
+    if decision.notice is Notice.ALWAYS or (decision.notice is Notice.IF_NEWLY_FLAGGED and flagged):
         tell_supervisors(session, ctx, staff, now)
 
 
