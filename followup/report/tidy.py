@@ -14,8 +14,9 @@ the measure has them. Columns (documented in docs/report.md):
     count          the numerator: completed, none reported, events, ...
     value          the rate, proportion, survival, median (days), kappa or test statistic
     ci_low, ci_high  its 95% (or the configured) confidence interval
-    suppressed     true when anything in the row is suppressed; a suppressed count is
-                   written <5 (the threshold), a suppressed value or interval is empty
+    suppressed     true when anything in the row is suppressed; a count hidden for being
+                   small is written <5 (the threshold), one hidden to protect another
+                   `suppressed`; a suppressed value or interval is empty
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from followup.report.build import Report
-from followup.report.show import hidden
+from followup.report.show import hidden, hidden_count
 
 COLUMNS = (
     "measure",
@@ -71,7 +72,8 @@ class _Rows:
             if key is None:
                 continue
             if hidden(obj, key):
-                row[column], suppressed = f"<{self.threshold}", True
+                row[column] = hidden_count(obj, key, self.threshold)
+                suppressed = True
             elif obj.get(key) is not None:
                 row[column] = obj[key]
         if value is not None:
@@ -144,7 +146,15 @@ def _followup(out: _Rows, table: dict[str, Any]) -> None:
     for checkpoint, by_informant in table.items():
         for informant, f in by_informant.items():
             keys = {"checkpoint": checkpoint, "informant": informant}
-            out.add("followup_rate", f, value="rate", ci="ci", **keys)
+            out.add(
+                "followup_rate",
+                f,
+                n="done_or_missed",
+                count="done",
+                value="rate",
+                ci="ci",
+                **keys,
+            )
             for outcome in ("in_window", "late", "missed", "open"):
                 out.add(f"followup_{outcome}", f, n="due", count=outcome, **keys)
 
