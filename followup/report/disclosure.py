@@ -302,7 +302,7 @@ class _Attacker:
             group = self.twins(candidate)
             groups.setdefault(id(group[0]), group)
         ordered = sorted(
-            groups.values(), key=lambda g: (sum(c.cost for c in g), min(c.value for c in g))
+            groups.values(), key=lambda g: (self._loss(g), min(c.value for c in g))
         )
         best, best_width = (ordered[0] if ordered else []), -1.0
         for group in ordered[:24]:
@@ -317,6 +317,19 @@ class _Attacker:
             if width > best_width + TOLERANCE:
                 best, best_width = group, width
         return best
+
+    def _loss(self, group: list[Count]) -> int:
+        """What hiding `group` costs, looking one step ahead: its own cost, plus, for each
+        relation it would be left alone in among shown counts, the cheapest of those (one
+        of them will have to go too)."""
+        ids = {id(c) for c in group}
+        loss = sum(c.cost for c in group)
+        for cell in group:
+            for relation in self.of_cell.get(id(cell), ()):
+                others = [o for o, _ in relation.terms if id(o) not in ids]
+                if others and not any(o.suppressed for o in others):
+                    loss += min(o.cost for o in others)
+        return loss
 
     def twins(self, cell: Count) -> list[Count]:
         """`cell` and every shown count equal to it by a published relation of two terms."""
