@@ -130,7 +130,11 @@ def _suppression(d: Disclosure, threshold: int | None) -> dict[str, Any]:
     out["counts_hidden"] = hidden
     out["audit"] = {
         "method": "linear programming (scipy.optimize.linprog), counts >= 0",
-        "criterion": f"every hidden count could be any of at least {threshold} values",
+        "criterion": (
+            f"a count hidden as below {threshold}: its smallest and largest possible values "
+            f"differ by at least {threshold}; a count hidden to protect others: not worked "
+            "out exactly"
+        ),
         "hidden_counts_checked": d.audit.checked,
         "passed": d.audit.passed,
     }

@@ -7,19 +7,22 @@ publishes between counts (a total and its parts, the same count in two tables, t
 a shown survival curve adds up to). `suppress()` then hides:
 
 1. every count below the threshold, zero included ("none of the 12 partners reported
-   violence" tells as much about each of them as "three did"): reason `small`;
-2. complementary cells (reason `complementary`, or `small` when the cell is itself below
-   the threshold), until an attacker who knows every published figure and every relation
-   cannot narrow any hidden count to fewer than `threshold` possible values. The attacker
-   is the standard one of statistical disclosure control: linear programming
-   (`scipy.optimize.linprog`), counts >= 0, a count shown as `<T` lies in 0..T-1 and one
-   shown as `suppressed` is at least T (the labels say so). For each hidden count the
-   smallest and largest value consistent with all of that are found; the count is safe
-   when max - min >= T - 1 (it could be any of at least T values; for a `<T` cell: any of
-   0..T-1, so nothing is learnt beyond the label). A count that is never shown but is part
-   of a relation (e.g. the men who left, inside "not completed") is protected the same way
-   when it is below the threshold. While a count is unsafe, the cheapest shown count in a
-   relation with it is hidden: one that feeds no rate or headline first, then the smallest;
+   violence" tells as much about each of them as "three did"): reason `small` (`<5`);
+2. complementary cells (reason `complementary`), until no hidden count can be worked out
+   from what the report publishes. The attacker is the standard one of statistical
+   disclosure control: linear programming (`scipy.optimize.linprog`, the LP relaxation)
+   over every published figure and every declared relation, counts >= 0. A count hidden
+   as small, and a never-shown count below the threshold inside a relation (e.g. the men
+   who left, inside "not completed"), is safe when max - min >= T (for one the report
+   bounds anyway, `cap`: that whole range); a count hidden to protect others (at least T,
+   not sensitive itself) when it is not worked out exactly (max - min >= 1). A curve's
+   events and censorings (`primary=False`) are shown step by step by the curve, so they
+   are hidden only to protect others and need no protection of their own. While a count
+   is unsafe, one more shown count in a relation with it is hidden: the cheapest that
+   makes it safe on its own, else the one that widens it most; cheapest looking one step
+   ahead (a count that would be left alone among shown ones elsewhere needs a partner
+   too), then by what it feeds (rates, headlines), then the smallest. Twins (the same
+   number in two tables) are hidden together;
 3. every derived value that depends on a hidden count.
 
 The audit runs only over the published counts and their relations (a few hundred, split
@@ -246,14 +249,6 @@ class _Attacker:
             for cell, _ in relation.terms:
                 self.of_cell.setdefault(id(cell), []).append(relation)
 
-    def bounds(self, cell: Count) -> tuple[float, float]:
-        """(lowest, highest) value of a hidden count consistent with everything shown and
-        the labels."""
-        if not cell.suppressed:
-            return float(cell.value), float(cell.value)
-        cells, relations = self._component(cell)
-        return _solve(cells, relations, cell, self.threshold)
-
     def safe(self, cell: Count) -> bool:
         """Its interval is at least as wide as `needed_width`."""
         need = cell.needed_width(self.threshold) - TOLERANCE
@@ -301,9 +296,7 @@ class _Attacker:
         for candidate in candidates.values():
             group = self.twins(candidate)
             groups.setdefault(id(group[0]), group)
-        ordered = sorted(
-            groups.values(), key=lambda g: (self._loss(g), min(c.value for c in g))
-        )
+        ordered = sorted(groups.values(), key=lambda g: (self._loss(g), min(c.value for c in g)))
         best, best_width = (ordered[0] if ordered else []), -1.0
         for group in ordered[:24]:
             for twin in group:
@@ -364,43 +357,7 @@ class _Attacker:
         return list(seen.values()), list(relations.values())
 
 
-def _solve(
-    cells: list[Count], relations: list[Relation], target: Count, threshold: int
-) -> tuple[float, float]:
-    import numpy as np
-    from scipy.optimize import linprog
-
-    index = {id(c): i for i, c in enumerate(cells)}
-    a_eq = np.zeros((len(relations), len(cells)))
-    b_eq = np.zeros(len(relations))
-    for row, relation in enumerate(relations):
-        b_eq[row] = relation.constant
-        for cell, coefficient in relation.terms:
-            if id(cell) in index:
-                a_eq[row, index[id(cell)]] += coefficient
-            else:
-                b_eq[row] -= coefficient * cell.value
-    bounds = [_label_bounds(c, threshold) for c in cells]
-    if not relations:
-        low, high = bounds[index[id(target)]]
-        return low, np.inf if high is None else high
-    objective = np.zeros(len(cells))
-    objective[index[id(target)]] = 1.0
-    out = []
-    for sign in (1.0, -1.0):
-        result = linprog(sign * objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        if result.status == 3:  # unbounded
-            out.append(-np.inf if sign > 0 else np.inf)
-        elif result.status != 0:  # infeasible cannot happen with the true values; be safe
-            out.append(float(target.value))
-        else:
-            out.append(sign * result.fun)
-    return float(out[0]), float(out[1])
-
-
-def _width(
-    cells: list[Count], relations: list[Relation], target: Count, threshold: int
-) -> float:
+def _width(cells: list[Count], relations: list[Relation], target: Count, threshold: int) -> float:
     """max - min of `target` as one LP: two copies of the unknowns, each satisfying every
     relation, and the difference of their targets maximised."""
     import numpy as np

@@ -155,9 +155,9 @@ def retention(
         ("by_site", people.site, people.labels.sites),
         ("by_referral_source", people.referral_source, people.labels.referral_sources),
     ):
-        groups = {
-            Labels.name(labels, code): one(codes == code) for code in np.unique(codes[counted])
-        }
+        # every group among the people reported on, even with nobody counted: a group
+        # left out would tell its zeros
+        groups = {Labels.name(labels, code): one(codes == code) for code in np.unique(codes)}
         for cell in ("n", "completed", "not_completed", "no_end_recorded"):
             d.total(overall[cell], [g[cell] for g in groups.values()])
         result[key] = groups

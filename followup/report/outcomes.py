@@ -34,6 +34,15 @@ class Times:
     groups: NDArray[np.object_] | None  # None: no --by; an entry None: in no group
     no_contact: int = 0  # censored at 0: no contact at all after the origin
     codes: NDArray[np.int64] | None = None  # competing risks: 0 censored, 1 completed, 2 dropout
+    # every group among the people the report is about, so a group nobody in this analysis
+    # belongs to is listed (with its zeros hidden), not left out: its absence would tell
+    known_groups: tuple[str, ...] = ()
+
+
+def known(groups: NDArray[np.object_] | None) -> tuple[str, ...]:
+    if groups is None:
+        return ()
+    return tuple(sorted({str(g) for g in groups if g is not None}))
 
 
 def origin_days(people: People, origin: str) -> NDArray[np.float64]:
@@ -140,6 +149,7 @@ def recidivism_times(
         events=had_event,
         groups=None if groups is None else groups[included],
         no_contact=int((~had_event & ~contact_after).sum()),
+        known_groups=known(groups),
     )
 
 
@@ -158,6 +168,7 @@ def dropout_times(
         events=(codes == DROPPED_OUT),
         groups=None if groups is None else groups[admitted],
         codes=codes.astype(np.int64),
+        known_groups=known(groups),
     )
 
 
@@ -287,7 +298,7 @@ def grouped(times: Times, overall: dict[str, Any], build, d: Disclosure) -> tupl
     if times.groups is None:
         return {}, []
     present = times.groups[times.groups != None]  # noqa: E711  (elementwise)
-    labels = sorted({str(g) for g in present})
+    labels = sorted({str(g) for g in present} | set(times.known_groups))
     trees = {label: build(times.groups == label) for label in labels}
     outside = times.groups == None  # noqa: E711
     parts_n = [t["n"] for t in trees.values()]

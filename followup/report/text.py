@@ -173,7 +173,9 @@ def _dropout(r: dict[str, Any], t: int | None) -> list[str]:
 
 def _logrank(r: dict[str, Any], what: str) -> list[str]:
     if show.hidden(r, "logrank"):
-        return [f"  The log-rank test by {show.label(r['by'])} is suppressed (a group is too small)."]
+        return [
+            f"  The log-rank test by {show.label(r['by'])} is suppressed (a group is too small)."
+        ]
     if r["logrank"]:
         return ["  " + show.logrank_words(r["logrank"], r["by"], what)]
     return []
