@@ -190,6 +190,7 @@ class Disclosure:
     def suppress(self) -> None:
         if self.threshold is None:
             return
+        self._empty_tables_describe_nobody()
         for cell in self.counts:
             if cell.primary and cell.value < self.threshold:
                 cell.suppressed = True
@@ -211,6 +212,20 @@ class Disclosure:
             checked=len(self._sensitive()),
             unsafe=[c for c in given_up if not attacker.safe(c)],
         )
+
+    def _empty_tables_describe_nobody(self) -> None:
+        """A zero whose every relation is all zeros (a table with nobody in it, e.g. a
+        violence type no interview asked about) tells nothing about anyone: it is shown."""
+        nonzero: set[int] = set()
+        related: set[int] = set()
+        for relation in self.relations:
+            cells = [c for c, _ in relation.terms]
+            related.update(id(c) for c in cells)
+            if any(c.value for c in cells) or relation.constant:
+                nonzero.update(id(c) for c in cells)
+        for cell in self.counts:
+            if cell.value == 0 and id(cell) in related and id(cell) not in nonzero:
+                cell.primary = False
 
     def _protected(self, cell: Count) -> bool:
         t = self.threshold or 0

@@ -216,9 +216,11 @@ def survival_tree(
         keep = km.at_risk >= d.threshold
     horizon = float(km.times[keep][-1]) if keep.any() else -1.0
     if keep.any():
+        # a whole curve shows every event; one cut short leaves the rest among those
+        # still at risk where it stops
         last = int(np.flatnonzero(keep)[-1])
-        shown_events = int(km.events[keep].sum())
-        d.beyond(n_events, shown_events, int(km.at_risk[last] - km.events[last]))
+        still = 0 if keep.all() else int(km.at_risk[last] - km.events[last])
+        d.beyond(n_events, int(km.events[keep].sum()), still)
     curve = [
         {
             "t": float(km.times[i]),

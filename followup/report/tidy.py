@@ -115,7 +115,7 @@ def render_csv(report: Report) -> str:
 
 def _cohort(out: _Rows, cohort: dict[str, Any]) -> None:
     for key in cohort:
-        if key not in ("suppressed", "suppressed_fields"):
+        if key not in ("suppressed", "suppressed_fields", "suppressed_reasons"):
             out.add(f"cohort_{key}", cohort, count=key)
 
 

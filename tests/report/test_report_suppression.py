@@ -110,6 +110,8 @@ def test_a_small_site_shows_below_the_threshold_in_csv(small_site):
     )
     for row in rows:
         for column in ("n", "count"):
+            if row["n"] == "0":
+                continue  # an empty table (a violence type nobody was asked) describes nobody
             if row[column] not in ("", "<5", "suppressed") and not row["measure"].endswith(
                 ("_km", "_cif_completed", "_cif_dropped_out")
             ):
