@@ -44,6 +44,7 @@ COMPLEMENTARY = "complementary"
 HEADLINE_COST = 100  # a count a headline figure is computed from
 DERIVED_COST = 10  # a count a rate, interval or curve is computed from
 TOLERANCE = 1e-6
+FRUITLESS_STEPS = 3  # cells hidden for a count without widening it, before giving up on it
 
 
 @dataclass(eq=False)
@@ -107,6 +108,11 @@ class Relation:
 
     terms: tuple[tuple[Count, float], ...]
     constant: float = 0.0
+    while_shown: Count | None = None  # published only while this count is (e.g. a curve)
+
+    @property
+    def published(self) -> bool:
+        return self.while_shown is None or not self.while_shown.suppressed
 
 
 @dataclass
@@ -162,13 +168,16 @@ class Disclosure:
         if first is not second and first.value == second.value:
             self.relations.append(Relation(((first, 1.0), (second, -1.0))))
 
-    def beyond(self, cell: Count, shown_part: int, cap: int) -> Count:
-        """`cell` = a figure the report shows elsewhere (`shown_part`) + a rest that is never
-        shown and is at most `cap` (e.g. a curve's events: those on its shown steps, and
-        those after it stops among the `cap` still at risk). The rest is protected."""
+    def beyond(self, cell: Count, shown_part: int, cap: int, shown_with: Count) -> Count:
+        """`cell` = a figure the report shows elsewhere (`shown_part`, published while
+        `shown_with` is shown) + a rest that is never shown and is at most `cap` (e.g. a
+        curve's events: those on its shown steps, and those after it stops among the `cap`
+        still at risk). The rest is protected."""
         rest = self.count(cell.value - shown_part, shown=False)
         rest.cap = cap
-        self.relations.append(Relation(((cell, 1.0), (rest, -1.0)), float(shown_part)))
+        self.relations.append(
+            Relation(((cell, 1.0), (rest, -1.0)), float(shown_part), while_shown=shown_with)
+        )
         return rest
 
     def derived(self, value: Any, *sources: Count, hidden: bool = False) -> Derived:
@@ -214,15 +223,23 @@ class Disclosure:
         )
 
     def _empty_tables_describe_nobody(self) -> None:
-        """A zero whose every relation is all zeros (a table with nobody in it, e.g. a
-        violence type no interview asked about) tells nothing about anyone: it is shown."""
+        """A table with nobody in it (e.g. a violence type no interview asked about): zeros
+        tied only to zeros, never through any relation to a count above zero, tell nothing
+        about anyone, so they are shown."""
         nonzero: set[int] = set()
         related: set[int] = set()
         for relation in self.relations:
-            cells = [c for c, _ in relation.terms]
-            related.update(id(c) for c in cells)
-            if any(c.value for c in cells) or relation.constant:
-                nonzero.update(id(c) for c in cells)
+            related.update(id(c) for c, _ in relation.terms)
+        changed = True
+        while changed:  # "not empty" spreads through every relation it touches
+            changed = False
+            for relation in self.relations:
+                cells = [c for c, _ in relation.terms]
+                if (
+                    any(c.value or id(c) in nonzero for c in cells) or relation.constant
+                ) and not all(id(c) in nonzero for c in cells):
+                    nonzero.update(id(c) for c in cells)
+                    changed = True
         for cell in self.counts:
             if cell.value == 0 and id(cell) in related and id(cell) not in nonzero:
                 cell.primary = False
@@ -259,6 +276,7 @@ class _Attacker:
         self.threshold = threshold
         self.relations = relations
         self._last_width = 0.0  # the width the last `safe` found (0: worked out exactly)
+        self._fruitless: dict[int, int] = {}  # steps taken for a count that widened nothing
         self.of_cell: dict[int, list[Relation]] = {}
         for relation in relations:
             for cell, _ in relation.terms:
@@ -267,7 +285,7 @@ class _Attacker:
     def safe(self, cell: Count) -> bool:
         """Its interval is at least as wide as `needed_width`."""
         need = cell.needed_width(self.threshold) - TOLERANCE
-        relations = self.of_cell.get(id(cell), ())
+        relations = self._of(cell)
         self._last_width = 0.0
         if any(all(o is cell or not o.suppressed for o, _ in r.terms) for r in relations):
             return need <= 0  # alone among shown counts in a sum: worked out exactly
@@ -291,16 +309,12 @@ class _Attacker:
         safe on its own, else the one that widens its interval most (more will follow).
         A count is hidden with its twins (the same number in another table), since hiding
         one of them alone would hide nothing."""
-        lone = [
-            r
-            for r in self.of_cell.get(id(cell), ())
-            if all(o is cell or not o.suppressed for o, _ in r.terms)
-        ]
+        lone = [r for r in self._of(cell) if all(o is cell or not o.suppressed for o, _ in r.terms)]
         if lone:  # alone among shown counts: one of them must go, nothing else helps
             relations = lone[:1]
         else:
             cells, _ = self._component(cell)
-            relations = [r for hidden in cells for r in self.of_cell.get(id(hidden), ())]
+            relations = [r for hidden in cells for r in self._of(hidden)]
         candidates = {
             id(other): other
             for relation in relations
@@ -312,7 +326,11 @@ class _Attacker:
             group = self.twins(candidate)
             groups.setdefault(id(group[0]), group)
         ordered = sorted(groups.values(), key=lambda g: (self._loss(g), min(c.value for c in g)))
-        best, best_width = (ordered[0] if ordered else []), -1.0
+        self.safe(cell)
+        now = self._last_width
+        # alone among shown counts: one must go even if it frees nothing yet (another
+        # relation may pin it too); otherwise only a count that widens it helps
+        best, best_width = (ordered[0] if lone and ordered else []), now
         for group in ordered[:24]:
             for twin in group:
                 twin.suppressed = True
@@ -324,7 +342,18 @@ class _Attacker:
                 return group
             if width > best_width + TOLERANCE:
                 best, best_width = group, width
+        if not best and ordered:
+            # Nothing widens it alone; a pair might (a partner, then the partner's own
+            # partner), so a few cheapest steps are tried before giving up on it.
+            tries = self._fruitless.get(id(cell), 0)
+            if tries < FRUITLESS_STEPS:
+                self._fruitless[id(cell)] = tries + 1
+                best = ordered[0]
         return best
+
+    def _of(self, cell: Count) -> list[Relation]:
+        """The relations `cell` is in that the report publishes as it stands."""
+        return [r for r in self.of_cell.get(id(cell), ()) if r.published]
 
     def _loss(self, group: list[Count]) -> int:
         """What hiding `group` costs, looking one step ahead: its own cost, plus, for each
@@ -333,7 +362,7 @@ class _Attacker:
         ids = {id(c) for c in group}
         loss = sum(c.cost for c in group)
         for cell in group:
-            for relation in self.of_cell.get(id(cell), ()):
+            for relation in self._of(cell):
                 others = [o for o, _ in relation.terms if id(o) not in ids]
                 if others and not any(o.suppressed for o in others):
                     loss += min(o.cost for o in others)
@@ -344,7 +373,7 @@ class _Attacker:
         group, todo = {id(cell): cell}, [cell]
         while todo:
             current = todo.pop()
-            for relation in self.of_cell.get(id(current), ()):
+            for relation in self._of(current):
                 if len(relation.terms) != 2 or relation.constant:
                     continue
                 (a, ka), (b, kb) = relation.terms
@@ -363,7 +392,7 @@ class _Attacker:
         todo = [start]
         while todo:
             cell = todo.pop()
-            for relation in self.of_cell.get(id(cell), ()):
+            for relation in self._of(cell):
                 relations[id(relation)] = relation
                 for other, _ in relation.terms:
                     if other.suppressed and id(other) not in seen:

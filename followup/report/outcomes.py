@@ -195,9 +195,11 @@ def survival_tree(
     # Events and censorings are not small cells: a shown curve shows them step by step,
     # each among at least the threshold at risk. They are hidden only to protect others,
     # and the events after a curve stops (among fewer than the threshold) are protected.
+    # (With fewer than the threshold there is no curve, and they are ordinary counts.)
     n = d.count(durations.size)
-    n_events = d.count(int(events.sum()), primary=False)
-    censored = d.count(durations.size - n_events.value, primary=False)
+    by_curve = not d.small(durations.size)
+    n_events = d.count(int(events.sum()), primary=not by_curve)
+    censored = d.count(durations.size - n_events.value, primary=not by_curve)
     d.total(n, [n_events, censored])
     out: dict[str, Any] = {"n": n, "events": n_events, "censored": censored}
     if durations.size == 0:
@@ -220,7 +222,7 @@ def survival_tree(
         # still at risk where it stops
         last = int(np.flatnonzero(keep)[-1])
         still = 0 if keep.all() else int(km.at_risk[last] - km.events[last])
-        d.beyond(n_events, int(km.events[keep].sum()), still)
+        d.beyond(n_events, int(km.events[keep].sum()), still, shown_with=n)
     curve = [
         {
             "t": float(km.times[i]),
@@ -330,9 +332,11 @@ def competing_tree(
     counts = {
         DROPPED_OUT: dropout["events"],
         # completions are the cohort's own count (a headline), not a tail of this curve
-        COMPLETED: d.count(int((times.codes == COMPLETED).sum()), primary=False),
+        COMPLETED: d.count(int((times.codes == COMPLETED).sum()), primary=d.small(n.value)),
     }
-    still = d.count(n.value - counts[DROPPED_OUT].value - counts[COMPLETED].value, primary=False)
+    still = d.count(
+        n.value - counts[DROPPED_OUT].value - counts[COMPLETED].value, primary=d.small(n.value)
+    )
     d.total(n, [*counts.values(), still])
     out["censored"] = still  # still in the programme on the as-of date, or transferred
     for code, name in ((COMPLETED, "completed"), (DROPPED_OUT, "dropped_out")):
