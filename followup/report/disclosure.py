@@ -323,7 +323,9 @@ class _Attacker:
         }
         groups: dict[int, list[Count]] = {}
         for candidate in candidates.values():
-            group = self.twins(candidate)
+            # alone in a sum, one of its partners goes (their own needs come next);
+            # otherwise a count is tried with what it would need at once
+            group = self.twins(candidate) if lone else self._partnered(self.twins(candidate))
             groups.setdefault(id(group[0]), group)
         ordered = sorted(groups.values(), key=lambda g: (self._loss(g), min(c.value for c in g)))
         self.safe(cell)
@@ -331,6 +333,7 @@ class _Attacker:
         # alone among shown counts: one must go even if it frees nothing yet (another
         # relation may pin it too); otherwise only a count that widens it helps
         best, best_width = (ordered[0] if lone and ordered else []), now
+        costly_fix: list[Count] = []
         for group in ordered[:24]:
             for twin in group:
                 twin.suppressed = True
@@ -338,18 +341,22 @@ class _Attacker:
             width = self._last_width
             for twin in group:
                 twin.suppressed = False
-            if fixed:
+            if fixed and self._loss(group) < HEADLINE_COST:
                 return group
-            if width > best_width + TOLERANCE:
+            if fixed and not costly_fix:
+                costly_fix = group  # a headline: only if nothing cheaper makes progress
+            elif width > best_width + TOLERANCE and self._loss(group) < HEADLINE_COST:
                 best, best_width = group, width
-        if not best and ordered:
-            # Nothing widens it alone; a pair might (a partner, then the partner's own
-            # partner), so a few cheapest steps are tried before giving up on it.
-            tries = self._fruitless.get(id(cell), 0)
-            if tries < FRUITLESS_STEPS:
-                self._fruitless[id(cell)] = tries + 1
-                best = ordered[0]
-        return best
+        if best and (best_width > now + TOLERANCE or not costly_fix):
+            return best
+        # Nothing cheap widens it alone; a pair might (a partner, then the partner's own
+        # partner), so a few cheapest steps are tried before a headline goes, or before
+        # giving up on it.
+        tries = self._fruitless.get(id(cell), 0)
+        if ordered and tries < FRUITLESS_STEPS:
+            self._fruitless[id(cell)] = tries + 1
+            return ordered[0]
+        return costly_fix
 
     def _of(self, cell: Count) -> list[Relation]:
         """The relations `cell` is in that the report publishes as it stands."""
@@ -367,6 +374,27 @@ class _Attacker:
                 if others and not any(o.suppressed for o in others):
                     loss += min(o.cost for o in others)
         return loss
+
+    def _partnered(self, group: list[Count]) -> list[Count]:
+        """`group` and the partners it would need at once: a count left alone among shown
+        ones in a relation takes the cheapest of them (and its twins) along, a few deep
+        (e.g. a curve's events take its censorings, since its size is shown)."""
+        members = {id(c): c for c in group}
+        for _ in range(3):
+            added = False
+            for cell in list(members.values()):
+                for relation in self._of(cell):
+                    others = [o for o, _ in relation.terms if id(o) not in members]
+                    inside = [o for o, _ in relation.terms if id(o) in members]
+                    if len(inside) != 1 or not others or any(o.suppressed for o in others):
+                        continue
+                    partner = min(others, key=lambda o: (o.cost, o.value))
+                    for twin in self.twins(partner):
+                        members[id(twin)] = twin
+                    added = True
+            if not added:
+                break
+        return sorted(members.values(), key=id)
 
     def twins(self, cell: Count) -> list[Count]:
         """`cell` and every shown count equal to it by a published relation of two terms."""
