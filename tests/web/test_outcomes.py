@@ -44,6 +44,7 @@ def test_an_evaluator_sees_small_cells_suppressed_and_cannot_turn_suppression_of
     assert data["cohort"]["enrolled"] is None and data["cohort"]["suppressed"] is True
     page = browser.get("/outcomes?unsuppressed=1").text
     assert "&lt;5" in page and "Not suppressed" not in page
+    assert "hidden to protect them" in page  # how many counts were hidden, and why
     assert "Show small counts" not in page
 
 
