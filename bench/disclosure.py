@@ -6,7 +6,8 @@ For each size, a synthetic cohort (followup.synthetic, the demo's generator) of 
 men at three sites is imported through the CSV contract into a fresh SQLite database, and
 the suppressed report is built as `followup report --format json` builds it, without
 groups and `--by site`. Printed per report: the counts it publishes, how many are hidden
-as small (`<5`) and to protect them (`suppressed`), the share hidden, whether the
+as small (`<5`) and to protect them (`suppressed`), the share hidden (and the share
+hidden to protect others, which is what the choice of complementary cells decides), whether the
 report's own audit passed, whether the independent attacker of the tests
 (tests/report/attacker.py, which reads only the JSON) pinned anything, and the time the
 report took. Target (issue 9): at 3,000 men, under 10% hidden with the audit passing.
@@ -113,7 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"{'men':>6} {'report':<10} {'counts':>6} {'<5':>5} {'supp.':>5} {'hidden':>7} "
-        f"{'audit':>6} {'attacker':>9} {'time':>6}"
+        f"{'of which supp.':>14} {'audit':>6} {'attacker':>9} {'time':>6}"
     )
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory(prefix="followup-disclosure-") as tmp:
@@ -123,6 +124,7 @@ def main() -> None:
                 print(
                     f"{size:>6} {name:<10} {m['published']:>6} {m['small']:>5} "
                     f"{m['complementary']:>5} {100 * m['share']:>6.1f}% "
+                    f"{100 * m['complementary'] / m['published']:>13.1f}% "
                     f"{'passed' if m['audit'] else 'FAILED':>6} {m['attacker']:>9} "
                     f"{m['seconds']:>5.1f}s",
                     flush=True,
