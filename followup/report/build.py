@@ -83,6 +83,7 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
     threshold = analysis.suppression_threshold
     d = Disclosure(threshold if options.suppress else None)
     tree = _measure(ctx, session, options, indicators, analysis.completion_target, d)
+    _relate(tree, options, d)
     d.suppress()
     sources = _sources(options.source, indicators)
     data = {
@@ -90,10 +91,7 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         "generated_at": ctx.now().isoformat(timespec="seconds"),
         "site": options.site,
         "by": options.by,
-        "suppression": {
-            "applied": options.suppress,
-            "threshold": threshold if options.suppress else None,
-        },
+        "suppression": _suppression(d, threshold if options.suppress else None),
         "definitions": definitions(
             indicators,
             origin=origin,
@@ -103,7 +101,7 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
             threshold=threshold if options.suppress else None,
             indicators_file=indicators_file,
         ),
-        **export(tree),
+        **export(tree, d.threshold),
     }
     audit(
         session,
@@ -120,6 +118,52 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         suppressed=options.suppress,
         template_dirs=_template_dirs(ctx),
     )
+
+
+def _suppression(d: Disclosure, threshold: int | None) -> dict[str, Any]:
+    """What was hidden, and the disclosure audit's verdict (see disclosure.py)."""
+    out: dict[str, Any] = {"applied": threshold is not None, "threshold": threshold}
+    if threshold is None or d.audit is None:
+        return out
+    hidden = d.hidden_by_reason()
+    out["counts_published"] = d.published()
+    out["counts_hidden"] = hidden
+    out["audit"] = {
+        "method": "linear programming (scipy.optimize.linprog), counts >= 0",
+        "criterion": (
+            f"a count hidden as below {threshold}: its smallest and largest possible values "
+            f"differ by at least {threshold}; a count hidden to protect others: not worked "
+            "out exactly"
+        ),
+        "hidden_counts_checked": d.audit.checked,
+        "passed": d.audit.passed,
+    }
+    return out
+
+
+def _relate(tree: dict[str, Any], options: ReportOptions, d: Disclosure) -> None:
+    """Counts of the same people in two tables (declared where the definitions coincide,
+    see Disclosure.same), and the counts the headline figures are computed from."""
+    cohort, retention = tree["cohort"], tree["retention"]
+    recidivism = tree["survival"]["recidivism"]
+    dropout = tree["survival"]["dropout"]
+    d.same(dropout["overall"]["n"], cohort["admitted"])
+    origin_count = {
+        "completion": cohort["completed"],
+        "admission": cohort["admitted"],
+        "enrolment": cohort["enrolled"],
+    }.get(options.origin or "")
+    if origin_count is not None:
+        d.same(recidivism["overall"]["n"], origin_count)
+    completed = (dropout.get("competing_risks") or {}).get("completed")
+    for count in (cohort["completed"], *([completed["events"]] if completed else [])):
+        d.same(retention["completed"], count)
+    if options.origin == "completion" and options.by in ("site", "referral_source"):
+        by_group = retention[f"by_{options.by}"]
+        for name, group in recidivism["groups"].items():
+            if name in by_group:
+                d.same(group["n"], by_group[name]["completed"])
+    d.headline(retention["n"], retention["completed"], recidivism["overall"]["n"])
 
 
 def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:
@@ -325,7 +369,7 @@ def _curves(
     return {
         "overall": overall,
         "groups": groups,
-        "logrank": outcomes.logrank_tree(times, usable),
+        "logrank": outcomes.logrank_tree(times, usable, groups, d),
         "estimator": "Kaplan-Meier",
         "ci_method": "log-log (exponential Greenwood)",
         "confidence": confidence,

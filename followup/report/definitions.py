@@ -110,12 +110,14 @@ def definitions(
         "suppression": {
             "applied": threshold is not None,
             "text": (
-                f"Counts below {threshold} (zero included) are suppressed, and so is enough "
-                "else that they cannot be worked out from totals; rates, intervals and curves "
-                "computed from a suppressed count are suppressed too; a survival curve stops "
-                f"where fewer than {threshold} people are still at risk. The counts at each "
-                "step of a curve are the curve itself (its step is events / at risk) and are "
-                "shown where at least the threshold are at risk."
+                f"Counts below {threshold} (zero included) are suppressed (shown as "
+                f"<{threshold}), and so is enough else (shown as suppressed) that, by linear "
+                "programming over every figure the report publishes, no suppressed count can "
+                f"be narrowed to fewer than {threshold} possible values; rates, intervals and "
+                "curves computed from a suppressed count are suppressed too; a survival curve "
+                f"stops where fewer than {threshold} people are still at risk. The counts at "
+                "each step of a curve are the curve itself (its step is events / at risk) and "
+                "are shown where at least the threshold are at risk."
                 if threshold is not None
                 else "Not applied: this is an administrator's export with every count shown. Do not "
                 "pass it on."

@@ -36,6 +36,7 @@ def render_html(report: Report) -> str:
         label=show.label,
         versus=show.VERSUS,
         logrank_words=show.logrank_words,
+        hidden_summary=show.hidden_summary,
         count=lambda obj, key: show.count(obj, key, threshold),
     )
     return env.get_template("report.html.j2").render(

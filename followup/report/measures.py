@@ -155,9 +155,9 @@ def retention(
         ("by_site", people.site, people.labels.sites),
         ("by_referral_source", people.referral_source, people.labels.referral_sources),
     ):
-        groups = {
-            Labels.name(labels, code): one(codes == code) for code in np.unique(codes[counted])
-        }
+        # every group among the people reported on, even with nobody counted: a group
+        # left out would tell its zeros
+        groups = {Labels.name(labels, code): one(codes == code) for code in np.unique(codes)}
         for cell in ("n", "completed", "not_completed", "no_end_recorded"):
             d.total(overall[cell], [g[cell] for g in groups.values()])
         result[key] = groups
@@ -204,12 +204,19 @@ def followup(
             cells = {o: d.count(counts[c, i, k]) for k, o in enumerate(FOLLOWUP_OUTCOMES)}
             due = d.count(counts[c, i].sum())
             d.total(due, cells.values())
-            done = cells["in_window"].value + cells["late"].value
-            p = wilson(done, done + cells["missed"].value, confidence=confidence)
-            sources = (cells["in_window"], cells["late"], cells["missed"])
+            # The rate and its CI give away its numerator and denominator, so they are
+            # published as counts (and the rate is shown whenever they are).
+            done = d.count(cells["in_window"].value + cells["late"].value)
+            d.total(done, [cells["in_window"], cells["late"]])
+            done_or_missed = d.count(done.value + cells["missed"].value)
+            d.total(done_or_missed, [done, cells["missed"]])
+            p = wilson(done.value, done_or_missed.value, confidence=confidence)
+            sources = (done, done_or_missed)
             table.setdefault(name, {})[who] = {
                 "due": due,
                 **cells,
+                "done": done,
+                "done_or_missed": done_or_missed,
                 "rate": d.derived(p.rate, *sources),
                 "ci": d.derived(None if p.rate is None else [p.ci_low, p.ci_high], *sources),
             }

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from followup.models import INFORMANTS
-from followup.report.disclosure import Count, Disclosure
+from followup.report.disclosure import Count, Derived, Disclosure
 from followup.report.indicators import Indicators
 from followup.report.measures import VIOLENT, composite
 from followup.report.queries import UNKNOWN, Interviews, OutcomeEvents, People
@@ -34,6 +34,15 @@ class Times:
     groups: NDArray[np.object_] | None  # None: no --by; an entry None: in no group
     no_contact: int = 0  # censored at 0: no contact at all after the origin
     codes: NDArray[np.int64] | None = None  # competing risks: 0 censored, 1 completed, 2 dropout
+    # every group among the people the report is about, so a group nobody in this analysis
+    # belongs to is listed (with its zeros hidden), not left out: its absence would tell
+    known_groups: tuple[str, ...] = ()
+
+
+def known(groups: NDArray[np.object_] | None) -> tuple[str, ...]:
+    if groups is None:
+        return ()
+    return tuple(sorted({str(g) for g in groups if g is not None}))
 
 
 def origin_days(people: People, origin: str) -> NDArray[np.float64]:
@@ -140,6 +149,7 @@ def recidivism_times(
         events=had_event,
         groups=None if groups is None else groups[included],
         no_contact=int((~had_event & ~contact_after).sum()),
+        known_groups=known(groups),
     )
 
 
@@ -158,6 +168,7 @@ def dropout_times(
         events=(codes == DROPPED_OUT),
         groups=None if groups is None else groups[admitted],
         codes=codes.astype(np.int64),
+        known_groups=known(groups),
     )
 
 
@@ -181,8 +192,14 @@ def survival_tree(
     """One Kaplan-Meier curve as the report shows it."""
     durations = times.durations if mask is None else times.durations[mask]
     events = times.events if mask is None else times.events[mask]
-    n, n_events = d.count(durations.size), d.count(int(events.sum()))
-    censored = d.count(durations.size - n_events.value)
+    # Events and censorings are not small cells: a shown curve shows them step by step,
+    # each among at least the threshold at risk. They are hidden only to protect others,
+    # and the events after a curve stops (among fewer than the threshold) are protected.
+    # (With fewer than the threshold there is no curve, and they are ordinary counts.)
+    n = d.count(durations.size)
+    by_curve = not d.small(durations.size)
+    n_events = d.count(int(events.sum()), primary=not by_curve)
+    censored = d.count(durations.size - n_events.value, primary=not by_curve)
     d.total(n, [n_events, censored])
     out: dict[str, Any] = {"n": n, "events": n_events, "censored": censored}
     if durations.size == 0:
@@ -200,6 +217,12 @@ def survival_tree(
     if d.active:
         keep = km.at_risk >= d.threshold
     horizon = float(km.times[keep][-1]) if keep.any() else -1.0
+    if keep.any():
+        # a whole curve shows every event; one cut short leaves the rest among those
+        # still at risk where it stops
+        last = int(np.flatnonzero(keep)[-1])
+        still = 0 if keep.all() else int(km.at_risk[last] - km.events[last])
+        d.beyond(n_events, int(km.events[keep].sum()), still, shown_with=n)
     curve = [
         {
             "t": float(km.times[i]),
@@ -218,27 +241,24 @@ def survival_tree(
     low, high = km.median_ci
     return {
         **out,
-        "median": d.derived(km.median, n, n_events, hidden=beyond(km.median)),
-        "median_ci": d.derived([low, high], n, n_events, hidden=beyond(low) or beyond(high)),
+        "median": d.derived(km.median, n, hidden=beyond(km.median)),
+        "median_ci": d.derived([low, high], n, hidden=beyond(low) or beyond(high)),
         "at": [
             _point(
                 d,
                 n,
-                n_events,
                 p.t,
                 p.at_risk,
                 {"survival": p.survival, "ci_low": p.ci_low, "ci_high": p.ci_high},
             )
             for p in km.survival_at_days(days)
         ],
-        "curve": d.derived(curve, n, n_events),
-        "curve_truncated": d.derived(bool(not keep.all()), n, n_events),
+        "curve": d.derived(curve, n),
+        "curve_truncated": d.derived(bool(not keep.all()), n),
         "at_risk_table": [
             {
                 "t": t,
-                "at_risk": d.derived(
-                    km.at_risk_at(t), n, n_events, hidden=d.small(km.at_risk_at(t))
-                ),
+                "at_risk": d.derived(km.at_risk_at(t), n, hidden=d.small(km.at_risk_at(t))),
             }
             for t in ticks
         ],
@@ -246,30 +266,35 @@ def survival_tree(
 
 
 def _point(
-    d: Disclosure, n: Count, n_events: Count, t: float, at_risk: int, values: dict[str, Any]
+    d: Disclosure, n: Count, t: float, at_risk: int, values: dict[str, Any]
 ) -> dict[str, Any]:
     hidden = d.small(at_risk)
     return {
         "t": t,
-        "at_risk": d.derived(at_risk, n, n_events, hidden=hidden),
-        **{k: d.derived(v, n, n_events, hidden=hidden) for k, v in values.items()},
+        "at_risk": d.derived(at_risk, n, hidden=hidden),
+        **{k: d.derived(v, n, hidden=hidden) for k, v in values.items()},
     }
 
 
-def logrank_tree(times: Times, groups: list[str]) -> dict[str, Any] | None:
+def logrank_tree(
+    times: Times, groups: list[str], trees: dict[str, Any], d: Disclosure
+) -> Derived | None:
+    """The k-group log-rank test; hidden when any group it tests has its size hidden (a
+    test of a group nobody may count would tell about that group)."""
     if times.groups is None or len(groups) < 2:
         return None
     grouped = np.isin(times.groups, np.array(groups, dtype=object))
     test = logrank(
         times.durations[grouped], times.events[grouped], times.groups[grouped].astype(str)
     )
-    return {
+    result = {
         "statistic": test.statistic,
         "df": test.df,
         "p_value": test.p_value,
         "groups": list(test.groups),
         "test": test.test,
     }
+    return d.derived(result, *(trees[g]["n"] for g in groups))
 
 
 def grouped(times: Times, overall: dict[str, Any], build, d: Disclosure) -> tuple[dict, list[str]]:
@@ -277,7 +302,7 @@ def grouped(times: Times, overall: dict[str, Any], build, d: Disclosure) -> tupl
     if times.groups is None:
         return {}, []
     present = times.groups[times.groups != None]  # noqa: E711  (elementwise)
-    labels = sorted({str(g) for g in present})
+    labels = sorted({str(g) for g in present} | set(times.known_groups))
     trees = {label: build(times.groups == label) for label in labels}
     outside = times.groups == None  # noqa: E711
     parts_n = [t["n"] for t in trees.values()]
@@ -306,9 +331,12 @@ def competing_tree(
     n = dropout["n"]
     counts = {
         DROPPED_OUT: dropout["events"],
-        COMPLETED: d.count(int((times.codes == COMPLETED).sum())),
+        # completions are the cohort's own count (a headline), not a tail of this curve
+        COMPLETED: d.count(int((times.codes == COMPLETED).sum()), primary=d.small(n.value)),
     }
-    still = d.count(n.value - counts[DROPPED_OUT].value - counts[COMPLETED].value)
+    still = d.count(
+        n.value - counts[DROPPED_OUT].value - counts[COMPLETED].value, primary=d.small(n.value)
+    )
     d.total(n, [*counts.values(), still])
     out["censored"] = still  # still in the programme on the as-of date, or transferred
     for code, name in ((COMPLETED, "completed"), (DROPPED_OUT, "dropped_out")):
@@ -334,11 +362,11 @@ def competing_tree(
             i = int(np.searchsorted(c.times, t, side="right")) - 1
             at_risk = int(c.at_risk[i]) if i >= 0 else n.value
             hidden = d.active and (t > horizon or d.small(at_risk))
-            at.append({"t": float(t), "cif": d.derived(c.cif_at(t), n, events, hidden=hidden)})
+            at.append({"t": float(t), "cif": d.derived(c.cif_at(t), n, hidden=hidden)})
         out[name] = {
             "events": events,
-            "curve": d.derived(curve, n, events),
-            "curve_truncated": d.derived(bool(not keep.all()), n, events),
+            "curve": d.derived(curve, n),
+            "curve_truncated": d.derived(bool(not keep.all()), n),
             "at": at,
         }
     out["estimator"] = risks.estimator

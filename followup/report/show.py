@@ -16,14 +16,52 @@ def hidden(obj: dict[str, Any] | None, key: str) -> bool:
     return bool(obj) and key in obj.get("suppressed_fields", ())
 
 
+def reason(obj: dict[str, Any] | None, key: str) -> str | None:
+    """Why a count is hidden: `small` or `complementary` (None when it is shown)."""
+    if not hidden(obj, key):
+        return None
+    return (obj.get("suppressed_reasons") or {}).get(key, "complementary")
+
+
+def hidden_count(obj: dict[str, Any] | None, key: str, threshold: int | None) -> str | None:
+    """How a hidden count reads: `<5` when it is below the threshold, `suppressed` when it
+    is hidden to protect another (it is not below the threshold: `<5` would be false)."""
+    why = reason(obj, key)
+    if why is None:
+        return None
+    return f"<{threshold}" if why == "small" and threshold else HIDDEN
+
+
 def count(obj: dict[str, Any] | None, key: str, threshold: int | None) -> str:
-    """A count; `<5` where it is suppressed."""
+    """A count; `<5` where it is hidden for being small, `suppressed` where it is hidden to
+    protect another."""
     if obj is None:
         return DASH
-    if hidden(obj, key):
-        return f"<{threshold}" if threshold else HIDDEN
+    shown = hidden_count(obj, key, threshold)
+    if shown is not None:
+        return shown
     value = obj.get(key)
     return DASH if value is None else f"{value:,}"
+
+
+def hidden_summary(suppression: dict[str, Any]) -> str | None:
+    """How many counts were hidden for each reason, and the disclosure audit's verdict."""
+    hidden = suppression.get("counts_hidden")
+    if not hidden:
+        return None
+    t = suppression["threshold"]
+    audit = suppression.get("audit") or {}
+    verdict = (
+        "no hidden count can be worked out from the published figures (linear-programming "
+        "audit passed)"
+        if audit.get("passed")
+        else "WARNING: the linear-programming audit found a hidden count that can be narrowed"
+    )
+    return (
+        f"{hidden['small']} of {suppression['counts_published']} counts hidden as below {t} "
+        f"(shown as <{t}), {hidden['complementary']} hidden to protect them (shown as "
+        f"suppressed); {verdict}."
+    )
 
 
 def percent(obj: dict[str, Any] | None, key: str, digits: int = 1) -> str:

@@ -32,11 +32,14 @@ def _title(data: dict[str, Any]) -> str:
     where = f"site {data['site']}" if data["site"] else "all sites"
     t = data["suppression"]["threshold"]
     hidden = (
-        f"counts below {t} suppressed, shown as <{t}"
+        f"counts below {t} suppressed, shown as <{t}; counts hidden to protect them shown as "
+        "suppressed"
         if t is not None
         else "NOT suppressed: administrators only"
     )
-    return f"Outcome report as of {data['as_of']}, {where} ({hidden})"
+    title = f"Outcome report as of {data['as_of']}, {where} ({hidden})"
+    summary = show.hidden_summary(data["suppression"])
+    return f"{title}\n{summary}" if summary else title
 
 
 def _cohort(c: dict[str, Any], t: int | None) -> list[str]:
@@ -146,8 +149,7 @@ def _recidivism(r: dict[str, Any], definitions: dict[str, Any], t: int | None) -
         f"  {show.count(o, 'no_contact_after_origin', t)} had no contact after the origin "
         "(censored at 0 days).",
     ]
-    if r["logrank"]:
-        lines.append("  " + show.logrank_words(r["logrank"], r["by"], "recidivism"))
+    lines += _logrank(r, "recidivism")
     return [*lines, ""]
 
 
@@ -166,8 +168,7 @@ def _dropout(r: dict[str, Any], t: int | None) -> list[str]:
         lines.append(
             "  Cumulative incidence (completion competing with dropout): " + ", ".join(at) + "."
         )
-    if r["logrank"]:
-        lines.append("  " + show.logrank_words(r["logrank"], r["by"], "dropout"))
+    lines += _logrank(r, "dropout")
     return [*lines, ""]
 
 
@@ -191,3 +192,13 @@ def _data_quality(q: dict[str, Any], t: int | None) -> list[str]:
                 "of the " + ", ".join(show.label(m) for m in entry["left_out_of"])
             )
     return [*lines, ""]
+
+
+def _logrank(r: dict[str, Any], what: str) -> list[str]:
+    if show.hidden(r, "logrank"):
+        return [
+            f"  The log-rank test by {show.label(r['by'])} is suppressed (a group is too small)."
+        ]
+    if r["logrank"]:
+        return ["  " + show.logrank_words(r["logrank"], r["by"], what)]
+    return []

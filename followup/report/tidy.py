@@ -16,8 +16,9 @@ the measure has them. Columns (documented in docs/report.md):
     count          the numerator: completed, none reported, events, ...
     value          the rate, proportion, survival, median (days), kappa or test statistic
     ci_low, ci_high  its 95% (or the configured) confidence interval
-    suppressed     true when anything in the row is suppressed; a suppressed count is
-                   written <5 (the threshold), a suppressed value or interval is empty
+    suppressed     true when anything in the row is suppressed; a count hidden for being
+                   small is written <5 (the threshold), one hidden to protect another
+                   `suppressed`; a suppressed value or interval is empty
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from followup.report.build import Report
-from followup.report.show import hidden
+from followup.report.show import hidden, hidden_count
 
 COLUMNS = (
     "measure",
@@ -73,7 +74,8 @@ class _Rows:
             if key is None:
                 continue
             if hidden(obj, key):
-                row[column], suppressed = f"<{self.threshold}", True
+                row[column] = hidden_count(obj, key, self.threshold)
+                suppressed = True
             elif obj.get(key) is not None:
                 row[column] = obj[key]
         if value is not None:
@@ -116,7 +118,7 @@ def render_csv(report: Report) -> str:
 
 def _cohort(out: _Rows, cohort: dict[str, Any]) -> None:
     for key in cohort:
-        if key not in ("suppressed", "suppressed_fields"):
+        if key not in ("suppressed", "suppressed_fields", "suppressed_reasons"):
             out.add(f"cohort_{key}", cohort, count=key)
 
 
@@ -147,7 +149,15 @@ def _followup(out: _Rows, table: dict[str, Any]) -> None:
     for checkpoint, by_informant in table.items():
         for informant, f in by_informant.items():
             keys = {"checkpoint": checkpoint, "informant": informant}
-            out.add("followup_rate", f, value="rate", ci="ci", **keys)
+            out.add(
+                "followup_rate",
+                f,
+                n="done_or_missed",
+                count="done",
+                value="rate",
+                ci="ci",
+                **keys,
+            )
             for outcome in ("in_window", "late", "missed", "open"):
                 out.add(f"followup_{outcome}", f, n="due", count=outcome, **keys)
 

@@ -36,21 +36,28 @@ def test_hidden_parts_that_add_up_to_less_than_the_threshold_are_not_enough():
     assert not total.suppressed
 
 
-def test_a_hidden_total_takes_a_part_with_it_so_it_cannot_be_added_up():
-    d = Disclosure(threshold=5)
-    total, parts = table(d, 6, 3, 3)  # 3 and 3 hidden: total 6 shown is safe
-    d.suppress()
-    assert not total.suppressed and all(p.suppressed for p in parts)
+def test_a_small_part_of_a_total_is_protected_by_the_one_cell_that_frees_it():
+    # 2 hidden in 102 = 100 + 2: hiding the 100 would not do (it is 60 + 40, both shown),
+    # hiding the total does, alone.
     d = Disclosure(threshold=5)
     site_total = d.count(100)
     overall = d.count(100 + 2)
     small = d.count(2)
-    d.total(overall, [site_total, small])  # the small site hides the big one's total ...
+    d.total(overall, [site_total, small])
     breakdown = [d.count(60), d.count(40)]
-    d.total(site_total, breakdown)  # ... whose parts must then not add up to it
+    d.total(site_total, breakdown)
     d.suppress()
-    assert small.suppressed and site_total.suppressed
-    assert sum(p.suppressed for p in breakdown) >= 1
+    assert small.suppressed and overall.suppressed
+    assert not site_total.suppressed and not any(p.suppressed for p in breakdown)
+    assert d.audit is not None and d.audit.passed
+
+
+def test_two_small_parts_under_a_shown_total_of_at_least_the_threshold_are_safe():
+    d = Disclosure(threshold=5)
+    total, parts = table(d, 6, 3, 3)  # each 0..6 for all anyone can tell
+    d.suppress()
+    assert not total.suppressed and all(p.suppressed for p in parts)
+    assert d.audit.passed
 
 
 def test_protection_propagates_through_every_table_a_cell_belongs_to():
@@ -64,17 +71,19 @@ def test_protection_propagates_through_every_table_a_cell_belongs_to():
     d.total(done, [a_done, b_done])
     d.total(not_done, [a_not, b_not])
     d.suppress()
-    assert a_not.suppressed and a_done.suppressed  # row
-    assert b_not.suppressed and b_done.suppressed  # columns, then the other row
-    assert not any(c.suppressed for c in (a, b, done, not_done))
+    # The two totals it is in go with it (no grand total is shown, so they are free):
+    # two cells hidden to protect it, where "a second cell in each sum" hid four.
+    hidden = [c for c in (a_done, a_not, b_done, b_not, a, b, done, not_done) if c.suppressed]
+    assert hidden == [a_not, a, not_done]
+    assert d.audit.passed and d.hidden_by_reason() == {"small": 1, "complementary": 2}
 
 
-def test_values_derived_from_a_hidden_count_are_hidden_and_flagged():
+def test_values_derived_from_a_hidden_count_are_hidden_and_flagged_with_why():
     d = Disclosure(threshold=5)
     total, (yes, no) = table(d, 45, 42, 3)
     rate = d.derived(42 / 45, yes, total)
     d.suppress()
-    out = export({"n": total, "yes": yes, "no": no, "rate": rate, "label": "x"})
+    out = export({"n": total, "yes": yes, "no": no, "rate": rate, "label": "x"}, 5)
     assert out == {
         "n": 45,
         "yes": None,
@@ -83,6 +92,7 @@ def test_values_derived_from_a_hidden_count_are_hidden_and_flagged():
         "label": "x",
         "suppressed": True,
         "suppressed_fields": ["yes", "no", "rate"],
+        "suppressed_reasons": {"yes": "complementary", "no": "small"},
     }
 
 

@@ -249,6 +249,8 @@ def test_follow_up_outcomes_are_read_as_they_stood_on_the_as_of_date(staffed, as
     assert intake["participant"] == {
         "due": 2,
         **outcomes,
+        "done": outcomes["in_window"] + outcomes["late"],
+        "done_or_missed": outcomes["in_window"] + outcomes["late"] + outcomes["missed"],
         "rate": pytest.approx(intake["participant"]["rate"]),
         "ci": intake["participant"]["ci"],
     }

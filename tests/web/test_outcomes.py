@@ -39,10 +39,12 @@ def test_the_page_and_the_json_download_show_exactly_what_followup_report_prints
 def test_an_evaluator_sees_small_cells_suppressed_and_cannot_turn_suppression_off(team):
     browser = team.browser("evaluator")
     data = browser.get("/outcomes/report.json?unsuppressed=1").json()
-    assert data["suppression"] == {"applied": True, "threshold": 5}
+    assert data["suppression"]["applied"] is True and data["suppression"]["threshold"] == 5
+    assert data["suppression"]["audit"]["passed"] is True
     assert data["cohort"]["enrolled"] is None and data["cohort"]["suppressed"] is True
     page = browser.get("/outcomes?unsuppressed=1").text
     assert "&lt;5" in page and "Not suppressed" not in page
+    assert "hidden to protect them" in page  # how many counts were hidden, and why
     assert "Show small counts" not in page
 
 

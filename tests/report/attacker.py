@@ -1,0 +1,304 @@
+"""An attacker of a suppressed report, built from the published JSON alone.
+
+Independent of followup.report.disclosure on purpose: it reads the report as an evaluator
+receives it, writes down every linear relation the figures obey by their definitions
+(docs/report.md), and asks `scipy.optimize.linprog` how far each hidden count can move.
+A count shown is a constant; a hidden one an unknown >= 0.
+
+`findings(report)` lists every hidden count the attacker narrows more than the rule
+allows (docs/report.md, "Small-cell suppression"): a count hidden as small (`<T`) must
+keep an interval at least T wide; one hidden to protect others must not be worked out
+exactly; the events after a survival curve stops (among the fewer than T still at risk)
+must keep their whole range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linprog
+
+SLACK = 1e-6
+
+
+@dataclass
+class Cell:
+    name: str
+    value: int | None  # None: hidden
+    reason: str | None = None  # small | complementary (hidden counts)
+    sensitive: bool = True  # a curve's events and censorings are protected by the curve rule
+    cap: float | None = None  # a published upper bound (the events after a curve stops)
+
+
+@dataclass
+class System:
+    cells: dict[str, Cell] = field(default_factory=dict)
+    equal: list[tuple[dict[str, float], float]] = field(default_factory=list)
+    extra_unknowns: list[str] = field(default_factory=list)
+
+    def read(
+        self, obj: dict[str, Any] | None, key: str, name: str, *, sensitive: bool = True
+    ) -> str | None:
+        """The count `obj[key]` as a cell named `name` (None when the report has no such
+        figure). The same name read twice is the same count in two places."""
+        if obj is None or key not in obj:
+            return None
+        hidden = key in obj.get("suppressed_fields", ())
+        if not hidden and obj[key] is None:
+            return None
+        reason = (obj.get("suppressed_reasons") or {}).get(key, "small") if hidden else None
+        if name not in self.cells:
+            self.cells[name] = Cell(name, None if hidden else int(obj[key]), reason, sensitive)
+        return name
+
+    def unknown(self, name: str, cap: float | None = None, sensitive: bool = True) -> str:
+        """A count the report never shows, but whose relations it publishes."""
+        self.cells[name] = Cell(name, None, "small", sensitive, cap)
+        self.extra_unknowns.append(name)
+        return name
+
+    def relate(self, terms: dict[str | None, float], constant: float = 0.0) -> None:
+        """sum(coefficient * cell) == constant, skipped when a figure is absent."""
+        if None in terms:
+            return
+        self.equal.append(({k: v for k, v in terms.items() if k is not None}, constant))
+
+    def total(self, total: str | None, parts: list[str | None]) -> None:
+        if total is None or any(p is None for p in parts) or not parts:
+            return
+        terms: dict[str | None, float] = {total: 1.0}
+        for part in parts:
+            terms[part] = terms.get(part, 0.0) - 1.0
+        self.relate(terms)
+
+    # --- the attack ------------------------------------------------------------------
+
+    def interval(self, name: str) -> tuple[float, float]:
+        unknowns = [n for n, c in self.cells.items() if c.value is None]
+        index = {n: i for i, n in enumerate(unknowns)}
+        rows, rhs = [], []
+        for terms, constant in self.equal:
+            row = np.zeros(len(unknowns))
+            b = constant
+            for cell, coefficient in terms.items():
+                value = self.cells[cell].value
+                if value is None:
+                    row[index[cell]] += coefficient
+                else:
+                    b -= coefficient * value
+            if row.any():
+                rows.append(row)
+                rhs.append(b)
+        bounds = [(0, self.cells[n].cap) for n in unknowns]
+        target = np.zeros(len(unknowns))
+        target[index[name]] = 1.0
+        found = []
+        for sign in (1.0, -1.0):
+            if not rows:
+                found.append(0.0 if sign > 0 else (bounds[index[name]][1] or np.inf))
+                continue
+            result = linprog(sign * target, A_eq=np.array(rows), b_eq=np.array(rhs), bounds=bounds)
+            if result.status == 3:
+                found.append(-np.inf if sign > 0 else np.inf)
+            else:
+                assert result.status == 0, f"the published figures contradict: {result.message}"
+                found.append(sign * result.fun)
+        return found[0], found[1]
+
+
+def system(report: dict[str, Any]) -> System:
+    s = System()
+    _cohort(s, report["cohort"])
+    _retention(s, report["retention"])
+    _followup(s, report["followup"])
+    _non_violence(s, report["non_violence"])
+    _agreement(s, report["agreement"])
+    _survival(s, report)
+    return s
+
+
+def findings(report: dict[str, Any]) -> list[str]:
+    """Hidden counts the attacker pins down more than the rule allows."""
+    threshold = report["suppression"]["threshold"]
+    s = system(report)
+    found = []
+    for name, cell in s.cells.items():
+        if cell.value is not None or not cell.sensitive:
+            continue
+        low, high = s.interval(name)
+        if cell.cap is not None:
+            need = min(threshold, cell.cap)
+        elif cell.reason == "small":
+            need = threshold
+        else:
+            need = 1
+        if name in s.extra_unknowns and high >= threshold:
+            continue  # never shown, and for all anyone can tell not small
+        if high - low < need - SLACK:
+            found.append(f"{name}: between {low:g} and {high:g} ({cell.reason})")
+    return found
+
+
+# --- the relations, table by table (docs/report.md) ---------------------------------------
+
+
+def _cohort(s: System, c: dict[str, Any]) -> None:
+    def r(key: str) -> str | None:
+        return s.read(c, key, f"cohort.{key}")
+
+    s.total(
+        r("enrolled"),
+        [r(k) for k in ("awaiting_admission", "in_programme", "completed", "dropped_out",
+                        "excluded", "transferred")],
+    )  # fmt: skip
+    s.total(r("enrolled"), [r("admitted"), r("awaiting_admission"), r("left_before_admission")])
+    s.total(r("admitted"), [r("in_programme"), r("completed"), r("left_after_admission")])
+
+
+def _retention_row(s: System, obj: dict[str, Any], prefix: str) -> None:
+    def r(key: str) -> str | None:
+        return s.read(obj, key, f"{prefix}.{key}")
+
+    s.total(r("n"), [r("completed"), r("not_completed")])
+    # not completed = no end recorded + left (dropped out or excluded), never shown
+    left = s.unknown(f"{prefix}.left")
+    s.total(r("not_completed"), [r("no_end_recorded"), left])
+
+
+def _retention(s: System, retention: dict[str, Any]) -> None:
+    _retention_row(s, retention, "retention")
+    # the cohort's completions: every completer was admitted and is counted
+    s.total(s.read(retention, "completed", "retention.completed"), ["cohort.completed"])
+    for by in ("by_site", "by_referral_source"):
+        groups = retention[by]
+        for name, group in groups.items():
+            _retention_row(s, group, f"retention.{by}.{name}")
+        for key in ("n", "completed", "not_completed", "no_end_recorded"):
+            s.total(
+                f"retention.{key}",
+                [s.read(g, key, f"retention.{by}.{name}.{key}") for name, g in groups.items()],
+            )
+        s.total("retention.left", [f"retention.{by}.{name}.left" for name in groups])
+
+
+def _followup(s: System, table: dict[str, Any]) -> None:
+    for checkpoint, by_informant in table.items():
+        for who, f in by_informant.items():
+            prefix = f"followup.{checkpoint}.{who}"
+
+            def r(key: str, f=f, prefix=prefix) -> str | None:
+                return s.read(f, key, f"{prefix}.{key}")
+
+            s.total(r("due"), [r("in_window"), r("late"), r("missed"), r("open")])
+            s.total(r("done"), [r("in_window"), r("late")])
+            s.total(r("done_or_missed"), [r("done"), r("missed")])
+
+
+def _non_violence(s: System, table: dict[str, Any]) -> None:
+    for checkpoint, by_informant in table.items():
+        for who, e in by_informant.items():
+            prefix = f"non_violence.{checkpoint}.{who}"
+            s.total(
+                s.read(e, "n", f"{prefix}.n"),
+                [s.read(e, "non_violent", f"{prefix}.non_violent"),
+                 s.read(e, "violent", f"{prefix}.violent")],
+            )  # fmt: skip
+            s.read(e, "not_asked", f"{prefix}.not_asked")
+            # a follow-up with no interview is the follow-up table's missed
+            s.total(
+                s.read(e, "no_interview", f"{prefix}.no_interview"),
+                [f"followup.{checkpoint}.{who}.missed"]
+                if f"followup.{checkpoint}.{who}.missed" in s.cells
+                else [None],
+            )
+            for kind, t in e["by_type"].items():
+                p = f"{prefix}.{kind}"
+                s.total(
+                    s.read(t, "n", f"{p}.n"),
+                    [s.read(t, "none_reported", f"{p}.none_reported"),
+                     s.read(t, "reported", f"{p}.reported")],
+                )  # fmt: skip
+
+
+def _agreement(s: System, table: dict[str, Any]) -> None:
+    for checkpoint, a in table.items():
+        p = f"agreement.{checkpoint}"
+
+        def r(key: str, a=a, p=p) -> str | None:
+            return s.read(a, key, f"{p}.{key}")
+
+        s.total(r("n"), [r("agree"), r("disagree")])
+        s.total(r("agree"), [r("both_non_violent"), r("both_violent")])
+        s.total(
+            r("disagree"),
+            [r("only_partner_reports_violence"), r("only_participant_reports_violence")],
+        )
+
+
+def _survival(s: System, report: dict[str, Any]) -> None:
+    for name in ("recidivism", "dropout"):
+        section = report["survival"][name]
+        entries = {"overall": section["overall"], **section.get("groups", {})}
+        for label, entry in entries.items():
+            p = f"{name}.{label}"
+            n = s.read(entry, "n", f"{p}.n")
+            events = s.read(entry, "events", f"{p}.events", sensitive=False)
+            censored = s.read(entry, "censored", f"{p}.censored", sensitive=False)
+            s.total(n, [events, censored])
+            _curve_events(s, entry, events, p)
+        overall = section["overall"]
+        if section.get("groups"):
+            rest = overall.get("not_in_a_group") or {}
+            for key in ("n", "events"):
+                parts = [
+                    f"{name}.{label}.{key}" if f"{name}.{label}.{key}" in s.cells else None
+                    for label in section["groups"]
+                ]
+                if rest:
+                    parts.append(
+                        s.read(rest, key, f"{name}.not_in_a_group.{key}", sensitive=key == "n")
+                    )
+                s.total(f"{name}.overall.{key}", parts)
+        if "no_contact_after_origin" in overall:
+            s.total(
+                f"{name}.overall.censored",
+                [s.read(overall, "no_contact_after_origin", f"{name}.no_contact"),
+                 s.read(overall, "censored_at_last_contact", f"{name}.censored_at_contact")],
+            )  # fmt: skip
+    recidivism = report["survival"]["recidivism"]
+    dropout = report["survival"]["dropout"]
+    s.total("dropout.overall.n", ["cohort.admitted"])
+    if recidivism["origin"] == "completion":
+        s.total("recidivism.overall.n", ["cohort.completed"])
+        if recidivism["by"] in ("site", "referral_source"):
+            by = report["retention"][f"by_{recidivism['by']}"]
+            for label in recidivism.get("groups", {}):
+                if label in by:
+                    s.total(
+                        f"recidivism.{label}.n",
+                        [f"retention.by_{recidivism['by']}.{label}.completed"],
+                    )
+    risks = dropout.get("competing_risks") or {}
+    if "completed" in risks:
+        completed = s.read(risks["completed"], "events", "dropout.completions", sensitive=False)
+        s.total(completed, ["retention.completed"])
+        still = s.read(risks, "censored", "dropout.still_in", sensitive=False)
+        s.total("dropout.overall.n", ["dropout.overall.events", completed, still])
+
+
+def _curve_events(s: System, entry: dict[str, Any], events: str | None, prefix: str) -> None:
+    """A shown curve shows its events step by step; after it stops (fewer than T at risk)
+    at most those still at risk can have one."""
+    curve = entry.get("curve")
+    if not curve or events is None:
+        return
+    shown = sum(point["events"] for point in curve)
+    last = curve[-1]
+    still = last["at_risk"] - last["events"]
+    if entry.get("curve_truncated"):
+        after = s.unknown(f"{prefix}.events_after_curve", cap=still)
+        s.relate({events: 1.0, after: -1.0}, float(shown))
+    else:
+        s.relate({events: 1.0}, float(shown))
