@@ -178,7 +178,8 @@ def _data_quality(q: dict[str, Any], t: int | None) -> list[str]:
     left_out = ", ".join(
         f"{show.count(q['left_out'], m, t)} of the {show.label(m)}"
         for m in q["left_out"]
-        if m not in ("suppressed", "suppressed_fields") and q["left_out"][m] != 0
+        if m not in ("suppressed", "suppressed_fields", "suppressed_reasons")
+        and q["left_out"][m] != 0
     )
     lines = [
         f"Data quality: {show.count(q, 'people', t)} people whose status record breaks a rule "

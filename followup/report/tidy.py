@@ -256,7 +256,7 @@ def _data_quality(out: _Rows, q: dict[str, Any]) -> None:
     administrator's report) one row per case id."""
     out.add("data_quality_people", q, count="people")
     for measure in q["left_out"]:
-        if measure not in ("suppressed", "suppressed_fields"):
+        if measure not in ("suppressed", "suppressed_fields", "suppressed_reasons"):
             out.add(
                 "data_quality_left_out",
                 q["left_out"],
