@@ -633,7 +633,8 @@ def record_missed(config_path, case_id, checkpoint, informant, partner_id, on):
 def due(config_path, as_of, days, site, staff, fmt):
     """List follow-ups that are overdue, due, or falling due in the next N days."""
     from followup.db import transaction
-    from followup.due import list_due
+    from followup.operations.caseload import list_due
+    from followup.operations.policy import operator
 
     ctx = open_context(config_path)
     if site and site not in ctx.config.sites:
@@ -641,7 +642,15 @@ def due(config_path, as_of, days, site, staff, fmt):
             f"{ctx.config.path}: sites.{site}: no such site. Hint: one of {', '.join(ctx.config.sites)}"
         )
     with transaction(ctx.engine) as session:
-        items = list_due(session, ctx, as_of=as_of, days=days, site=site, staff=staff)
+        items = list_due(
+            session,
+            ctx,
+            operator(ctx.actor.removeprefix("cli:")),
+            as_of=as_of,
+            days=days,
+            site=site,
+            staff=staff,
+        )
     if fmt == "json":
         click.echo(json.dumps([item.to_json() for item in items], indent=2))
         return

@@ -1,6 +1,6 @@
 """Who is asking: the session cookie, the route guards and the CSRF check.
 
-Route guards are FastAPI dependencies built from a followup.web.policy rule:
+Route guards are FastAPI dependencies built from a followup.operations.policy rule:
 
     @router.get("/alerts")
     def alerts(p: Principal = Depends(guard(policy.open_alerts))): ...
@@ -24,22 +24,14 @@ from followup.audit import audit
 from followup.context import Context
 from followup.db import transaction
 from followup.models import Staff, UserAccount
+from followup.operations.policy import Forbidden, NotVisible, Principal
 from followup.web import sessions
 from followup.web.i18n import supported
-from followup.web.policy import Principal
 from followup.web.tokens import same
 
 
 class SignInRequired(Exception):
     """No live session: the browser is sent to the login page."""
-
-
-class Forbidden(Exception):
-    """Signed in, but this kind of page is not for them (403)."""
-
-
-class NotVisible(Exception):
-    """A record that does not exist, or that this person may not know exists (404)."""
 
 
 class CsrfRejected(Exception):

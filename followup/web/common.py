@@ -9,7 +9,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from followup.context import Context
-from followup.web.policy import Principal
+from followup.operations.policy import Principal
 
 
 def acting(ctx: Context, p: Principal) -> Context:

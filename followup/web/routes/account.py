@@ -8,11 +8,12 @@ from fastapi.responses import Response
 from followup.audit import audit
 from followup.db import transaction
 from followup.models import UserAccount, WebSession
-from followup.web import accounts, policy
+from followup.operations import policy
+from followup.operations.policy import Principal
+from followup.web import accounts
 from followup.web.auth import Form, checked_form, context, guard
 from followup.web.common import see_other
 from followup.web.i18n import LANGUAGES
-from followup.web.policy import Principal
 from followup.web.render import page
 from followup.web.sessions import COOKIE
 from followup.web.tokens import digest, new_token

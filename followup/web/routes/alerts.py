@@ -21,10 +21,10 @@ from followup.models import (
     SafetyAlert,
     Staff,
 )
-from followup.web import policy
+from followup.operations import policy
+from followup.operations.policy import Principal
 from followup.web.auth import Form, NotVisible, checked_form, context, guard
 from followup.web.common import see_other
-from followup.web.policy import Principal
 from followup.web.render import page
 
 router = APIRouter()

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from followup.db import transaction
 from followup.models import Staff, UserAccount
+from followup.operations import caseload
 from followup.web.auth import context, principal_for
 from followup.web.ics import feed
 from followup.web.tokens import digest
@@ -37,7 +38,7 @@ def calendar(request: Request, token: str) -> Response:
         ):
             return Response("Not Found", status_code=404, media_type="text/plain")
         p = principal_for(ctx, found[0], found[1], csrf="")
-        body = feed(session, ctx, p, ctx.now())
+        body = feed(ctx, caseload.calendar_entries(session, ctx, p), ctx.now())
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

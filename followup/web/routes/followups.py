@@ -9,11 +9,12 @@ from followup.audit import audit
 from followup.db import transaction
 from followup.errors import FollowupError
 from followup.models import VIOLENCE_TYPES, FollowUp, Participant, Partner
+from followup.operations import caseload, people, policy
+from followup.operations.policy import Principal
 from followup.record import record_interview, record_missed
-from followup.web import casework, forms, policy
+from followup.web import forms
 from followup.web.auth import Forbidden, Form, NotVisible, checked_form, context, guard
 from followup.web.common import acting, see_other
-from followup.web.policy import Principal
 from followup.web.render import page
 
 router = APIRouter()
@@ -26,23 +27,14 @@ def my_followups(request: Request, p: Principal = Depends(lists)) -> Response:
     ctx = context(request)
     site_wide = request.query_params.get("scope") == "site" and (policy.list_site_followups(p))
     with transaction(ctx.engine) as session:
-        listing = casework.followup_list(session, ctx, p, site_wide=site_wide)
-        if listing.partners_shown:  # her safe hours and channel are partner data
-            audit(
-                session,
-                p.actor,
-                "read_partner",
-                "followups",
-                None,
-                partners=listing.partners_shown[:200],
-            )
+        listing = caseload.followup_list(session, ctx, p, site_wide=site_wide)
     return page(
         request,
         p,
         "followups.html",
         listing=listing,
         site_wide=site_wide,
-        groups=casework.GROUPS,
+        groups=caseload.GROUPS,
         may_see_site=policy.list_site_followups(p),
     )
 
@@ -59,7 +51,7 @@ def _detail_page(
 ) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
-        detail = casework.followup_detail(session, ctx, p, followup_id)
+        detail = people.followup_detail(session, ctx, p, followup_id)
         if detail.row.partner_id is not None:
             audit(
                 session,

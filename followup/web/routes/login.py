@@ -7,7 +7,9 @@ from fastapi.responses import Response
 
 from followup.audit import audit
 from followup.db import transaction
-from followup.web import accounts, policy, sessions
+from followup.operations import policy
+from followup.operations.policy import Principal
+from followup.web import accounts, sessions
 from followup.web.auth import (
     CsrfRejected,
     Form,
@@ -20,7 +22,6 @@ from followup.web.auth import (
     read_form,
 )
 from followup.web.common import safe_next, see_other
-from followup.web.policy import Principal
 from followup.web.render import home, page
 from followup.web.tokens import same
 

@@ -17,9 +17,9 @@ from markupsafe import Markup
 
 from followup.db import transaction
 from followup.errors import FollowupError
-from followup.web import policy
+from followup.operations import policy
+from followup.operations.policy import Principal
 from followup.web.auth import NotVisible, context, guard
-from followup.web.policy import Principal
 from followup.web.render import page
 
 router = APIRouter()

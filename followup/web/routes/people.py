@@ -8,11 +8,12 @@ from fastapi.responses import Response
 from followup.db import transaction
 from followup.errors import FollowupError
 from followup.models import CONTACT_CHANNELS
+from followup.operations import people, policy
+from followup.operations.policy import Principal
 from followup.record import set_consent, set_do_not_contact
-from followup.web import casework, forms, policy
+from followup.web import forms
 from followup.web.auth import Form, checked_form, context, guard
 from followup.web.common import acting, see_other
-from followup.web.policy import Principal
 from followup.web.render import page
 
 router = APIRouter()
@@ -31,7 +32,7 @@ NOTICES = (
 def search(request: Request, p: Principal = Depends(guard(policy.search))) -> Response:
     text = request.query_params.get("q", "")[:64]
     with transaction(context(request).engine) as session:
-        found = casework.search(session, p, text)
+        found = people.search(session, p, text)
     return page(request, p, "search.html", q=text, found=found)
 
 
@@ -39,7 +40,7 @@ def search(request: Request, p: Principal = Depends(guard(policy.search))) -> Re
 def participant(request: Request, case_id: str, p: Principal = Depends(participants)) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
-        view = casework.participant_view(session, ctx, p, case_id)
+        view = people.participant_view(session, ctx, p, case_id)
     return page(request, p, "participant.html", v=view)
 
 
@@ -56,7 +57,7 @@ def _partner_page(
 ) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
-        view = casework.partner_view(session, ctx, p, partner_id, reveal=reveal)
+        view = people.partner_view(session, ctx, p, partner_id, reveal=reveal)
     notice = request.query_params.get("saved")
     return page(
         request,
@@ -99,7 +100,7 @@ def _change(request: Request, p: Principal, partner_id: str, form: Form, apply) 
     ctx = context(request)
     problem = None
     with transaction(ctx.engine) as session:
-        _her, person = casework.check_partner_change(session, p, partner_id)
+        _her, person = people.check_partner_change(session, p, partner_id)
         checked = forms.Checked()
         try:
             with session.begin_nested():
@@ -168,7 +169,7 @@ def contact_rules(
         rules = forms.contact_rules(form)
         checked.errors.update(rules.errors)
         if checked.ok:
-            casework.set_contact_rules(session, ctx, partner_id, **rules.values)
+            people.set_contact_rules(session, ctx, p, partner_id, **rules.values)
         return "contact_rules"
 
     return _change(request, p, partner_id, form, apply)

@@ -17,10 +17,10 @@ from fastapi.responses import Response
 
 from followup.context import Context
 from followup.errors import FollowupError
+from followup.operations import policy
+from followup.operations.policy import Principal
 from followup.schedule_change import ChangePlan, plan_change
-from followup.web import policy
 from followup.web.auth import Form, checked_form, context, guard
-from followup.web.policy import Principal
 from followup.web.render import page
 
 router = APIRouter()
@@ -39,7 +39,7 @@ def fingerprint(revisions: dict[str, str]) -> str:
 
 
 def _may_see_her(p: Principal):
-    """Her rows in the plan: only for those who may open her record (followup.web.policy)."""
+    """Her rows in the plan: only for those who may open her record (followup.operations.policy)."""
     return lambda site, facilitator: policy.view_partner(p, site, facilitator)
 
 

@@ -1,6 +1,8 @@
-"""Who may do what in the web app: every authorisation rule, one function per action.
+"""Who may do what: every authorisation rule, one function per action.
 
-Routes and queries ask here and nowhere else. The rules (../shared/DESIGN.md):
+The operations (followup.operations) ask here and nowhere else, for the web and the CLI
+alike (the CLI acts as an explicit principal: `--as` an account, or the operator as
+administrator). The rules (../shared/DESIGN.md):
 
 - facilitator: the participants of their own site and their follow-ups; never anything
   about a partner — not her follow-ups, not her consent, not that she reported violence;
@@ -37,14 +39,23 @@ EVALUATOR, MANAGER, ADMIN = "evaluator", "manager", "admin"
 CASEWORK = frozenset({FACILITATOR, PARTNER_SUPPORT, SUPERVISOR})
 
 
+class Forbidden(Exception):
+    """This kind of action is not for this person (the web answers 403)."""
+
+
+class NotVisible(Exception):
+    """A record that does not exist, or that this person may not know exists (404)."""
+
+
 @dataclass(frozen=True)
 class Principal:
-    """The signed-in person, as every rule sees them."""
+    """The person asking, as every rule sees them: a signed-in account, an account the
+    CLI acts as (`--as`), or the CLI's operator (an administrator with no staff record)."""
 
-    account_id: int
+    account_id: int | None
     username: str
-    staff_pk: int
-    staff_id: str
+    staff_pk: int | None
+    staff_id: str | None
     name: str
     site: str
     roles: frozenset[str]
@@ -52,10 +63,11 @@ class Principal:
     language: str
     timezone: str
     csrf_token: str
+    via: str = "web"  # the audit actor: "web:alice", "cli:ops", "cli:ops as alice"
 
     @property
     def actor(self) -> str:
-        return f"web:{self.username}"
+        return self.via if ":" in self.via else f"{self.via}:{self.username}"
 
     @property
     def is_admin(self) -> bool:
@@ -195,6 +207,8 @@ def apply_schedules(p: Principal) -> bool:
 
 def _not_his_facilitator(p: Principal) -> sa.ColumnElement[bool]:
     """Cases this person does not facilitate; the query joins Participant."""
+    if p.staff_pk is None:  # the CLI operator facilitates no one
+        return sa.true()
     return sa.or_(Participant.facilitator_id.is_(None), Participant.facilitator_id != p.staff_pk)
 
 
@@ -235,3 +249,22 @@ def alert_scope(p: Principal) -> sa.ColumnElement[bool]:
     if not p.has(PARTNER_SUPPORT, SUPERVISOR):
         return sa.false()
     return sa.and_(Participant.site_code == p.site, _not_his_facilitator(p))
+
+
+def operator(login: str) -> Principal:
+    """The CLI's operator without `--as`: an administrator of every site, audited as
+    `cli:LOGIN` (the person at the server's shell, who can read the database anyway)."""
+    return Principal(
+        account_id=None,
+        username=login,
+        staff_pk=None,
+        staff_id=None,
+        name=login,
+        site="",
+        roles=frozenset({ADMIN}),
+        granted_sites=None,
+        language="en",
+        timezone="UTC",
+        csrf_token="",
+        via=f"cli:{login}",
+    )
