@@ -327,7 +327,7 @@ class UserAccount(SQLModel, table=True):
     file says what a person does; an account can only narrow it), at the staff member's
     site — so a re-import that takes a role away takes it away from the web at once.
     Secrets are stored only as hashes: the password (argon2), the invite link and the
-    calendar-feed token (SHA-256 of a random token; followup.web.tokens).
+    calendar-feed token (SHA-256 of a random token; followup.tokens).
     """
 
     __tablename__ = "user_account"

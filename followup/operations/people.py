@@ -15,7 +15,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup import lookup
+from followup import record
 from followup.audit import audit
 from followup.context import Context
 from followup.errors import InvalidRecord
@@ -28,13 +28,12 @@ from followup.models import (
     Interview,
     Participant,
     Partner,
-    SafetyAlert,
     Staff,
 )
 from followup.operations import policy
+from followup.operations.acting import acting
 from followup.operations.caseload import FollowUpRow, Labels, followup_row, select_followups
 from followup.operations.policy import NotVisible, Principal
-from followup.schedule import PENDING
 from followup.values import parse_safe_hours
 
 PARTNER_EVENTS = frozenset(
@@ -64,60 +63,7 @@ class InterviewView:
         return [kind for kind in VIOLENCE_TYPES if self.violence.get(kind) is True]
 
 
-@dataclass(frozen=True)
-class FollowUpDetail:
-    row: FollowUpRow
-    participant_status: str
-    may_record: bool
-    interview: InterviewView | None
-    alert_id: int | None
-    today: date
-
-
-def followup_detail(
-    session: Session, ctx: Context, p: Principal, followup_id: int
-) -> FollowUpDetail:
-    r = session.execute(select_followups().where(FollowUp.id == followup_id)).one_or_none()
-    if r is None:
-        raise NotVisible()
-    subject = "participant" if r.partner_pk is None else "partner"
-    if not policy.view_followup(p, subject, r.site_code, r.facilitator_id):
-        raise NotVisible()
-    today = ctx.site_today(r.site_code)
-    row = followup_row(r, p, Labels(session, ctx), today)
-    person = lookup.participant(session, r.case_id)
-    interview = alert_id = None
-    content = (
-        policy.view_partner(p, r.site_code, r.facilitator_id)
-        if subject == "partner"
-        else policy.view_participant_content(p, r.site_code)
-    )
-    if row.status != PENDING and content:
-        found = (
-            session.execute(
-                sa.select(Interview)
-                .where(Interview.followup_id == followup_id)
-                .order_by(Interview.id.desc())
-            )
-            .scalars()
-            .first()
-        )
-        if found is not None:
-            interview = _interview(session, ctx, found, r.partner_id)
-            alert_id = session.execute(
-                sa.select(SafetyAlert.id).where(SafetyAlert.interview_id == found.id)
-            ).scalar_one_or_none()
-    return FollowUpDetail(
-        row=row,
-        participant_status=person.status,
-        may_record=policy.record_followup(p, subject, r.site_code, r.facilitator_id),
-        interview=interview,
-        alert_id=alert_id,
-        today=today,
-    )
-
-
-def _interview(
+def interview_view(
     session: Session, ctx: Context, found: Interview, partner_id: str | None
 ) -> InterviewView:
     by = (
@@ -231,7 +177,7 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
         sa.select(Interview).where(Interview.participant_id == person.id)
     ).scalars():
         if (found.informant == "partner" and hers) or (found.informant == "participant" and his):
-            view = _interview(session, ctx, found, partners.get(found.partner_id))
+            view = interview_view(session, ctx, found, partners.get(found.partner_id))
             if found.informant == "partner":
                 view = InterviewView(**{**view.__dict__, "notes": None})  # her notes: on her page
             timeline.append(
@@ -325,7 +271,7 @@ def partner_view(
         ).all()
     ]
     interviews = [
-        _interview(session, ctx, i, partner_id)
+        interview_view(session, ctx, i, partner_id)
         for i in session.execute(
             sa.select(Interview)
             .where(Interview.partner_id == her.id)
@@ -384,6 +330,38 @@ def check_partner_change(
     if not policy.change_partner(p, person.site_code, person.facilitator_id):
         raise NotVisible()
     return her, person
+
+
+@dataclass(frozen=True)
+class PartnerTarget:
+    """A partner whose record this person may change, with her site's today."""
+
+    partner_id: str
+    case_id: str
+    site: str
+    today: date
+
+
+def changeable(session: Session, ctx: Context, p: Principal, partner_id: str) -> PartnerTarget:
+    _her_row, person = check_partner_change(session, p, partner_id)
+    return PartnerTarget(
+        partner_id, person.case_id, person.site_code, ctx.site_today(person.site_code)
+    )
+
+
+def set_consent(
+    session: Session, ctx: Context, p: Principal, partner_id: str, *, on: date, given: bool
+) -> None:
+    """Consent given or withdrawn (withdrawal cancels every pending contact with her)."""
+    check_partner_change(session, p, partner_id)
+    record.set_consent(session, acting(ctx, p), partner_id=partner_id, on=on, given=given)
+
+
+def set_do_not_contact(
+    session: Session, ctx: Context, p: Principal, partner_id: str, *, flag: bool, on: date
+) -> None:
+    check_partner_change(session, p, partner_id)
+    record.set_do_not_contact(session, acting(ctx, p), partner_id=partner_id, flag=flag, on=on)
 
 
 def set_contact_rules(

@@ -25,9 +25,9 @@ from followup.context import Context
 from followup.db import transaction
 from followup.models import Staff, UserAccount
 from followup.operations.policy import Forbidden, NotVisible, Principal
+from followup.tokens import same
 from followup.web import sessions
 from followup.web.i18n import supported
-from followup.web.tokens import same
 
 
 class SignInRequired(Exception):

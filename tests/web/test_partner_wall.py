@@ -321,7 +321,7 @@ def his_facilitator_holding(team, roles: str, *, staff_id: str = "FX1", case_id:
     for step in steps:
         result = deployment.run(*step)
         assert result.exit_code == 0, result.err
-    from followup.web.accounts import add_account
+    from followup.operations.accounts import add_account
     from tests.web.conftest import PASSWORD
 
     with deployment.session() as session:

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from followup.db import transaction
-from followup.operations import policy
+from followup.operations import auditlog, policy
 from followup.operations.policy import Principal
-from followup.web import auditlog
 from followup.web.auth import context, guard
 from followup.web.render import page
 

@@ -10,10 +10,9 @@ from followup.errors import FollowupError
 from followup.models import CONTACT_CHANNELS
 from followup.operations import people, policy
 from followup.operations.policy import Principal
-from followup.record import set_consent, set_do_not_contact
 from followup.web import forms
 from followup.web.auth import Form, checked_form, context, guard
-from followup.web.common import acting, see_other
+from followup.web.common import see_other
 from followup.web.render import page
 
 router = APIRouter()
@@ -100,11 +99,11 @@ def _change(request: Request, p: Principal, partner_id: str, form: Form, apply) 
     ctx = context(request)
     problem = None
     with transaction(ctx.engine) as session:
-        _her, person = people.check_partner_change(session, p, partner_id)
+        target = people.changeable(session, ctx, p, partner_id)
         checked = forms.Checked()
         try:
             with session.begin_nested():
-                notice = apply(session, acting(ctx, p), person, checked)
+                notice = apply(session, ctx, target, checked)
         except FollowupError as refused:
             problem = str(refused)
     if checked.ok and problem is None:
@@ -127,13 +126,13 @@ def consent(
     p: Principal = Depends(partners),
     form: Form = Depends(checked_form),
 ) -> Response:
-    def apply(session, ctx, person, checked):
-        on = forms.a_date(form, "on", checked, today=ctx.site_today(person.site_code))
+    def apply(session, ctx, target, checked):
+        on = forms.a_date(form, "on", checked, today=target.today)
         given = {"given": True, "withdrawn": False}.get(form.get("consent"))
         if given is None:
             checked.errors["consent"] = "form.choose"
         if checked.ok:
-            set_consent(session, ctx, partner_id=partner_id, on=on, given=given)
+            people.set_consent(session, ctx, p, partner_id, on=on, given=given)
         return "consent_given" if given else "consent_withdrawn"
 
     return _change(request, p, partner_id, form, apply)
@@ -146,13 +145,13 @@ def do_not_contact(
     p: Principal = Depends(partners),
     form: Form = Depends(checked_form),
 ) -> Response:
-    def apply(session, ctx, person, checked):
-        on = forms.a_date(form, "on", checked, today=ctx.site_today(person.site_code))
+    def apply(session, ctx, target, checked):
+        on = forms.a_date(form, "on", checked, today=target.today)
         flag = {"set": True, "lift": False}.get(form.get("flag"))
         if flag is None:
             checked.errors["flag"] = "form.choose"
         if checked.ok:
-            set_do_not_contact(session, ctx, partner_id=partner_id, flag=flag, on=on)
+            people.set_do_not_contact(session, ctx, p, partner_id, flag=flag, on=on)
         return "do_not_contact" if flag else "contact_allowed"
 
     return _change(request, p, partner_id, form, apply)
@@ -165,7 +164,7 @@ def contact_rules(
     p: Principal = Depends(partners),
     form: Form = Depends(checked_form),
 ) -> Response:
-    def apply(session, ctx, person, checked):
+    def apply(session, ctx, target, checked):
         rules = forms.contact_rules(form)
         checked.errors.update(rules.errors)
         if checked.ok:

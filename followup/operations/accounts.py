@@ -27,7 +27,8 @@ from followup.config import LANGUAGES
 from followup.context import Context
 from followup.errors import FollowupError, InvalidRecord, NotFound
 from followup.models import ROLES, LoginFailure, Staff, UserAccount, WebSession
-from followup.web.tokens import digest, new_token
+from followup.operations.policy import Principal
+from followup.tokens import digest, new_token
 
 MIN_PASSWORD = 10
 ALL_SITES = "*"
@@ -449,3 +450,77 @@ def demo_logins(session: Session, ctx: Context) -> str | None:
     ).scalar_one()
     names = ", ".join(name for name, _, _ in DEMO_ACCOUNTS)
     return f"Demo logins at {site} (password {DEMO_PASSWORD!r}): {names}."
+
+
+# --- my account (the signed-in person's own settings) --------------------------------------
+
+
+def _mine(session: Session, p: Principal) -> UserAccount:
+    if p.account_id is None:
+        raise NotFound("the CLI's operator has no web account; use `--as USERNAME`")
+    return session.get(UserAccount, p.account_id)
+
+
+def has_calendar_feed(session: Session, p: Principal) -> bool:
+    return _mine(session, p).calendar_token_hash is not None
+
+
+def set_own_language(session: Session, p: Principal, language: str) -> None:
+    _mine(session, p).language = language
+    audit(session, p.actor, "user_language", "user", p.username, language=language)
+
+
+def change_own_password(
+    session: Session,
+    ctx: Context,
+    p: Principal,
+    *,
+    current: str,
+    new: str,
+    confirm: str,
+    keep_session: str,
+) -> dict[str, str]:
+    """Change this person's password; every other browser signed in as them is signed out
+    (`keep_session`: this browser's session token). Returns the form's errors, if any."""
+    mine = _mine(session, p)
+    if not verify_password(mine, current):
+        return {"current": "account.current_wrong"}
+    if (problem := password_problem(new, p.username)) is not None:
+        return {"new": problem}
+    if new != confirm:
+        return {"confirm": "password.mismatch"}
+    set_password(mine, new, ctx.now())
+    keep = digest(keep_session)
+    for row in session.query(WebSession).filter(WebSession.account_id == mine.id):
+        if row.token_hash != keep:
+            session.delete(row)
+    audit(session, p.actor, "password_set", "user", p.username, via="account")
+    return {}
+
+
+def new_calendar_token(session: Session, p: Principal) -> str:
+    """A new secret feed token (shown once); any earlier one stops working."""
+    token = new_token()
+    _mine(session, p).calendar_token_hash = digest(token)
+    audit(session, p.actor, "calendar_token", "user", p.username, change="new")
+    return token
+
+
+def revoke_calendar_token(session: Session, p: Principal) -> None:
+    _mine(session, p).calendar_token_hash = None
+    audit(session, p.actor, "calendar_token", "user", p.username, change="revoked")
+
+
+def calendar_account(session: Session, token: str) -> tuple[UserAccount, Staff] | None:
+    """The live account whose calendar feed token this is, or None (unknown, revoked,
+    deactivated, or never set up)."""
+    found = session.execute(
+        sa.select(UserAccount, Staff)
+        .join(Staff, Staff.id == UserAccount.staff_id)
+        .where(UserAccount.calendar_token_hash == digest(token))
+    ).one_or_none()
+    if found is None or not found[0].active or not found[1].active:
+        return None
+    if found[0].password_hash is None:
+        return None
+    return found[0], found[1]
