@@ -1,6 +1,6 @@
 """Web accounts: creating them, passwords, invites, login with throttling, deactivation.
 
-Used by `followup user …` (followup.web.cli) and the login and invite pages. Passwords
+Used by `followup user …` (followup.cli.accounts) and the login and invite pages. Passwords
 are hashed with argon2id (argon2-cffi's defaults, re-hashed at login when they change);
 invite links are random tokens stored as SHA-256 digests. Failed logins are throttled
 per user name and per address (table `login_failure`), and a name that matches no

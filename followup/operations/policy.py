@@ -33,9 +33,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from followup.models import FollowUp, Participant
+from followup.vocab import Role
 
-FACILITATOR, PARTNER_SUPPORT, SUPERVISOR = "facilitator", "partner_support", "supervisor"
-EVALUATOR, MANAGER, ADMIN = "evaluator", "manager", "admin"
+FACILITATOR, PARTNER_SUPPORT, SUPERVISOR = Role.facilitator, Role.partner_support, Role.supervisor
+EVALUATOR, MANAGER, ADMIN = Role.evaluator, Role.manager, Role.admin
 CASEWORK = frozenset({FACILITATOR, PARTNER_SUPPORT, SUPERVISOR})
 
 

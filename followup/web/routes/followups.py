@@ -7,9 +7,9 @@ from fastapi.responses import Response
 
 from followup.db import transaction
 from followup.errors import FollowupError
-from followup.models import VIOLENCE_TYPES
 from followup.operations import caseload, followups, policy
 from followup.operations.policy import Principal
+from followup.vocab import VIOLENCE_TYPES
 from followup.web import forms
 from followup.web.auth import Form, checked_form, context, guard
 from followup.web.common import see_other

@@ -7,9 +7,9 @@ from fastapi.responses import Response
 
 from followup.db import transaction
 from followup.errors import FollowupError
-from followup.models import CONTACT_CHANNELS
 from followup.operations import people, policy
 from followup.operations.policy import Principal
+from followup.vocab import CONTACT_CHANNELS
 from followup.web import forms
 from followup.web.auth import Form, checked_form, context, guard
 from followup.web.common import see_other

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from followup.cli import config_option, format_option, open_context
+from followup.cli.common import config_option, format_option, open_context
 
 
 def _password_from_stdin(prompt: str) -> str:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import click
 
-from followup.cli import DATE, config_option, open_context
+from followup import vocab
+from followup.cli.common import DATE, config_option, open_context
 
-# Kept here as well as in followup.report.build so `--help` needs no numpy.
-FORMATS = ("text", "json", "html", "csv")
-BY = ("site", "referral_source", "completion")
-ORIGINS = ("completion", "admission", "enrolment", "end_of_participation")
-SOURCES = ("any", "partner", "participant", "police", "prosecutor", "social_services")
+# From followup.vocab, so `--help` needs no numpy (followup.report.build checks the same).
+FORMATS = vocab.REPORT_FORMATS
+BY = vocab.REPORT_BY
+ORIGINS = vocab.REPORT_ORIGINS
+SOURCES = vocab.REPORT_SOURCE_CHOICES
 
 
 @click.command("report")
