@@ -14,11 +14,13 @@ from followup import vocab
 from followup.cli.common import (
     DATE,
     YES_NO,
+    as_option,
     config_option,
     format_option,
     free_text,
     in_transaction,
     open_context,
+    principal,
     table,
 )
 from followup.errors import ConfigError
@@ -104,6 +106,7 @@ def _violence_options(func):
 
 @record.command("status")
 @config_option
+@as_option
 @click.argument("case_id")
 @click.argument(
     "event",
@@ -111,16 +114,19 @@ def _violence_options(func):
     type=click.Choice(vocab.STATUS_EVENTS),
 )
 @click.option("--on", "on", type=DATE, required=True, help="Date of the change.")
-def record_status(config_path, case_id, event, on):
+def record_status(config_path, as_user, case_id, event, on):
     """Record admission, programme start, completion, dropout, exclusion or transfer."""
-    from followup.record import record_status as do
+    from followup.operations.records import record_status as do
 
-    in_transaction(config_path, lambda s, c: do(s, c, case_id=case_id, event=event, on=on))
+    in_transaction(
+        config_path, as_user, lambda s, c, p: do(s, c, p, case_id=case_id, event=event, on=on)
+    )
     click.echo(f"Recorded {event} for {case_id} on {on}; follow-ups re-planned.")
 
 
 @record.command("interview")
 @config_option
+@as_option
 @click.argument("case_id")
 @click.option(
     "--informant",
@@ -162,6 +168,7 @@ def record_status(config_path, case_id, event, on):
 )
 def record_interview(
     config_path,
+    as_user,
     case_id,
     informant,
     partner_id,
@@ -175,16 +182,18 @@ def record_interview(
     notes,
 ):
     """Record an interview and the violence reported since the last contact."""
-    from followup.record import record_interview as do
+    from followup.operations.records import record_interview as do
 
     if notes == "-":
         notes = sys.stdin.read()
     notes = free_text(notes, "--notes")
     interview = in_transaction(
         config_path,
-        lambda s, c: do(
+        as_user,
+        lambda s, c, p: do(
             s,
             c,
+            p,
             case_id=case_id,
             informant=informant,
             partner_id=partner_id,
@@ -208,6 +217,7 @@ def record_interview(
 
 @record.command("recidivism")
 @config_option
+@as_option
 @click.argument("case_id")
 @click.option("--on", "on", type=DATE, required=True, help="Date of the violence.")
 @click.option("--reported-on", type=DATE, default=None, help="Date it was reported. Default: --on.")
@@ -224,6 +234,7 @@ def record_interview(
 @click.option("--notes", default=None, help="Free text; stored encrypted.")
 def record_recidivism(
     config_path,
+    as_user,
     case_id,
     on,
     reported_on,
@@ -233,14 +244,16 @@ def record_recidivism(
     notes,
 ):
     """Record a report of new violence."""
-    from followup.record import record_recidivism as do
+    from followup.operations.records import record_recidivism as do
 
     notes = free_text(notes, "--notes")
     in_transaction(
         config_path,
-        lambda s, c: do(
+        as_user,
+        lambda s, c, p: do(
             s,
             c,
+            p,
             case_id=case_id,
             on=on,
             reported_on=reported_on,
@@ -255,17 +268,20 @@ def record_recidivism(
 
 @record.command("check")
 @config_option
+@as_option
 @click.argument("case_id")
 @click.option("--on", "on", type=DATE, required=True, help="Date of the police record check.")
 @click.option(
     "--new-offence/--no-new-offence", required=True, help="Whether the check found a new offence."
 )
-def record_check(config_path, case_id, on, new_offence):
+def record_check(config_path, as_user, case_id, on, new_offence):
     """Record a police record check (one that finds nothing is information too)."""
-    from followup.record import record_check as do
+    from followup.operations.records import record_check as do
 
     in_transaction(
-        config_path, lambda s, c: do(s, c, case_id=case_id, on=on, new_offence=new_offence)
+        config_path,
+        as_user,
+        lambda s, c, p: do(s, c, p, case_id=case_id, on=on, new_offence=new_offence),
     )
     click.echo(
         f"Recorded a record check for {case_id} on {on}: "
@@ -275,6 +291,7 @@ def record_check(config_path, case_id, on, new_offence):
 
 @record.command("consent")
 @config_option
+@as_option
 @click.argument("partner_id")
 @click.option(
     "--withdrawn",
@@ -284,15 +301,16 @@ def record_check(config_path, case_id, on, new_offence):
 )
 @click.option("--given", "action", flag_value="given", help="She gave consent.")
 @click.option("--on", "on", type=DATE, required=True, help="Date of the decision.")
-def record_consent(config_path, partner_id, action, on):
+def record_consent(config_path, as_user, partner_id, action, on):
     """Record a partner's consent, or its withdrawal."""
-    from followup.record import set_consent
+    from followup.operations.records import set_consent
 
     if action is None:
         raise click.UsageError("say --given or --withdrawn")
     in_transaction(
         config_path,
-        lambda s, c: set_consent(s, c, partner_id=partner_id, on=on, given=action == "given"),
+        as_user,
+        lambda s, c, p: set_consent(s, c, p, partner_id=partner_id, on=on, given=action == "given"),
     )
     if action == "withdrawn":
         click.echo(
@@ -304,6 +322,7 @@ def record_consent(config_path, partner_id, action, on):
 
 @record.command("do-not-contact")
 @config_option
+@as_option
 @click.argument("partner_id")
 @click.option("--lift", is_flag=True, help="Lift the flag instead of setting it.")
 @click.option(
@@ -313,13 +332,14 @@ def record_consent(config_path, partner_id, action, on):
     default=None,
     help="Date of the decision. Default: today at her centre.",
 )
-def record_do_not_contact(config_path, partner_id, lift, on):
+def record_do_not_contact(config_path, as_user, partner_id, lift, on):
     """Flag a partner as not to be contacted: every pending contact is cancelled at once."""
-    from followup.record import set_do_not_contact
+    from followup.operations.records import set_do_not_contact
 
     in_transaction(
         config_path,
-        lambda s, c: set_do_not_contact(s, c, partner_id=partner_id, flag=not lift, on=on),
+        as_user,
+        lambda s, c, p: set_do_not_contact(s, c, p, partner_id=partner_id, flag=not lift, on=on),
     )
     click.echo(
         f"{'Lifted the do-not-contact flag for' if lift else 'Do not contact:'} {partner_id}."
@@ -328,6 +348,7 @@ def record_do_not_contact(config_path, partner_id, lift, on):
 
 @record.command("missed")
 @config_option
+@as_option
 @click.argument("case_id")
 @click.option("--checkpoint", required=True, help="Checkpoint name.")
 @click.option(
@@ -340,15 +361,17 @@ def record_do_not_contact(config_path, partner_id, lift, on):
     "--partner", "partner_id", default=None, help="partner_id, when the case has several partners."
 )
 @click.option("--on", "on", type=DATE, required=True, help="Date it was given up.")
-def record_missed(config_path, case_id, checkpoint, informant, partner_id, on):
+def record_missed(config_path, as_user, case_id, checkpoint, informant, partner_id, on):
     """Close a follow-up that will not happen (unreachable, refused)."""
-    from followup.record import record_missed as do
+    from followup.operations.records import record_missed as do
 
     in_transaction(
         config_path,
-        lambda s, c: do(
+        as_user,
+        lambda s, c, p: do(
             s,
             c,
+            p,
             case_id=case_id,
             checkpoint=checkpoint,
             informant=informant,
@@ -380,11 +403,11 @@ def record_missed(config_path, case_id, checkpoint, informant, partner_id, on):
 @click.option("--site", default=None, help="Only this site.")
 @click.option("--staff", default=None, help="Only follow-ups assigned to this staff_id.")
 @format_option()
-def due(config_path, as_of, days, site, staff, fmt):
+@as_option
+def due(config_path, as_of, days, site, staff, fmt, as_user):
     """List follow-ups that are overdue, due, or falling due in the next N days."""
     from followup.db import transaction
     from followup.operations.caseload import list_due
-    from followup.operations.policy import operator
 
     ctx = open_context(config_path)
     if site and site not in ctx.config.sites:
@@ -392,10 +415,11 @@ def due(config_path, as_of, days, site, staff, fmt):
             f"{ctx.config.path}: sites.{site}: no such site. Hint: one of {', '.join(ctx.config.sites)}"
         )
     with transaction(ctx.engine) as session:
+        p = principal(session, ctx, as_user)
         items = list_due(
             session,
             ctx,
-            operator(ctx.actor.removeprefix("cli:")),
+            p,
             as_of=as_of,
             days=days,
             site=site,

@@ -103,9 +103,35 @@ def table(header, rows) -> None:
         click.echo("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
 
 
-def in_transaction(config_path, operation):
+def as_option(func: Callable) -> Callable:
+    """--as USERNAME: act as that web account (its roles and sites apply; audited as
+    `cli:LOGIN as USERNAME`). Without it the command acts as the operator: an
+    administrator of every site, audited as `cli:LOGIN`."""
+    return click.option(
+        "--as",
+        "as_user",
+        default=None,
+        metavar="USERNAME",
+        help="Act as this web account (its roles and sites apply). "
+        "Default: the operator, as administrator.",
+    )(func)
+
+
+def principal(session, ctx, as_user: str | None):
+    """Who the command acts as (followup.operations.policy.Principal)."""
+    from followup.operations.accounts import principal_as
+    from followup.operations.policy import operator
+
+    if as_user is None:
+        return operator(ctx.actor.removeprefix("cli:"))
+    return principal_as(session, ctx, as_user, via=f"{ctx.actor} as {as_user.strip().lower()}")
+
+
+def in_transaction(config_path, as_user: str | None, operation):
+    """Open the context, build the principal and run `operation(session, ctx, p)` in one
+    transaction."""
     from followup.db import transaction
 
     ctx = open_context(config_path)
     with transaction(ctx.engine) as session:
-        return operation(session, ctx)
+        return operation(session, ctx, principal(session, ctx, as_user))

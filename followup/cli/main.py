@@ -11,7 +11,7 @@ import sys
 import click
 
 from followup.cli import accounts, casework, dispatch, report, schedule, setup
-from followup.errors import CsvRejected, FollowupError
+from followup.errors import CsvRejected, FollowupError, Forbidden, NotVisible
 from followup.values import refuse_control
 
 # Files this process creates (the SQLite database and its -wal/-shm files, reports
@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> None:
         if more > 0:
             click.echo(f"{exc.path}: … and {more} more problem(s)", err=True)
         _fail(f"{exc.path}: {exc.total} problem(s); nothing was imported", 1)
+    except (NotVisible, Forbidden) as exc:
+        _fail(str(exc) or "not allowed", 1)
     except FollowupError as exc:
         for line in str(exc).splitlines():
             click.echo(f"Error: {line}", err=True)

@@ -524,3 +524,46 @@ def calendar_account(session: Session, token: str) -> tuple[UserAccount, Staff] 
     if found[0].password_hash is None:
         return None
     return found[0], found[1]
+
+
+# --- who a command acts as ------------------------------------------------------------------
+
+
+def principal_for(
+    ctx: Context, account: UserAccount, staff: Staff, *, csrf: str = "", via: str = "web"
+) -> Principal:
+    """The person behind an account, as every rule sees them: the account's roles that
+    the staff member also holds, their site, the sites granted (evaluators)."""
+    site = ctx.config.sites.get(staff.site_code)
+    granted = None
+    if account.sites is None:
+        granted = frozenset({staff.site_code})
+    elif account.sites != "*":
+        granted = frozenset(s for s in account.sites.split(";") if s)
+    return Principal(
+        account_id=account.id,
+        username=account.username,
+        staff_pk=staff.id,
+        staff_id=staff.staff_id,
+        name=staff.name,
+        site=staff.site_code,
+        roles=account.role_set & staff.role_set,
+        granted_sites=granted,
+        language=account.language or staff.language or (site.language if site else None) or "en",
+        timezone=site.timezone if site else "UTC",
+        csrf_token=csrf,
+        via=via,
+    )
+
+
+def principal_as(session: Session, ctx: Context, username: str, *, via: str) -> Principal:
+    """The CLI's `--as USERNAME`: that account's roles and sites, audited as `via`
+    (`cli:LOGIN as USERNAME`). A deactivated account, or one whose staff member left, is
+    refused: the CLI cannot lend rights the web would not give."""
+    account = find(session, username)
+    staff = session.get(Staff, account.staff_id)
+    if not account.active or not staff.active:
+        raise InvalidRecord(
+            f"user {account.username!r} is deactivated. Hint: `followup user list` shows them"
+        )
+    return principal_for(ctx, account, staff, via=via)

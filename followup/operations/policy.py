@@ -32,20 +32,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from followup.errors import Forbidden, NotVisible
 from followup.models import FollowUp, Participant
 from followup.vocab import Role
+
+__all__ = ["Forbidden", "NotVisible", "Principal", "operator"]
 
 FACILITATOR, PARTNER_SUPPORT, SUPERVISOR = Role.facilitator, Role.partner_support, Role.supervisor
 EVALUATOR, MANAGER, ADMIN = Role.evaluator, Role.manager, Role.admin
 CASEWORK = frozenset({FACILITATOR, PARTNER_SUPPORT, SUPERVISOR})
-
-
-class Forbidden(Exception):
-    """This kind of action is not for this person (the web answers 403)."""
-
-
-class NotVisible(Exception):
-    """A record that does not exist, or that this person may not know exists (404)."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +168,11 @@ def record_followup(p: Principal, subject: str, site: str, facilitator: int | No
     if subject == "partner":
         return p.at(site, PARTNER_SUPPORT) and not p.facilitates(facilitator)
     return p.at(site, FACILITATOR)
+
+
+def record_status(p: Principal, site: str) -> bool:
+    """Admission, programme start, completion, dropout…: his facilitator or a supervisor."""
+    return p.at(site, FACILITATOR, SUPERVISOR)
 
 
 def view_alert(p: Principal, site: str, facilitator: int | None) -> bool:

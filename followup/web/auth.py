@@ -15,7 +15,7 @@ synchronizer token (`csrf_token`); `checked_form` refuses a post without the rig
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
@@ -24,6 +24,7 @@ from followup.audit import audit
 from followup.context import Context
 from followup.db import transaction
 from followup.models import Staff, UserAccount
+from followup.operations import accounts
 from followup.operations.policy import Forbidden, NotVisible, Principal
 from followup.tokens import same
 from followup.web import sessions
@@ -77,25 +78,10 @@ def load_principal(request: Request) -> Principal | None:
 
 
 def principal_for(ctx: Context, account: UserAccount, staff: Staff, csrf: str) -> Principal:
-    site = ctx.config.sites.get(staff.site_code)
-    granted = None
-    if account.sites is None:
-        granted = frozenset({staff.site_code})
-    elif account.sites != "*":
-        granted = frozenset(s for s in account.sites.split(";") if s)
-    return Principal(
-        account_id=account.id,
-        username=account.username,
-        staff_pk=staff.id,
-        staff_id=staff.staff_id,
-        name=staff.name,
-        site=staff.site_code,
-        roles=account.role_set & staff.role_set,
-        granted_sites=granted,
-        language=supported(account.language or staff.language or (site.language if site else None)),
-        timezone=site.timezone if site else "UTC",
-        csrf_token=csrf,
-    )
+    """The signed-in person (followup.operations.accounts.principal_for) in a language the
+    web speaks."""
+    p = accounts.principal_for(ctx, account, staff, csrf=csrf)
+    return replace(p, language=supported(p.language))
 
 
 def signed_in(request: Request) -> Principal:
