@@ -511,6 +511,19 @@ def revoke_calendar_token(session: Session, p: Principal) -> None:
     audit(session, p.actor, "calendar_token", "user", p.username, change="revoked")
 
 
+def live_account(session: Session, account_id: int) -> tuple[UserAccount, Staff] | None:
+    """The account behind a web session and its staff member, while both are active and
+    the account has a password; None once either is deactivated."""
+    account, staff = session.execute(
+        sa.select(UserAccount, Staff)
+        .join(Staff, Staff.id == UserAccount.staff_id)
+        .where(UserAccount.id == account_id)
+    ).one()
+    if account.active and staff.active and account.password_hash is not None:
+        return account, staff
+    return None
+
+
 def calendar_account(session: Session, token: str) -> tuple[UserAccount, Staff] | None:
     """The live account whose calendar feed token this is, or None (unknown, revoked,
     deactivated, or never set up)."""

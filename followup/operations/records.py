@@ -11,8 +11,7 @@ exist, so asking about a partner tells a facilitator nothing about whether she e
 from __future__ import annotations
 
 from datetime import date
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from followup import lookup, record
 from followup.context import Context
@@ -21,6 +20,9 @@ from followup.models import Event, FollowUp, Interview, Participant, Partner
 from followup.operations import policy
 from followup.operations.acting import acting
 from followup.operations.policy import Forbidden, NotVisible, Principal
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def _case(session: Session, p: Principal, case_id: str) -> Participant:

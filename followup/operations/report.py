@@ -8,14 +8,14 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
 from followup.context import Context
 from followup.errors import Forbidden, NotVisible
 from followup.operations import policy
 from followup.operations.policy import Principal
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from followup.report import Report, ReportOptions
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from followup.audit import audit
@@ -64,13 +63,9 @@ def load_principal(request: Request) -> Principal | None:
             session, ctx.config.web, request.cookies.get(sessions.COOKIE), ctx.now()
         )
         if row is not None and row.account_id is not None:
-            account, staff = session.execute(
-                sa.select(UserAccount, Staff)
-                .join(Staff, Staff.id == UserAccount.staff_id)
-                .where(UserAccount.id == row.account_id)
-            ).one()
-            if account.active and staff.active and account.password_hash is not None:
-                principal = principal_for(ctx, account, staff, row.csrf_token)
+            found = accounts.live_account(session, row.account_id)
+            if found is not None:
+                principal = principal_for(ctx, *found, row.csrf_token)
             else:
                 session.delete(row)
     request.state.principal = principal
