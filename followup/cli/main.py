@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from followup.cli import accounts, casework, dispatch, report, schedule, setup
+from followup.cli import accounts, alerts, casework, dispatch, report, schedule, setup
 from followup.errors import CsvRejected, FollowupError, Forbidden, NotVisible
 from followup.values import refuse_control
 
@@ -48,6 +48,7 @@ for command in (
     report.report,
     accounts.user,
     accounts.audit,
+    alerts.alerts,
 ):
     cli.add_command(command)
 

@@ -111,7 +111,7 @@ def list_alerts(session: Session, p: Principal, *, show_all: bool = False) -> li
     """The newest LIST_LIMIT alerts this person may see (unacknowledged ones unless
     `show_all`)."""
     if not policy.open_alerts(p):
-        raise Forbidden()
+        raise Forbidden(f"{p.username} may not read safety alerts")
     query = (
         _query()
         .where(policy.alert_scope(p))
@@ -143,7 +143,7 @@ def acknowledge(session: Session, ctx: Context, p: Principal, alert_id: int) -> 
     done = session.execute(
         sa.update(SafetyAlert)
         .where(SafetyAlert.id == alert_id, SafetyAlert.acknowledged_at.is_(None))
-        .values(acknowledged_at=ctx.now(), acknowledged_by=p.staff_id)
+        .values(acknowledged_at=ctx.now(), acknowledged_by=p.staff_id or p.actor)
     ).rowcount
     if done:
         audit(session, p.actor, "acknowledge_alert", "safety_alert", alert_id, case_id=row.case_id)

@@ -122,3 +122,22 @@ def test_an_unknown_or_deactivated_account_lends_no_rights(team):
         1,
         "Error: user 'facilitator' is deactivated. Hint: `followup user list` shows them\n",
     )
+
+
+def test_safety_alerts_are_one_operation_for_the_page_and_the_command(team, samples):
+    listed = json.loads(_run(team, "alerts", "list", "--as", "supervisor", "--format", "json").out)
+    assert [a["id"] for a in listed] == [samples["bg_alert"]]  # his site only
+    page = team.browser("supervisor").get("/alerts").text
+    assert (
+        f'/alerts/{samples["bg_alert"]}"' in page and f'/alerts/{samples["ns_alert"]}"' not in page
+    )
+    refused = team.deployment.run("alerts", "list", "--as", "facilitator")
+    assert (refused.exit_code, refused.err) == (
+        1,
+        "Error: facilitator may not read safety alerts\n",
+    )
+    _run(team, "alerts", "acknowledge", str(samples["bg_alert"]), "--as", "supervisor")
+    assert _actors(team, "acknowledge_alert") == [f"cli:{LOGIN} as supervisor"]
+    assert "Vesna Ilić" in team.browser("supervisor").get(f"/alerts/{samples['bg_alert']}").text
+    again = _run(team, "alerts", "acknowledge", str(samples["bg_alert"]))
+    assert again.out == f"Alert {samples['bg_alert']} was already acknowledged.\n"
