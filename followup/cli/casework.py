@@ -44,10 +44,11 @@ from followup.errors import ConfigError
     "--protocol", default=None, help="Protocol id. Default: protocols.default in config.toml."
 )
 @click.option("--facilitator", default=None, help="staff_id of the facilitator.")
-def enrol(config_path, case_id, site, referral_source, enrolled_on, protocol, facilitator):
+@as_option
+def enrol(config_path, case_id, site, referral_source, enrolled_on, protocol, facilitator, as_user):
     """Enrol one participant into a follow-up protocol."""
     from followup.db import transaction
-    from followup.enrol import enrol as do_enrol
+    from followup.operations.records import enrol as do_enrol
     from followup.values import parse_identifier
 
     ctx = open_context(config_path)
@@ -60,6 +61,7 @@ def enrol(config_path, case_id, site, referral_source, enrolled_on, protocol, fa
         person = do_enrol(
             session,
             ctx,
+            principal(session, ctx, as_user),
             case_id=case_id,
             site=site,
             referral_source=referral_source,

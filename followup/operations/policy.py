@@ -170,6 +170,10 @@ def record_followup(p: Principal, subject: str, site: str, facilitator: int | No
     return p.at(site, FACILITATOR)
 
 
+def enrol(p: Principal, site: str) -> bool:
+    return p.at(site, FACILITATOR, SUPERVISOR)
+
+
 def record_status(p: Principal, site: str) -> bool:
     """Admission, programme start, completion, dropout…: his facilitator or a supervisor."""
     return p.at(site, FACILITATOR, SUPERVISOR)

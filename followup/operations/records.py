@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
+from followup import enrol as enrolment
 from followup import lookup, record
 from followup.context import Context
 from followup.errors import NotFound
@@ -183,3 +184,11 @@ def record_missed(
         partner_id=partner_id,
         on=on,
     )
+
+
+def enrol(session: Session, ctx: Context, p: Principal, *, site: str, **details) -> Participant:
+    """Enrol one participant (followup.enrol.enrol): facilitators and supervisors at the
+    site, administrators anywhere. An unknown site is refused by followup.enrol itself."""
+    if site in ctx.config.sites:
+        _may(policy.enrol(p, site), p, f"enrol participants at {site}")
+    return enrolment.enrol(session, acting(ctx, p), site=site, **details)

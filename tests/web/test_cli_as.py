@@ -141,3 +141,14 @@ def test_safety_alerts_are_one_operation_for_the_page_and_the_command(team, samp
     assert "Vesna Ilić" in team.browser("supervisor").get(f"/alerts/{samples['bg_alert']}").text
     again = _run(team, "alerts", "acknowledge", str(samples["bg_alert"]))
     assert again.out == f"Alert {samples['bg_alert']} was already acknowledged.\n"
+
+
+def test_an_account_enrols_only_at_its_own_site(team):
+    enrol = ("enrol", "NS-9", "--site", "NS", "--referral-source", "court")
+    refused = team.deployment.run(*enrol, "--as", "facilitator")
+    assert (refused.exit_code, refused.err) == (
+        1,
+        "Error: facilitator may not enrol participants at NS\n",
+    )
+    _run(team, *enrol, "--as", "ns_facilitator")
+    assert _actors(team, "enrol")[-1] == f"cli:{LOGIN} as ns_facilitator"
