@@ -37,7 +37,7 @@ from followup.context import Context  # noqa: E402
 from followup.db import create_schema, executemany, transaction  # noqa: E402
 from followup.http import create_app  # noqa: E402
 from followup.models import FollowUp, Participant, Partner, Staff, UserAccount  # noqa: E402
-from followup.web.accounts import add_account  # noqa: E402
+from followup.operations.accounts import add_account  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 SITES = ("BG", "NS")

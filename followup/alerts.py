@@ -159,7 +159,7 @@ class _Directory:
     def recipients(self, participant_id: int, partner_id: int | None) -> list[Staff]:
         """Her partner-support worker (all his partners' when none is named) and the site's
         supervisors, active ones only, each once, in staff-id order — never his facilitator,
-        whatever roles he holds (the partner wall is by person, followup.web.policy)."""
+        whatever roles he holds (the partner wall is by person, followup.operations.policy)."""
         site = self.person(participant_id)[1]
         if self._staff is None:
             self._staff = {

@@ -1,9 +1,6 @@
-"""Engine, sessions and the one column type for instants.
-
-Every timestamp is stored as UTC through `UTCDateTime`; a naive datetime is refused at
-the door, because a reminder computed from "08:00, somewhere" is a reminder at the wrong
-hour. Calendar dates (due dates, event dates) are plain `date`s.
-"""
+"""Engine and sessions. The one column type for instants, `UTCDateTime`, lives in
+followup.coltypes (models import it from there, so models and db do not import each
+other); it is re-exported here for the migrations that name it."""
 
 from __future__ import annotations
 
@@ -12,7 +9,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -20,28 +17,11 @@ from sqlalchemy.dialects import sqlite as _sqlite_dialects
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from followup.coltypes import UTCDateTime
+
+__all__ = ["UTCDateTime", "make_engine", "transaction"]
+
 _SQLITE = _sqlite_dialects.dialect()
-
-
-class UTCDateTime(sa.types.TypeDecorator):
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime):
-            raise TypeError(f"expected a datetime, got {type(value).__name__}")
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} refused: attach a time zone")
-        value = value.astimezone(UTC)
-        # SQLite keeps no zone; store the UTC wall time and restore the zone on read.
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -208,3 +188,18 @@ def transaction(engine: Engine) -> Iterator[Session]:
     """One unit of work: committed whole, or rolled back whole on any error."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def open_session(engine: Engine) -> Session:
+    """A session that commits only when told (followup.demo manages its own commits)."""
+    return Session(engine)
+
+
+def safe_url(url: str) -> str:
+    """The database URL as it may be shown: the password hidden."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database went away, or stayed locked, in the middle of a command."""
+    return isinstance(exc, sa.exc.OperationalError)

@@ -28,7 +28,7 @@ def load_demo(session: Session, ctx: Context, size: int = DEMO_SIZE) -> str:
         for kind in ("staff", "participants", "partners", "events"):
             import_csv(ctx, kind, files[kind])
     from followup.db import transaction
-    from followup.web.accounts import create_demo_accounts
+    from followup.operations.accounts import create_demo_accounts
 
     with transaction(ctx.engine) as accounts_session:
         logins = create_demo_accounts(accounts_session, ctx, next(iter(sites)))

@@ -35,3 +35,18 @@ class CsvRejected(FollowupError):
         self.problems = problems
         self.total = total
         super().__init__(f"{path}: {total} problem(s); nothing was imported")
+
+
+# Refusals of the person (followup.operations.policy), not of the record: deliberately
+# not FollowupErrors, so a page that shows a refused write as a form problem never shows
+# a refusal of the person as one.
+
+
+class Forbidden(Exception):
+    """This kind of action is not for this person (the web answers 403; the CLI says so
+    on one line and exits 1)."""
+
+
+class NotVisible(Exception):
+    """A record that does not exist, or that this person may not know exists (the web
+    answers 404; the CLI says so on one line and exits 1)."""

@@ -13,26 +13,22 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from followup.clock import utcnow
-from followup.db import UTCDateTime
+from followup.coltypes import UTCDateTime
 
-ROLES = ("facilitator", "partner_support", "supervisor", "evaluator", "manager", "admin")
-REFERRAL_SOURCES = ("prosecutor", "court", "social_work_centre", "police", "self", "other")
-STATUS_EVENTS = (
-    "admitted",
-    "programme_start",
-    "completed",
-    "dropped_out",
-    "excluded",
-    "transferred",
+# The closed lists of values live in followup.vocab (dependency-free, for --help).
+from followup.vocab import (  # noqa: E402, F401  (re-exported: models is where code looks)
+    CONTACT_CHANNELS,
+    ENDINGS,
+    INFORMANTS,
+    INTERVIEW_MODES,
+    REFERRAL_SOURCES,
+    RELATIONSHIPS,
+    REPORT_SOURCES,
+    RISK_LEVELS,
+    ROLES,
+    STATUS_EVENTS,
+    VIOLENCE_TYPES,
 )
-ENDINGS = ("dropped_out", "excluded", "transferred")
-VIOLENCE_TYPES = ("physical", "sexual", "psychological", "economic", "coercive", "stalking")
-REPORT_SOURCES = ("partner", "participant", "police", "prosecutor", "social_services")
-INFORMANTS = ("participant", "partner")
-RELATIONSHIPS = ("current", "ex", "new")
-CONTACT_CHANNELS = ("phone", "sms", "email", "in_person", "post")
-INTERVIEW_MODES = ("in_person", "phone", "video")
-RISK_LEVELS = ("low", "medium", "high")
 
 
 def _when() -> datetime:
@@ -327,7 +323,7 @@ class UserAccount(SQLModel, table=True):
     file says what a person does; an account can only narrow it), at the staff member's
     site — so a re-import that takes a role away takes it away from the web at once.
     Secrets are stored only as hashes: the password (argon2), the invite link and the
-    calendar-feed token (SHA-256 of a random token; followup.web.tokens).
+    calendar-feed token (SHA-256 of a random token; followup.tokens).
     """
 
     __tablename__ = "user_account"

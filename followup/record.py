@@ -428,11 +428,16 @@ def record_missed(
     informant: str = "participant",
     partner_id: str | None = None,
     on: date,
+    followup_id: int | None = None,
 ) -> FollowUp:
-    """Close a follow-up that will not happen (unreachable, refused): it counts as missed."""
+    """Close a follow-up that will not happen (unreachable, refused): it counts as missed.
+    `followup_id`: that follow-up, when the caller knows it (the web)."""
     person = lookup.participant(session, case_id)
     partner = _her(session, person, partner_id) if informant == "partner" else None
-    followup = _matching_followup(session, person, partner, checkpoint, on)
+    if followup_id is not None:
+        followup = _chosen_followup(session, person, partner, followup_id)
+    else:
+        followup = _matching_followup(session, person, partner, checkpoint, on)
     if followup is None:
         raise InvalidRecord(f"case {case_id}: no pending {informant} follow-up {checkpoint!r}")
     followup.status = MISSED

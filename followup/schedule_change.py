@@ -6,7 +6,7 @@ follow-ups are never touched (see followup.schedule.reconcile).
 
 A partner's pending follow-ups are hers: that they exist says she has not withdrawn
 consent. The plan names them only to a viewer who may see her (`may_see_her`, from
-followup.web.policy); to anyone else they are counts (`partner_changes_hidden`), and a
+followup.operations.policy); to anyone else they are counts (`partner_changes_hidden`), and a
 man whose only changes are hers is not listed. Every plan is audited (`schedule_plan`,
 with the partner ids shown), like every apply.
 """

@@ -228,7 +228,7 @@ def _logging() -> None:
 
 
 def _demo_logins(ctx: Context) -> str | None:
-    from followup.web.accounts import demo_logins
+    from followup.operations.accounts import demo_logins
 
     with transaction(ctx.engine) as session:
         return demo_logins(session, ctx)

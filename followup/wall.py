@@ -1,7 +1,7 @@
 """The partner wall, by person: the man's facilitator is never his partner's worker.
 
 DESIGN.md ("Survivor safety"): partner records are never shown to the participant's
-facilitator, whatever roles he holds. followup.web.policy denies him every read on her
+facilitator, whatever roles he holds. followup.operations.policy denies him every read on her
 side; this module refuses the assignments that would make him her worker in the first
 place — a support worker who facilitates the man, a facilitator who supports one of his
 partners, her interview conducted by him — and finds such pairs already recorded (data
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from followup.errors import InvalidRecord
 from followup.models import Participant, Partner, Staff
 
-# Roles that open her record (followup.web.policy.view_partner).
+# Roles that open her record (followup.operations.policy.view_partner).
 HER_ROLES = frozenset({"partner_support", "admin"})
 RULE = "the man's facilitator must never be his partner's worker"
 

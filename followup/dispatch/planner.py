@@ -123,7 +123,7 @@ class _Plan:
 
     def supervisors_for(self, row) -> list:
         """The site's supervisors for one follow-up; for hers, never the man's facilitator
-        (the partner wall is by person, followup.web.policy)."""
+        (the partner wall is by person, followup.operations.policy)."""
         everyone = self.supervisors(row.site_code)
         if row.partner_id is None:
             return everyone

@@ -1,7 +1,7 @@
 """Installing the web app into the FastAPI app of followup.http.
 
 `install(app)` adds the pages, the static files, the error pages and the security headers
-to the FastAPI app of followup.http. Who may see what is decided in followup.web.policy
+to the FastAPI app of followup.http. Who may see what is decided in followup.operations.policy
 and nowhere else; followup.web.auth turns those rules into route guards.
 """
 

@@ -1,6 +1,6 @@
 """Who is asking: the session cookie, the route guards and the CSRF check.
 
-Route guards are FastAPI dependencies built from a followup.web.policy rule:
+Route guards are FastAPI dependencies built from a followup.operations.policy rule:
 
     @router.get("/alerts")
     def alerts(p: Principal = Depends(guard(policy.open_alerts))): ...
@@ -15,31 +15,23 @@ synchronizer token (`csrf_token`); `checked_form` refuses a post without the rig
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-import sqlalchemy as sa
 from fastapi import Depends, Request
 
 from followup.audit import audit
 from followup.context import Context
 from followup.db import transaction
 from followup.models import Staff, UserAccount
+from followup.operations import accounts
+from followup.operations.policy import Forbidden, NotVisible, Principal
+from followup.tokens import same
 from followup.web import sessions
 from followup.web.i18n import supported
-from followup.web.policy import Principal
-from followup.web.tokens import same
 
 
 class SignInRequired(Exception):
     """No live session: the browser is sent to the login page."""
-
-
-class Forbidden(Exception):
-    """Signed in, but this kind of page is not for them (403)."""
-
-
-class NotVisible(Exception):
-    """A record that does not exist, or that this person may not know exists (404)."""
 
 
 class CsrfRejected(Exception):
@@ -71,13 +63,9 @@ def load_principal(request: Request) -> Principal | None:
             session, ctx.config.web, request.cookies.get(sessions.COOKIE), ctx.now()
         )
         if row is not None and row.account_id is not None:
-            account, staff = session.execute(
-                sa.select(UserAccount, Staff)
-                .join(Staff, Staff.id == UserAccount.staff_id)
-                .where(UserAccount.id == row.account_id)
-            ).one()
-            if account.active and staff.active and account.password_hash is not None:
-                principal = principal_for(ctx, account, staff, row.csrf_token)
+            found = accounts.live_account(session, row.account_id)
+            if found is not None:
+                principal = principal_for(ctx, *found, row.csrf_token)
             else:
                 session.delete(row)
     request.state.principal = principal
@@ -85,25 +73,10 @@ def load_principal(request: Request) -> Principal | None:
 
 
 def principal_for(ctx: Context, account: UserAccount, staff: Staff, csrf: str) -> Principal:
-    site = ctx.config.sites.get(staff.site_code)
-    granted = None
-    if account.sites is None:
-        granted = frozenset({staff.site_code})
-    elif account.sites != "*":
-        granted = frozenset(s for s in account.sites.split(";") if s)
-    return Principal(
-        account_id=account.id,
-        username=account.username,
-        staff_pk=staff.id,
-        staff_id=staff.staff_id,
-        name=staff.name,
-        site=staff.site_code,
-        roles=account.role_set & staff.role_set,
-        granted_sites=granted,
-        language=supported(account.language or staff.language or (site.language if site else None)),
-        timezone=site.timezone if site else "UTC",
-        csrf_token=csrf,
-    )
+    """The signed-in person (followup.operations.accounts.principal_for) in a language the
+    web speaks."""
+    p = accounts.principal_for(ctx, account, staff, csrf=csrf)
+    return replace(p, language=supported(p.language))
 
 
 def signed_in(request: Request) -> Principal:

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-
-from followup.context import Context
-from followup.web.policy import Principal
-
-
-def acting(ctx: Context, p: Principal) -> Context:
-    """The deployment's context with this person as the actor of what it records (audit
-    lines, `recorded_by`). A shallow copy: the loaded protocols and key are shared."""
-    mine = copy.copy(ctx)
-    mine.actor = p.actor
-    return mine
 
 
 def see_other(path: str) -> RedirectResponse:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from followup.models import CONTACT_CHANNELS, INTERVIEW_MODES, RISK_LEVELS, VIOLENCE_TYPES
 from followup.values import MAX_NOTES, parse_date, parse_safe_hours, refuse_control
+from followup.vocab import CONTACT_CHANNELS, INTERVIEW_MODES, RISK_LEVELS, VIOLENCE_TYPES
 
 NOTES_MAX = MAX_NOTES
 ANSWERS = {"yes": True, "no": False, "not_asked": None}

@@ -3,28 +3,22 @@
 Each pending follow-up assigned to them is an all-day event on its due date. An event
 says the case id and the checkpoint, the window's dates and a link — nothing else:
 calendars are synced to phones and shared screens, so a feed must be as bare as an SMS.
-The partner wall holds here too: the feed lists only what followup.web.policy lets the
-account see.
+The partner wall holds here too: the entries come from the caseload operation, cut to
+what followup.operations.policy lets the account see.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import sqlalchemy as sa
 from icalendar import Calendar, Event
-from sqlalchemy.orm import Session
 
 from followup.context import Context
-from followup.models import FollowUp, Participant
-from followup.schedule import PENDING
-from followup.web import policy
-from followup.web.policy import Principal
-
-PAST_DAYS = 90  # overdue follow-ups stay in the feed this long
+from followup.operations.caseload import CalendarEntry
 
 
-def feed(session: Session, ctx: Context, p: Principal, now: datetime) -> bytes:
+def feed(ctx: Context, entries: list[CalendarEntry], now: datetime) -> bytes:
+    """The entries of followup.operations.caseload.calendar_entries as iCalendar."""
     base = ctx.config.web.base_url.rstrip("/")
     host = base.split("://", 1)[-1].split("/", 1)[0] or "followup"
     calendar = Calendar()
@@ -32,33 +26,12 @@ def feed(session: Session, ctx: Context, p: Principal, now: datetime) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "followup")
-    earliest = now.date() - timedelta(days=PAST_DAYS)
-    rows = session.execute(
-        sa.select(
-            FollowUp.id,
-            FollowUp.checkpoint,
-            FollowUp.occurrence,
-            FollowUp.due_on,
-            FollowUp.window_opens_on,
-            FollowUp.window_closes_on,
-            FollowUp.updated_at,
-            Participant.case_id,
-        )
-        .join(Participant, Participant.id == FollowUp.participant_id)
-        .where(
-            FollowUp.assigned_staff_id == p.staff_pk,
-            FollowUp.status == PENDING,
-            FollowUp.window_closes_on >= earliest,
-            policy.followup_scope(p),
-        )
-        .order_by(FollowUp.due_on, FollowUp.id)
-    ).all()
-    for r in rows:
-        calendar.add_component(_event(r, base, host, now))
+    for entry in entries:
+        calendar.add_component(_event(entry, base, host, now))
     return calendar.to_ical()
 
 
-def _event(r, base: str, host: str, now: datetime) -> Event:
+def _event(r: CalendarEntry, base: str, host: str, now: datetime) -> Event:
     name = r.checkpoint + (f" #{r.occurrence}" if r.occurrence > 1 else "")
     event = Event()
     event.add("uid", f"followup-{r.id}@{host}")

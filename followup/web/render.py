@@ -12,9 +12,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from followup.web import policy
+from followup.operations import policy
+from followup.operations.policy import Principal
 from followup.web.i18n import NAMES, format_date, format_instant, supported, translator
-from followup.web.policy import Principal
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from followup.config import WebConfig
 from followup.models import WebSession
-from followup.web.tokens import digest, new_token
+from followup.tokens import digest, new_token
 
 COOKIE = "followup_session"
 # last_seen_at is written at most this often, so reading pages does not write every time.

@@ -205,7 +205,8 @@ def test_registering_the_report_command_keeps_numpy_out_of_every_other_command()
 
 
 def test_the_command_line_offers_exactly_the_options_the_report_accepts():
-    from followup.report import build, cli
+    from followup.cli import report as cli
+    from followup.report import build
     from followup.report.indicators import ORIGINS
 
     assert cli.FORMATS == build.FORMATS

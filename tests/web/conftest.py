@@ -189,7 +189,7 @@ def build_team(deployment) -> Team:
             )
         ),
     )
-    from followup.web.accounts import add_account
+    from followup.operations.accounts import add_account
 
     with deployment.session() as session:
         for username, (staff_id, roles) in LOGINS.items():
@@ -216,7 +216,7 @@ def _quick_password_hashes(monkeypatch):
     dozens. The parameters are not under test, the flow is."""
     from argon2 import PasswordHasher
 
-    from followup.web import accounts
+    from followup.operations import accounts
 
     monkeypatch.setattr(
         accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

@@ -266,8 +266,8 @@ def test_someone_not_logged_in_is_sent_to_the_login_page_from_every_protected_ro
 
 
 def test_the_public_routes_answer_the_same_whoever_asks(team):
-    from followup.web.accounts import add_account, issue_invite
-    from followup.web.tokens import digest, new_token
+    from followup.operations.accounts import add_account, issue_invite
+    from followup.tokens import digest, new_token
 
     token = new_token()
     with team.session() as session:

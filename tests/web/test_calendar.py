@@ -112,8 +112,8 @@ def test_an_accepted_invite_does_not_bring_back_a_feed_made_before_it(team):
 
 def test_an_invited_accounts_planted_feed_stays_dead_after_the_invite_is_accepted(team):
     from followup.models import UserAccount
-    from followup.web.accounts import accept_invite, add_account, issue_invite
-    from followup.web.tokens import digest
+    from followup.operations.accounts import accept_invite, add_account, issue_invite
+    from followup.tokens import digest
 
     with team.session() as session:
         account = add_account(

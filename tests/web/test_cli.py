@@ -198,7 +198,7 @@ def test_init_demo_creates_a_login_per_role_with_the_printed_password(deployment
     from fastapi.testclient import TestClient
 
     from followup.http import create_app
-    from followup.web.accounts import DEMO_PASSWORD, demo_logins
+    from followup.operations.accounts import DEMO_PASSWORD, demo_logins
 
     result = deployment.run("init", "--demo")
     assert result.exit_code == 0, result.err

@@ -20,9 +20,10 @@ from followup.models import (
     STATUS_EVENTS,
     VIOLENCE_TYPES,
 )
+from followup.operations.caseload import GROUPS
+from followup.operations.people import PARTNER_EVENTS
 from followup.protocol import ANCHORS
 from followup.web import i18n
-from followup.web.casework import GROUPS, PARTNER_EVENTS
 from followup.web.routes.outcomes import BY, ORIGINS
 from followup.web.routes.people import NOTICES
 

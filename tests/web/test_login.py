@@ -10,7 +10,8 @@ from freezegun import freeze_time
 
 from followup.clock import utcnow
 from followup.models import Audit, LoginFailure, UserAccount, WebSession
-from followup.web import accounts, sessions
+from followup.operations import accounts
+from followup.web import sessions
 from tests.web.conftest import PASSWORD
 
 

@@ -84,7 +84,7 @@ def test_an_evaluator_reads_only_the_sites_granted(team):
 
 
 def test_an_evaluator_granted_every_site_may_read_them_together(team):
-    from followup.web.accounts import add_account
+    from followup.operations.accounts import add_account
 
     with team.session() as session:
         add_account(

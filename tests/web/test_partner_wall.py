@@ -321,7 +321,7 @@ def his_facilitator_holding(team, roles: str, *, staff_id: str = "FX1", case_id:
     for step in steps:
         result = deployment.run(*step)
         assert result.exit_code == 0, result.err
-    from followup.web.accounts import add_account
+    from followup.operations.accounts import add_account
     from tests.web.conftest import PASSWORD
 
     with deployment.session() as session:
@@ -438,9 +438,12 @@ def test_safe_hours_with_a_line_break_are_refused_by_the_rule_the_import_uses(te
 
 def test_the_contact_rules_operation_refuses_bad_safe_hours_whoever_calls_it(team):
     from followup.errors import InvalidRecord
-    from followup.web.casework import set_contact_rules
+    from followup.operations.people import set_contact_rules
+    from followup.operations.policy import operator
 
     refused = pytest.raises(InvalidRecord, match="safe hours: expected times such as 10:00-12:00")
     with refused, team.session() as session:
-        set_contact_rules(session, team.ctx, "P-1", channel="sms", safe_hours="all day")
+        set_contact_rules(
+            session, team.ctx, operator("ops"), "P-1", channel="sms", safe_hours="all day"
+        )
     assert team.partner("P-1").safe_hours == "10:00-12:00"

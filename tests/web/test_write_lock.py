@@ -23,7 +23,7 @@ PAGE_WITHIN_SECONDS = 1.0
 
 
 def invite_path(team, username: str = "newcomer") -> str:
-    from followup.web.accounts import add_account, issue_invite
+    from followup.operations.accounts import add_account, issue_invite
 
     with team.session() as session:
         account = add_account(

@@ -5,17 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from followup.audit import audit
 from followup.db import transaction
-from followup.models import UserAccount, WebSession
-from followup.web import accounts, policy
+from followup.operations import accounts, policy
+from followup.operations.policy import Principal
 from followup.web.auth import Form, checked_form, context, guard
 from followup.web.common import see_other
 from followup.web.i18n import LANGUAGES
-from followup.web.policy import Principal
 from followup.web.render import page
 from followup.web.sessions import COOKIE
-from followup.web.tokens import digest, new_token
 
 router = APIRouter()
 NOTICES = ("account.saved", "account.password_changed", "account.feed_revoked")
@@ -32,7 +29,7 @@ def _account_page(
     notice: str | None = None,
 ) -> Response:
     with transaction(context(request).engine) as session:
-        has_feed = session.get(UserAccount, p.account_id).calendar_token_hash is not None
+        has_feed = accounts.has_calendar_feed(session, p)
     return page(
         request,
         p,
@@ -66,8 +63,7 @@ def set_language(
             request, p, status=422, errors={"language": "account.language_unknown"}
         )
     with transaction(context(request).engine) as session:
-        session.get(UserAccount, p.account_id).language = language
-        audit(session, p.actor, "user_language", "user", p.username, language=language)
+        accounts.set_own_language(session, p, language)
     return see_other("/account?notice=account.saved")
 
 
@@ -76,23 +72,16 @@ def change_password(
     request: Request, p: Principal = Depends(anyone), form: Form = Depends(checked_form)
 ) -> Response:
     ctx = context(request)
-    new, errors = form.get("new"), {}
     with transaction(ctx.engine) as session:
-        mine = session.get(UserAccount, p.account_id)
-        if not accounts.verify_password(mine, form.get("current")):
-            errors["current"] = "account.current_wrong"
-        elif (problem := accounts.password_problem(new, p.username)) is not None:
-            errors["new"] = problem
-        elif new != form.get("confirm"):
-            errors["confirm"] = "password.mismatch"
-        else:
-            accounts.set_password(mine, new, ctx.now())
-            # Every other browser signed in as this person is signed out; this one stays.
-            keep = digest(request.cookies.get(COOKIE, ""))
-            for row in session.query(WebSession).filter(WebSession.account_id == mine.id):
-                if row.token_hash != keep:
-                    session.delete(row)
-            audit(session, p.actor, "password_set", "user", p.username, via="account")
+        errors = accounts.change_own_password(
+            session,
+            ctx,
+            p,
+            current=form.get("current"),
+            new=form.get("new"),
+            confirm=form.get("confirm"),
+            keep_session=request.cookies.get(COOKIE, ""),
+        )
     if errors:
         return _account_page(request, p, status=422, errors=errors)
     return see_other("/account?notice=account.password_changed")
@@ -103,10 +92,8 @@ def new_calendar_feed(
     request: Request, p: Principal = Depends(anyone), form: Form = Depends(checked_form)
 ) -> Response:
     """A new secret feed address; any earlier one stops working. Shown once."""
-    token = new_token()
     with transaction(context(request).engine) as session:
-        session.get(UserAccount, p.account_id).calendar_token_hash = digest(token)
-        audit(session, p.actor, "calendar_token", "user", p.username, change="new")
+        token = accounts.new_calendar_token(session, p)
     base = context(request).config.web.base_url.rstrip("/")
     return _account_page(
         request, p, feed_url=f"{base}/calendar/{token}.ics", notice="account.feed_created"
@@ -118,6 +105,5 @@ def revoke_calendar_feed(
     request: Request, p: Principal = Depends(anyone), form: Form = Depends(checked_form)
 ) -> Response:
     with transaction(context(request).engine) as session:
-        session.get(UserAccount, p.account_id).calendar_token_hash = None
-        audit(session, p.actor, "calendar_token", "user", p.username, change="revoked")
+        accounts.revoke_calendar_token(session, p)
     return see_other("/account?notice=account.feed_revoked")

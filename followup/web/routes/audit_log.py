@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from followup.db import transaction
-from followup.web import auditlog, policy
+from followup.operations import auditlog, policy
+from followup.operations.policy import Principal
 from followup.web.auth import context, guard
-from followup.web.policy import Principal
 from followup.web.render import page
 
 router = APIRouter()

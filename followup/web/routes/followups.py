@@ -5,15 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from followup.audit import audit
 from followup.db import transaction
 from followup.errors import FollowupError
-from followup.models import VIOLENCE_TYPES, FollowUp, Participant, Partner
-from followup.record import record_interview, record_missed
-from followup.web import casework, forms, policy
-from followup.web.auth import Forbidden, Form, NotVisible, checked_form, context, guard
-from followup.web.common import acting, see_other
-from followup.web.policy import Principal
+from followup.operations import caseload, followups, policy
+from followup.operations.policy import Principal
+from followup.vocab import VIOLENCE_TYPES
+from followup.web import forms
+from followup.web.auth import Form, checked_form, context, guard
+from followup.web.common import see_other
 from followup.web.render import page
 
 router = APIRouter()
@@ -26,23 +25,14 @@ def my_followups(request: Request, p: Principal = Depends(lists)) -> Response:
     ctx = context(request)
     site_wide = request.query_params.get("scope") == "site" and (policy.list_site_followups(p))
     with transaction(ctx.engine) as session:
-        listing = casework.followup_list(session, ctx, p, site_wide=site_wide)
-        if listing.partners_shown:  # her safe hours and channel are partner data
-            audit(
-                session,
-                p.actor,
-                "read_partner",
-                "followups",
-                None,
-                partners=listing.partners_shown[:200],
-            )
+        listing = caseload.followup_list(session, ctx, p, site_wide=site_wide)
     return page(
         request,
         p,
         "followups.html",
         listing=listing,
         site_wide=site_wide,
-        groups=casework.GROUPS,
+        groups=caseload.GROUPS,
         may_see_site=policy.list_site_followups(p),
     )
 
@@ -59,16 +49,7 @@ def _detail_page(
 ) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
-        detail = casework.followup_detail(session, ctx, p, followup_id)
-        if detail.row.partner_id is not None:
-            audit(
-                session,
-                p.actor,
-                "read_partner",
-                "partner",
-                detail.row.partner_id,
-                followup=followup_id,
-            )
+        detail = followups.followup_detail(session, ctx, p, followup_id)
     saved = request.query_params.get("saved")
     return page(
         request,
@@ -92,25 +73,6 @@ def followup(request: Request, followup_id: int, p: Principal = Depends(one)) ->
     return _detail_page(request, p, followup_id)
 
 
-def _recordable(
-    session, p: Principal, followup_id: int
-) -> tuple[FollowUp, Participant, str | None]:
-    """The follow-up, if this person may record it (404 when they may not even see it)."""
-    found = session.get(FollowUp, followup_id)
-    if found is None:
-        raise NotVisible()
-    person = session.get(Participant, found.participant_id)
-    site, facilitator = person.site_code, person.facilitator_id
-    if not policy.view_followup(p, found.subject, site, facilitator):
-        raise NotVisible()
-    if not policy.record_followup(p, found.subject, site, facilitator):
-        raise Forbidden()
-    partner_id = (
-        session.get(Partner, found.partner_id).partner_id if found.partner_id is not None else None
-    )
-    return found, person, partner_id
-
-
 @router.post("/followups/{followup_id}")
 def save_interview(
     request: Request,
@@ -121,28 +83,12 @@ def save_interview(
     ctx = context(request)
     problem = None
     with transaction(ctx.engine) as session:
-        found, person, partner_id = _recordable(session, p, followup_id)
-        checked = forms.interview(
-            form, today=ctx.site_today(person.site_code), enrolled_on=person.enrolled_on
-        )
+        target = followups.recordable(session, ctx, p, followup_id)
+        checked = forms.interview(form, today=target.today, enrolled_on=target.enrolled_on)
         if checked.ok:
-            # The interviewer is the person recording, when they do this work at the site
-            # (an administrator entering someone else's interview is not the interviewer).
-            role = policy.PARTNER_SUPPORT if found.subject == "partner" else policy.FACILITATOR
-            by = p.staff_id if p.site == person.site_code and role in p.roles else None
             try:
                 with session.begin_nested():
-                    record_interview(
-                        session,
-                        acting(ctx, p),
-                        case_id=person.case_id,
-                        informant=found.subject,
-                        partner_id=partner_id,
-                        checkpoint=found.checkpoint,
-                        followup_id=found.id,
-                        by=by,
-                        **checked.values,
-                    )
+                    followups.record_interview(session, ctx, p, followup_id, **checked.values)
             except FollowupError as refused:
                 problem = str(refused)
     if checked.ok and problem is None:
@@ -169,20 +115,9 @@ def mark_missed(
     ctx = context(request)
     problem = None
     with transaction(ctx.engine) as session:
-        found, person, partner_id = _recordable(session, p, followup_id)
         try:
             with session.begin_nested():
-                if found.status != "scheduled":
-                    raise FollowupError(f"{found.checkpoint} is already {found.status}")
-                record_missed(
-                    session,
-                    acting(ctx, p),
-                    case_id=person.case_id,
-                    checkpoint=found.checkpoint,
-                    informant=found.subject,
-                    partner_id=partner_id,
-                    on=found.due_on,
-                )
+                followups.record_missed(session, ctx, p, followup_id)
         except FollowupError as refused:
             problem = str(refused)
     if problem is None:

@@ -7,7 +7,10 @@ from fastapi.responses import Response
 
 from followup.audit import audit
 from followup.db import transaction
-from followup.web import accounts, policy, sessions
+from followup.operations import accounts, policy
+from followup.operations.policy import Principal
+from followup.tokens import same
+from followup.web import sessions
 from followup.web.auth import (
     CsrfRejected,
     Form,
@@ -20,9 +23,7 @@ from followup.web.auth import (
     read_form,
 )
 from followup.web.common import safe_next, see_other
-from followup.web.policy import Principal
 from followup.web.render import home, page
-from followup.web.tokens import same
 
 router = APIRouter()
 

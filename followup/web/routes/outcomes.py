@@ -17,9 +17,10 @@ from markupsafe import Markup
 
 from followup.db import transaction
 from followup.errors import FollowupError
-from followup.web import policy
+from followup.operations import policy
+from followup.operations.policy import Principal
+from followup.operations.report import outcome_report
 from followup.web.auth import NotVisible, context, guard
-from followup.web.policy import Principal
 from followup.web.render import page
 
 router = APIRouter()
@@ -83,7 +84,7 @@ def _options(request: Request, p: Principal, fmt: str):
 
 @router.get("/outcomes")
 def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
-    from followup.report import build_report, render_html
+    from followup.report import render_html
 
     ctx = context(request)
     options, values, errors, allowed, every = _options(request, p, "html")
@@ -91,7 +92,7 @@ def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
     if "as_of" not in errors:
         try:
             with transaction(ctx.engine) as session:
-                report = build_report(ctx, session, options)
+                report = outcome_report(session, ctx, p, options)
             html = render_html(report)  # plots take a while: not holding the write lock
         except FollowupError as refused:
             problem = str(refused)
@@ -121,7 +122,6 @@ def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
 
 @router.get("/outcomes/report.{fmt}")
 def download(request: Request, fmt: str, p: Principal = Depends(readers)) -> Response:
-    from followup.report import build_report
     from followup.report.render import render
 
     if fmt not in DOWNLOADS:
@@ -132,7 +132,7 @@ def download(request: Request, fmt: str, p: Principal = Depends(readers)) -> Res
         return page(request, p, "error.html", status=422, message="outcomes.bad_options")
     try:
         with transaction(ctx.engine) as session:
-            report = build_report(ctx, session, options)
+            report = outcome_report(session, ctx, p, options)
         text = render(report, fmt)  # after the transaction, like the page
     except FollowupError as refused:
         return page(

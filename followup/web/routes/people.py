@@ -7,12 +7,12 @@ from fastapi.responses import Response
 
 from followup.db import transaction
 from followup.errors import FollowupError
-from followup.models import CONTACT_CHANNELS
-from followup.record import set_consent, set_do_not_contact
-from followup.web import casework, forms, policy
+from followup.operations import people, policy
+from followup.operations.policy import Principal
+from followup.vocab import CONTACT_CHANNELS
+from followup.web import forms
 from followup.web.auth import Form, checked_form, context, guard
-from followup.web.common import acting, see_other
-from followup.web.policy import Principal
+from followup.web.common import see_other
 from followup.web.render import page
 
 router = APIRouter()
@@ -31,7 +31,7 @@ NOTICES = (
 def search(request: Request, p: Principal = Depends(guard(policy.search))) -> Response:
     text = request.query_params.get("q", "")[:64]
     with transaction(context(request).engine) as session:
-        found = casework.search(session, p, text)
+        found = people.search(session, p, text)
     return page(request, p, "search.html", q=text, found=found)
 
 
@@ -39,7 +39,7 @@ def search(request: Request, p: Principal = Depends(guard(policy.search))) -> Re
 def participant(request: Request, case_id: str, p: Principal = Depends(participants)) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
-        view = casework.participant_view(session, ctx, p, case_id)
+        view = people.participant_view(session, ctx, p, case_id)
     return page(request, p, "participant.html", v=view)
 
 
@@ -56,7 +56,7 @@ def _partner_page(
 ) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
-        view = casework.partner_view(session, ctx, p, partner_id, reveal=reveal)
+        view = people.partner_view(session, ctx, p, partner_id, reveal=reveal)
     notice = request.query_params.get("saved")
     return page(
         request,
@@ -99,11 +99,11 @@ def _change(request: Request, p: Principal, partner_id: str, form: Form, apply) 
     ctx = context(request)
     problem = None
     with transaction(ctx.engine) as session:
-        _her, person = casework.check_partner_change(session, p, partner_id)
+        target = people.changeable(session, ctx, p, partner_id)
         checked = forms.Checked()
         try:
             with session.begin_nested():
-                notice = apply(session, acting(ctx, p), person, checked)
+                notice = apply(session, ctx, target, checked)
         except FollowupError as refused:
             problem = str(refused)
     if checked.ok and problem is None:
@@ -126,13 +126,13 @@ def consent(
     p: Principal = Depends(partners),
     form: Form = Depends(checked_form),
 ) -> Response:
-    def apply(session, ctx, person, checked):
-        on = forms.a_date(form, "on", checked, today=ctx.site_today(person.site_code))
+    def apply(session, ctx, target, checked):
+        on = forms.a_date(form, "on", checked, today=target.today)
         given = {"given": True, "withdrawn": False}.get(form.get("consent"))
         if given is None:
             checked.errors["consent"] = "form.choose"
         if checked.ok:
-            set_consent(session, ctx, partner_id=partner_id, on=on, given=given)
+            people.set_consent(session, ctx, p, partner_id, on=on, given=given)
         return "consent_given" if given else "consent_withdrawn"
 
     return _change(request, p, partner_id, form, apply)
@@ -145,13 +145,13 @@ def do_not_contact(
     p: Principal = Depends(partners),
     form: Form = Depends(checked_form),
 ) -> Response:
-    def apply(session, ctx, person, checked):
-        on = forms.a_date(form, "on", checked, today=ctx.site_today(person.site_code))
+    def apply(session, ctx, target, checked):
+        on = forms.a_date(form, "on", checked, today=target.today)
         flag = {"set": True, "lift": False}.get(form.get("flag"))
         if flag is None:
             checked.errors["flag"] = "form.choose"
         if checked.ok:
-            set_do_not_contact(session, ctx, partner_id=partner_id, flag=flag, on=on)
+            people.set_do_not_contact(session, ctx, p, partner_id, flag=flag, on=on)
         return "do_not_contact" if flag else "contact_allowed"
 
     return _change(request, p, partner_id, form, apply)
@@ -164,11 +164,11 @@ def contact_rules(
     p: Principal = Depends(partners),
     form: Form = Depends(checked_form),
 ) -> Response:
-    def apply(session, ctx, person, checked):
+    def apply(session, ctx, target, checked):
         rules = forms.contact_rules(form)
         checked.errors.update(rules.errors)
         if checked.ok:
-            casework.set_contact_rules(session, ctx, partner_id, **rules.values)
+            people.set_contact_rules(session, ctx, p, partner_id, **rules.values)
         return "contact_rules"
 
     return _change(request, p, partner_id, form, apply)

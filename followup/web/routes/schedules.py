@@ -17,30 +17,24 @@ from fastapi.responses import Response
 
 from followup.context import Context
 from followup.errors import FollowupError
-from followup.schedule_change import ChangePlan, plan_change
-from followup.web import policy
+from followup.operations import policy
+from followup.operations import schedules as protocol_changes
+from followup.operations.policy import Principal
+from followup.schedule_change import ChangePlan
 from followup.web.auth import Form, checked_form, context, guard
-from followup.web.policy import Principal
 from followup.web.render import page
 
 router = APIRouter()
 PEOPLE_SHOWN = 100
 
 
-def _files(request: Request, p: Principal) -> Context:
+def _files(request: Request) -> Context:
     ctx = context(request)
-    fresh = Context.open(str(ctx.config.path), engine=ctx.engine)
-    fresh.actor = p.actor
-    return fresh
+    return Context.open(str(ctx.config.path), engine=ctx.engine)
 
 
 def fingerprint(revisions: dict[str, str]) -> str:
     return hashlib.sha256(json.dumps(revisions, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _may_see_her(p: Principal):
-    """Her rows in the plan: only for those who may open her record (followup.web.policy)."""
-    return lambda site, facilitator: policy.view_partner(p, site, facilitator)
 
 
 def _page(
@@ -53,9 +47,9 @@ def _page(
 ) -> Response:
     problem = plan = protocols = None
     try:
-        fresh = _files(request, p)
+        fresh = _files(request)
         protocols = list(fresh.protocols.values())
-        plan = plan_change(fresh, apply=False, may_see_her=_may_see_her(p))
+        plan = protocol_changes.plan(fresh, p)
     except FollowupError as refused:  # a manager's edit with a mistake in it: say which
         problem = str(refused)
     return page(
@@ -86,12 +80,12 @@ def apply(
     form: Form = Depends(checked_form),
 ) -> Response:
     try:
-        fresh = _files(request, p)
+        fresh = _files(request)
         if fingerprint({pid: proto.revision for pid, proto in fresh.protocols.items()}) != form.get(
             "fingerprint"
         ):
             return _page(request, p, status=409, notice="schedules.changed")
-        applied = plan_change(fresh, apply=True, may_see_her=_may_see_her(p))
+        applied = protocol_changes.apply(fresh, p)
     except FollowupError as refused:
         return page(
             request,

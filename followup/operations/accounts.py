@@ -1,6 +1,6 @@
 """Web accounts: creating them, passwords, invites, login with throttling, deactivation.
 
-Used by `followup user …` (followup.web.cli) and the login and invite pages. Passwords
+Used by `followup user …` (followup.cli.accounts) and the login and invite pages. Passwords
 are hashed with argon2id (argon2-cffi's defaults, re-hashed at login when they change);
 invite links are random tokens stored as SHA-256 digests. Failed logins are throttled
 per user name and per address (table `login_failure`), and a name that matches no
@@ -27,7 +27,8 @@ from followup.config import LANGUAGES
 from followup.context import Context
 from followup.errors import FollowupError, InvalidRecord, NotFound
 from followup.models import ROLES, LoginFailure, Staff, UserAccount, WebSession
-from followup.web.tokens import digest, new_token
+from followup.operations.policy import Principal
+from followup.tokens import digest, new_token
 
 MIN_PASSWORD = 10
 ALL_SITES = "*"
@@ -449,3 +450,133 @@ def demo_logins(session: Session, ctx: Context) -> str | None:
     ).scalar_one()
     names = ", ".join(name for name, _, _ in DEMO_ACCOUNTS)
     return f"Demo logins at {site} (password {DEMO_PASSWORD!r}): {names}."
+
+
+# --- my account (the signed-in person's own settings) --------------------------------------
+
+
+def _mine(session: Session, p: Principal) -> UserAccount:
+    if p.account_id is None:
+        raise NotFound("the CLI's operator has no web account; use `--as USERNAME`")
+    return session.get(UserAccount, p.account_id)
+
+
+def has_calendar_feed(session: Session, p: Principal) -> bool:
+    return _mine(session, p).calendar_token_hash is not None
+
+
+def set_own_language(session: Session, p: Principal, language: str) -> None:
+    _mine(session, p).language = language
+    audit(session, p.actor, "user_language", "user", p.username, language=language)
+
+
+def change_own_password(
+    session: Session,
+    ctx: Context,
+    p: Principal,
+    *,
+    current: str,
+    new: str,
+    confirm: str,
+    keep_session: str,
+) -> dict[str, str]:
+    """Change this person's password; every other browser signed in as them is signed out
+    (`keep_session`: this browser's session token). Returns the form's errors, if any."""
+    mine = _mine(session, p)
+    if not verify_password(mine, current):
+        return {"current": "account.current_wrong"}
+    if (problem := password_problem(new, p.username)) is not None:
+        return {"new": problem}
+    if new != confirm:
+        return {"confirm": "password.mismatch"}
+    set_password(mine, new, ctx.now())
+    keep = digest(keep_session)
+    for row in session.query(WebSession).filter(WebSession.account_id == mine.id):
+        if row.token_hash != keep:
+            session.delete(row)
+    audit(session, p.actor, "password_set", "user", p.username, via="account")
+    return {}
+
+
+def new_calendar_token(session: Session, p: Principal) -> str:
+    """A new secret feed token (shown once); any earlier one stops working."""
+    token = new_token()
+    _mine(session, p).calendar_token_hash = digest(token)
+    audit(session, p.actor, "calendar_token", "user", p.username, change="new")
+    return token
+
+
+def revoke_calendar_token(session: Session, p: Principal) -> None:
+    _mine(session, p).calendar_token_hash = None
+    audit(session, p.actor, "calendar_token", "user", p.username, change="revoked")
+
+
+def live_account(session: Session, account_id: int) -> tuple[UserAccount, Staff] | None:
+    """The account behind a web session and its staff member, while both are active and
+    the account has a password; None once either is deactivated."""
+    account, staff = session.execute(
+        sa.select(UserAccount, Staff)
+        .join(Staff, Staff.id == UserAccount.staff_id)
+        .where(UserAccount.id == account_id)
+    ).one()
+    if account.active and staff.active and account.password_hash is not None:
+        return account, staff
+    return None
+
+
+def calendar_account(session: Session, token: str) -> tuple[UserAccount, Staff] | None:
+    """The live account whose calendar feed token this is, or None (unknown, revoked,
+    deactivated, or never set up)."""
+    found = session.execute(
+        sa.select(UserAccount, Staff)
+        .join(Staff, Staff.id == UserAccount.staff_id)
+        .where(UserAccount.calendar_token_hash == digest(token))
+    ).one_or_none()
+    if found is None or not found[0].active or not found[1].active:
+        return None
+    if found[0].password_hash is None:
+        return None
+    return found[0], found[1]
+
+
+# --- who a command acts as ------------------------------------------------------------------
+
+
+def principal_for(
+    ctx: Context, account: UserAccount, staff: Staff, *, csrf: str = "", via: str = "web"
+) -> Principal:
+    """The person behind an account, as every rule sees them: the account's roles that
+    the staff member also holds, their site, the sites granted (evaluators)."""
+    site = ctx.config.sites.get(staff.site_code)
+    granted = None
+    if account.sites is None:
+        granted = frozenset({staff.site_code})
+    elif account.sites != "*":
+        granted = frozenset(s for s in account.sites.split(";") if s)
+    return Principal(
+        account_id=account.id,
+        username=account.username,
+        staff_pk=staff.id,
+        staff_id=staff.staff_id,
+        name=staff.name,
+        site=staff.site_code,
+        roles=account.role_set & staff.role_set,
+        granted_sites=granted,
+        language=account.language or staff.language or (site.language if site else None) or "en",
+        timezone=site.timezone if site else "UTC",
+        csrf_token=csrf,
+        via=via,
+    )
+
+
+def principal_as(session: Session, ctx: Context, username: str, *, via: str) -> Principal:
+    """The CLI's `--as USERNAME`: that account's roles and sites, audited as `via`
+    (`cli:LOGIN as USERNAME`). A deactivated account, or one whose staff member left, is
+    refused: the CLI cannot lend rights the web would not give."""
+    account = find(session, username)
+    staff = session.get(Staff, account.staff_id)
+    if not account.active or not staff.active:
+        raise InvalidRecord(
+            f"user {account.username!r} is deactivated. Hint: `followup user list` shows them"
+        )
+    return principal_for(ctx, account, staff, via=via)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from followup.cli import config_option, format_option, open_context
+from followup.cli.common import config_option, format_option, open_context
 
 
 def _password_from_stdin(prompt: str) -> str:
@@ -64,7 +64,12 @@ def user():
 def user_add(config_path, username, staff_id, roles, sites, language, invite):
     """Add a web account for a member of staff (password from standard input, or --invite)."""
     from followup.db import transaction
-    from followup.web.accounts import add_account, check_password, issue_invite, parse_username
+    from followup.operations.accounts import (
+        add_account,
+        check_password,
+        issue_invite,
+        parse_username,
+    )
 
     ctx = open_context(config_path)
     password = None
@@ -103,7 +108,7 @@ def user_reset_password(config_path, username, invite):
     """Set a new password (or make a reset link); ends the user's sessions and calendar feed,
     and lifts a login lock."""
     from followup.db import transaction
-    from followup.web.accounts import check_password, reset_password
+    from followup.operations.accounts import check_password, reset_password
 
     ctx = open_context(config_path)
     password = None
@@ -127,7 +132,7 @@ def user_reset_password(config_path, username, invite):
 def user_deactivate(config_path, username):
     """Stop an account at once: its sessions end and its calendar feed stops working."""
     from followup.db import transaction
-    from followup.web.accounts import set_active
+    from followup.operations.accounts import set_active
 
     ctx = open_context(config_path)
     with transaction(ctx.engine) as session:
@@ -141,7 +146,7 @@ def user_deactivate(config_path, username):
 def user_activate(config_path, username):
     """Let a deactivated account log in again."""
     from followup.db import transaction
-    from followup.web.accounts import set_active
+    from followup.operations.accounts import set_active
 
     ctx = open_context(config_path)
     with transaction(ctx.engine) as session:
@@ -155,7 +160,7 @@ def user_activate(config_path, username):
 def user_list(config_path, fmt):
     """List the web accounts."""
     from followup.db import transaction
-    from followup.web.accounts import list_accounts
+    from followup.operations.accounts import list_accounts
 
     ctx = open_context(config_path)
     with transaction(ctx.engine) as session:
@@ -216,7 +221,7 @@ def audit(config_path, actor, action, since, until, entity, entity_id, limit, fm
     from datetime import UTC
 
     from followup.db import transaction
-    from followup.web.auditlog import Filters, parse_instant, read, to_json, to_text
+    from followup.operations.auditlog import Filters, parse_instant, read, to_json, to_text
 
     bounds = {}
     for name, text in (("since", since), ("until", until)):

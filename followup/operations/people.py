@@ -1,5 +1,6 @@
-"""What the case pages show: follow-up lists, a follow-up, a participant's timeline, a
-partner's record — each already cut to what followup.web.policy lets this person see.
+"""People and their follow-ups: one follow-up, a participant's timeline, a partner's
+record (open, reveal her contact details, her contact rules), search — each already cut
+to what followup.operations.policy lets this person see, and each audited here.
 
 Queries return plain records, never ORM rows, so a template cannot reach past the wall
 by following a relationship. A record this person may not see raises NotVisible, the
@@ -8,13 +9,13 @@ same as one that does not exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from followup import lookup
+from followup import record
 from followup.audit import audit
 from followup.context import Context
 from followup.errors import InvalidRecord
@@ -27,176 +28,17 @@ from followup.models import (
     Interview,
     Participant,
     Partner,
-    SafetyAlert,
     Staff,
 )
-from followup.schedule import PENDING
+from followup.operations import policy
+from followup.operations.acting import acting
+from followup.operations.caseload import FollowUpRow, Labels, followup_row, select_followups
+from followup.operations.policy import NotVisible, Principal
 from followup.values import parse_safe_hours
-from followup.web import policy
-from followup.web.auth import NotVisible
-from followup.web.policy import Principal
 
-GROUPS = ("overdue", "today", "week", "upcoming")
-UPCOMING_DAYS = 42  # My follow-ups looks six weeks ahead
-# Windows can open before the due date; the list query looks this much further so a
-# follow-up whose window is already open is never left out.
-WINDOW_LOOKAHEAD = 90
-SITE_LIST_LIMIT = 500
 PARTNER_EVENTS = frozenset(
     {"consent_given", "consent_withdrawn", "do_not_contact", "contact_allowed"}
 )
-
-
-@dataclass(frozen=True)
-class FollowUpRow:
-    id: int
-    case_id: str
-    site: str
-    subject: str  # participant | partner
-    partner_id: str | None  # only when this person may open her record
-    checkpoint: str
-    label: str
-    occurrence: int
-    due_on: date
-    window_opens_on: date
-    window_closes_on: date
-    provisional: bool
-    status: str  # scheduled | completed | missed | cancelled
-    timing: str | None  # pending ones: overdue | today | week | upcoming
-    completed_on: date | None = None
-    assigned_to: str | None = None
-    safe_hours: str | None = None  # her safe-contact rules: partner-support workers only
-    channel: str | None = None
-
-
-def timing(today: date, due_on: date, opens: date, closes: date) -> str:
-    if today > closes:
-        return "overdue"
-    if due_on <= today and opens <= today:
-        return "today"
-    if due_on <= today + timedelta(days=6):
-        return "week"
-    return "upcoming"
-
-
-class _Labels:
-    """Checkpoint titles from each enrolment's own protocol revision."""
-
-    def __init__(self, session: Session, ctx: Context) -> None:
-        self.session, self.ctx, self.cache = session, ctx, {}
-
-    def __call__(self, revision: str, name: str, subject: str) -> str:
-        key = (revision, name, subject)
-        if key not in self.cache:
-            checkpoint = self.ctx.protocol_at(self.session, revision).checkpoint(name, subject)
-            self.cache[key] = checkpoint.title if checkpoint else name.replace("_", " ")
-        return self.cache[key]
-
-
-_WORKER = aliased(Staff)
-_COLUMNS = (
-    FollowUp.id,
-    FollowUp.partner_id.label("partner_pk"),
-    FollowUp.checkpoint,
-    FollowUp.occurrence,
-    FollowUp.due_on,
-    FollowUp.window_opens_on,
-    FollowUp.window_closes_on,
-    FollowUp.provisional,
-    FollowUp.status,
-    FollowUp.completed_on,
-    Participant.case_id,
-    Participant.site_code,
-    Participant.protocol_revision,
-    Participant.facilitator_id,
-    Partner.partner_id,
-    Partner.safe_hours,
-    Partner.channel,
-    _WORKER.name.label("worker"),
-)
-
-
-def _select():
-    return (
-        sa.select(*_COLUMNS)
-        .join(Participant, Participant.id == FollowUp.participant_id)
-        .outerjoin(Partner, Partner.id == FollowUp.partner_id)
-        .outerjoin(_WORKER, _WORKER.id == FollowUp.assigned_staff_id)
-    )
-
-
-def _row(r, p: Principal, labels: _Labels, today: date | None) -> FollowUpRow:
-    subject = "participant" if r.partner_pk is None else "partner"
-    hers = subject == "partner" and policy.view_partner(p, r.site_code, r.facilitator_id)
-    return FollowUpRow(
-        id=r.id,
-        case_id=r.case_id,
-        site=r.site_code,
-        subject=subject,
-        partner_id=r.partner_id if hers else None,
-        checkpoint=r.checkpoint,
-        label=labels(r.protocol_revision, r.checkpoint, subject),
-        occurrence=r.occurrence,
-        due_on=r.due_on,
-        window_opens_on=r.window_opens_on,
-        window_closes_on=r.window_closes_on,
-        provisional=bool(r.provisional),
-        status=r.status,
-        timing=timing(today, r.due_on, r.window_opens_on, r.window_closes_on)
-        if r.status == PENDING and today is not None
-        else None,
-        completed_on=r.completed_on,
-        assigned_to=r.worker,
-        safe_hours=r.safe_hours if hers else None,
-        channel=r.channel if hers else None,
-    )
-
-
-@dataclass
-class FollowUpList:
-    groups: dict[str, list[FollowUpRow]]
-    truncated: bool = False
-    partners_shown: list[str] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not any(self.groups.values())
-
-
-def followup_list(
-    session: Session, ctx: Context, p: Principal, *, site_wide: bool = False
-) -> FollowUpList:
-    """Pending follow-ups: overdue, due today, this week, the next six weeks.
-
-    Mine: those assigned to this person — one index range (assigned worker, status, due
-    date), so the page costs the same with ten thousand or a million enrolled. Site-wide
-    (supervisors, administrators): everyone's at their site, the first SITE_LIST_LIMIT.
-    """
-    sites = policy.followup_sites(p, ctx.config.sites)
-    todays = {code: ctx.site_today(code) for code in ctx.config.sites}
-    horizon = max(todays.values()) + timedelta(days=UPCOMING_DAYS + WINDOW_LOOKAHEAD)
-    query = _select().where(
-        FollowUp.status == PENDING, FollowUp.due_on <= horizon, policy.followup_scope(p)
-    )
-    if site_wide:
-        query = query.where(Participant.site_code.in_(sites)).order_by(FollowUp.due_on, FollowUp.id)
-        query = query.limit(SITE_LIST_LIMIT + 1)
-    else:
-        query = query.where(FollowUp.assigned_staff_id == p.staff_pk)
-    rows = session.execute(query).all()
-    truncated = len(rows) > SITE_LIST_LIMIT if site_wide else False
-    labels = _Labels(session, ctx)
-    groups: dict[str, list[FollowUpRow]] = {name: [] for name in GROUPS}
-    for r in rows[:SITE_LIST_LIMIT] if site_wide else rows:
-        today = todays[r.site_code]
-        if r.window_opens_on > today and r.due_on > today + timedelta(days=UPCOMING_DAYS):
-            continue
-        row = _row(r, p, labels, today)
-        groups[row.timing].append(row)
-    for rows_in_group in groups.values():
-        rows_in_group.sort(key=lambda f: (f.due_on, f.case_id, f.subject, f.occurrence))
-    shown = sorted({f.partner_id for g in groups.values() for f in g if f.partner_id})
-    return FollowUpList(groups=groups, truncated=truncated, partners_shown=shown)
 
 
 # --- one follow-up ---------------------------------------------------------------------
@@ -221,60 +63,7 @@ class InterviewView:
         return [kind for kind in VIOLENCE_TYPES if self.violence.get(kind) is True]
 
 
-@dataclass(frozen=True)
-class FollowUpDetail:
-    row: FollowUpRow
-    participant_status: str
-    may_record: bool
-    interview: InterviewView | None
-    alert_id: int | None
-    today: date
-
-
-def followup_detail(
-    session: Session, ctx: Context, p: Principal, followup_id: int
-) -> FollowUpDetail:
-    r = session.execute(_select().where(FollowUp.id == followup_id)).one_or_none()
-    if r is None:
-        raise NotVisible()
-    subject = "participant" if r.partner_pk is None else "partner"
-    if not policy.view_followup(p, subject, r.site_code, r.facilitator_id):
-        raise NotVisible()
-    today = ctx.site_today(r.site_code)
-    row = _row(r, p, _Labels(session, ctx), today)
-    person = lookup.participant(session, r.case_id)
-    interview = alert_id = None
-    content = (
-        policy.view_partner(p, r.site_code, r.facilitator_id)
-        if subject == "partner"
-        else policy.view_participant_content(p, r.site_code)
-    )
-    if row.status != PENDING and content:
-        found = (
-            session.execute(
-                sa.select(Interview)
-                .where(Interview.followup_id == followup_id)
-                .order_by(Interview.id.desc())
-            )
-            .scalars()
-            .first()
-        )
-        if found is not None:
-            interview = _interview(session, ctx, found, r.partner_id)
-            alert_id = session.execute(
-                sa.select(SafetyAlert.id).where(SafetyAlert.interview_id == found.id)
-            ).scalar_one_or_none()
-    return FollowUpDetail(
-        row=row,
-        participant_status=person.status,
-        may_record=policy.record_followup(p, subject, r.site_code, r.facilitator_id),
-        interview=interview,
-        alert_id=alert_id,
-        today=today,
-    )
-
-
-def _interview(
+def interview_view(
     session: Session, ctx: Context, found: Interview, partner_id: str | None
 ) -> InterviewView:
     by = (
@@ -347,12 +136,12 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
         ).all()
     )
     today = ctx.site_today(site)
-    labels = _Labels(session, ctx)
+    labels = Labels(session, ctx)
     timeline = [TimelineEntry(on=person.enrolled_on, kind="enrolled", subject="participant")]
-    for r in session.execute(_select().where(FollowUp.participant_id == person.id)).all():
+    for r in session.execute(select_followups().where(FollowUp.participant_id == person.id)).all():
         subject = "participant" if r.partner_pk is None else "partner"
         if policy.view_followup(p, subject, site, his_facilitator):
-            row = _row(r, p, labels, today)
+            row = followup_row(r, p, labels, today)
             timeline.append(
                 TimelineEntry(
                     on=row.completed_on or row.due_on,
@@ -388,7 +177,7 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
         sa.select(Interview).where(Interview.participant_id == person.id)
     ).scalars():
         if (found.informant == "partner" and hers) or (found.informant == "participant" and his):
-            view = _interview(session, ctx, found, partners.get(found.partner_id))
+            view = interview_view(session, ctx, found, partners.get(found.partner_id))
             if found.informant == "partner":
                 view = InterviewView(**{**view.__dict__, "notes": None})  # her notes: on her page
             timeline.append(
@@ -472,15 +261,17 @@ def partner_view(
     contact details) is audited as such."""
     her, person = _her(session, p, partner_id)
     today = ctx.site_today(person.site_code)
-    labels = _Labels(session, ctx)
+    labels = Labels(session, ctx)
     followups = [
-        _row(r, p, labels, today)
+        followup_row(r, p, labels, today)
         for r in session.execute(
-            _select().where(FollowUp.partner_id == her.id).order_by(FollowUp.due_on, FollowUp.id)
+            select_followups()
+            .where(FollowUp.partner_id == her.id)
+            .order_by(FollowUp.due_on, FollowUp.id)
         ).all()
     ]
     interviews = [
-        _interview(session, ctx, i, partner_id)
+        interview_view(session, ctx, i, partner_id)
         for i in session.execute(
             sa.select(Interview)
             .where(Interview.partner_id == her.id)
@@ -541,12 +332,50 @@ def check_partner_change(
     return her, person
 
 
+@dataclass(frozen=True)
+class PartnerTarget:
+    """A partner whose record this person may change, with her site's today."""
+
+    partner_id: str
+    case_id: str
+    site: str
+    today: date
+
+
+def changeable(session: Session, ctx: Context, p: Principal, partner_id: str) -> PartnerTarget:
+    _her_row, person = check_partner_change(session, p, partner_id)
+    return PartnerTarget(
+        partner_id, person.case_id, person.site_code, ctx.site_today(person.site_code)
+    )
+
+
+def set_consent(
+    session: Session, ctx: Context, p: Principal, partner_id: str, *, on: date, given: bool
+) -> None:
+    """Consent given or withdrawn (withdrawal cancels every pending contact with her)."""
+    check_partner_change(session, p, partner_id)
+    record.set_consent(session, acting(ctx, p), partner_id=partner_id, on=on, given=given)
+
+
+def set_do_not_contact(
+    session: Session, ctx: Context, p: Principal, partner_id: str, *, flag: bool, on: date
+) -> None:
+    check_partner_change(session, p, partner_id)
+    record.set_do_not_contact(session, acting(ctx, p), partner_id=partner_id, flag=flag, on=on)
+
+
 def set_contact_rules(
-    session: Session, ctx: Context, partner_id: str, *, channel: str | None, safe_hours: str | None
+    session: Session,
+    ctx: Context,
+    p: Principal,
+    partner_id: str,
+    *,
+    channel: str | None,
+    safe_hours: str | None,
 ) -> Partner:
     """How and when she may be contacted. Her contact details themselves change only by
     re-importing the partners file."""
-    her = lookup.partner(session, partner_id)
+    her, _person = check_partner_change(session, p, partner_id)
     if channel is not None and channel not in CONTACT_CHANNELS:
         raise InvalidRecord(
             f"unknown channel {channel!r}; expected one of {', '.join(CONTACT_CHANNELS)}"
@@ -556,7 +385,7 @@ def set_contact_rules(
     except ValueError as problem:
         raise InvalidRecord(f"safe hours: {problem}") from None
     her.channel, her.safe_hours = channel, safe_hours
-    audit(session, ctx.actor, "contact_rules", "partner", partner_id)
+    audit(session, p.actor, "contact_rules", "partner", partner_id)
     return her
 
 

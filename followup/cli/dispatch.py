@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from followup.cli import config_option, open_context
+from followup.cli.common import config_option, open_context
 
 
 class InstantType(click.ParamType):

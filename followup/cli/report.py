@@ -8,13 +8,14 @@ from pathlib import Path
 
 import click
 
-from followup.cli import DATE, config_option, open_context
+from followup import vocab
+from followup.cli.common import DATE, as_option, config_option, open_context, principal
 
-# Kept here as well as in followup.report.build so `--help` needs no numpy.
-FORMATS = ("text", "json", "html", "csv")
-BY = ("site", "referral_source", "completion")
-ORIGINS = ("completion", "admission", "enrolment", "end_of_participation")
-SOURCES = ("any", "partner", "participant", "police", "prosecutor", "social_services")
+# From followup.vocab, so `--help` needs no numpy (followup.report.build checks the same).
+FORMATS = vocab.REPORT_FORMATS
+BY = vocab.REPORT_BY
+ORIGINS = vocab.REPORT_ORIGINS
+SOURCES = vocab.REPORT_SOURCE_CHOICES
 
 
 @click.command("report")
@@ -71,10 +72,12 @@ SOURCES = ("any", "partner", "participant", "police", "prosecutor", "social_serv
     help="Administrators only: show counts below the suppression threshold. The export "
     "is audited as unsuppressed; never pass such a file to evaluators.",
 )
-def report(config_path, fmt, as_of, site, by, origin, source, out, no_suppress):
+@as_option
+def report(config_path, fmt, as_of, site, by, origin, source, out, no_suppress, as_user):
     """Retention, follow-up, non-violence and survival statistics, with small cells suppressed."""
     from followup.db import transaction
-    from followup.report.build import ReportOptions, build_report
+    from followup.operations.report import outcome_report
+    from followup.report.build import ReportOptions
     from followup.report.render import render
 
     ctx = open_context(config_path, need_key=False)  # aggregates only, never sealed data
@@ -90,7 +93,7 @@ def report(config_path, fmt, as_of, site, by, origin, source, out, no_suppress):
     # The audit line is written in the same transaction: an export that fails to be
     # written is not recorded as made, and one that is made is never unrecorded.
     with transaction(ctx.engine) as session:
-        text = render(build_report(ctx, session, options), fmt)
+        text = render(outcome_report(session, ctx, principal(session, ctx, as_user), options), fmt)
         if out is not None:
             _write_whole(out, text)
     if out is None:

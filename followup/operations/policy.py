@@ -1,6 +1,8 @@
-"""Who may do what in the web app: every authorisation rule, one function per action.
+"""Who may do what: every authorisation rule, one function per action.
 
-Routes and queries ask here and nowhere else. The rules (../shared/DESIGN.md):
+The operations (followup.operations) ask here and nowhere else, for the web and the CLI
+alike (the CLI acts as an explicit principal: `--as` an account, or the operator as
+administrator). The rules (../shared/DESIGN.md):
 
 - facilitator: the participants of their own site and their follow-ups; never anything
   about a partner — not her follow-ups, not her consent, not that she reported violence;
@@ -30,21 +32,26 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from followup.errors import Forbidden, NotVisible
 from followup.models import FollowUp, Participant
+from followup.vocab import Role
 
-FACILITATOR, PARTNER_SUPPORT, SUPERVISOR = "facilitator", "partner_support", "supervisor"
-EVALUATOR, MANAGER, ADMIN = "evaluator", "manager", "admin"
+__all__ = ["Forbidden", "NotVisible", "Principal", "operator"]
+
+FACILITATOR, PARTNER_SUPPORT, SUPERVISOR = Role.facilitator, Role.partner_support, Role.supervisor
+EVALUATOR, MANAGER, ADMIN = Role.evaluator, Role.manager, Role.admin
 CASEWORK = frozenset({FACILITATOR, PARTNER_SUPPORT, SUPERVISOR})
 
 
 @dataclass(frozen=True)
 class Principal:
-    """The signed-in person, as every rule sees them."""
+    """The person asking, as every rule sees them: a signed-in account, an account the
+    CLI acts as (`--as`), or the CLI's operator (an administrator with no staff record)."""
 
-    account_id: int
+    account_id: int | None
     username: str
-    staff_pk: int
-    staff_id: str
+    staff_pk: int | None
+    staff_id: str | None
     name: str
     site: str
     roles: frozenset[str]
@@ -52,10 +59,11 @@ class Principal:
     language: str
     timezone: str
     csrf_token: str
+    via: str = "web"  # the audit actor: "web:alice", "cli:ops", "cli:ops as alice"
 
     @property
     def actor(self) -> str:
-        return f"web:{self.username}"
+        return self.via if ":" in self.via else f"{self.via}:{self.username}"
 
     @property
     def is_admin(self) -> bool:
@@ -162,6 +170,15 @@ def record_followup(p: Principal, subject: str, site: str, facilitator: int | No
     return p.at(site, FACILITATOR)
 
 
+def enrol(p: Principal, site: str) -> bool:
+    return p.at(site, FACILITATOR, SUPERVISOR)
+
+
+def record_status(p: Principal, site: str) -> bool:
+    """Admission, programme start, completion, dropout…: his facilitator or a supervisor."""
+    return p.at(site, FACILITATOR, SUPERVISOR)
+
+
 def view_alert(p: Principal, site: str, facilitator: int | None) -> bool:
     """A safety alert exists to protect her: never shown to the man's facilitator."""
     return p.at(site, PARTNER_SUPPORT, SUPERVISOR) and not p.facilitates(facilitator)
@@ -195,6 +212,8 @@ def apply_schedules(p: Principal) -> bool:
 
 def _not_his_facilitator(p: Principal) -> sa.ColumnElement[bool]:
     """Cases this person does not facilitate; the query joins Participant."""
+    if p.staff_pk is None:  # the CLI operator facilitates no one
+        return sa.true()
     return sa.or_(Participant.facilitator_id.is_(None), Participant.facilitator_id != p.staff_pk)
 
 
@@ -235,3 +254,22 @@ def alert_scope(p: Principal) -> sa.ColumnElement[bool]:
     if not p.has(PARTNER_SUPPORT, SUPERVISOR):
         return sa.false()
     return sa.and_(Participant.site_code == p.site, _not_his_facilitator(p))
+
+
+def operator(login: str) -> Principal:
+    """The CLI's operator without `--as`: an administrator of every site, audited as
+    `cli:LOGIN` (the person at the server's shell, who can read the database anyway)."""
+    return Principal(
+        account_id=None,
+        username=login,
+        staff_pk=None,
+        staff_id=None,
+        name=login,
+        site="",
+        roles=frozenset({ADMIN}),
+        granted_sites=None,
+        language="en",
+        timezone="UTC",
+        csrf_token="",
+        via=f"cli:{login}",
+    )

@@ -1,0 +1,452 @@
+"""`followup enrol`, `followup record …`, `followup due`: the casework commands. Each
+parses its arguments, calls one operation (followup.operations, followup.enrol,
+followup.record) and prints what it answers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import wraps
+
+import click
+
+from followup import vocab
+from followup.cli.common import (
+    DATE,
+    YES_NO,
+    as_option,
+    config_option,
+    format_option,
+    free_text,
+    in_transaction,
+    open_context,
+    principal,
+    table,
+)
+from followup.errors import ConfigError
+
+# --- enrol ---------------------------------------------------------------------
+
+
+@click.command()
+@config_option
+@click.argument("case_id")
+@click.option("--site", required=True, help="Site code from config.toml, e.g. BG.")
+@click.option(
+    "--referral-source",
+    required=True,
+    help="prosecutor, court, social_work_centre, police, self or other.",
+)
+@click.option(
+    "--enrolled-on", type=DATE, default=None, help="Enrolment date. Default: today at the site."
+)
+@click.option(
+    "--protocol", default=None, help="Protocol id. Default: protocols.default in config.toml."
+)
+@click.option("--facilitator", default=None, help="staff_id of the facilitator.")
+@as_option
+def enrol(config_path, case_id, site, referral_source, enrolled_on, protocol, facilitator, as_user):
+    """Enrol one participant into a follow-up protocol."""
+    from followup.db import transaction
+    from followup.operations.records import enrol as do_enrol
+    from followup.values import parse_identifier
+
+    ctx = open_context(config_path)
+    try:
+        case_id = parse_identifier(case_id, "case id")
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="CASE_ID") from None
+    with transaction(ctx.engine) as session:
+        ctx.sync_sites(session)
+        person = do_enrol(
+            session,
+            ctx,
+            principal(session, ctx, as_user),
+            case_id=case_id,
+            site=site,
+            referral_source=referral_source,
+            enrolled_on=enrolled_on
+            or (
+                ctx.site_today(site)
+                if site in ctx.config.sites
+                else ctx.now().date()  # do_enrol refuses the unknown site
+            ),
+            protocol_id=protocol,
+            facilitator=facilitator,
+        )
+    click.echo(
+        f"Enrolled {person.case_id} at {person.site_code} on {person.enrolled_on} "
+        f"({person.protocol_id}, revision {person.protocol_revision})."
+    )
+
+
+# --- record --------------------------------------------------------------------
+
+
+@click.group()
+def record():
+    """Record what happened: status changes, interviews, recidivism, checks, consent."""
+
+
+def _violence_options(func):
+    """--physical … --stalking, handed to the command as one `violence` dict."""
+    kinds = vocab.VIOLENCE_TYPES
+
+    @wraps(func)
+    def collect(*args, **kwargs):
+        return func(*args, violence={kind: kwargs.pop(kind) for kind in kinds}, **kwargs)
+
+    for kind in reversed(kinds):
+        collect = click.option(
+            f"--{kind}",
+            type=YES_NO,
+            default=None,
+            help=f"{kind.capitalize()} violence since the last contact: yes or no (omit: not asked).",
+        )(collect)
+    return collect
+
+
+@record.command("status")
+@config_option
+@as_option
+@click.argument("case_id")
+@click.argument(
+    "event",
+    metavar="EVENT",
+    type=click.Choice(vocab.STATUS_EVENTS),
+)
+@click.option("--on", "on", type=DATE, required=True, help="Date of the change.")
+def record_status(config_path, as_user, case_id, event, on):
+    """Record admission, programme start, completion, dropout, exclusion or transfer."""
+    from followup.operations.records import record_status as do
+
+    in_transaction(
+        config_path, as_user, lambda s, c, p: do(s, c, p, case_id=case_id, event=event, on=on)
+    )
+    click.echo(f"Recorded {event} for {case_id} on {on}; follow-ups re-planned.")
+
+
+@record.command("interview")
+@config_option
+@as_option
+@click.argument("case_id")
+@click.option(
+    "--informant",
+    type=click.Choice(vocab.INFORMANTS),
+    required=True,
+    help="Whose account this is.",
+)
+@click.option(
+    "--partner", "partner_id", default=None, help="partner_id, when the case has several partners."
+)
+@click.option(
+    "--checkpoint",
+    default=None,
+    help="Checkpoint name; default: the follow-up whose window holds the date.",
+)
+@click.option("--on", "on", type=DATE, required=True, help="Date of the interview.")
+@click.option("--by", default=None, help="staff_id of the interviewer.")
+@click.option(
+    "--mode",
+    type=click.Choice(vocab.INTERVIEW_MODES),
+    default=None,
+    help="How it was held.",
+)
+@_violence_options
+@click.option(
+    "--felt-safety",
+    type=click.IntRange(1, 5),
+    default=None,
+    help="1 (very unsafe) to 5 (very safe).",
+)
+@click.option(
+    "--risk",
+    type=click.Choice(vocab.RISK_LEVELS),
+    default=None,
+    help="Assessed risk level.",
+)
+@click.option(
+    "--notes", default=None, help="Free text; stored encrypted. Use - to read from stdin."
+)
+def record_interview(
+    config_path,
+    as_user,
+    case_id,
+    informant,
+    partner_id,
+    checkpoint,
+    on,
+    by,
+    mode,
+    violence,
+    felt_safety,
+    risk,
+    notes,
+):
+    """Record an interview and the violence reported since the last contact."""
+    from followup.operations.records import record_interview as do
+
+    if notes == "-":
+        notes = sys.stdin.read()
+    notes = free_text(notes, "--notes")
+    interview = in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: do(
+            s,
+            c,
+            p,
+            case_id=case_id,
+            informant=informant,
+            partner_id=partner_id,
+            checkpoint=checkpoint,
+            on=on,
+            by=by,
+            mode=mode,
+            violence=violence,
+            felt_safety=felt_safety,
+            risk_level=risk,
+            notes=notes,
+        ),
+    )
+    done = (
+        f"; follow-up {interview.checkpoint} completed"
+        if interview.followup_id
+        else " (no pending follow-up matched)"
+    )
+    click.echo(f"Recorded the {informant} interview for {case_id} on {on}{done}.")
+
+
+@record.command("recidivism")
+@config_option
+@as_option
+@click.argument("case_id")
+@click.option("--on", "on", type=DATE, required=True, help="Date of the violence.")
+@click.option("--reported-on", type=DATE, default=None, help="Date it was reported. Default: --on.")
+@click.option(
+    "--source",
+    type=click.Choice(vocab.REPORT_SOURCES),
+    required=True,
+    help="Who reported it.",
+)
+@click.option(
+    "--partner", "partner_id", default=None, help="partner_id of the partner concerned, if any."
+)
+@_violence_options
+@click.option("--notes", default=None, help="Free text; stored encrypted.")
+def record_recidivism(
+    config_path,
+    as_user,
+    case_id,
+    on,
+    reported_on,
+    source,
+    partner_id,
+    violence,
+    notes,
+):
+    """Record a report of new violence."""
+    from followup.operations.records import record_recidivism as do
+
+    notes = free_text(notes, "--notes")
+    in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: do(
+            s,
+            c,
+            p,
+            case_id=case_id,
+            on=on,
+            reported_on=reported_on,
+            source=source,
+            partner_id=partner_id,
+            violence=violence,
+            notes=notes,
+        ),
+    )
+    click.echo(f"Recorded a recidivism report for {case_id} ({source}, {on}).")
+
+
+@record.command("check")
+@config_option
+@as_option
+@click.argument("case_id")
+@click.option("--on", "on", type=DATE, required=True, help="Date of the police record check.")
+@click.option(
+    "--new-offence/--no-new-offence", required=True, help="Whether the check found a new offence."
+)
+def record_check(config_path, as_user, case_id, on, new_offence):
+    """Record a police record check (one that finds nothing is information too)."""
+    from followup.operations.records import record_check as do
+
+    in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: do(s, c, p, case_id=case_id, on=on, new_offence=new_offence),
+    )
+    click.echo(
+        f"Recorded a record check for {case_id} on {on}: "
+        f"{'new offence' if new_offence else 'no new offence'}."
+    )
+
+
+@record.command("consent")
+@config_option
+@as_option
+@click.argument("partner_id")
+@click.option(
+    "--withdrawn",
+    "action",
+    flag_value="withdrawn",
+    help="She withdrew consent: every pending contact is cancelled.",
+)
+@click.option("--given", "action", flag_value="given", help="She gave consent.")
+@click.option("--on", "on", type=DATE, required=True, help="Date of the decision.")
+def record_consent(config_path, as_user, partner_id, action, on):
+    """Record a partner's consent, or its withdrawal."""
+    from followup.operations.records import set_consent
+
+    if action is None:
+        raise click.UsageError("say --given or --withdrawn")
+    in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: set_consent(s, c, p, partner_id=partner_id, on=on, given=action == "given"),
+    )
+    if action == "withdrawn":
+        click.echo(
+            f"Consent withdrawn for {partner_id}; every pending contact with her is cancelled."
+        )
+    else:
+        click.echo(f"Consent recorded for {partner_id}; her follow-ups are planned.")
+
+
+@record.command("do-not-contact")
+@config_option
+@as_option
+@click.argument("partner_id")
+@click.option("--lift", is_flag=True, help="Lift the flag instead of setting it.")
+@click.option(
+    "--on",
+    "on",
+    type=DATE,
+    default=None,
+    help="Date of the decision. Default: today at her centre.",
+)
+def record_do_not_contact(config_path, as_user, partner_id, lift, on):
+    """Flag a partner as not to be contacted: every pending contact is cancelled at once."""
+    from followup.operations.records import set_do_not_contact
+
+    in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: set_do_not_contact(s, c, p, partner_id=partner_id, flag=not lift, on=on),
+    )
+    click.echo(
+        f"{'Lifted the do-not-contact flag for' if lift else 'Do not contact:'} {partner_id}."
+    )
+
+
+@record.command("missed")
+@config_option
+@as_option
+@click.argument("case_id")
+@click.option("--checkpoint", required=True, help="Checkpoint name.")
+@click.option(
+    "--informant",
+    type=click.Choice(vocab.INFORMANTS),
+    default="participant",
+    help="Whose follow-up.",
+)
+@click.option(
+    "--partner", "partner_id", default=None, help="partner_id, when the case has several partners."
+)
+@click.option("--on", "on", type=DATE, required=True, help="Date it was given up.")
+def record_missed(config_path, as_user, case_id, checkpoint, informant, partner_id, on):
+    """Close a follow-up that will not happen (unreachable, refused)."""
+    from followup.operations.records import record_missed as do
+
+    in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: do(
+            s,
+            c,
+            p,
+            case_id=case_id,
+            checkpoint=checkpoint,
+            informant=informant,
+            partner_id=partner_id,
+            on=on,
+        ),
+    )
+    click.echo(f"Marked {case_id} {informant} {checkpoint} as missed.")
+
+
+# --- due -----------------------------------------------------------------------
+
+
+@click.command()
+@config_option
+@click.option(
+    "--as-of",
+    type=DATE,
+    default=None,
+    help="Pretend today is this date. Default: today at each site.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(min=0),
+    default=7,
+    show_default=True,
+    help="Include what falls due in the next N days (everything overdue is always included).",
+)
+@click.option("--site", default=None, help="Only this site.")
+@click.option("--staff", default=None, help="Only follow-ups assigned to this staff_id.")
+@format_option()
+@as_option
+def due(config_path, as_of, days, site, staff, fmt, as_user):
+    """List follow-ups that are overdue, due, or falling due in the next N days."""
+    from followup.db import transaction
+    from followup.operations.caseload import list_due
+
+    ctx = open_context(config_path)
+    if site and site not in ctx.config.sites:
+        raise ConfigError(
+            f"{ctx.config.path}: sites.{site}: no such site. Hint: one of {', '.join(ctx.config.sites)}"
+        )
+    with transaction(ctx.engine) as session:
+        p = principal(session, ctx, as_user)
+        items = list_due(
+            session,
+            ctx,
+            p,
+            as_of=as_of,
+            days=days,
+            site=site,
+            staff=staff,
+        )
+    if fmt == "json":
+        click.echo(json.dumps([item.to_json() for item in items], indent=2))
+        return
+    if not items:
+        click.echo("Nothing due.")
+        return
+    header = ("STATUS", "DUE", "WINDOW", "CASE", "SUBJECT", "CHECKPOINT", "ASSIGNED", "SITE")
+    rows = [
+        (
+            i.status,
+            i.due_on.isoformat() + ("*" if i.provisional else ""),
+            f"{i.window_opens_on}..{i.window_closes_on}",
+            i.case_id,
+            i.subject if i.partner_id is None else f"partner {i.partner_id}",
+            i.checkpoint + (f" #{i.occurrence}" if i.occurrence > 1 else ""),
+            i.assigned_to or "-",
+            i.site,
+        )
+        for i in items
+    ]
+    table(header, rows)
+    if any(i.provisional for i in items):
+        click.echo("* expected date: moves when the real programme dates are recorded")

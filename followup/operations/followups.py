@@ -1,0 +1,167 @@
+"""One follow-up: open it, record the interview that fulfils it, or mark it missed.
+
+The web's Record interview page names the follow-up by its id and the operation takes
+that id as it is (followup.record.record_interview(followup_id=…)); who may record
+which follow-up is decided here (followup.operations.policy.record_followup).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from followup import lookup, record
+from followup.audit import audit
+from followup.context import Context
+from followup.errors import FollowupError
+from followup.models import FollowUp, Interview, Participant, Partner, SafetyAlert
+from followup.operations import policy
+from followup.operations.acting import acting
+from followup.operations.caseload import FollowUpRow, Labels, followup_row, select_followups
+from followup.operations.people import InterviewView, interview_view
+from followup.operations.policy import Forbidden, NotVisible, Principal
+from followup.schedule import PENDING
+
+
+@dataclass(frozen=True)
+class FollowUpDetail:
+    row: FollowUpRow
+    participant_status: str
+    may_record: bool
+    interview: InterviewView | None
+    alert_id: int | None
+    today: date
+
+
+def followup_detail(
+    session: Session, ctx: Context, p: Principal, followup_id: int
+) -> FollowUpDetail:
+    """The follow-up and, once done, its interview. Showing her partner id is an audited
+    read of partner data."""
+    r = session.execute(select_followups().where(FollowUp.id == followup_id)).one_or_none()
+    if r is None:
+        raise NotVisible()
+    subject = "participant" if r.partner_pk is None else "partner"
+    if not policy.view_followup(p, subject, r.site_code, r.facilitator_id):
+        raise NotVisible()
+    today = ctx.site_today(r.site_code)
+    row = followup_row(r, p, Labels(session, ctx), today)
+    person = lookup.participant(session, r.case_id)
+    interview = alert_id = None
+    content = (
+        policy.view_partner(p, r.site_code, r.facilitator_id)
+        if subject == "partner"
+        else policy.view_participant_content(p, r.site_code)
+    )
+    if row.status != PENDING and content:
+        found = (
+            session.execute(
+                sa.select(Interview)
+                .where(Interview.followup_id == followup_id)
+                .order_by(Interview.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        if found is not None:
+            interview = interview_view(session, ctx, found, r.partner_id)
+            alert_id = session.execute(
+                sa.select(SafetyAlert.id).where(SafetyAlert.interview_id == found.id)
+            ).scalar_one_or_none()
+    if row.partner_id is not None:
+        audit(session, p.actor, "read_partner", "partner", row.partner_id, followup=followup_id)
+    return FollowUpDetail(
+        row=row,
+        participant_status=person.status,
+        may_record=policy.record_followup(p, subject, r.site_code, r.facilitator_id),
+        interview=interview,
+        alert_id=alert_id,
+        today=today,
+    )
+
+
+@dataclass(frozen=True)
+class Recordable:
+    """A follow-up this person may record, with the dates a form is checked against."""
+
+    id: int
+    case_id: str
+    site: str
+    subject: str
+    checkpoint: str
+    status: str
+    due_on: date
+    enrolled_on: date
+    partner_id: str | None
+    today: date
+
+
+def recordable(session: Session, ctx: Context, p: Principal, followup_id: int) -> Recordable:
+    """The follow-up, if this person may record it (NotVisible when they may not even
+    see it, Forbidden when they may see but not record it)."""
+    found = session.get(FollowUp, followup_id)
+    if found is None:
+        raise NotVisible()
+    person = session.get(Participant, found.participant_id)
+    site, facilitator = person.site_code, person.facilitator_id
+    if not policy.view_followup(p, found.subject, site, facilitator):
+        raise NotVisible()
+    if not policy.record_followup(p, found.subject, site, facilitator):
+        raise Forbidden()
+    partner_id = (
+        session.get(Partner, found.partner_id).partner_id if found.partner_id is not None else None
+    )
+    return Recordable(
+        id=found.id,
+        case_id=person.case_id,
+        site=site,
+        subject=found.subject,
+        checkpoint=found.checkpoint,
+        status=found.status,
+        due_on=found.due_on,
+        enrolled_on=person.enrolled_on,
+        partner_id=partner_id,
+        today=ctx.site_today(site),
+    )
+
+
+def record_interview(
+    session: Session, ctx: Context, p: Principal, followup_id: int, **answers
+) -> Interview:
+    """Record the interview that fulfils this follow-up (`answers`: on, mode, violence,
+    felt_safety, risk_level, notes — see followup.record.record_interview)."""
+    target = recordable(session, ctx, p, followup_id)
+    # The interviewer is the person recording, when they do this work at the site
+    # (an administrator entering someone else's interview is not the interviewer).
+    role = policy.PARTNER_SUPPORT if target.subject == "partner" else policy.FACILITATOR
+    by = p.staff_id if p.site == target.site and role in p.roles else None
+    return record.record_interview(
+        session,
+        acting(ctx, p),
+        case_id=target.case_id,
+        informant=target.subject,
+        partner_id=target.partner_id,
+        followup_id=target.id,
+        by=by,
+        **answers,
+    )
+
+
+def record_missed(session: Session, ctx: Context, p: Principal, followup_id: int) -> FollowUp:
+    """Close a follow-up that will not happen (unreachable, refused): it counts as missed."""
+    target = recordable(session, ctx, p, followup_id)
+    if target.status != PENDING:
+        raise FollowupError(f"{target.checkpoint} is already {target.status}")
+    return record.record_missed(
+        session,
+        acting(ctx, p),
+        case_id=target.case_id,
+        checkpoint=target.checkpoint,
+        informant=target.subject,
+        partner_id=target.partner_id,
+        on=target.due_on,
+        followup_id=target.id,
+    )

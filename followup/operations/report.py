@@ -1,0 +1,38 @@
+"""The outcome report as an operation: the edges (`followup report`, the Outcomes page)
+call `outcome_report`, which holds the evaluator's rules before followup.report builds
+and audits the export: only the sites granted, small counts suppressed unless an
+administrator asks otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from followup.context import Context
+from followup.errors import Forbidden, NotVisible
+from followup.operations import policy
+from followup.operations.policy import Principal
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from followup.report import Report, ReportOptions
+
+
+def outcome_report(session: Session, ctx: Context, p: Principal, options: ReportOptions) -> Report:
+    from followup.report import build_report
+
+    if not policy.view_outcomes(p):
+        raise Forbidden(f"{p.username} may not read outcomes")
+    allowed = policy.outcome_sites(p, ctx.config.sites)
+    if options.site is None and len(allowed) != len(ctx.config.sites):
+        raise NotVisible(f"{p.username} may read outcomes only of {', '.join(allowed)}")
+    if (
+        options.site is not None
+        and options.site in ctx.config.sites
+        and options.site not in allowed
+    ):
+        raise NotVisible(f"{p.username} may read outcomes only of {', '.join(allowed)}")
+    if not options.suppress and not policy.unsuppressed_outcomes(p):
+        raise Forbidden(f"{p.username} may not read unsuppressed outcomes")
+    return build_report(ctx, session, replace(options, actor=p.actor))
