@@ -7,7 +7,13 @@ import sys
 
 import click
 
-from followup.cli.common import config_option, format_option, open_context
+from followup.cli.common import (
+    as_option,
+    config_option,
+    format_option,
+    open_context,
+    principal,
+)
 
 
 def _password_from_stdin(prompt: str) -> str:
@@ -216,7 +222,8 @@ def user_list(config_path, fmt):
     help="At most this many lines, newest first.",
 )
 @format_option("text: one line each; json: a list of objects.")
-def audit(config_path, actor, action, since, until, entity, entity_id, limit, fmt):
+@as_option
+def audit(config_path, actor, action, since, until, entity, entity_id, limit, fmt, as_user):
     """Read the audit trail: who read or changed what, when (newest first)."""
     from datetime import UTC
 
@@ -234,6 +241,7 @@ def audit(config_path, actor, action, since, until, entity, entity_id, limit, fm
     with transaction(ctx.engine) as session:
         rows = read(
             session,
+            principal(session, ctx, as_user),
             Filters(actor=actor, action=action, entity=entity, entity_id=entity_id, **bounds),
             limit=limit,
         )

@@ -10,7 +10,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from followup.errors import Forbidden
 from followup.models import Audit
+from followup.operations import policy
+from followup.operations.policy import Principal
 from followup.values import escape_controls
 
 
@@ -67,8 +70,12 @@ def _where(filters: Filters) -> list[sa.ColumnElement[bool]]:
     return where
 
 
-def read(session: Session, filters: Filters, *, limit: int = 200, offset: int = 0) -> list[Audit]:
-    """Newest first."""
+def read(
+    session: Session, p: Principal, filters: Filters, *, limit: int = 200, offset: int = 0
+) -> list[Audit]:
+    """Newest first; administrators only (the trail names who read which partner)."""
+    if not policy.read_audit(p):
+        raise Forbidden("reading the audit trail is for administrators")
     return list(
         session.execute(
             sa.select(Audit)

@@ -152,3 +152,12 @@ def test_an_account_enrols_only_at_its_own_site(team):
     )
     _run(team, *enrol, "--as", "ns_facilitator")
     assert _actors(team, "enrol")[-1] == f"cli:{LOGIN} as ns_facilitator"
+
+
+def test_the_audit_trail_is_read_by_administrators_only_on_the_command_line_too(team):
+    refused = team.deployment.run("audit", "--as", "facilitator")
+    allowed = team.deployment.run("audit", "--limit", "1")
+
+    assert refused.exit_code == 1
+    assert refused.err == "Error: reading the audit trail is for administrators\n"
+    assert allowed.exit_code == 0, allowed.err

@@ -39,7 +39,7 @@ def audit_trail(request: Request, p: Principal = Depends(guard(policy.read_audit
         actor=values["actor"] or None, action=values["action"] or None, **bounds
     )
     with transaction(context(request).engine) as session:
-        rows = auditlog.read(session, filters, limit=PAGE + 1, offset=offset)
+        rows = auditlog.read(session, p, filters, limit=PAGE + 1, offset=offset)
     more = len(rows) > PAGE
     return page(
         request,
