@@ -88,11 +88,17 @@ def record_outcome(
                 if outcome == outbox.FAILED:
                     _fall_back(session, ctx, moved, meaning, code, now)
                 return
-            known = session.execute(
-                sa.select(outbox.OB.c.id).where(outbox.OB.c.provider_id == sid)
-            ).first()
-        if known is not None or time.monotonic() >= deadline:
-            return  # already as far as this report would take it, or not one of ours
+            # Read after the UPDATE, this can see a send committed in between, which the
+            # UPDATE did not wait for (on PostgreSQL it skips a row whose committed
+            # version did not match yet): then the row is known but still behind, and
+            # the next round moves it.
+            status = session.execute(
+                sa.select(outbox.OB.c.status).where(outbox.OB.c.provider_id == sid)
+            ).scalar()
+        if status is not None and outbox.RANK[status] >= outbox.RANK[outcome]:
+            return  # already as far as this report would take it
+        if time.monotonic() >= deadline:
+            return  # not one of ours (or its send was never recorded)
         time.sleep(0.05)
 
 
