@@ -7,6 +7,7 @@ from typing import Any
 from followup.models import INFORMANTS
 from followup.report import show
 from followup.report.build import Report
+from followup.report.sections import KaplanMeier, SurvivalAnalysis
 
 
 def render_text(report: Report) -> str:
@@ -18,8 +19,8 @@ def render_text(report: Report) -> str:
     lines += _followup(data["followup"], t)
     lines += _non_violence(data["non_violence"], data["definitions"], t)
     lines += _agreement(data["agreement"], t)
-    lines += _recidivism(data["survival"]["recidivism"], data["definitions"], t)
-    lines += _dropout(data["survival"]["dropout"], t)
+    lines += _recidivism(report.survival.recidivism, t)
+    lines += _dropout(report.survival.dropout, t)
     lines += _data_quality(data["data_quality"], t)
     lines += [
         "Definitions: `followup report --format html` (or json) prints them in full; they "
@@ -136,14 +137,14 @@ def _agreement(table: dict[str, Any], t: int | None) -> list[str]:
     return [f"Agreement of his and her accounts: {cells}", ""]
 
 
-def _survival_at(overall: dict[str, Any]) -> str:
-    return ", ".join(f"{show.percent(p, 'survival')} at {p['t']:g} days" for p in overall["at"])
+def _survival_at(overall: KaplanMeier) -> str:
+    return ", ".join(f"{show.percent(p, 'survival')} at {p.t:g} days" for p in overall.at)
 
 
-def _recidivism(r: dict[str, Any], definitions: dict[str, Any], t: int | None) -> list[str]:
-    o = r["overall"]
+def _recidivism(r: SurvivalAnalysis, t: int | None) -> list[str]:
+    o = r.overall
     lines = [
-        f"Time to first recidivism (from {show.label(r['origin'])}, source {r['source']}): "
+        f"Time to first recidivism (from {show.label(r.origin)}, source {r.source}): "
         f"{show.count(o, 'n', t)} men, {show.count(o, 'events', t)} with recidivism; median "
         f"{show.days(o, 'median')}; free of recidivism: {_survival_at(o) or 'no data'}.",
         f"  {show.count(o, 'no_contact_after_origin', t)} had no contact after the origin "
@@ -153,18 +154,18 @@ def _recidivism(r: dict[str, Any], definitions: dict[str, Any], t: int | None) -
     return [*lines, ""]
 
 
-def _dropout(r: dict[str, Any], t: int | None) -> list[str]:
-    o = r["overall"]
+def _dropout(r: SurvivalAnalysis, t: int | None) -> list[str]:
+    o = r.overall
     lines = [
         f"Time to dropout (from admission): {show.count(o, 'n', t)} admitted, "
         f"{show.count(o, 'events', t)} dropped out; not dropped out: {_survival_at(o) or 'no data'}."
     ]
-    risks = r.get("competing_risks") or {}
-    if "dropped_out" in risks or "completed" in risks:
+    risks = r.competing_risks.risks() if r.competing_risks else {}
+    if risks:
         at = []
         for name in ("dropped_out", "completed"):
-            for point in risks.get(name, {}).get("at", []):
-                at.append(f"{show.label(name)} {show.percent(point, 'cif')} by {point['t']:g} days")
+            for point in risks[name].at if name in risks else []:
+                at.append(f"{show.label(name)} {show.percent(point, 'cif')} by {point.t:g} days")
         lines.append(
             "  Cumulative incidence (completion competing with dropout): " + ", ".join(at) + "."
         )
@@ -195,11 +196,12 @@ def _data_quality(q: dict[str, Any], t: int | None) -> list[str]:
     return [*lines, ""]
 
 
-def _logrank(r: dict[str, Any], what: str) -> list[str]:
+def _logrank(r: SurvivalAnalysis, what: str) -> list[str]:
     if show.hidden(r, "logrank"):
         return [
-            f"  The log-rank test by {show.label(r['by'])} is suppressed (a group is too small)."
+            f"  The log-rank test by {show.label(r.by or '')} is suppressed (a group is too small)."
         ]
-    if r["logrank"]:
-        return ["  " + show.logrank_words(r["logrank"], r["by"], what)]
+    test = show.value(r, "logrank")
+    if test:
+        return ["  " + show.logrank_words(test, r.by, what)]
     return []

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 from followup.report.build import Report
+from followup.report.sections import SurvivalAnalysis
 from followup.report.show import hidden, hidden_count
+from followup.report.show import value as shown
 
 COLUMNS = (
     "measure",
@@ -76,14 +78,14 @@ class _Rows:
             if hidden(obj, key):
                 row[column] = hidden_count(obj, key, self.threshold)
                 suppressed = True
-            elif obj.get(key) is not None:
-                row[column] = obj[key]
+            elif shown(obj, key) is not None:
+                row[column] = shown(obj, key)
         if value is not None:
             suppressed |= hidden(obj, value)
-            row["value"] = _number(None if hidden(obj, value) else obj.get(value))
+            row["value"] = _number(shown(obj, value))
         if ci is not None:
             suppressed |= hidden(obj, ci)
-            bounds = None if hidden(obj, ci) else obj.get(ci)
+            bounds = shown(obj, ci)
             if bounds:
                 row["ci_low"], row["ci_high"] = _number(bounds[0]), _number(bounds[1])
         row["suppressed"] = "true" if suppressed else "false"
@@ -106,8 +108,8 @@ def render_csv(report: Report) -> str:
     _followup(out, data["followup"])
     _non_violence(out, data["non_violence"])
     _agreement(out, data["agreement"])
-    for name, survival in data["survival"].items():
-        _survival(out, name, survival)
+    _survival(out, "recidivism", report.survival.recidivism)
+    _survival(out, "dropout", report.survival.dropout)
     _data_quality(out, data["data_quality"])
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
@@ -206,48 +208,44 @@ def _agreement(out: _Rows, table: dict[str, Any]) -> None:
             out.add(f"agreement_{cell}", a, n="n", count=cell, checkpoint=checkpoint)
 
 
-def _survival(out: _Rows, name: str, survival: dict[str, Any]) -> None:
-    by = survival.get("by")
-    for group, entry in _entries(survival):
+def _survival(out: _Rows, name: str, survival: SurvivalAnalysis) -> None:
+    by = survival.by
+    for group, entry in survival.entries():
         keys = {"group_by": by if group is not None else None, "group": group}
         out.add(f"{name}_people", entry, n="n", count="events", **keys)
         out.add(f"{name}_median_days", entry, value="median", ci="median_ci", **keys)
-        for point in entry.get("at", []):
-            out.add(
-                f"{name}_survival_at", point, n="at_risk", value="survival", t=point["t"], **keys
-            )
-        curve = entry.get("curve")
+        for point in entry.at:
+            out.add(f"{name}_survival_at", point, n="at_risk", value="survival", t=point.t, **keys)
         if hidden(entry, "curve"):
             out.add(f"{name}_km", entry, value="curve", **keys)
-        for point in curve or []:
+        for step in shown(entry, "curve") or []:
             out.add(
                 f"{name}_km",
-                {**point, "ci": [point["ci_low"], point["ci_high"]]},
+                {**asdict(step), "ci": [step.ci_low, step.ci_high]},
                 n="at_risk",
                 count="events",
                 value="survival",
                 ci="ci",
-                t=point["t"],
+                t=step.t,
                 **keys,
             )
-    test = survival.get("logrank")
+    test = shown(survival, "logrank")
     if test:
         for key in ("statistic", "df", "p_value"):
             out.add(f"{name}_logrank_{key}", test, value=key, group_by=by)
-    for event, risk in (survival.get("competing_risks") or {}).items():
-        if not isinstance(risk, dict) or "curve" not in risk:
-            continue
-        for point in risk["at"]:
-            out.add(f"{name}_cif_{event}_at", point, value="cif", t=point["t"])
-        for point in risk["curve"] or []:
+    risks = survival.competing_risks.risks() if survival.competing_risks else {}
+    for event, risk in risks.items():
+        for point in risk.at:
+            out.add(f"{name}_cif_{event}_at", point, value="cif", t=point.t)
+        for step in shown(risk, "curve") or []:
             out.add(
                 f"{name}_cif_{event}",
-                {**point, "ci": [point["ci_low"], point["ci_high"]]},
+                {**asdict(step), "ci": [step.ci_low, step.ci_high]},
                 n="at_risk",
                 count="events",
                 value="cif",
                 ci="ci",
-                t=point["t"],
+                t=step.t,
             )
 
 
@@ -268,8 +266,3 @@ def _data_quality(out: _Rows, q: dict[str, Any]) -> None:
         out.add("data_quality_problem", entry, count="people", group_by="rule", group=rule)
         for case_id in entry.get("case_ids", []):
             out.add("data_quality_case", None, group_by=rule, group=case_id)
-
-
-def _entries(survival: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    yield None, survival["overall"]
-    yield from survival.get("groups", {}).items()

@@ -3,7 +3,7 @@ report is built (typed sections, one serialiser) cannot change what users and ev
 receive. The cohort is the committed CSV files under snapshot/cohort (64 men: 60 at BG, 4 at
 NS, so the small-cell rules bite); time is frozen by conftest.
 
-A deliberate change of the JSON contract, the CSV columns or the text summary regenerates
+A deliberate change of the JSON contract, the CSV columns, the text summary or the HTML regenerates
 the snapshots with REGENERATE_REPORT_SNAPSHOTS=1 and says so in the commit.
 """
 
@@ -24,8 +24,10 @@ VARIANTS = {
     "csv-by-site-no-suppress": ("--format", "csv", "--by", "site", "--no-suppress"),
     "text-by-site": ("--format", "text", "--by", "site"),
     "text-by-site-no-suppress": ("--format", "text", "--by", "site", "--no-suppress"),
+    "html-by-site": ("--format", "html", "--by", "site"),
+    "html-by-site-no-suppress": ("--format", "html", "--by", "site", "--no-suppress"),
 }
-SUFFIX = {"json": "json", "csv": "csv", "text": "txt"}
+SUFFIX = {"json": "json", "csv": "csv", "text": "txt", "html": "html"}
 
 
 @pytest.fixture

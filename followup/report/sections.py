@@ -1,0 +1,157 @@
+"""Typed report sections: what the measures build and the renderers read.
+
+A section holds its figures as `Count` and `Derived` leaves (see disclosure.py), so the
+small-cell rules decide what is hidden, and renderers ask `show.hidden(section, "field")`
+and `show.reason(...)` instead of reading string keys back from the JSON. The JSON document
+is made once, at the end, by `disclosure.export`, which reads a section's fields in
+declaration order (its key order in the JSON): a field declared with `OMIT` metadata is
+left out of the JSON while it is None (a key some sections have and others do not).
+
+So far the survival analyses are typed (time to first recidivism, time to dropout with the
+competing risks); the other sections are still dicts of leaves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from followup.report.disclosure import OMIT, Count, Derived
+
+
+@dataclass
+class CurvePoint:
+    """One step of a shown Kaplan-Meier curve (plain values: the curve is hidden whole)."""
+
+    t: float
+    at_risk: int
+    events: int
+    survival: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass
+class SurvivalAt:
+    """Survival at one of the indicators' days; hidden where fewer than T are at risk."""
+
+    t: float
+    at_risk: Derived
+    survival: Derived
+    ci_low: Derived
+    ci_high: Derived
+
+
+@dataclass
+class AtRiskTick:
+    t: int
+    at_risk: Derived
+
+
+@dataclass
+class OutsideGroups:
+    """The people in the overall curve who are in no group (e.g. men still in the programme
+    when grouped by how participation ended)."""
+
+    n: Count
+    events: Count
+
+
+@dataclass
+class KaplanMeier:
+    """One Kaplan-Meier curve: the whole analysis, or one group of it."""
+
+    n: Count
+    events: Count
+    censored: Count
+    median: Derived
+    median_ci: Derived
+    at: list[SurvivalAt]
+    curve: Derived  # list[CurvePoint]
+    curve_truncated: Derived | bool  # False, plain, when nobody is in the analysis
+    at_risk_table: list[AtRiskTick]
+    no_contact_after_origin: Count | None = field(default=None, metadata=OMIT)
+    censored_at_last_contact: Count | None = field(default=None, metadata=OMIT)
+    not_in_a_group: OutsideGroups | None = field(default=None, metadata=OMIT)
+
+
+@dataclass
+class LogRank:
+    statistic: float
+    df: int
+    p_value: float
+    groups: list[str]
+    test: str
+
+
+@dataclass
+class IncidencePoint:
+    """One step of a shown cumulative incidence curve."""
+
+    t: float
+    at_risk: int
+    events: int
+    cif: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass
+class IncidenceAt:
+    t: float
+    cif: Derived
+
+
+@dataclass
+class Incidence:
+    """The cumulative incidence of one of the competing events."""
+
+    events: Count
+    curve: Derived  # list[IncidencePoint]
+    curve_truncated: Derived
+    at: list[IncidenceAt]
+
+
+@dataclass
+class CompetingRisks:
+    """Completion and dropout competing (Aalen-Johansen); all None when nobody has ended."""
+
+    censored: Count | None = field(default=None, metadata=OMIT)
+    completed: Incidence | None = field(default=None, metadata=OMIT)
+    dropped_out: Incidence | None = field(default=None, metadata=OMIT)
+    estimator: str | None = field(default=None, metadata=OMIT)
+    ci_method: str | None = field(default=None, metadata=OMIT)
+
+    def risks(self) -> dict[str, Incidence]:
+        """The competing events that have a curve, by name."""
+        return {
+            name: risk
+            for name, risk in (("completed", self.completed), ("dropped_out", self.dropped_out))
+            if risk is not None
+        }
+
+
+@dataclass(kw_only=True)
+class SurvivalAnalysis:
+    """Time to an event: overall, per group, and the log-rank test between the groups.
+    (Keyword-only, so the fields sit in the JSON's key order.)"""
+
+    origin: str
+    source: str | None = field(default=None, metadata=OMIT)  # recidivism only
+    by: str | None
+    overall: KaplanMeier
+    groups: dict[str, KaplanMeier]
+    logrank: Derived | None  # LogRank; None without groups to test
+    estimator: str
+    ci_method: str
+    confidence: float
+    competing_risks: CompetingRisks | None = field(default=None, metadata=OMIT)  # dropout
+
+    def entries(self) -> list[tuple[str | None, KaplanMeier]]:
+        """The overall curve (named None), then each group's."""
+        return [(None, self.overall), *self.groups.items()]
+
+
+@dataclass
+class Survival:
+    recidivism: SurvivalAnalysis
+    dropout: SurvivalAnalysis
