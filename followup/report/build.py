@@ -26,7 +26,7 @@ from followup.report.definitions import definitions
 from followup.report.disclosure import Disclosure, export
 from followup.report.indicators import ORIGINS, Indicators, load_indicators
 from followup.report.quality import assess, section
-from followup.report.sections import Survival, SurvivalAnalysis
+from followup.report.sections import Cohort, Retention, Survival, SurvivalAnalysis
 
 BY_CHOICES = ("site", "referral_source", "completion")
 SOURCE_CHOICES = ("any", *REPORT_SOURCES)
@@ -55,13 +55,15 @@ class ReportOptions:
 @dataclass(frozen=True)
 class Report:
     """A built report: `data` is the JSON document, already suppressed when `suppressed`,
-    exported once from the typed sections the renderers read (`survival`; the other
-    sections are still read from `data`)."""
+    exported once from the typed sections the renderers read (`cohort`, `retention`,
+    `survival`; the other sections are still read from `data`)."""
 
     data: dict[str, Any]
     options: ReportOptions
     threshold: int
     suppressed: bool
+    cohort: Cohort
+    retention: Retention
     survival: Survival
     template_dirs: tuple[Path, ...] = field(default=(SHIPPED_ANALYSIS,))
 
@@ -120,6 +122,8 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         options=options,
         threshold=threshold,
         suppressed=options.suppress,
+        cohort=tree["cohort"],
+        retention=tree["retention"],
         survival=tree["survival"],
         template_dirs=_template_dirs(ctx),
     )
@@ -151,23 +155,23 @@ def _relate(tree: dict[str, Any], options: ReportOptions, d: Disclosure) -> None
     see Disclosure.same), and the counts the headline figures are computed from."""
     cohort, retention, survival = tree["cohort"], tree["retention"], tree["survival"]
     recidivism, dropout = survival.recidivism, survival.dropout
-    d.same(dropout.overall.n, cohort["admitted"])
+    d.same(dropout.overall.n, cohort.admitted)
     origin_count = {
-        "completion": cohort["completed"],
-        "admission": cohort["admitted"],
-        "enrolment": cohort["enrolled"],
+        "completion": cohort.completed,
+        "admission": cohort.admitted,
+        "enrolment": cohort.enrolled,
     }.get(options.origin or "")
     if origin_count is not None:
         d.same(recidivism.overall.n, origin_count)
     completed = dropout.competing_risks.completed if dropout.competing_risks else None
-    for count in (cohort["completed"], *([completed.events] if completed else [])):
-        d.same(retention["completed"], count)
+    for count in (cohort.completed, *([completed.events] if completed else [])):
+        d.same(retention.completed, count)
     if options.origin == "completion" and options.by in ("site", "referral_source"):
-        by_group = retention[f"by_{options.by}"]
+        by_group = retention.by(options.by)
         for name, group in recidivism.groups.items():
             if name in by_group:
-                d.same(group.n, by_group[name]["completed"])
-    d.headline(retention["n"], retention["completed"], recidivism.overall.n)
+                d.same(group.n, by_group[name].completed)
+    d.headline(retention.n, retention.completed, recidivism.overall.n)
 
 
 def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:

@@ -43,6 +43,8 @@ def render_html(report: Report) -> str:
     )
     return env.get_template("report.html.j2").render(
         r=report.data,
+        cohort=report.cohort,
+        retention=report.retention,
         survival=report.survival,
         figures=_figures(report.survival),
         headline=_headline(report.data),

@@ -24,6 +24,7 @@ from followup.report.queries import (
     Labels,
     People,
 )
+from followup.report.sections import Cohort, Completion, Retention
 from followup.stats import agreement, wilson
 
 
@@ -37,7 +38,7 @@ def proportion(d: Disclosure, successes: Count, n: Count, confidence: float) -> 
 # --- cohort ------------------------------------------------------------------------
 
 
-def cohort(people: People, d: Disclosure) -> dict[str, Count]:
+def cohort(people: People, d: Disclosure) -> Cohort:
     """Where everyone enrolled by the as-of date stands on it (the completion funnel)."""
     admitted = ~np.isnan(people.admitted_on)
     completed = ~np.isnan(people.completed_on)
@@ -69,7 +70,7 @@ def cohort(people: People, d: Disclosure) -> dict[str, Count]:
     )
     d.total(c["enrolled"], [c["admitted"], c["awaiting_admission"], c["left_before_admission"]])
     d.total(c["admitted"], [c["in_programme"], c["completed"], c["left_after_admission"]])
-    return counts
+    return Cohort(**counts)
 
 
 # --- retention ---------------------------------------------------------------------
@@ -114,7 +115,7 @@ def retention(
     as_of_day: int,
     target: float,
     d: Disclosure,
-) -> dict[str, Any]:
+) -> Retention:
     """Completion among admitted men whose programme has had time to end."""
     rules = indicators.retention
     admitted = ~np.isnan(people.admitted_on)
@@ -124,7 +125,7 @@ def retention(
     due_to_end = expected_end(people, programmes) + rules.grace_days <= as_of_day
     counted = admitted & ~other_ending & (completed | left | due_to_end)
 
-    def one(mask: NDArray[np.bool_]) -> dict[str, Any]:
+    def one(mask: NDArray[np.bool_]) -> Completion:
         group = counted & mask
         cells = {
             "n": d.count(group.sum()),
@@ -139,18 +140,16 @@ def retention(
             [cells["no_end_recorded"], d.count((group & left).sum(), shown=False)],
         )
         p = proportion(d, cells["completed"], cells["n"], indicators.confidence)
-        return {
+        return Completion(
             **cells,
-            "completion_rate": p["rate"],
-            "ci": p["ci"],
-            "versus_target": d.derived(
-                _versus(p["ci"].value, target), cells["completed"], cells["n"]
-            ),
-        }
+            completion_rate=p["rate"],
+            ci=p["ci"],
+            versus_target=d.derived(_versus(p["ci"].value, target), cells["completed"], cells["n"]),
+        )
 
     everyone = np.ones(len(people), dtype=bool)
     overall = one(everyone)
-    result = {**overall, "target": target}
+    by: dict[str, dict[str, Completion]] = {}
     for key, codes, labels in (
         ("by_site", people.site, people.labels.sites),
         ("by_referral_source", people.referral_source, people.labels.referral_sources),
@@ -159,9 +158,9 @@ def retention(
         # left out would tell its zeros
         groups = {Labels.name(labels, code): one(codes == code) for code in np.unique(codes)}
         for cell in ("n", "completed", "not_completed", "no_end_recorded"):
-            d.total(overall[cell], [g[cell] for g in groups.values()])
-        result[key] = groups
-    return result
+            d.total(getattr(overall, cell), [getattr(g, cell) for g in groups.values()])
+        by[key] = groups
+    return Retention(**vars(overall), target=target, **by)
 
 
 def _versus(ci: list[float] | None, target: float) -> str | None:

@@ -7,8 +7,9 @@ is made once, at the end, by `disclosure.export`, which reads a section's fields
 declaration order (its key order in the JSON): a field declared with `OMIT` metadata is
 left out of the JSON while it is None (a key some sections have and others do not).
 
-So far the survival analyses are typed (time to first recidivism, time to dropout with the
-competing risks); the other sections are still dicts of leaves.
+So far the cohort, retention and the survival analyses are typed (time to first
+recidivism, time to dropout with the competing risks); follow-up rates, non-violence,
+agreement and data quality are still dicts of leaves.
 """
 
 from __future__ import annotations
@@ -16,6 +17,47 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from followup.report.disclosure import OMIT, Count, Derived
+
+
+@dataclass
+class Cohort:
+    """Where everyone enrolled by the as-of date stands on it (the completion funnel)."""
+
+    enrolled: Count
+    admitted: Count
+    completed: Count
+    dropped_out: Count
+    excluded: Count
+    transferred: Count
+    in_programme: Count
+    awaiting_admission: Count
+    left_before_admission: Count
+    left_after_admission: Count
+
+
+@dataclass
+class Completion:
+    """Completion among admitted men whose programme has had time to end (one group)."""
+
+    n: Count
+    completed: Count
+    not_completed: Count
+    no_end_recorded: Count  # past the expected end with neither completion nor dropout
+    completion_rate: Derived
+    ci: Derived
+    versus_target: Derived  # above, below, consistent (the target against the CI)
+
+
+@dataclass
+class Retention(Completion):
+    """Completion overall, against the target, and by site and referral source."""
+
+    target: float
+    by_site: dict[str, Completion]
+    by_referral_source: dict[str, Completion]
+
+    def by(self, group_by: str) -> dict[str, Completion]:
+        return self.by_site if group_by == "site" else self.by_referral_source
 
 
 @dataclass

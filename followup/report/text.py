@@ -7,15 +7,15 @@ from typing import Any
 from followup.models import INFORMANTS
 from followup.report import show
 from followup.report.build import Report
-from followup.report.sections import KaplanMeier, SurvivalAnalysis
+from followup.report.sections import Cohort, KaplanMeier, Retention, SurvivalAnalysis
 
 
 def render_text(report: Report) -> str:
     data = report.data
     t = data["suppression"]["threshold"]
     lines = [_title(data), ""]
-    lines += _cohort(data["cohort"], t)
-    lines += _retention(data["retention"], t)
+    lines += _cohort(report.cohort, t)
+    lines += _retention(report.retention, t)
     lines += _followup(data["followup"], t)
     lines += _non_violence(data["non_violence"], data["definitions"], t)
     lines += _agreement(data["agreement"], t)
@@ -43,7 +43,7 @@ def _title(data: dict[str, Any]) -> str:
     return f"{title}\n{summary}" if summary else title
 
 
-def _cohort(c: dict[str, Any], t: int | None) -> list[str]:
+def _cohort(c: Cohort, t: int | None) -> list[str]:
     parts = ", ".join(
         f"{show.count(c, k, t)} {show.label(k)}"
         for k in (
@@ -59,16 +59,17 @@ def _cohort(c: dict[str, Any], t: int | None) -> list[str]:
     return [f"Cohort: {parts}.", ""]
 
 
-def _retention(r: dict[str, Any], t: int | None) -> list[str]:
+def _retention(r: Retention, t: int | None) -> list[str]:
     lines = [
         f"Completion: {show.percent(r, 'completion_rate')} (95% CI {show.interval(r)}) of "
         f"{show.count(r, 'n', t)} admitted men whose programme has had time to end; "
-        f"target {100 * r['target']:.0f}%: {show.VERSUS.get(r.get('versus_target'), 'not known')}."
+        f"target {100 * r.target:.0f}%: "
+        f"{show.VERSUS.get(show.value(r, 'versus_target'), 'not known')}."
     ]
-    for key, title in (("by_site", "by site"), ("by_referral_source", "by referral source")):
+    for key, title in (("site", "by site"), ("referral_source", "by referral source")):
         groups = "; ".join(
             f"{name} {show.percent(g, 'completion_rate')} of {show.count(g, 'n', t)}"
-            for name, g in r[key].items()
+            for name, g in r.by(key).items()
         )
         if groups:
             lines.append(f"  {title}: {groups}")

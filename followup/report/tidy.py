@@ -29,7 +29,8 @@ from dataclasses import asdict
 from typing import Any
 
 from followup.report.build import Report
-from followup.report.sections import SurvivalAnalysis
+from followup.report.disclosure import fields_of
+from followup.report.sections import Cohort, Completion, Retention, SurvivalAnalysis
 from followup.report.show import hidden, hidden_count
 from followup.report.show import value as shown
 
@@ -103,8 +104,8 @@ def _number(value: Any) -> Any:
 def render_csv(report: Report) -> str:
     data = report.data
     out = _Rows(data["suppression"]["threshold"])
-    _cohort(out, data["cohort"])
-    _retention(out, data["retention"])
+    _cohort(out, report.cohort)
+    _retention(out, report.retention)
     _followup(out, data["followup"])
     _non_violence(out, data["non_violence"])
     _agreement(out, data["agreement"])
@@ -118,14 +119,13 @@ def render_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
-def _cohort(out: _Rows, cohort: dict[str, Any]) -> None:
-    for key in cohort:
-        if key not in ("suppressed", "suppressed_fields", "suppressed_reasons"):
-            out.add(f"cohort_{key}", cohort, count=key)
+def _cohort(out: _Rows, cohort: Cohort) -> None:
+    for key in fields_of(cohort):
+        out.add(f"cohort_{key}", cohort, count=key)
 
 
-def _retention(out: _Rows, retention: dict[str, Any]) -> None:
-    def rows(obj: dict[str, Any], group_by: str | None, group: str | None) -> None:
+def _retention(out: _Rows, retention: Retention) -> None:
+    def rows(obj: Completion, group_by: str | None, group: str | None) -> None:
         out.add(
             "completion_rate",
             obj,
@@ -137,13 +137,12 @@ def _retention(out: _Rows, retention: dict[str, Any]) -> None:
             group=group,
         )
         for key in ("not_completed", "no_end_recorded"):
-            if key in obj:
-                out.add(f"retention_{key}", obj, n="n", count=key, group_by=group_by, group=group)
+            out.add(f"retention_{key}", obj, n="n", count=key, group_by=group_by, group=group)
 
     rows(retention, None, None)
-    out.add("completion_target", {"target": retention["target"]}, value="target")
+    out.add("completion_target", {"target": retention.target}, value="target")
     for group_by in ("site", "referral_source"):
-        for group, obj in retention[f"by_{group_by}"].items():
+        for group, obj in retention.by(group_by).items():
             rows(obj, group_by, group)
 
 
