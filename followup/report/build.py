@@ -26,7 +26,14 @@ from followup.report.definitions import definitions
 from followup.report.disclosure import Disclosure, export
 from followup.report.indicators import ORIGINS, Indicators, load_indicators
 from followup.report.quality import assess, section
-from followup.report.sections import Cohort, Retention, Survival, SurvivalAnalysis
+from followup.report.sections import (
+    Agreement,
+    Cohort,
+    FollowupRate,
+    Retention,
+    Survival,
+    SurvivalAnalysis,
+)
 
 BY_CHOICES = ("site", "referral_source", "completion")
 SOURCE_CHOICES = ("any", *REPORT_SOURCES)
@@ -56,7 +63,7 @@ class ReportOptions:
 class Report:
     """A built report: `data` is the JSON document, already suppressed when `suppressed`,
     exported once from the typed sections the renderers read (`cohort`, `retention`,
-    `survival`; the other sections are still read from `data`)."""
+    `followup`, `agreement`, `survival`; the others are still read from `data`)."""
 
     data: dict[str, Any]
     options: ReportOptions
@@ -64,6 +71,8 @@ class Report:
     suppressed: bool
     cohort: Cohort
     retention: Retention
+    followup: dict[str, dict[str, FollowupRate]]  # checkpoint -> informant -> rate
+    agreement: dict[str, Agreement]  # checkpoint -> his and her answers
     survival: Survival
     template_dirs: tuple[Path, ...] = field(default=(SHIPPED_ANALYSIS,))
 
@@ -124,6 +133,8 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         suppressed=options.suppress,
         cohort=tree["cohort"],
         retention=tree["retention"],
+        followup=tree["followup"],
+        agreement=tree["agreement"],
         survival=tree["survival"],
         template_dirs=_template_dirs(ctx),
     )

@@ -45,6 +45,8 @@ def render_html(report: Report) -> str:
         r=report.data,
         cohort=report.cohort,
         retention=report.retention,
+        followup=report.followup,
+        agreement=report.agreement,
         survival=report.survival,
         figures=_figures(report.survival),
         headline=_headline(report.data),

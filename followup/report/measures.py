@@ -24,7 +24,7 @@ from followup.report.queries import (
     Labels,
     People,
 )
-from followup.report.sections import Cohort, Completion, Retention
+from followup.report.sections import Agreement, Cohort, Completion, FollowupRate, Retention
 from followup.stats import agreement, wilson
 
 
@@ -188,14 +188,14 @@ def followup(
     labels: Labels,
     confidence: float,
     d: Disclosure,
-) -> dict[str, dict[str, dict[str, Any]]]:
+) -> dict[str, dict[str, FollowupRate]]:
     """Per checkpoint and informant: due, in_window, late, missed, open and the rate done."""
     names = _checkpoint_names(labels)
     width = len(FOLLOWUP_OUTCOMES)
     key = (checkpoint * len(INFORMANTS) + informant) * width + outcome
     counts = np.bincount(key, minlength=len(names) * len(INFORMANTS) * width)
     counts = counts.reshape(len(names), len(INFORMANTS), width)
-    table: dict[str, dict[str, dict[str, Any]]] = {}
+    table: dict[str, dict[str, FollowupRate]] = {}
     for c, name in enumerate(names):
         for i, who in enumerate(INFORMANTS):
             if not counts[c, i].any():
@@ -211,14 +211,14 @@ def followup(
             d.total(done_or_missed, [done, cells["missed"]])
             p = wilson(done.value, done_or_missed.value, confidence=confidence)
             sources = (done, done_or_missed)
-            table.setdefault(name, {})[who] = {
-                "due": due,
+            table.setdefault(name, {})[who] = FollowupRate(
+                due=due,
                 **cells,
-                "done": done,
-                "done_or_missed": done_or_missed,
-                "rate": d.derived(p.rate, *sources),
-                "ci": d.derived(None if p.rate is None else [p.ci_low, p.ci_high], *sources),
-            }
+                done=done,
+                done_or_missed=done_or_missed,
+                rate=d.derived(p.rate, *sources),
+                ci=d.derived(None if p.rate is None else [p.ci_low, p.ci_high], *sources),
+            )
     return table
 
 
@@ -240,7 +240,7 @@ def composite(interviews: Interviews, types: Sequence[str]) -> NDArray[np.int8]:
 
 def non_violence(
     interviews: Interviews,
-    followups: dict[str, dict[str, dict[str, Any]]],
+    followups: dict[str, dict[str, FollowupRate]],
     labels: Labels,
     indicators: Indicators,
     d: Disclosure,
@@ -276,7 +276,7 @@ def non_violence(
             "not_asked": d.count(overall[s, UNANSWERED]),
         }
         due = followups.get(name, {}).get(who)
-        entry["no_interview"] = due["missed"] if due else d.count(0)
+        entry["no_interview"] = due.missed if due else d.count(0)
         entry["by_type"] = {}
         for t, counts in per_type.items():
             none, some = d.count(counts[s, NO]), d.count(counts[s, YES])
@@ -312,7 +312,7 @@ def _least_per_key(keys: NDArray[np.int64], values: NDArray[np.int8]) -> tuple[N
 
 def agreement_by_checkpoint(
     interviews: Interviews, labels: Labels, indicators: Indicators, d: Disclosure
-) -> dict[str, Any]:
+) -> dict[str, Agreement]:
     """Percent agreement and Cohen's kappa of his and her answers, per checkpoint.
 
     One pair per man and checkpoint where both answered the definition's questions. Where
@@ -329,7 +329,7 @@ def agreement_by_checkpoint(
     (his_keys, his), (her_keys, hers) = sides
     common, i, j = np.intersect1d(his_keys, her_keys, assume_unique=True, return_indices=True)
     checkpoint = common % len(names)
-    result = {}
+    result: dict[str, Agreement] = {}
     for c in np.unique(checkpoint):
         here = checkpoint == c
         pairs = np.bincount(his[i][here] * 3 + hers[j][here], minlength=9)
@@ -346,13 +346,13 @@ def agreement_by_checkpoint(
         d.total(disagree, either)
         a = agreement(his[i][here], hers[j][here])
         sources = tuple(cells.values())
-        result[names[c]] = {
-            "n": n,
-            "agree": agree,
-            "disagree": disagree,
+        result[names[c]] = Agreement(
+            n=n,
+            agree=agree,
+            disagree=disagree,
             **cells,
-            "observed_agreement": d.derived(a.observed_agreement, agree, n),
-            "percent_agreement": d.derived(a.percent_agreement, agree, n),
-            "kappa": d.derived(a.kappa, *sources),
-        }
+            observed_agreement=d.derived(a.observed_agreement, agree, n),
+            percent_agreement=d.derived(a.percent_agreement, agree, n),
+            kappa=d.derived(a.kappa, *sources),
+        )
     return result

@@ -7,9 +7,9 @@ is made once, at the end, by `disclosure.export`, which reads a section's fields
 declaration order (its key order in the JSON): a field declared with `OMIT` metadata is
 left out of the JSON while it is None (a key some sections have and others do not).
 
-So far the cohort, retention and the survival analyses are typed (time to first
-recidivism, time to dropout with the competing risks); follow-up rates, non-violence,
-agreement and data quality are still dicts of leaves.
+So far the cohort, retention, follow-up rates, agreement and the survival analyses are
+typed (time to first recidivism, time to dropout with the competing risks); non-violence
+and data quality are still dicts of leaves.
 """
 
 from __future__ import annotations
@@ -58,6 +58,37 @@ class Retention(Completion):
 
     def by(self, group_by: str) -> dict[str, Completion]:
         return self.by_site if group_by == "site" else self.by_referral_source
+
+
+@dataclass
+class FollowupRate:
+    """One checkpoint and informant: what was due and how it went; the rate done."""
+
+    due: Count
+    in_window: Count
+    late: Count
+    missed: Count
+    open: Count
+    done: Count  # in the window or late
+    done_or_missed: Count
+    rate: Derived
+    ci: Derived
+
+
+@dataclass
+class Agreement:
+    """His and her answers at one checkpoint: percent agreement and Cohen's kappa."""
+
+    n: Count
+    agree: Count
+    disagree: Count
+    both_non_violent: Count
+    both_violent: Count
+    only_partner_reports_violence: Count
+    only_participant_reports_violence: Count
+    observed_agreement: Derived
+    percent_agreement: Derived
+    kappa: Derived
 
 
 @dataclass

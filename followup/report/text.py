@@ -7,7 +7,14 @@ from typing import Any
 from followup.models import INFORMANTS
 from followup.report import show
 from followup.report.build import Report
-from followup.report.sections import Cohort, KaplanMeier, Retention, SurvivalAnalysis
+from followup.report.sections import (
+    Agreement,
+    Cohort,
+    FollowupRate,
+    KaplanMeier,
+    Retention,
+    SurvivalAnalysis,
+)
 
 
 def render_text(report: Report) -> str:
@@ -16,9 +23,9 @@ def render_text(report: Report) -> str:
     lines = [_title(data), ""]
     lines += _cohort(report.cohort, t)
     lines += _retention(report.retention, t)
-    lines += _followup(data["followup"], t)
+    lines += _followup(report.followup, t)
     lines += _non_violence(data["non_violence"], data["definitions"], t)
-    lines += _agreement(data["agreement"], t)
+    lines += _agreement(report.agreement, t)
     lines += _recidivism(report.survival.recidivism, t)
     lines += _dropout(report.survival.dropout, t)
     lines += _data_quality(data["data_quality"], t)
@@ -76,7 +83,7 @@ def _retention(r: Retention, t: int | None) -> list[str]:
     return [*lines, ""]
 
 
-def _followup(table: dict[str, Any], t: int | None) -> list[str]:
+def _followup(table: dict[str, dict[str, FollowupRate]], t: int | None) -> list[str]:
     if not table:
         return ["Follow-up: nothing due yet.", ""]
     lines = ["Follow-up, per checkpoint (done of due: in window / late / missed / open):"]
@@ -126,7 +133,7 @@ def _non_violence(table: dict[str, Any], definitions: dict[str, Any], t: int | N
     return [*lines, ""]
 
 
-def _agreement(table: dict[str, Any], t: int | None) -> list[str]:
+def _agreement(table: dict[str, Agreement], t: int | None) -> list[str]:
     if not table:
         return []
     cells = "; ".join(

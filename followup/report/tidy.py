@@ -30,7 +30,14 @@ from typing import Any
 
 from followup.report.build import Report
 from followup.report.disclosure import fields_of
-from followup.report.sections import Cohort, Completion, Retention, SurvivalAnalysis
+from followup.report.sections import (
+    Agreement,
+    Cohort,
+    Completion,
+    FollowupRate,
+    Retention,
+    SurvivalAnalysis,
+)
 from followup.report.show import hidden, hidden_count
 from followup.report.show import value as shown
 
@@ -106,9 +113,9 @@ def render_csv(report: Report) -> str:
     out = _Rows(data["suppression"]["threshold"])
     _cohort(out, report.cohort)
     _retention(out, report.retention)
-    _followup(out, data["followup"])
+    _followup(out, report.followup)
     _non_violence(out, data["non_violence"])
-    _agreement(out, data["agreement"])
+    _agreement(out, report.agreement)
     _survival(out, "recidivism", report.survival.recidivism)
     _survival(out, "dropout", report.survival.dropout)
     _data_quality(out, data["data_quality"])
@@ -146,7 +153,7 @@ def _retention(out: _Rows, retention: Retention) -> None:
             rows(obj, group_by, group)
 
 
-def _followup(out: _Rows, table: dict[str, Any]) -> None:
+def _followup(out: _Rows, table: dict[str, dict[str, FollowupRate]]) -> None:
     for checkpoint, by_informant in table.items():
         for informant, f in by_informant.items():
             keys = {"checkpoint": checkpoint, "informant": informant}
@@ -192,7 +199,7 @@ def _non_violence(out: _Rows, table: dict[str, Any]) -> None:
                 )
 
 
-def _agreement(out: _Rows, table: dict[str, Any]) -> None:
+def _agreement(out: _Rows, table: dict[str, Agreement]) -> None:
     for checkpoint, a in table.items():
         out.add(
             "agreement", a, n="n", count="agree", value="observed_agreement", checkpoint=checkpoint
