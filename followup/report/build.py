@@ -30,6 +30,7 @@ from followup.report.sections import (
     Agreement,
     Cohort,
     FollowupRate,
+    NonViolence,
     Retention,
     Survival,
     SurvivalAnalysis,
@@ -63,7 +64,8 @@ class ReportOptions:
 class Report:
     """A built report: `data` is the JSON document, already suppressed when `suppressed`,
     exported once from the typed sections the renderers read (`cohort`, `retention`,
-    `followup`, `agreement`, `survival`; the others are still read from `data`)."""
+    `followup`, `non_violence`, `agreement`, `survival`; the others are still read from
+    `data`)."""
 
     data: dict[str, Any]
     options: ReportOptions
@@ -72,6 +74,7 @@ class Report:
     cohort: Cohort
     retention: Retention
     followup: dict[str, dict[str, FollowupRate]]  # checkpoint -> informant -> rate
+    non_violence: dict[str, dict[str, NonViolence]]  # checkpoint -> informant -> share
     agreement: dict[str, Agreement]  # checkpoint -> his and her answers
     survival: Survival
     template_dirs: tuple[Path, ...] = field(default=(SHIPPED_ANALYSIS,))
@@ -134,6 +137,7 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         cohort=tree["cohort"],
         retention=tree["retention"],
         followup=tree["followup"],
+        non_violence=tree["non_violence"],
         agreement=tree["agreement"],
         survival=tree["survival"],
         template_dirs=_template_dirs(ctx),

@@ -46,28 +46,29 @@ def render_html(report: Report) -> str:
         cohort=report.cohort,
         retention=report.retention,
         followup=report.followup,
+        non_violence=report.non_violence,
         agreement=report.agreement,
         survival=report.survival,
         figures=_figures(report.survival),
-        headline=_headline(report.data),
+        headline=_headline(report),
     )
 
 
-def _headline(data: dict[str, Any]) -> dict[str, Any] | None:
+def _headline(report: Report) -> dict[str, Any] | None:
     """The headline informant's non-violence at the headline checkpoint (the indicators
     file says which), or, until that has answers, at the checkpoint with the most."""
-    definition = data["definitions"]["non_violent"]
+    definition = report.data["definitions"]["non_violent"]
     informant = definition["informant"]
     answered = {
         checkpoint: by_informant[informant]
-        for checkpoint, by_informant in data["non_violence"].items()
-        if informant in by_informant and by_informant[informant].get("rate") is not None
+        for checkpoint, by_informant in report.non_violence.items()
+        if informant in by_informant and show.value(by_informant[informant], "rate") is not None
     }
     if not answered:
         return None
     checkpoint = definition["headline_checkpoint"]
     if checkpoint not in answered:
-        checkpoint = max(answered, key=lambda name: answered[name]["n"] or 0)
+        checkpoint = max(answered, key=lambda name: show.value(answered[name], "n") or 0)
     return {"checkpoint": checkpoint, "informant": informant, "entry": answered[checkpoint]}
 
 

@@ -24,7 +24,15 @@ from followup.report.queries import (
     Labels,
     People,
 )
-from followup.report.sections import Agreement, Cohort, Completion, FollowupRate, Retention
+from followup.report.sections import (
+    Agreement,
+    Cohort,
+    Completion,
+    FollowupRate,
+    NonViolence,
+    Retention,
+    ViolenceType,
+)
 from followup.stats import agreement, wilson
 
 
@@ -244,7 +252,7 @@ def non_violence(
     labels: Labels,
     indicators: Indicators,
     d: Disclosure,
-) -> tuple[dict[str, Any], int]:
+) -> tuple[dict[str, dict[str, NonViolence]], int]:
     """Per checkpoint and informant: the share of interviews reporting none of the
     definition's types, and per type the share reporting none of it. Not asked, and not
     interviewed, are counted apart: missing is never non-violent. Also returns how many
@@ -260,7 +268,7 @@ def non_violence(
 
     overall = tally(composite(interviews, nv.types))
     per_type = {t: tally(interviews.answers[t]) for t in (*nv.types, *nv.alongside)}
-    table: dict[str, Any] = {}
+    table: dict[str, dict[str, NonViolence]] = {}
     for s in np.flatnonzero(overall.sum(axis=1)):
         name, who = names[s // len(INFORMANTS)], INFORMANTS[s % len(INFORMANTS)]
         yes_no = {
@@ -269,27 +277,30 @@ def non_violence(
         }
         n = d.count(overall[s, NON_VIOLENT] + overall[s, VIOLENT])
         d.total(n, yes_no.values())
-        entry: dict[str, Any] = {
-            "n": n,
-            **yes_no,
-            **proportion(d, yes_no["non_violent"], n, indicators.confidence),
-            "not_asked": d.count(overall[s, UNANSWERED]),
-        }
+        rate = proportion(d, yes_no["non_violent"], n, indicators.confidence)
+        not_asked = d.count(overall[s, UNANSWERED])
         due = followups.get(name, {}).get(who)
-        entry["no_interview"] = due.missed if due else d.count(0)
-        entry["by_type"] = {}
+        no_interview = due.missed if due else d.count(0)
+        by_type: dict[str, ViolenceType] = {}
         for t, counts in per_type.items():
             none, some = d.count(counts[s, NO]), d.count(counts[s, YES])
             answered = d.count(none.value + some.value)
             d.total(answered, [none, some])
-            entry["by_type"][t] = {
-                "n": answered,
-                "none_reported": none,
-                "reported": some,
+            by_type[t] = ViolenceType(
+                n=answered,
+                none_reported=none,
+                reported=some,
                 **proportion(d, none, answered, indicators.confidence),
-                "in_definition": t in nv.types,
-            }
-        table.setdefault(name, {})[who] = entry
+                in_definition=t in nv.types,
+            )
+        table.setdefault(name, {})[who] = NonViolence(
+            n=n,
+            **yes_no,
+            **rate,
+            not_asked=not_asked,
+            no_interview=no_interview,
+            by_type=by_type,
+        )
     return table, int((~scheduled).sum())
 
 

@@ -7,9 +7,9 @@ is made once, at the end, by `disclosure.export`, which reads a section's fields
 declaration order (its key order in the JSON): a field declared with `OMIT` metadata is
 left out of the JSON while it is None (a key some sections have and others do not).
 
-So far the cohort, retention, follow-up rates, agreement and the survival analyses are
-typed (time to first recidivism, time to dropout with the competing risks); non-violence
-and data quality are still dicts of leaves.
+So far the cohort, retention, follow-up rates, non-violence, agreement and the survival
+analyses are typed (time to first recidivism, time to dropout with the competing risks);
+data quality and the notes are still dicts of leaves.
 """
 
 from __future__ import annotations
@@ -73,6 +73,33 @@ class FollowupRate:
     done_or_missed: Count
     rate: Derived
     ci: Derived
+
+
+@dataclass
+class ViolenceType:
+    """One type of violence at a checkpoint: the share of interviews reporting none of it."""
+
+    n: Count  # interviews that answered about it
+    none_reported: Count
+    reported: Count
+    rate: Derived
+    ci: Derived
+    in_definition: bool  # one of the types non-violence is defined by
+
+
+@dataclass
+class NonViolence:
+    """One checkpoint and informant: the share of interviews reporting none of the
+    definition's types; not asked and not interviewed counted apart (never non-violent)."""
+
+    n: Count
+    non_violent: Count
+    violent: Count
+    rate: Derived
+    ci: Derived
+    not_asked: Count
+    no_interview: Count
+    by_type: dict[str, ViolenceType]
 
 
 @dataclass

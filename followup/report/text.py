@@ -12,6 +12,7 @@ from followup.report.sections import (
     Cohort,
     FollowupRate,
     KaplanMeier,
+    NonViolence,
     Retention,
     SurvivalAnalysis,
 )
@@ -24,7 +25,7 @@ def render_text(report: Report) -> str:
     lines += _cohort(report.cohort, t)
     lines += _retention(report.retention, t)
     lines += _followup(report.followup, t)
-    lines += _non_violence(data["non_violence"], data["definitions"], t)
+    lines += _non_violence(report.non_violence, data["definitions"], t)
     lines += _agreement(report.agreement, t)
     lines += _recidivism(report.survival.recidivism, t)
     lines += _dropout(report.survival.dropout, t)
@@ -101,7 +102,9 @@ def _followup(table: dict[str, dict[str, FollowupRate]], t: int | None) -> list[
     return [*lines, ""]
 
 
-def _non_violence(table: dict[str, Any], definitions: dict[str, Any], t: int | None) -> list[str]:
+def _non_violence(
+    table: dict[str, dict[str, NonViolence]], definitions: dict[str, Any], t: int | None
+) -> list[str]:
     nv = definitions["non_violent"]
     types = " or ".join(nv["types"])
     if not table:
@@ -119,11 +122,12 @@ def _non_violence(table: dict[str, Any], definitions: dict[str, Any], t: int | N
                     f"{who} {show.percent(e, 'rate')} ({show.interval(e)}) of "
                     f"{show.count(e, 'n', t)}"
                 )
-        alongside = by_informant.get(first, {}).get("by_type", {})
+        headline = by_informant.get(first)
+        alongside = headline.by_type if headline else {}
         extra = ", ".join(
             f"{show.label(k)} {show.percent(v, 'rate')}"
             for k, v in alongside.items()
-            if not v["in_definition"] and v.get("n") != 0
+            if not v.in_definition and show.value(v, "n") != 0
         )
         lines.append(
             f"  {checkpoint}: "

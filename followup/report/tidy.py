@@ -35,6 +35,7 @@ from followup.report.sections import (
     Cohort,
     Completion,
     FollowupRate,
+    NonViolence,
     Retention,
     SurvivalAnalysis,
 )
@@ -114,7 +115,7 @@ def render_csv(report: Report) -> str:
     _cohort(out, report.cohort)
     _retention(out, report.retention)
     _followup(out, report.followup)
-    _non_violence(out, data["non_violence"])
+    _non_violence(out, report.non_violence)
     _agreement(out, report.agreement)
     _survival(out, "recidivism", report.survival.recidivism)
     _survival(out, "dropout", report.survival.dropout)
@@ -170,7 +171,7 @@ def _followup(out: _Rows, table: dict[str, dict[str, FollowupRate]]) -> None:
                 out.add(f"followup_{outcome}", f, n="due", count=outcome, **keys)
 
 
-def _non_violence(out: _Rows, table: dict[str, Any]) -> None:
+def _non_violence(out: _Rows, table: dict[str, dict[str, NonViolence]]) -> None:
     for checkpoint, by_informant in table.items():
         for informant, e in by_informant.items():
             keys = {"checkpoint": checkpoint, "informant": informant}
@@ -186,7 +187,7 @@ def _non_violence(out: _Rows, table: dict[str, Any]) -> None:
             )
             for key in ("not_asked", "no_interview"):
                 out.add(f"non_violence_{key}", e, count=key, violence_type="definition", **keys)
-            for violence_type, v in e["by_type"].items():
+            for violence_type, v in e.by_type.items():
                 out.add(
                     "non_violence",
                     v,
