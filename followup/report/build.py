@@ -29,6 +29,7 @@ from followup.report.quality import assess, section
 from followup.report.sections import (
     Agreement,
     Cohort,
+    DataQuality,
     FollowupRate,
     NonViolence,
     Retention,
@@ -64,8 +65,8 @@ class ReportOptions:
 class Report:
     """A built report: `data` is the JSON document, already suppressed when `suppressed`,
     exported once from the typed sections the renderers read (`cohort`, `retention`,
-    `followup`, `non_violence`, `agreement`, `survival`; the others are still read from
-    `data`)."""
+    `followup`, `non_violence`, `agreement`, `survival`, `data_quality`; the header, the
+    definitions, the suppression summary and the notes are read from `data`)."""
 
     data: dict[str, Any]
     options: ReportOptions
@@ -77,6 +78,7 @@ class Report:
     non_violence: dict[str, dict[str, NonViolence]]  # checkpoint -> informant -> share
     agreement: dict[str, Agreement]  # checkpoint -> his and her answers
     survival: Survival
+    data_quality: DataQuality
     template_dirs: tuple[Path, ...] = field(default=(SHIPPED_ANALYSIS,))
 
     def to_json(self) -> dict[str, Any]:
@@ -140,6 +142,7 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         non_violence=tree["non_violence"],
         agreement=tree["agreement"],
         survival=tree["survival"],
+        data_quality=tree["data_quality"],
         template_dirs=_template_dirs(ctx),
     )
 

@@ -49,6 +49,7 @@ def render_html(report: Report) -> str:
         non_violence=report.non_violence,
         agreement=report.agreement,
         survival=report.survival,
+        data_quality=report.data_quality,
         figures=_figures(report.survival),
         headline=_headline(report),
     )

@@ -7,9 +7,9 @@ is made once, at the end, by `disclosure.export`, which reads a section's fields
 declaration order (its key order in the JSON): a field declared with `OMIT` metadata is
 left out of the JSON while it is None (a key some sections have and others do not).
 
-So far the cohort, retention, follow-up rates, non-violence, agreement and the survival
-analyses are typed (time to first recidivism, time to dropout with the competing risks);
-data quality and the notes are still dicts of leaves.
+The cohort, retention, follow-up rates, non-violence, agreement, the survival analyses
+(time to first recidivism, time to dropout with the competing risks) and data quality are
+typed; the notes and the suppression summary are plain dicts.
 """
 
 from __future__ import annotations
@@ -116,6 +116,34 @@ class Agreement:
     observed_agreement: Derived
     percent_agreement: Derived
     kappa: Derived
+
+
+@dataclass
+class LeftOut:
+    """How many people each measure leaves out for a broken status record
+    (followup.checks.STATUS_MEASURES)."""
+
+    cohort: Count
+    retention: Count
+    survival: Count
+
+
+@dataclass
+class Problem:
+    """One rule of the status record: the people breaking it, and what they are left out of."""
+
+    people: Count
+    description: str
+    left_out_of: list[str]
+    case_ids: list[str] | None = field(default=None, metadata=OMIT)  # administrators only
+
+
+@dataclass
+class DataQuality:
+    people: Count  # breaking any rule
+    left_out: LeftOut
+    problems: dict[str, Problem]
+    hint: str
 
 
 @dataclass

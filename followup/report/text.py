@@ -7,9 +7,11 @@ from typing import Any
 from followup.models import INFORMANTS
 from followup.report import show
 from followup.report.build import Report
+from followup.report.disclosure import fields_of
 from followup.report.sections import (
     Agreement,
     Cohort,
+    DataQuality,
     FollowupRate,
     KaplanMeier,
     NonViolence,
@@ -29,7 +31,7 @@ def render_text(report: Report) -> str:
     lines += _agreement(report.agreement, t)
     lines += _recidivism(report.survival.recidivism, t)
     lines += _dropout(report.survival.dropout, t)
-    lines += _data_quality(data["data_quality"], t)
+    lines += _data_quality(report.data_quality, t)
     lines += [
         "Definitions: `followup report --format html` (or json) prints them in full; they "
         f"come from {data['definitions']['indicators_file']}."
@@ -185,25 +187,24 @@ def _dropout(r: SurvivalAnalysis, t: int | None) -> list[str]:
     return [*lines, ""]
 
 
-def _data_quality(q: dict[str, Any], t: int | None) -> list[str]:
-    if q["people"] == 0:
+def _data_quality(q: DataQuality, t: int | None) -> list[str]:
+    if show.value(q, "people") == 0:
         return ["Data quality: every status record keeps the rules; nobody left out.", ""]
     left_out = ", ".join(
-        f"{show.count(q['left_out'], m, t)} of the {show.label(m)}"
-        for m in q["left_out"]
-        if m not in ("suppressed", "suppressed_fields", "suppressed_reasons")
-        and q["left_out"][m] != 0
+        f"{show.count(q.left_out, m, t)} of the {show.label(m)}"
+        for m in fields_of(q.left_out)
+        if show.value(q.left_out, m) != 0
     )
     lines = [
         f"Data quality: {show.count(q, 'people', t)} people whose status record breaks a rule "
-        f"are left out ({left_out}); {q['hint']}:"
+        f"are left out ({left_out}); {q.hint}:"
     ]
-    for entry in q["problems"].values():
-        if entry["people"] != 0:
-            cases = show.case_list(entry.get("case_ids"))
+    for entry in q.problems.values():
+        if show.value(entry, "people") != 0:
+            cases = show.case_list(entry.case_ids)
             lines.append(
-                f"  {entry['description']}: {show.count(entry, 'people', t)}{cases}, left out "
-                "of the " + ", ".join(show.label(m) for m in entry["left_out_of"])
+                f"  {entry.description}: {show.count(entry, 'people', t)}{cases}, left out "
+                "of the " + ", ".join(show.label(m) for m in entry.left_out_of)
             )
     return [*lines, ""]
 

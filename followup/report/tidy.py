@@ -34,6 +34,7 @@ from followup.report.sections import (
     Agreement,
     Cohort,
     Completion,
+    DataQuality,
     FollowupRate,
     NonViolence,
     Retention,
@@ -119,7 +120,7 @@ def render_csv(report: Report) -> str:
     _agreement(out, report.agreement)
     _survival(out, "recidivism", report.survival.recidivism)
     _survival(out, "dropout", report.survival.dropout)
-    _data_quality(out, data["data_quality"])
+    _data_quality(out, report.data_quality)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -256,20 +257,19 @@ def _survival(out: _Rows, name: str, survival: SurvivalAnalysis) -> None:
             )
 
 
-def _data_quality(out: _Rows, q: dict[str, Any]) -> None:
+def _data_quality(out: _Rows, q: DataQuality) -> None:
     """People left out for a broken status record: per rule, per measure, and (in an
     administrator's report) one row per case id."""
     out.add("data_quality_people", q, count="people")
-    for measure in q["left_out"]:
-        if measure not in ("suppressed", "suppressed_fields", "suppressed_reasons"):
-            out.add(
-                "data_quality_left_out",
-                q["left_out"],
-                count=measure,
-                group_by="measure",
-                group=measure,
-            )
-    for rule, entry in q["problems"].items():
+    for measure in fields_of(q.left_out):
+        out.add(
+            "data_quality_left_out",
+            q.left_out,
+            count=measure,
+            group_by="measure",
+            group=measure,
+        )
+    for rule, entry in q.problems.items():
         out.add("data_quality_problem", entry, count="people", group_by="rule", group=rule)
-        for case_id in entry.get("case_ids", []):
+        for case_id in entry.case_ids or []:
             out.add("data_quality_case", None, group_by=rule, group=case_id)
