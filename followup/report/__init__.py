@@ -6,8 +6,11 @@
     render_html(report)       # one self-contained HTML file
     render_csv(report)        # tidy long CSV
 
-The renderers only read `report.data`, which is already suppressed, so every format (and
-the web's Outcomes page) shows the same numbers.
+The renderers read the report's typed sections (report/sections.py: cohort, retention,
+follow-up, agreement, survival; non-violence and data quality still from `report.data`).
+Their Count and Derived leaves carry the suppression, and `show.hidden` / `show.reason`
+say whether and why a field is hidden; `report.data` is exported from the same leaves once
+(disclosure.export), so every format (and the web's Outcomes page) shows the same numbers.
 
 Names are loaded on first use: registering `followup report` with the CLI must not pull
 numpy, scipy and matplotlib into every other command.

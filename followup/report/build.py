@@ -26,6 +26,16 @@ from followup.report.definitions import definitions
 from followup.report.disclosure import Disclosure, export
 from followup.report.indicators import ORIGINS, Indicators, load_indicators
 from followup.report.quality import assess, section
+from followup.report.sections import (
+    Agreement,
+    Cohort,
+    DataQuality,
+    FollowupRate,
+    NonViolence,
+    Retention,
+    Survival,
+    SurvivalAnalysis,
+)
 
 BY_CHOICES = ("site", "referral_source", "completion")
 SOURCE_CHOICES = ("any", *REPORT_SOURCES)
@@ -53,12 +63,22 @@ class ReportOptions:
 
 @dataclass(frozen=True)
 class Report:
-    """A built report: `data` is the JSON document, already suppressed when `suppressed`."""
+    """A built report: `data` is the JSON document, already suppressed when `suppressed`,
+    exported once from the typed sections the renderers read (`cohort`, `retention`,
+    `followup`, `non_violence`, `agreement`, `survival`, `data_quality`; the header, the
+    definitions, the suppression summary and the notes are read from `data`)."""
 
     data: dict[str, Any]
     options: ReportOptions
     threshold: int
     suppressed: bool
+    cohort: Cohort
+    retention: Retention
+    followup: dict[str, dict[str, FollowupRate]]  # checkpoint -> informant -> rate
+    non_violence: dict[str, dict[str, NonViolence]]  # checkpoint -> informant -> share
+    agreement: dict[str, Agreement]  # checkpoint -> his and her answers
+    survival: Survival
+    data_quality: DataQuality
     template_dirs: tuple[Path, ...] = field(default=(SHIPPED_ANALYSIS,))
 
     def to_json(self) -> dict[str, Any]:
@@ -116,6 +136,13 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         options=options,
         threshold=threshold,
         suppressed=options.suppress,
+        cohort=tree["cohort"],
+        retention=tree["retention"],
+        followup=tree["followup"],
+        non_violence=tree["non_violence"],
+        agreement=tree["agreement"],
+        survival=tree["survival"],
+        data_quality=tree["data_quality"],
         template_dirs=_template_dirs(ctx),
     )
 
@@ -144,26 +171,25 @@ def _suppression(d: Disclosure, threshold: int | None) -> dict[str, Any]:
 def _relate(tree: dict[str, Any], options: ReportOptions, d: Disclosure) -> None:
     """Counts of the same people in two tables (declared where the definitions coincide,
     see Disclosure.same), and the counts the headline figures are computed from."""
-    cohort, retention = tree["cohort"], tree["retention"]
-    recidivism = tree["survival"]["recidivism"]
-    dropout = tree["survival"]["dropout"]
-    d.same(dropout["overall"]["n"], cohort["admitted"])
+    cohort, retention, survival = tree["cohort"], tree["retention"], tree["survival"]
+    recidivism, dropout = survival.recidivism, survival.dropout
+    d.same(dropout.overall.n, cohort.admitted)
     origin_count = {
-        "completion": cohort["completed"],
-        "admission": cohort["admitted"],
-        "enrolment": cohort["enrolled"],
+        "completion": cohort.completed,
+        "admission": cohort.admitted,
+        "enrolment": cohort.enrolled,
     }.get(options.origin or "")
     if origin_count is not None:
-        d.same(recidivism["overall"]["n"], origin_count)
-    completed = (dropout.get("competing_risks") or {}).get("completed")
-    for count in (cohort["completed"], *([completed["events"]] if completed else [])):
-        d.same(retention["completed"], count)
+        d.same(recidivism.overall.n, origin_count)
+    completed = dropout.competing_risks.completed if dropout.competing_risks else None
+    for count in (cohort.completed, *([completed.events] if completed else [])):
+        d.same(retention.completed, count)
     if options.origin == "completion" and options.by in ("site", "referral_source"):
-        by_group = retention[f"by_{options.by}"]
-        for name, group in recidivism["groups"].items():
+        by_group = retention.by(options.by)
+        for name, group in recidivism.groups.items():
             if name in by_group:
-                d.same(group["n"], by_group[name]["completed"])
-    d.headline(retention["n"], retention["completed"], recidivism["overall"]["n"])
+                d.same(group.n, by_group[name].completed)
+    d.headline(retention.n, retention.completed, recidivism.overall.n)
 
 
 def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:
@@ -332,26 +358,36 @@ def _survival(
     options: ReportOptions,
     indicators: Indicators,
     d: Disclosure,
-) -> dict[str, Any]:
+) -> Survival:
     rc = indicators.recidivism
     times = _times(people, interviews, events, options, indicators)
     recidivism = times["recidivism"]
-    return {
-        "recidivism": {
-            "origin": options.origin,
-            "source": options.source,
-            "by": options.by,
-            **_curves(
-                recidivism, rc.days, indicators.confidence, d, no_contact=recidivism.no_contact
-            ),
-        },
-        "dropout": _dropout(times["dropout"], options, rc.days, indicators.confidence, d),
-    }
+    return Survival(
+        recidivism=_analysis(
+            recidivism,
+            rc.days,
+            indicators.confidence,
+            d,
+            origin=options.origin or "",
+            source=options.source,
+            by=options.by,
+            no_contact=recidivism.no_contact,
+        ),
+        dropout=_dropout(times["dropout"], options, rc.days, indicators.confidence, d),
+    )
 
 
-def _curves(
-    times: outcomes.Times, days, confidence: float, d: Disclosure, no_contact: int | None = None
-) -> dict[str, Any]:
+def _analysis(
+    times: outcomes.Times,
+    days,
+    confidence: float,
+    d: Disclosure,
+    *,
+    origin: str,
+    by: str | None,
+    source: str | None = None,
+    no_contact: int | None = None,
+) -> SurvivalAnalysis:
     ticks = outcomes.ticks(times.durations)
 
     def build(mask):
@@ -360,29 +396,35 @@ def _curves(
     overall = build(None)
     if no_contact is not None:
         zero = d.count(no_contact)
-        at_contact = d.count(overall["censored"].value - no_contact)
-        d.total(overall["censored"], [zero, at_contact])
-        overall["no_contact_after_origin"] = zero
-        overall["censored_at_last_contact"] = at_contact
+        at_contact = d.count(overall.censored.value - no_contact)
+        d.total(overall.censored, [zero, at_contact])
+        overall.no_contact_after_origin = zero
+        overall.censored_at_last_contact = at_contact
     groups, labels = outcomes.grouped(times, overall, build, d)
     usable = [label for label in labels if int((times.groups == label).sum()) > 0]
-    return {
-        "overall": overall,
-        "groups": groups,
-        "logrank": outcomes.logrank_tree(times, usable, groups, d),
-        "estimator": "Kaplan-Meier",
-        "ci_method": "log-log (exponential Greenwood)",
-        "confidence": confidence,
-    }
+    return SurvivalAnalysis(
+        origin=origin,
+        source=source,
+        by=by,
+        overall=overall,
+        groups=groups,
+        logrank=outcomes.logrank_tree(times, usable, groups, d),
+        estimator="Kaplan-Meier",
+        ci_method="log-log (exponential Greenwood)",
+        confidence=confidence,
+    )
 
 
 def _dropout(
     times: outcomes.Times, options: ReportOptions, days, confidence: float, d: Disclosure
-) -> dict[str, Any]:
-    curves = _curves(times, days, confidence, d)
-    return {
-        "origin": "admission",
-        "by": None if options.by == "completion" else options.by,
-        **curves,
-        "competing_risks": outcomes.competing_tree(times, curves["overall"], days, confidence, d),
-    }
+) -> SurvivalAnalysis:
+    analysis = _analysis(
+        times,
+        days,
+        confidence,
+        d,
+        origin="admission",
+        by=None if options.by == "completion" else options.by,
+    )
+    analysis.competing_risks = outcomes.competing_tree(times, analysis.overall, days, confidence, d)
+    return analysis

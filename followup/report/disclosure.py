@@ -28,6 +28,7 @@ a shown survival curve adds up to). `suppress()` then hides:
 The audit runs only over the published counts and their relations (a few hundred, split
 into independent groups), never over the data, so its cost does not grow with the cohort.
 
+A node may also be a typed section (sections.py), whose fields are its keys.
 `export(tree)` turns the tree into JSON: a hidden value becomes null, and the object that
 holds it gets `"suppressed": true`, `"suppressed_fields": [names]` and, for hidden counts,
 `"suppressed_reasons": {name: "small" | "complementary"}`.
@@ -35,6 +36,7 @@ holds it gets `"suppressed": true`, `"suppressed_fields": [names]` and, for hidd
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -473,6 +475,28 @@ def _label_bounds(cell: Count, threshold: int) -> tuple[float, float | None]:
     return 0.0, None
 
 
+OMIT = {"omit_if_none": True}  # field metadata: a key left out of the JSON while None
+
+
+def _is_section(value: Any) -> bool:
+    return (
+        dataclasses.is_dataclass(value)
+        and not isinstance(value, type)
+        and not isinstance(value, Count | Derived)
+    )
+
+
+def fields_of(section: Any) -> dict[str, Any]:
+    """A typed section's fields in JSON order, leaving out the absent optional ones."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if value is None and f.metadata.get("omit_if_none"):
+            continue
+        out[f.name] = value
+    return out
+
+
 SUPPRESSED = "suppressed"
 SUPPRESSED_FIELDS = "suppressed_fields"
 SUPPRESSED_REASONS = "suppressed_reasons"
@@ -480,7 +504,10 @@ SUPPRESSED_REASONS = "suppressed_reasons"
 
 def export(tree: Any, threshold: int | None = None) -> Any:
     """The tree as JSON-ready data: hidden values as None, flagged on the object holding them
-    (`threshold` decides the reason a hidden count gives: `small` below it)."""
+    (`threshold` decides the reason a hidden count gives: `small` below it). A typed
+    section (sections.py) is exported as the dict of its fields."""
+    if _is_section(tree):
+        tree = fields_of(tree)
     if isinstance(tree, dict):
         out: dict[str, Any] = {}
         hidden: list[str] = []

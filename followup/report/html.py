@@ -14,6 +14,7 @@ from markupsafe import Markup
 from followup.report import show
 from followup.report.build import Report
 from followup.report.plots import survival_svg
+from followup.report.sections import Incidence, KaplanMeier, Survival, SurvivalAnalysis
 
 
 def render_html(report: Report) -> str:
@@ -36,62 +37,70 @@ def render_html(report: Report) -> str:
         label=show.label,
         versus=show.VERSUS,
         logrank_words=show.logrank_words,
+        shown=show.value,
         hidden_summary=show.hidden_summary,
         count=lambda obj, key: show.count(obj, key, threshold),
     )
     return env.get_template("report.html.j2").render(
         r=report.data,
-        figures=_figures(report.data),
-        headline=_headline(report.data),
+        cohort=report.cohort,
+        retention=report.retention,
+        followup=report.followup,
+        non_violence=report.non_violence,
+        agreement=report.agreement,
+        survival=report.survival,
+        data_quality=report.data_quality,
+        figures=_figures(report.survival),
+        headline=_headline(report),
     )
 
 
-def _headline(data: dict[str, Any]) -> dict[str, Any] | None:
+def _headline(report: Report) -> dict[str, Any] | None:
     """The headline informant's non-violence at the headline checkpoint (the indicators
     file says which), or, until that has answers, at the checkpoint with the most."""
-    definition = data["definitions"]["non_violent"]
+    definition = report.data["definitions"]["non_violent"]
     informant = definition["informant"]
     answered = {
         checkpoint: by_informant[informant]
-        for checkpoint, by_informant in data["non_violence"].items()
-        if informant in by_informant and by_informant[informant].get("rate") is not None
+        for checkpoint, by_informant in report.non_violence.items()
+        if informant in by_informant and show.value(by_informant[informant], "rate") is not None
     }
     if not answered:
         return None
     checkpoint = definition["headline_checkpoint"]
     if checkpoint not in answered:
-        checkpoint = max(answered, key=lambda name: answered[name]["n"] or 0)
+        checkpoint = max(answered, key=lambda name: show.value(answered[name], "n") or 0)
     return {"checkpoint": checkpoint, "informant": informant, "entry": answered[checkpoint]}
 
 
-def _figures(data: dict[str, Any]) -> dict[str, Any]:
-    survival = data["survival"]
+def _figures(survival: Survival) -> dict[str, Any]:
+    dropout = survival.dropout
     figures = {
-        "recidivism": _km(survival["recidivism"], "free of recidivism"),
-        "dropout": _km(survival["dropout"], "not dropped out"),
+        "recidivism": _km(survival.recidivism, "free of recidivism"),
+        "dropout": _km(dropout, "not dropped out"),
         "competing": None,
     }
-    risks = survival["dropout"].get("competing_risks") or {}
+    risks = dropout.competing_risks.risks() if dropout.competing_risks else {}
     curves = [
         (show.label(name), _points(risks[name], "cif"))
         for name in ("dropped_out", "completed")
         if name in risks
     ]
     if curves:
-        ticks = [p["t"] for p in survival["dropout"]["overall"]["at_risk_table"]]
+        ticks = [p.t for p in dropout.overall.at_risk_table]
         figures["competing"] = {
             "svg": Markup(survival_svg(curves, ticks, "cumulative incidence", "cif"))
         }
     return figures
 
 
-def _km(section: dict[str, Any], ylabel: str) -> dict[str, Any]:
-    overall = section["overall"]
-    rows = [("everyone", overall), *section["groups"].items()]
-    drawn = list(section["groups"].items()) or [("everyone", overall)]
-    ticks = [p["t"] for p in overall["at_risk_table"]]
+def _km(section: SurvivalAnalysis, ylabel: str) -> dict[str, Any]:
+    overall = section.overall
+    rows = [("everyone", overall), *section.groups.items()]
+    drawn = list(section.groups.items()) or [("everyone", overall)]
+    ticks = [p.t for p in overall.at_risk_table]
     curves = [(show.label(name), _points(entry, "survival")) for name, entry in drawn]
-    cut = any(entry.get("curve_truncated") for _, entry in rows)
+    cut = any(show.value(entry, "curve_truncated") for _, entry in rows)
     return {
         "svg": Markup(survival_svg(curves, ticks, ylabel)),
         "ticks": ticks,
@@ -100,10 +109,10 @@ def _km(section: dict[str, Any], ylabel: str) -> dict[str, Any]:
     }
 
 
-def _points(entry: dict[str, Any], value: str) -> list[dict[str, Any]] | None:
+def _points(entry: KaplanMeier | Incidence, value: str) -> list[dict[str, Any]] | None:
     if show.hidden(entry, "curve"):
         return None
     return [
-        {"t": p["t"], value: p[value], "ci_low": p["ci_low"], "ci_high": p["ci_high"]}
-        for p in entry["curve"] or []
+        {"t": p.t, value: getattr(p, value), "ci_low": p.ci_low, "ci_high": p.ci_high}
+        for p in show.value(entry, "curve") or []
     ]

@@ -24,6 +24,15 @@ from followup.report.queries import (
     Labels,
     People,
 )
+from followup.report.sections import (
+    Agreement,
+    Cohort,
+    Completion,
+    FollowupRate,
+    NonViolence,
+    Retention,
+    ViolenceType,
+)
 from followup.stats import agreement, wilson
 
 
@@ -37,7 +46,7 @@ def proportion(d: Disclosure, successes: Count, n: Count, confidence: float) -> 
 # --- cohort ------------------------------------------------------------------------
 
 
-def cohort(people: People, d: Disclosure) -> dict[str, Count]:
+def cohort(people: People, d: Disclosure) -> Cohort:
     """Where everyone enrolled by the as-of date stands on it (the completion funnel)."""
     admitted = ~np.isnan(people.admitted_on)
     completed = ~np.isnan(people.completed_on)
@@ -69,7 +78,7 @@ def cohort(people: People, d: Disclosure) -> dict[str, Count]:
     )
     d.total(c["enrolled"], [c["admitted"], c["awaiting_admission"], c["left_before_admission"]])
     d.total(c["admitted"], [c["in_programme"], c["completed"], c["left_after_admission"]])
-    return counts
+    return Cohort(**counts)
 
 
 # --- retention ---------------------------------------------------------------------
@@ -114,7 +123,7 @@ def retention(
     as_of_day: int,
     target: float,
     d: Disclosure,
-) -> dict[str, Any]:
+) -> Retention:
     """Completion among admitted men whose programme has had time to end."""
     rules = indicators.retention
     admitted = ~np.isnan(people.admitted_on)
@@ -124,7 +133,7 @@ def retention(
     due_to_end = expected_end(people, programmes) + rules.grace_days <= as_of_day
     counted = admitted & ~other_ending & (completed | left | due_to_end)
 
-    def one(mask: NDArray[np.bool_]) -> dict[str, Any]:
+    def one(mask: NDArray[np.bool_]) -> Completion:
         group = counted & mask
         cells = {
             "n": d.count(group.sum()),
@@ -139,18 +148,16 @@ def retention(
             [cells["no_end_recorded"], d.count((group & left).sum(), shown=False)],
         )
         p = proportion(d, cells["completed"], cells["n"], indicators.confidence)
-        return {
+        return Completion(
             **cells,
-            "completion_rate": p["rate"],
-            "ci": p["ci"],
-            "versus_target": d.derived(
-                _versus(p["ci"].value, target), cells["completed"], cells["n"]
-            ),
-        }
+            completion_rate=p["rate"],
+            ci=p["ci"],
+            versus_target=d.derived(_versus(p["ci"].value, target), cells["completed"], cells["n"]),
+        )
 
     everyone = np.ones(len(people), dtype=bool)
     overall = one(everyone)
-    result = {**overall, "target": target}
+    by: dict[str, dict[str, Completion]] = {}
     for key, codes, labels in (
         ("by_site", people.site, people.labels.sites),
         ("by_referral_source", people.referral_source, people.labels.referral_sources),
@@ -159,9 +166,9 @@ def retention(
         # left out would tell its zeros
         groups = {Labels.name(labels, code): one(codes == code) for code in np.unique(codes)}
         for cell in ("n", "completed", "not_completed", "no_end_recorded"):
-            d.total(overall[cell], [g[cell] for g in groups.values()])
-        result[key] = groups
-    return result
+            d.total(getattr(overall, cell), [getattr(g, cell) for g in groups.values()])
+        by[key] = groups
+    return Retention(**vars(overall), target=target, **by)
 
 
 def _versus(ci: list[float] | None, target: float) -> str | None:
@@ -189,14 +196,14 @@ def followup(
     labels: Labels,
     confidence: float,
     d: Disclosure,
-) -> dict[str, dict[str, dict[str, Any]]]:
+) -> dict[str, dict[str, FollowupRate]]:
     """Per checkpoint and informant: due, in_window, late, missed, open and the rate done."""
     names = _checkpoint_names(labels)
     width = len(FOLLOWUP_OUTCOMES)
     key = (checkpoint * len(INFORMANTS) + informant) * width + outcome
     counts = np.bincount(key, minlength=len(names) * len(INFORMANTS) * width)
     counts = counts.reshape(len(names), len(INFORMANTS), width)
-    table: dict[str, dict[str, dict[str, Any]]] = {}
+    table: dict[str, dict[str, FollowupRate]] = {}
     for c, name in enumerate(names):
         for i, who in enumerate(INFORMANTS):
             if not counts[c, i].any():
@@ -212,14 +219,14 @@ def followup(
             d.total(done_or_missed, [done, cells["missed"]])
             p = wilson(done.value, done_or_missed.value, confidence=confidence)
             sources = (done, done_or_missed)
-            table.setdefault(name, {})[who] = {
-                "due": due,
+            table.setdefault(name, {})[who] = FollowupRate(
+                due=due,
                 **cells,
-                "done": done,
-                "done_or_missed": done_or_missed,
-                "rate": d.derived(p.rate, *sources),
-                "ci": d.derived(None if p.rate is None else [p.ci_low, p.ci_high], *sources),
-            }
+                done=done,
+                done_or_missed=done_or_missed,
+                rate=d.derived(p.rate, *sources),
+                ci=d.derived(None if p.rate is None else [p.ci_low, p.ci_high], *sources),
+            )
     return table
 
 
@@ -241,11 +248,11 @@ def composite(interviews: Interviews, types: Sequence[str]) -> NDArray[np.int8]:
 
 def non_violence(
     interviews: Interviews,
-    followups: dict[str, dict[str, dict[str, Any]]],
+    followups: dict[str, dict[str, FollowupRate]],
     labels: Labels,
     indicators: Indicators,
     d: Disclosure,
-) -> tuple[dict[str, Any], int]:
+) -> tuple[dict[str, dict[str, NonViolence]], int]:
     """Per checkpoint and informant: the share of interviews reporting none of the
     definition's types, and per type the share reporting none of it. Not asked, and not
     interviewed, are counted apart: missing is never non-violent. Also returns how many
@@ -261,7 +268,7 @@ def non_violence(
 
     overall = tally(composite(interviews, nv.types))
     per_type = {t: tally(interviews.answers[t]) for t in (*nv.types, *nv.alongside)}
-    table: dict[str, Any] = {}
+    table: dict[str, dict[str, NonViolence]] = {}
     for s in np.flatnonzero(overall.sum(axis=1)):
         name, who = names[s // len(INFORMANTS)], INFORMANTS[s % len(INFORMANTS)]
         yes_no = {
@@ -270,27 +277,30 @@ def non_violence(
         }
         n = d.count(overall[s, NON_VIOLENT] + overall[s, VIOLENT])
         d.total(n, yes_no.values())
-        entry: dict[str, Any] = {
-            "n": n,
-            **yes_no,
-            **proportion(d, yes_no["non_violent"], n, indicators.confidence),
-            "not_asked": d.count(overall[s, UNANSWERED]),
-        }
+        rate = proportion(d, yes_no["non_violent"], n, indicators.confidence)
+        not_asked = d.count(overall[s, UNANSWERED])
         due = followups.get(name, {}).get(who)
-        entry["no_interview"] = due["missed"] if due else d.count(0)
-        entry["by_type"] = {}
+        no_interview = due.missed if due else d.count(0)
+        by_type: dict[str, ViolenceType] = {}
         for t, counts in per_type.items():
             none, some = d.count(counts[s, NO]), d.count(counts[s, YES])
             answered = d.count(none.value + some.value)
             d.total(answered, [none, some])
-            entry["by_type"][t] = {
-                "n": answered,
-                "none_reported": none,
-                "reported": some,
+            by_type[t] = ViolenceType(
+                n=answered,
+                none_reported=none,
+                reported=some,
                 **proportion(d, none, answered, indicators.confidence),
-                "in_definition": t in nv.types,
-            }
-        table.setdefault(name, {})[who] = entry
+                in_definition=t in nv.types,
+            )
+        table.setdefault(name, {})[who] = NonViolence(
+            n=n,
+            **yes_no,
+            **rate,
+            not_asked=not_asked,
+            no_interview=no_interview,
+            by_type=by_type,
+        )
     return table, int((~scheduled).sum())
 
 
@@ -313,7 +323,7 @@ def _least_per_key(keys: NDArray[np.int64], values: NDArray[np.int8]) -> tuple[N
 
 def agreement_by_checkpoint(
     interviews: Interviews, labels: Labels, indicators: Indicators, d: Disclosure
-) -> dict[str, Any]:
+) -> dict[str, Agreement]:
     """Percent agreement and Cohen's kappa of his and her answers, per checkpoint.
 
     One pair per man and checkpoint where both answered the definition's questions. Where
@@ -330,7 +340,7 @@ def agreement_by_checkpoint(
     (his_keys, his), (her_keys, hers) = sides
     common, i, j = np.intersect1d(his_keys, her_keys, assume_unique=True, return_indices=True)
     checkpoint = common % len(names)
-    result = {}
+    result: dict[str, Agreement] = {}
     for c in np.unique(checkpoint):
         here = checkpoint == c
         pairs = np.bincount(his[i][here] * 3 + hers[j][here], minlength=9)
@@ -347,13 +357,13 @@ def agreement_by_checkpoint(
         d.total(disagree, either)
         a = agreement(his[i][here], hers[j][here])
         sources = tuple(cells.values())
-        result[names[c]] = {
-            "n": n,
-            "agree": agree,
-            "disagree": disagree,
+        result[names[c]] = Agreement(
+            n=n,
+            agree=agree,
+            disagree=disagree,
             **cells,
-            "observed_agreement": d.derived(a.observed_agreement, agree, n),
-            "percent_agreement": d.derived(a.percent_agreement, agree, n),
-            "kappa": d.derived(a.kappa, *sources),
-        }
+            observed_agreement=d.derived(a.observed_agreement, agree, n),
+            percent_agreement=d.derived(a.percent_agreement, agree, n),
+            kappa=d.derived(a.kappa, *sources),
+        )
     return result

@@ -2,7 +2,7 @@
 
 `recidivism_times` and `dropout_times` are the definitions (who is in, when the clock
 starts, what is an event, where a person is censored); `survival_tree` and
-`competing_tree` turn the estimators' results into what the report shows, with the
+`competing_tree` turn the estimators' results into the typed sections the report shows, with the
 small-cell rules applied (a curve stops where fewer than the threshold are at risk).
 """
 
@@ -10,16 +10,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from followup import stats
 from followup.models import INFORMANTS
 from followup.report.disclosure import Count, Derived, Disclosure
 from followup.report.indicators import Indicators
 from followup.report.measures import VIOLENT, composite
 from followup.report.queries import UNKNOWN, Interviews, OutcomeEvents, People
+from followup.report.sections import (
+    AtRiskTick,
+    CompetingRisks,
+    CurvePoint,
+    Incidence,
+    IncidenceAt,
+    IncidencePoint,
+    KaplanMeier,
+    LogRank,
+    OutsideGroups,
+    SurvivalAt,
+)
 from followup.stats import cumulative_incidence, kaplan_meier, logrank
 
 COMPLETED, DROPPED_OUT = 1, 2  # competing-risks event codes
@@ -188,7 +200,7 @@ def survival_tree(
     confidence: float,
     d: Disclosure,
     ticks: list[int],
-) -> dict[str, Any]:
+) -> KaplanMeier:
     """One Kaplan-Meier curve as the report shows it."""
     durations = times.durations if mask is None else times.durations[mask]
     events = times.events if mask is None else times.events[mask]
@@ -201,17 +213,18 @@ def survival_tree(
     n_events = d.count(int(events.sum()), primary=not by_curve)
     censored = d.count(durations.size - n_events.value, primary=not by_curve)
     d.total(n, [n_events, censored])
-    out: dict[str, Any] = {"n": n, "events": n_events, "censored": censored}
     if durations.size == 0:
-        return {
-            **out,
-            "median": d.derived(None, n),
-            "median_ci": d.derived(None, n),
-            "at": [],
-            "curve": d.derived([], n),
-            "curve_truncated": False,
-            "at_risk_table": [],
-        }
+        return KaplanMeier(
+            n=n,
+            events=n_events,
+            censored=censored,
+            median=d.derived(None, n),
+            median_ci=d.derived(None, n),
+            at=[],
+            curve=d.derived([], n),
+            curve_truncated=False,
+            at_risk_table=[],
+        )
     km = kaplan_meier(durations, events, confidence=confidence)
     keep = np.ones(km.times.size, dtype=bool)
     if d.active:
@@ -224,14 +237,14 @@ def survival_tree(
         still = 0 if keep.all() else int(km.at_risk[last] - km.events[last])
         d.beyond(n_events, int(km.events[keep].sum()), still, shown_with=n)
     curve = [
-        {
-            "t": float(km.times[i]),
-            "at_risk": int(km.at_risk[i]),
-            "events": int(km.events[i]),
-            "survival": float(km.survival[i]),
-            "ci_low": float(km.ci_low[i]),
-            "ci_high": float(km.ci_high[i]),
-        }
+        CurvePoint(
+            t=float(km.times[i]),
+            at_risk=int(km.at_risk[i]),
+            events=int(km.events[i]),
+            survival=float(km.survival[i]),
+            ci_low=float(km.ci_low[i]),
+            ci_high=float(km.ci_high[i]),
+        )
         for i in np.flatnonzero(keep)
     ]
 
@@ -239,45 +252,38 @@ def survival_tree(
         return d.active and t is not None and t > horizon
 
     low, high = km.median_ci
-    return {
-        **out,
-        "median": d.derived(km.median, n, hidden=beyond(km.median)),
-        "median_ci": d.derived([low, high], n, hidden=beyond(low) or beyond(high)),
-        "at": [
-            _point(
-                d,
-                n,
-                p.t,
-                p.at_risk,
-                {"survival": p.survival, "ci_low": p.ci_low, "ci_high": p.ci_high},
+    return KaplanMeier(
+        n=n,
+        events=n_events,
+        censored=censored,
+        median=d.derived(km.median, n, hidden=beyond(km.median)),
+        median_ci=d.derived([low, high], n, hidden=beyond(low) or beyond(high)),
+        at=[_point(d, n, p) for p in km.survival_at_days(days)],
+        curve=d.derived(curve, n),
+        curve_truncated=d.derived(bool(not keep.all()), n),
+        at_risk_table=[
+            AtRiskTick(
+                t=t,
+                at_risk=d.derived(km.at_risk_at(t), n, hidden=d.small(km.at_risk_at(t))),
             )
-            for p in km.survival_at_days(days)
-        ],
-        "curve": d.derived(curve, n),
-        "curve_truncated": d.derived(bool(not keep.all()), n),
-        "at_risk_table": [
-            {
-                "t": t,
-                "at_risk": d.derived(km.at_risk_at(t), n, hidden=d.small(km.at_risk_at(t))),
-            }
             for t in ticks
         ],
-    }
+    )
 
 
-def _point(
-    d: Disclosure, n: Count, t: float, at_risk: int, values: dict[str, Any]
-) -> dict[str, Any]:
-    hidden = d.small(at_risk)
-    return {
-        "t": t,
-        "at_risk": d.derived(at_risk, n, hidden=hidden),
-        **{k: d.derived(v, n, hidden=hidden) for k, v in values.items()},
-    }
+def _point(d: Disclosure, n: Count, p: stats.SurvivalAt) -> SurvivalAt:
+    hidden = d.small(p.at_risk)
+    return SurvivalAt(
+        t=p.t,
+        at_risk=d.derived(p.at_risk, n, hidden=hidden),
+        survival=d.derived(p.survival, n, hidden=hidden),
+        ci_low=d.derived(p.ci_low, n, hidden=hidden),
+        ci_high=d.derived(p.ci_high, n, hidden=hidden),
+    )
 
 
 def logrank_tree(
-    times: Times, groups: list[str], trees: dict[str, Any], d: Disclosure
+    times: Times, groups: list[str], trees: dict[str, KaplanMeier], d: Disclosure
 ) -> Derived | None:
     """The k-group log-rank test; hidden when any group it tests has its size hidden (a
     test of a group nobody may count would tell about that group)."""
@@ -287,17 +293,19 @@ def logrank_tree(
     test = logrank(
         times.durations[grouped], times.events[grouped], times.groups[grouped].astype(str)
     )
-    result = {
-        "statistic": test.statistic,
-        "df": test.df,
-        "p_value": test.p_value,
-        "groups": list(test.groups),
-        "test": test.test,
-    }
-    return d.derived(result, *(trees[g]["n"] for g in groups))
+    result = LogRank(
+        statistic=test.statistic,
+        df=test.df,
+        p_value=test.p_value,
+        groups=list(test.groups),
+        test=test.test,
+    )
+    return d.derived(result, *(trees[g].n for g in groups))
 
 
-def grouped(times: Times, overall: dict[str, Any], build, d: Disclosure) -> tuple[dict, list[str]]:
+def grouped(
+    times: Times, overall: KaplanMeier, build, d: Disclosure
+) -> tuple[dict[str, KaplanMeier], list[str]]:
     """One tree per group, with the sums tying them to the overall tree declared."""
     if times.groups is None:
         return {}, []
@@ -305,32 +313,32 @@ def grouped(times: Times, overall: dict[str, Any], build, d: Disclosure) -> tupl
     labels = sorted({str(g) for g in present} | set(times.known_groups))
     trees = {label: build(times.groups == label) for label in labels}
     outside = times.groups == None  # noqa: E711
-    parts_n = [t["n"] for t in trees.values()]
-    parts_events = [t["events"] for t in trees.values()]
+    parts_n = [t.n for t in trees.values()]
+    parts_events = [t.events for t in trees.values()]
     if outside.any():
         rest_n, rest_events = d.count(int(outside.sum())), d.count(int(times.events[outside].sum()))
         parts_n.append(rest_n)
         parts_events.append(rest_events)
-        overall["not_in_a_group"] = {"n": rest_n, "events": rest_events}
-    d.total(overall["n"], parts_n)
-    d.total(overall["events"], parts_events)
+        overall.not_in_a_group = OutsideGroups(n=rest_n, events=rest_events)
+    d.total(overall.n, parts_n)
+    d.total(overall.events, parts_events)
     return trees, labels
 
 
 def competing_tree(
-    times: Times, dropout: dict[str, Any], days: Sequence[int], confidence: float, d: Disclosure
-) -> dict[str, Any]:
+    times: Times, dropout: KaplanMeier, days: Sequence[int], confidence: float, d: Disclosure
+) -> CompetingRisks:
     """Cumulative incidence of completion and of dropout (Aalen-Johansen).
 
-    `dropout` is the time-to-dropout tree of the same people: its n and events are the
+    `dropout` is the time-to-dropout curve of the same people: its n and events are the
     same counts here, so they are hidden together."""
-    out: dict[str, Any] = {}
+    out = CompetingRisks()
     if times.durations.size == 0 or not (times.codes != 0).any():
         return out
     risks = cumulative_incidence(times.durations, times.codes, confidence=confidence)
-    n = dropout["n"]
+    n = dropout.n
     counts = {
-        DROPPED_OUT: dropout["events"],
+        DROPPED_OUT: dropout.events,
         # completions are the cohort's own count (a headline), not a tail of this curve
         COMPLETED: d.count(int((times.codes == COMPLETED).sum()), primary=d.small(n.value)),
     }
@@ -338,22 +346,21 @@ def competing_tree(
         n.value - counts[DROPPED_OUT].value - counts[COMPLETED].value, primary=d.small(n.value)
     )
     d.total(n, [*counts.values(), still])
-    out["censored"] = still  # still in the programme on the as-of date, or transferred
+    out.censored = still  # still in the programme on the as-of date, or transferred
     for code, name in ((COMPLETED, "completed"), (DROPPED_OUT, "dropped_out")):
         if code not in risks.event_codes:
             continue
         c = risks.curve(code)
-        events = counts[code]
         keep = c.at_risk >= d.threshold if d.active else np.ones(c.times.size, dtype=bool)
         curve = [
-            {
-                "t": float(c.times[i]),
-                "at_risk": int(c.at_risk[i]),
-                "events": int(c.events[i]),
-                "cif": float(c.cif[i]),
-                "ci_low": float(c.ci_low[i]),
-                "ci_high": float(c.ci_high[i]),
-            }
+            IncidencePoint(
+                t=float(c.times[i]),
+                at_risk=int(c.at_risk[i]),
+                events=int(c.events[i]),
+                cif=float(c.cif[i]),
+                ci_low=float(c.ci_low[i]),
+                ci_high=float(c.ci_high[i]),
+            )
             for i in np.flatnonzero(keep)
         ]
         horizon = float(c.times[keep][-1]) if keep.any() else -1.0
@@ -362,13 +369,17 @@ def competing_tree(
             i = int(np.searchsorted(c.times, t, side="right")) - 1
             at_risk = int(c.at_risk[i]) if i >= 0 else n.value
             hidden = d.active and (t > horizon or d.small(at_risk))
-            at.append({"t": float(t), "cif": d.derived(c.cif_at(t), n, hidden=hidden)})
-        out[name] = {
-            "events": events,
-            "curve": d.derived(curve, n),
-            "curve_truncated": d.derived(bool(not keep.all()), n),
-            "at": at,
-        }
-    out["estimator"] = risks.estimator
-    out["ci_method"] = risks.ci_method
+            at.append(IncidenceAt(t=float(t), cif=d.derived(c.cif_at(t), n, hidden=hidden)))
+        setattr(
+            out,
+            name,
+            Incidence(
+                events=counts[code],
+                curve=d.derived(curve, n),
+                curve_truncated=d.derived(bool(not keep.all()), n),
+                at=at,
+            ),
+        )
+    out.estimator = risks.estimator
+    out.ci_method = risks.ci_method
     return out

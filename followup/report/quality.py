@@ -14,7 +14,6 @@ ids are shown only in an unsuppressed (administrators') report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from followup.checks import DESCRIPTIONS, STATUS_MEASURES, STATUS_RULES, status_
 from followup.models import Participant
 from followup.report.disclosure import Disclosure
 from followup.report.queries import DATE_COLUMNS, People
+from followup.report.sections import DataQuality, LeftOut, Problem
 
 HINT = "run `followup doctor` for each problem and how to fix it"
 
@@ -57,28 +57,26 @@ def assess(people: People) -> Quality:
 
 def section(
     conn: sa.Connection, people: People, quality: Quality, d: Disclosure, *, cases: bool
-) -> dict[str, Any]:
-    """The report's tree for the section; `cases`: name the case ids (administrators only)."""
+) -> DataQuality:
+    """The report's section; `cases`: name the case ids (administrators only)."""
     anyone = np.zeros(len(people), dtype=bool)
     for mask in quality.by_rule.values():
         anyone |= mask
     names = _case_ids(conn, people.id[anyone]) if cases else {}
-    problems: dict[str, Any] = {}
+    problems: dict[str, Problem] = {}
     for rule, mask in quality.by_rule.items():
-        entry: dict[str, Any] = {
-            "people": d.count(int(mask.sum())),
-            "description": DESCRIPTIONS[rule],
-            "left_out_of": list(STATUS_RULES[rule]),
-        }
-        if cases:
-            entry["case_ids"] = sorted(names[int(i)] for i in people.id[mask])
-        problems[rule] = entry
-    return {
-        "people": d.count(int(anyone.sum())),
-        "left_out": {m: d.count(int(mask.sum())) for m, mask in quality.left_out.items()},
-        "problems": problems,
-        "hint": HINT,
-    }
+        problems[rule] = Problem(
+            people=d.count(int(mask.sum())),
+            description=DESCRIPTIONS[rule],
+            left_out_of=list(STATUS_RULES[rule]),
+            case_ids=sorted(names[int(i)] for i in people.id[mask]) if cases else None,
+        )
+    return DataQuality(
+        people=d.count(int(anyone.sum())),
+        left_out=LeftOut(**{m: d.count(int(mask.sum())) for m, mask in quality.left_out.items()}),
+        problems=problems,
+        hint=HINT,
+    )
 
 
 def _case_ids(conn: sa.Connection, ids: NDArray[np.int64]) -> dict[int, str]:

@@ -1,4 +1,5 @@
-"""The report's formats. Each reads only `report.data` (already suppressed)."""
+"""The report's formats. Each reads the typed sections and `report.data` (both already
+suppressed: see followup/report/__init__.py)."""
 
 from __future__ import annotations
 

@@ -1,38 +1,65 @@
 """Showing the report's values to people: the same wording in text, HTML and CSV.
 
-A value is read from the object holding it, because that object says whether a null is
-suppressed (`suppressed_fields`) or simply undefined (a rate of nothing).
+A value is read from the object holding it, because that object says whether a value is
+suppressed or simply undefined (a rate of nothing): a typed section (sections.py), whose
+Count and Derived leaves know, or an exported JSON object (`suppressed_fields`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from followup.report.disclosure import COMPLEMENTARY, SMALL, Count, Derived
+from followup.report.sections import LogRank
+
 DASH = "–"
 HIDDEN = "suppressed"
 
 
-def hidden(obj: dict[str, Any] | None, key: str) -> bool:
-    return bool(obj) and key in obj.get("suppressed_fields", ())
+def hidden(obj: Any, key: str) -> bool:
+    """Whether the field `key` of `obj` is hidden: `obj` is a typed section (sections.py)
+    or an exported JSON object."""
+    if not obj:
+        return False
+    if isinstance(obj, dict):
+        return key in obj.get("suppressed_fields", ())
+    leaf = getattr(obj, key, None)
+    return isinstance(leaf, Count | Derived) and leaf.suppressed
 
 
-def reason(obj: dict[str, Any] | None, key: str) -> str | None:
-    """Why a count is hidden: `small` or `complementary` (None when it is shown)."""
+def value(obj: Any, key: str) -> Any:
+    """The shown value of a field (None when hidden, undefined or absent)."""
+    if obj is None or hidden(obj, key):
+        return None
+    if isinstance(obj, dict):
+        return obj.get(key)
+    leaf = getattr(obj, key, None)
+    return leaf.value if isinstance(leaf, Count | Derived) else leaf
+
+
+def reason(obj: Any, key: str, threshold: int | None = None) -> str | None:
+    """Why a count is hidden: `small` or `complementary` (None when it is shown). The
+    same reason the JSON gives (`suppressed_reasons`, where a section's leaf says it)."""
     if not hidden(obj, key):
         return None
-    return (obj.get("suppressed_reasons") or {}).get(key, "complementary")
+    if isinstance(obj, dict):
+        return (obj.get("suppressed_reasons") or {}).get(key, COMPLEMENTARY)
+    leaf = getattr(obj, key)
+    if isinstance(leaf, Count) or isinstance(leaf.value, int):
+        return leaf.reason(threshold) or SMALL
+    return COMPLEMENTARY
 
 
-def hidden_count(obj: dict[str, Any] | None, key: str, threshold: int | None) -> str | None:
+def hidden_count(obj: Any, key: str, threshold: int | None) -> str | None:
     """How a hidden count reads: `<5` when it is below the threshold, `suppressed` when it
     is hidden to protect another (it is not below the threshold: `<5` would be false)."""
-    why = reason(obj, key)
+    why = reason(obj, key, threshold)
     if why is None:
         return None
     return f"<{threshold}" if why == "small" and threshold else HIDDEN
 
 
-def count(obj: dict[str, Any] | None, key: str, threshold: int | None) -> str:
+def count(obj: Any, key: str, threshold: int | None) -> str:
     """A count; `<5` where it is hidden for being small, `suppressed` where it is hidden to
     protect another."""
     if obj is None:
@@ -40,8 +67,8 @@ def count(obj: dict[str, Any] | None, key: str, threshold: int | None) -> str:
     shown = hidden_count(obj, key, threshold)
     if shown is not None:
         return shown
-    value = obj.get(key)
-    return DASH if value is None else f"{value:,}"
+    number = value(obj, key)
+    return DASH if number is None else f"{number:,}"
 
 
 def hidden_summary(suppression: dict[str, Any]) -> str | None:
@@ -69,8 +96,8 @@ def percent(obj: dict[str, Any] | None, key: str, digits: int = 1) -> str:
         return DASH
     if hidden(obj, key):
         return HIDDEN
-    value = obj.get(key)
-    return DASH if value is None else f"{100 * value:.{digits}f}%"
+    shown = value(obj, key)
+    return DASH if shown is None else f"{100 * shown:.{digits}f}%"
 
 
 def interval(obj: dict[str, Any] | None, key: str = "ci", digits: int = 1) -> str:
@@ -79,10 +106,10 @@ def interval(obj: dict[str, Any] | None, key: str = "ci", digits: int = 1) -> st
         return DASH
     if hidden(obj, key):
         return HIDDEN
-    value = obj.get(key)
-    if not value or value[0] is None:
+    shown = value(obj, key)
+    if not shown or shown[0] is None:
         return DASH
-    return f"{100 * value[0]:.{digits}f}–{100 * value[1]:.{digits}f}%"
+    return f"{100 * shown[0]:.{digits}f}–{100 * shown[1]:.{digits}f}%"
 
 
 def days(obj: dict[str, Any] | None, key: str) -> str:
@@ -90,10 +117,10 @@ def days(obj: dict[str, Any] | None, key: str) -> str:
         return DASH
     if hidden(obj, key):
         return HIDDEN
-    value = obj.get(key)
-    if value is None:
+    shown = value(obj, key)
+    if shown is None:
         return "not reached"
-    return f"{value:g} days"
+    return f"{shown:g} days"
 
 
 def number(obj: dict[str, Any] | None, key: str, digits: int = 2) -> str:
@@ -101,21 +128,23 @@ def number(obj: dict[str, Any] | None, key: str, digits: int = 2) -> str:
         return DASH
     if hidden(obj, key):
         return HIDDEN
-    value = obj.get(key)
-    return DASH if value is None else f"{value:.{digits}f}"
+    shown = value(obj, key)
+    return DASH if shown is None else f"{shown:.{digits}f}"
 
 
 def p_value(p: float) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
-def logrank_words(test: dict[str, Any] | None, by: str | None, what: str) -> str:
+def logrank_words(test: LogRank | dict[str, Any] | None, by: str | None, what: str) -> str:
     """The log-rank result in a sentence."""
     if not test:
         return ""
+    if isinstance(test, dict):  # an exported report (custom templates read the JSON)
+        test = LogRank(**test)
     groups = (by or "group").replace("_", " ")
-    stat = f"log-rank χ² = {test['statistic']:.2f}, df = {test['df']}, {p_value(test['p_value'])}"
-    if test["p_value"] < 0.05:
+    stat = f"log-rank χ² = {test.statistic:.2f}, df = {test.df}, {p_value(test.p_value)}"
+    if test.p_value < 0.05:
         return f"The {what} curves differ by {groups} ({stat})."
     return f"No evidence that the {what} curves differ by {groups} ({stat})."
 

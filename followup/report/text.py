@@ -7,20 +7,31 @@ from typing import Any
 from followup.models import INFORMANTS
 from followup.report import show
 from followup.report.build import Report
+from followup.report.disclosure import fields_of
+from followup.report.sections import (
+    Agreement,
+    Cohort,
+    DataQuality,
+    FollowupRate,
+    KaplanMeier,
+    NonViolence,
+    Retention,
+    SurvivalAnalysis,
+)
 
 
 def render_text(report: Report) -> str:
     data = report.data
     t = data["suppression"]["threshold"]
     lines = [_title(data), ""]
-    lines += _cohort(data["cohort"], t)
-    lines += _retention(data["retention"], t)
-    lines += _followup(data["followup"], t)
-    lines += _non_violence(data["non_violence"], data["definitions"], t)
-    lines += _agreement(data["agreement"], t)
-    lines += _recidivism(data["survival"]["recidivism"], data["definitions"], t)
-    lines += _dropout(data["survival"]["dropout"], t)
-    lines += _data_quality(data["data_quality"], t)
+    lines += _cohort(report.cohort, t)
+    lines += _retention(report.retention, t)
+    lines += _followup(report.followup, t)
+    lines += _non_violence(report.non_violence, data["definitions"], t)
+    lines += _agreement(report.agreement, t)
+    lines += _recidivism(report.survival.recidivism, t)
+    lines += _dropout(report.survival.dropout, t)
+    lines += _data_quality(report.data_quality, t)
     lines += [
         "Definitions: `followup report --format html` (or json) prints them in full; they "
         f"come from {data['definitions']['indicators_file']}."
@@ -42,7 +53,7 @@ def _title(data: dict[str, Any]) -> str:
     return f"{title}\n{summary}" if summary else title
 
 
-def _cohort(c: dict[str, Any], t: int | None) -> list[str]:
+def _cohort(c: Cohort, t: int | None) -> list[str]:
     parts = ", ".join(
         f"{show.count(c, k, t)} {show.label(k)}"
         for k in (
@@ -58,23 +69,24 @@ def _cohort(c: dict[str, Any], t: int | None) -> list[str]:
     return [f"Cohort: {parts}.", ""]
 
 
-def _retention(r: dict[str, Any], t: int | None) -> list[str]:
+def _retention(r: Retention, t: int | None) -> list[str]:
     lines = [
         f"Completion: {show.percent(r, 'completion_rate')} (95% CI {show.interval(r)}) of "
         f"{show.count(r, 'n', t)} admitted men whose programme has had time to end; "
-        f"target {100 * r['target']:.0f}%: {show.VERSUS.get(r.get('versus_target'), 'not known')}."
+        f"target {100 * r.target:.0f}%: "
+        f"{show.VERSUS.get(show.value(r, 'versus_target'), 'not known')}."
     ]
-    for key, title in (("by_site", "by site"), ("by_referral_source", "by referral source")):
+    for key, title in (("site", "by site"), ("referral_source", "by referral source")):
         groups = "; ".join(
             f"{name} {show.percent(g, 'completion_rate')} of {show.count(g, 'n', t)}"
-            for name, g in r[key].items()
+            for name, g in r.by(key).items()
         )
         if groups:
             lines.append(f"  {title}: {groups}")
     return [*lines, ""]
 
 
-def _followup(table: dict[str, Any], t: int | None) -> list[str]:
+def _followup(table: dict[str, dict[str, FollowupRate]], t: int | None) -> list[str]:
     if not table:
         return ["Follow-up: nothing due yet.", ""]
     lines = ["Follow-up, per checkpoint (done of due: in window / late / missed / open):"]
@@ -92,7 +104,9 @@ def _followup(table: dict[str, Any], t: int | None) -> list[str]:
     return [*lines, ""]
 
 
-def _non_violence(table: dict[str, Any], definitions: dict[str, Any], t: int | None) -> list[str]:
+def _non_violence(
+    table: dict[str, dict[str, NonViolence]], definitions: dict[str, Any], t: int | None
+) -> list[str]:
     nv = definitions["non_violent"]
     types = " or ".join(nv["types"])
     if not table:
@@ -110,11 +124,12 @@ def _non_violence(table: dict[str, Any], definitions: dict[str, Any], t: int | N
                     f"{who} {show.percent(e, 'rate')} ({show.interval(e)}) of "
                     f"{show.count(e, 'n', t)}"
                 )
-        alongside = by_informant.get(first, {}).get("by_type", {})
+        headline = by_informant.get(first)
+        alongside = headline.by_type if headline else {}
         extra = ", ".join(
             f"{show.label(k)} {show.percent(v, 'rate')}"
             for k, v in alongside.items()
-            if not v["in_definition"] and v.get("n") != 0
+            if not v.in_definition and show.value(v, "n") != 0
         )
         lines.append(
             f"  {checkpoint}: "
@@ -124,7 +139,7 @@ def _non_violence(table: dict[str, Any], definitions: dict[str, Any], t: int | N
     return [*lines, ""]
 
 
-def _agreement(table: dict[str, Any], t: int | None) -> list[str]:
+def _agreement(table: dict[str, Agreement], t: int | None) -> list[str]:
     if not table:
         return []
     cells = "; ".join(
@@ -136,14 +151,14 @@ def _agreement(table: dict[str, Any], t: int | None) -> list[str]:
     return [f"Agreement of his and her accounts: {cells}", ""]
 
 
-def _survival_at(overall: dict[str, Any]) -> str:
-    return ", ".join(f"{show.percent(p, 'survival')} at {p['t']:g} days" for p in overall["at"])
+def _survival_at(overall: KaplanMeier) -> str:
+    return ", ".join(f"{show.percent(p, 'survival')} at {p.t:g} days" for p in overall.at)
 
 
-def _recidivism(r: dict[str, Any], definitions: dict[str, Any], t: int | None) -> list[str]:
-    o = r["overall"]
+def _recidivism(r: SurvivalAnalysis, t: int | None) -> list[str]:
+    o = r.overall
     lines = [
-        f"Time to first recidivism (from {show.label(r['origin'])}, source {r['source']}): "
+        f"Time to first recidivism (from {show.label(r.origin)}, source {r.source}): "
         f"{show.count(o, 'n', t)} men, {show.count(o, 'events', t)} with recidivism; median "
         f"{show.days(o, 'median')}; free of recidivism: {_survival_at(o) or 'no data'}.",
         f"  {show.count(o, 'no_contact_after_origin', t)} had no contact after the origin "
@@ -153,18 +168,18 @@ def _recidivism(r: dict[str, Any], definitions: dict[str, Any], t: int | None) -
     return [*lines, ""]
 
 
-def _dropout(r: dict[str, Any], t: int | None) -> list[str]:
-    o = r["overall"]
+def _dropout(r: SurvivalAnalysis, t: int | None) -> list[str]:
+    o = r.overall
     lines = [
         f"Time to dropout (from admission): {show.count(o, 'n', t)} admitted, "
         f"{show.count(o, 'events', t)} dropped out; not dropped out: {_survival_at(o) or 'no data'}."
     ]
-    risks = r.get("competing_risks") or {}
-    if "dropped_out" in risks or "completed" in risks:
+    risks = r.competing_risks.risks() if r.competing_risks else {}
+    if risks:
         at = []
         for name in ("dropped_out", "completed"):
-            for point in risks.get(name, {}).get("at", []):
-                at.append(f"{show.label(name)} {show.percent(point, 'cif')} by {point['t']:g} days")
+            for point in risks[name].at if name in risks else []:
+                at.append(f"{show.label(name)} {show.percent(point, 'cif')} by {point.t:g} days")
         lines.append(
             "  Cumulative incidence (completion competing with dropout): " + ", ".join(at) + "."
         )
@@ -172,34 +187,34 @@ def _dropout(r: dict[str, Any], t: int | None) -> list[str]:
     return [*lines, ""]
 
 
-def _data_quality(q: dict[str, Any], t: int | None) -> list[str]:
-    if q["people"] == 0:
+def _data_quality(q: DataQuality, t: int | None) -> list[str]:
+    if show.value(q, "people") == 0:
         return ["Data quality: every status record keeps the rules; nobody left out.", ""]
     left_out = ", ".join(
-        f"{show.count(q['left_out'], m, t)} of the {show.label(m)}"
-        for m in q["left_out"]
-        if m not in ("suppressed", "suppressed_fields", "suppressed_reasons")
-        and q["left_out"][m] != 0
+        f"{show.count(q.left_out, m, t)} of the {show.label(m)}"
+        for m in fields_of(q.left_out)
+        if show.value(q.left_out, m) != 0
     )
     lines = [
         f"Data quality: {show.count(q, 'people', t)} people whose status record breaks a rule "
-        f"are left out ({left_out}); {q['hint']}:"
+        f"are left out ({left_out}); {q.hint}:"
     ]
-    for entry in q["problems"].values():
-        if entry["people"] != 0:
-            cases = show.case_list(entry.get("case_ids"))
+    for entry in q.problems.values():
+        if show.value(entry, "people") != 0:
+            cases = show.case_list(entry.case_ids)
             lines.append(
-                f"  {entry['description']}: {show.count(entry, 'people', t)}{cases}, left out "
-                "of the " + ", ".join(show.label(m) for m in entry["left_out_of"])
+                f"  {entry.description}: {show.count(entry, 'people', t)}{cases}, left out "
+                "of the " + ", ".join(show.label(m) for m in entry.left_out_of)
             )
     return [*lines, ""]
 
 
-def _logrank(r: dict[str, Any], what: str) -> list[str]:
+def _logrank(r: SurvivalAnalysis, what: str) -> list[str]:
     if show.hidden(r, "logrank"):
         return [
-            f"  The log-rank test by {show.label(r['by'])} is suppressed (a group is too small)."
+            f"  The log-rank test by {show.label(r.by or '')} is suppressed (a group is too small)."
         ]
-    if r["logrank"]:
-        return ["  " + show.logrank_words(r["logrank"], r["by"], what)]
+    test = show.value(r, "logrank")
+    if test:
+        return ["  " + show.logrank_words(test, r.by, what)]
     return []

@@ -25,11 +25,23 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 from followup.report.build import Report
+from followup.report.disclosure import fields_of
+from followup.report.sections import (
+    Agreement,
+    Cohort,
+    Completion,
+    DataQuality,
+    FollowupRate,
+    NonViolence,
+    Retention,
+    SurvivalAnalysis,
+)
 from followup.report.show import hidden, hidden_count
+from followup.report.show import value as shown
 
 COLUMNS = (
     "measure",
@@ -76,14 +88,14 @@ class _Rows:
             if hidden(obj, key):
                 row[column] = hidden_count(obj, key, self.threshold)
                 suppressed = True
-            elif obj.get(key) is not None:
-                row[column] = obj[key]
+            elif shown(obj, key) is not None:
+                row[column] = shown(obj, key)
         if value is not None:
             suppressed |= hidden(obj, value)
-            row["value"] = _number(None if hidden(obj, value) else obj.get(value))
+            row["value"] = _number(shown(obj, value))
         if ci is not None:
             suppressed |= hidden(obj, ci)
-            bounds = None if hidden(obj, ci) else obj.get(ci)
+            bounds = shown(obj, ci)
             if bounds:
                 row["ci_low"], row["ci_high"] = _number(bounds[0]), _number(bounds[1])
         row["suppressed"] = "true" if suppressed else "false"
@@ -101,14 +113,14 @@ def _number(value: Any) -> Any:
 def render_csv(report: Report) -> str:
     data = report.data
     out = _Rows(data["suppression"]["threshold"])
-    _cohort(out, data["cohort"])
-    _retention(out, data["retention"])
-    _followup(out, data["followup"])
-    _non_violence(out, data["non_violence"])
-    _agreement(out, data["agreement"])
-    for name, survival in data["survival"].items():
-        _survival(out, name, survival)
-    _data_quality(out, data["data_quality"])
+    _cohort(out, report.cohort)
+    _retention(out, report.retention)
+    _followup(out, report.followup)
+    _non_violence(out, report.non_violence)
+    _agreement(out, report.agreement)
+    _survival(out, "recidivism", report.survival.recidivism)
+    _survival(out, "dropout", report.survival.dropout)
+    _data_quality(out, report.data_quality)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -116,14 +128,13 @@ def render_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
-def _cohort(out: _Rows, cohort: dict[str, Any]) -> None:
-    for key in cohort:
-        if key not in ("suppressed", "suppressed_fields", "suppressed_reasons"):
-            out.add(f"cohort_{key}", cohort, count=key)
+def _cohort(out: _Rows, cohort: Cohort) -> None:
+    for key in fields_of(cohort):
+        out.add(f"cohort_{key}", cohort, count=key)
 
 
-def _retention(out: _Rows, retention: dict[str, Any]) -> None:
-    def rows(obj: dict[str, Any], group_by: str | None, group: str | None) -> None:
+def _retention(out: _Rows, retention: Retention) -> None:
+    def rows(obj: Completion, group_by: str | None, group: str | None) -> None:
         out.add(
             "completion_rate",
             obj,
@@ -135,17 +146,16 @@ def _retention(out: _Rows, retention: dict[str, Any]) -> None:
             group=group,
         )
         for key in ("not_completed", "no_end_recorded"):
-            if key in obj:
-                out.add(f"retention_{key}", obj, n="n", count=key, group_by=group_by, group=group)
+            out.add(f"retention_{key}", obj, n="n", count=key, group_by=group_by, group=group)
 
     rows(retention, None, None)
-    out.add("completion_target", {"target": retention["target"]}, value="target")
+    out.add("completion_target", {"target": retention.target}, value="target")
     for group_by in ("site", "referral_source"):
-        for group, obj in retention[f"by_{group_by}"].items():
+        for group, obj in retention.by(group_by).items():
             rows(obj, group_by, group)
 
 
-def _followup(out: _Rows, table: dict[str, Any]) -> None:
+def _followup(out: _Rows, table: dict[str, dict[str, FollowupRate]]) -> None:
     for checkpoint, by_informant in table.items():
         for informant, f in by_informant.items():
             keys = {"checkpoint": checkpoint, "informant": informant}
@@ -162,7 +172,7 @@ def _followup(out: _Rows, table: dict[str, Any]) -> None:
                 out.add(f"followup_{outcome}", f, n="due", count=outcome, **keys)
 
 
-def _non_violence(out: _Rows, table: dict[str, Any]) -> None:
+def _non_violence(out: _Rows, table: dict[str, dict[str, NonViolence]]) -> None:
     for checkpoint, by_informant in table.items():
         for informant, e in by_informant.items():
             keys = {"checkpoint": checkpoint, "informant": informant}
@@ -178,7 +188,7 @@ def _non_violence(out: _Rows, table: dict[str, Any]) -> None:
             )
             for key in ("not_asked", "no_interview"):
                 out.add(f"non_violence_{key}", e, count=key, violence_type="definition", **keys)
-            for violence_type, v in e["by_type"].items():
+            for violence_type, v in e.by_type.items():
                 out.add(
                     "non_violence",
                     v,
@@ -191,7 +201,7 @@ def _non_violence(out: _Rows, table: dict[str, Any]) -> None:
                 )
 
 
-def _agreement(out: _Rows, table: dict[str, Any]) -> None:
+def _agreement(out: _Rows, table: dict[str, Agreement]) -> None:
     for checkpoint, a in table.items():
         out.add(
             "agreement", a, n="n", count="agree", value="observed_agreement", checkpoint=checkpoint
@@ -206,70 +216,60 @@ def _agreement(out: _Rows, table: dict[str, Any]) -> None:
             out.add(f"agreement_{cell}", a, n="n", count=cell, checkpoint=checkpoint)
 
 
-def _survival(out: _Rows, name: str, survival: dict[str, Any]) -> None:
-    by = survival.get("by")
-    for group, entry in _entries(survival):
+def _survival(out: _Rows, name: str, survival: SurvivalAnalysis) -> None:
+    by = survival.by
+    for group, entry in survival.entries():
         keys = {"group_by": by if group is not None else None, "group": group}
         out.add(f"{name}_people", entry, n="n", count="events", **keys)
         out.add(f"{name}_median_days", entry, value="median", ci="median_ci", **keys)
-        for point in entry.get("at", []):
-            out.add(
-                f"{name}_survival_at", point, n="at_risk", value="survival", t=point["t"], **keys
-            )
-        curve = entry.get("curve")
+        for point in entry.at:
+            out.add(f"{name}_survival_at", point, n="at_risk", value="survival", t=point.t, **keys)
         if hidden(entry, "curve"):
             out.add(f"{name}_km", entry, value="curve", **keys)
-        for point in curve or []:
+        for step in shown(entry, "curve") or []:
             out.add(
                 f"{name}_km",
-                {**point, "ci": [point["ci_low"], point["ci_high"]]},
+                {**asdict(step), "ci": [step.ci_low, step.ci_high]},
                 n="at_risk",
                 count="events",
                 value="survival",
                 ci="ci",
-                t=point["t"],
+                t=step.t,
                 **keys,
             )
-    test = survival.get("logrank")
+    test = shown(survival, "logrank")
     if test:
         for key in ("statistic", "df", "p_value"):
             out.add(f"{name}_logrank_{key}", test, value=key, group_by=by)
-    for event, risk in (survival.get("competing_risks") or {}).items():
-        if not isinstance(risk, dict) or "curve" not in risk:
-            continue
-        for point in risk["at"]:
-            out.add(f"{name}_cif_{event}_at", point, value="cif", t=point["t"])
-        for point in risk["curve"] or []:
+    risks = survival.competing_risks.risks() if survival.competing_risks else {}
+    for event, risk in risks.items():
+        for point in risk.at:
+            out.add(f"{name}_cif_{event}_at", point, value="cif", t=point.t)
+        for step in shown(risk, "curve") or []:
             out.add(
                 f"{name}_cif_{event}",
-                {**point, "ci": [point["ci_low"], point["ci_high"]]},
+                {**asdict(step), "ci": [step.ci_low, step.ci_high]},
                 n="at_risk",
                 count="events",
                 value="cif",
                 ci="ci",
-                t=point["t"],
+                t=step.t,
             )
 
 
-def _data_quality(out: _Rows, q: dict[str, Any]) -> None:
+def _data_quality(out: _Rows, q: DataQuality) -> None:
     """People left out for a broken status record: per rule, per measure, and (in an
     administrator's report) one row per case id."""
     out.add("data_quality_people", q, count="people")
-    for measure in q["left_out"]:
-        if measure not in ("suppressed", "suppressed_fields", "suppressed_reasons"):
-            out.add(
-                "data_quality_left_out",
-                q["left_out"],
-                count=measure,
-                group_by="measure",
-                group=measure,
-            )
-    for rule, entry in q["problems"].items():
+    for measure in fields_of(q.left_out):
+        out.add(
+            "data_quality_left_out",
+            q.left_out,
+            count=measure,
+            group_by="measure",
+            group=measure,
+        )
+    for rule, entry in q.problems.items():
         out.add("data_quality_problem", entry, count="people", group_by="rule", group=rule)
-        for case_id in entry.get("case_ids", []):
+        for case_id in entry.case_ids or []:
             out.add("data_quality_case", None, group_by=rule, group=case_id)
-
-
-def _entries(survival: dict[str, Any]) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    yield None, survival["overall"]
-    yield from survival.get("groups", {}).items()
