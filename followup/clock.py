@@ -20,6 +20,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def written_at() -> datetime:
+    """A row's write stamp where its writer gave none (an audit line's `at`, `created_at`):
+    when it was really written, so an audit trail is never dated by a drill's simulated
+    clock. Writers that decide anything by the time pass the context's `now` instead."""
+    return utcnow()
+
+
 def fixed(instant: datetime) -> Clock:
     """A clock that stays at `instant` (one dispatch pass "as if at" a given time)."""
     return lambda: instant

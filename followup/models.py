@@ -12,7 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from followup.clock import utcnow
+from followup.clock import written_at
 from followup.coltypes import UTCDateTime
 
 # The closed lists of values live in followup.vocab (dependency-free, for --help).
@@ -29,13 +29,6 @@ from followup.vocab import (  # noqa: E402, F401  (re-exported: models is where 
     STATUS_EVENTS,
     VIOLENCE_TYPES,
 )
-
-
-def _when() -> datetime:
-    # A row's write stamp when the writer gave none (an audit line's `at`, `created_at`):
-    # when it was really written, so an audit trail is never dated by a drill's clock.
-    # Writers that decide anything by the time pass the context's `now` instead.
-    return utcnow()
 
 
 class Site(SQLModel, table=True):
@@ -75,7 +68,7 @@ class ProtocolRevision(SQLModel, table=True):
     revision: str = Field(primary_key=True, max_length=32)
     protocol_id: str = Field(index=True)
     definition: str  # Protocol.to_json()
-    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
 
 class Participant(SQLModel, table=True):
@@ -92,7 +85,7 @@ class Participant(SQLModel, table=True):
     facilitator_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     protocol_id: str
     protocol_revision: str = Field(foreign_key="protocol_revision.revision")
-    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
     @property
     def status(self) -> str:
@@ -119,7 +112,7 @@ class Partner(SQLModel, table=True):
     safe_hours: str | None = None  # e.g. "10:00-12:00"
     support_worker_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     contact_sealed: bytes | None = None  # {"phone": ..., "email": ..., "address": ...}
-    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
 
 class FollowUp(SQLModel, table=True):
@@ -165,7 +158,7 @@ class FollowUp(SQLModel, table=True):
     status: str = Field(default="scheduled", max_length=16)
     completed_on: date | None = None
     cancelled_reason: str | None = None
-    updated_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
     @property
     def subject(self) -> str:
@@ -193,7 +186,7 @@ class Interview(SQLModel, table=True):
     risk_level: str | None = None
     notes_sealed: bytes | None = None
     import_key: str | None = Field(default=None, unique=True, max_length=64)
-    recorded_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    recorded_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
 
 class Event(SQLModel, table=True):
@@ -218,14 +211,14 @@ class Event(SQLModel, table=True):
     recorded_by: str | None = None
     notes_sealed: bytes | None = None
     import_key: str | None = Field(default=None, unique=True, max_length=64)
-    recorded_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    recorded_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
 
 class Audit(SQLModel, table=True):
     """Who read or changed what, when. Never holds survivor data itself."""
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(default_factory=_when, sa_type=UTCDateTime, index=True)
+    at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime, index=True)
     actor: str
     action: str = Field(max_length=64)
     entity: str | None = None
@@ -247,7 +240,7 @@ class SafetyAlert(SQLModel, table=True):
     partner_id: int | None = Field(default=None, foreign_key="partner.id")
     interview_id: int | None = Field(default=None, foreign_key="interview.id")
     event_id: int | None = Field(default=None, foreign_key="event.id")
-    raised_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime, index=True)
+    raised_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime, index=True)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: str | None = None
 
@@ -296,9 +289,9 @@ class Outbox(SQLModel, table=True):
     failing_since: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     provider_id: str | None = Field(default=None, max_length=200, index=True)
     last_error: str | None = None
-    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
 
 class DispatchWatermark(SQLModel, table=True):
@@ -345,7 +338,7 @@ class UserAccount(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     password_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     calendar_token_hash: str | None = Field(default=None, unique=True, max_length=64)
-    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -363,8 +356,8 @@ class WebSession(SQLModel, table=True):
     token_hash: str = Field(primary_key=True, max_length=64)
     account_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     csrf_token: str = Field(max_length=64)
-    created_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
-    last_seen_at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 
 
@@ -382,4 +375,4 @@ class LoginFailure(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64)  # as typed, lower-cased
     ip: str = Field(max_length=64)
-    at: datetime = Field(default_factory=_when, sa_type=UTCDateTime)
+    at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)

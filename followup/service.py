@@ -94,8 +94,10 @@ class Dispatcher:
             IntervalTrigger(seconds=config.dispatch.interval_seconds),
             id="dispatch",
             name="dispatch pass",
-            next_run_time=clocks.utcnow(),  # APScheduler keeps the real time, whatever ours says
         )
+        # A first pass at once, not an interval after start: a job with no trigger runs
+        # once when the scheduler starts, by APScheduler's own (real) clock.
+        scheduler.add_job(self.run_pass, id="dispatch:start", name="first dispatch pass")
         for zone in sorted({site.timezone for site in config.sites.values()}):
             end = reminders.quiet_hours.end
             scheduler.add_job(
