@@ -21,7 +21,7 @@ from followup import config as config_module
 from followup.clock import utcnow
 from followup.config import Config
 from followup.crypto import Vault, load_vault
-from followup.db import make_engine, sqlite_files, transaction
+from followup.db import make_engine, safe_url, sqlite_files, transaction
 from followup.errors import ConfigError, KeyUnavailable
 from followup.models import Partner, ProtocolRevision, Site
 from followup.protocol import Protocol, load_protocols
@@ -180,7 +180,7 @@ def check_reachable(engine: Engine, config_path) -> None:
             reason = reason.replace(str(url.password), "***")
         raise ConfigError(
             f"{config_path}: database.url: cannot reach the database "
-            f"{url.render_as_string(hide_password=True)} ({reason[:200]}). "
+            f"{safe_url(url)} ({reason[:200]}). "
             "Hint: check that the server is running and the URL is right"
         ) from None
 

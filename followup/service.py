@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from followup import clock as clocks
 from followup.context import Context
-from followup.db import transaction
+from followup.db import safe_url, transaction
 from followup.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -239,7 +239,6 @@ def _demo_logins(ctx: Context) -> str | None:
 def _banner(
     ctx: Context, out: TextIO, dispatcher: Dispatcher | None, *, http: bool, start: datetime | None
 ) -> None:
-    from sqlalchemy.engine import make_url
 
     config = ctx.config
     base = config.web.base_url.rstrip("/")
@@ -254,9 +253,7 @@ def _banner(
             lines.append(f"  Log in:     {logins}")
     else:
         lines.append("  Web:        not served here (run `followup serve --no-scheduler` for it)")
-    lines.append(
-        f"  Database:   {make_url(config.database_url).render_as_string(hide_password=True)}"
-    )
+    lines.append(f"  Database:   {safe_url(config.database_url)}")
     if dispatcher is None:
         lines.append("  Reminders:  not sent here (run `followup worker` for them)")
     else:

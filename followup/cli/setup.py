@@ -46,7 +46,9 @@ def init(config_path, demo):
     if before.has_tables and before.current != after.current:
         was = before.current or f"{BASELINE} (made before migrations)"
         click.echo(f"Database schema upgraded from {was} to {after.current}.")
-    click.echo(f"Database ready: {_safe_url(ctx.config.database_url)}")
+    from followup.db import safe_url
+
+    click.echo(f"Database ready: {safe_url(ctx.config.database_url)}")
     if demo:
         from followup.db import open_session
         from followup.demo import load_demo
@@ -103,12 +105,6 @@ def db_history():
 
     for revision, down, message in migrate.history():
         click.echo(f"{down or '<base>'} -> {revision}  {message}")
-
-
-def _safe_url(url: str) -> str:
-    from followup.db import safe_url
-
-    return safe_url(url)
 
 
 # --- import --------------------------------------------------------------------
