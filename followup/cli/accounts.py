@@ -69,31 +69,26 @@ def user():
 )
 def user_add(config_path, username, staff_id, roles, sites, language, invite):
     """Add a web account for a member of staff (password from standard input, or --invite)."""
-    from followup.db import transaction
-    from followup.operations.accounts import (
-        add_account,
-        check_password,
-        issue_invite,
-        parse_username,
-    )
+    from followup.operations.accounts import check_password, create_user, parse_username
 
-    ctx = open_context(config_path)
     password = None
     if not invite:
         password = _password_from_stdin("Password")
         check_password(password, parse_username(username))
-    with transaction(ctx.engine) as session:
-        account = add_account(
+    ctx, (account, link) = _as_operator(
+        config_path,
+        lambda session, ctx, p: create_user(
             session,
             ctx,
+            p,
             username=username,
             staff_id=staff_id,
             roles=roles,
             sites=sites,
             language=language,
             password=password,
-        )
-        link = issue_invite(session, ctx, account) if invite else None
+        ),
+    )
     click.echo(f"Added user {account.username} ({account.roles}) for staff member {staff_id}.")
     if link:
         click.echo(
@@ -113,16 +108,20 @@ def user_add(config_path, username, staff_id, roles, sites, language, invite):
 def user_reset_password(config_path, username, invite):
     """Set a new password (or make a reset link); ends the user's sessions and calendar feed,
     and lifts a login lock."""
-    from followup.db import transaction
-    from followup.operations.accounts import check_password, reset_password
+    from followup.operations.accounts import check_password, invite_again, reset_user_password
 
-    ctx = open_context(config_path)
     password = None
     if not invite:
         password = _password_from_stdin("New password")
         check_password(password, username)
-    with transaction(ctx.engine) as session:
-        link = reset_password(session, ctx, username, password)
+    ctx, link = _as_operator(
+        config_path,
+        lambda session, ctx, p: (
+            invite_again(session, ctx, p, username)
+            if password is None
+            else reset_user_password(session, ctx, p, username, password)
+        ),
+    )
     if link:
         click.echo(
             f"Password cleared for {username}; their sessions and calendar feed are ended. "
@@ -137,12 +136,11 @@ def user_reset_password(config_path, username, invite):
 @click.argument("username")
 def user_deactivate(config_path, username):
     """Stop an account at once: its sessions end and its calendar feed stops working."""
-    from followup.db import transaction
-    from followup.operations.accounts import set_active
+    from followup.operations.accounts import set_user_active
 
-    ctx = open_context(config_path)
-    with transaction(ctx.engine) as session:
-        set_active(session, ctx, username, False)
+    _as_operator(
+        config_path, lambda session, ctx, p: set_user_active(session, ctx, p, username, False)
+    )
     click.echo(f"Deactivated {username}; their sessions and calendar feed are ended.")
 
 
@@ -151,13 +149,93 @@ def user_deactivate(config_path, username):
 @click.argument("username")
 def user_activate(config_path, username):
     """Let a deactivated account log in again."""
+    from followup.operations.accounts import set_user_active
+
+    _as_operator(
+        config_path, lambda session, ctx, p: set_user_active(session, ctx, p, username, True)
+    )
+    click.echo(f"Activated {username}.")
+
+
+@user.command("access")
+@config_option
+@click.argument("username")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    metavar="ROLE",
+    help="Every role the account may use from now on (repeat for several); the staff member "
+    "must have each in the staff file.",
+)
+@click.option(
+    "--site",
+    "sites",
+    multiple=True,
+    metavar="SITE",
+    help="Evaluators: the sites whose aggregates they may read (repeat; * for every site). "
+    "Default: their own site.",
+)
+def user_access(config_path, username, roles, sites):
+    """Change an account's roles and sites (a role taken away ends their sessions)."""
+    from followup.operations.accounts import change_access
+
+    _, account = _as_operator(
+        config_path,
+        lambda session, ctx, p: change_access(session, ctx, p, username, roles=roles, sites=sites),
+    )
+    click.echo(f"{account.username}: roles {account.roles}; sites {account.sites or 'own site'}.")
+
+
+def _as_operator(config_path, operation):
+    """Run `operation(session, ctx, p)` in one transaction as the CLI's operator (an
+    administrator); returns the context and the operation's answer."""
     from followup.db import transaction
-    from followup.operations.accounts import set_active
 
     ctx = open_context(config_path)
     with transaction(ctx.engine) as session:
-        set_active(session, ctx, username, True)
-    click.echo(f"Activated {username}.")
+        return ctx, operation(session, ctx, principal(session, ctx, None))
+
+
+@click.group()
+def staff():
+    """Members of staff (the staff file's records, one at a time)."""
+
+
+@staff.command("add")
+@config_option
+@click.argument("staff_id")
+@click.option("--site", required=True, help="Site code from config.toml.")
+@click.option("--name", required=True, help="Full name.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    metavar="ROLE",
+    help="facilitator, partner_support, supervisor, evaluator, manager or admin (repeat).",
+)
+@click.option("--phone", default="", help="E.164, e.g. +381601234567 (needed for sms).")
+@click.option("--email", default="", help="Needed for the email channel.")
+@click.option("--channel", default="", help="console, email or sms. Default: config.toml's.")
+@click.option("--language", default="", help="Default: the site's language.")
+def staff_add(config_path, staff_id, site, name, roles, phone, email, channel, language):
+    """Add one member of staff, with the same checks as a row of `import staff`."""
+    from followup.operations.accounts import add_staff
+
+    fields = {
+        "staff_id": staff_id,
+        "site": site,
+        "name": name,
+        "roles": ";".join(roles),
+        "phone": phone,
+        "email": email,
+        "channel": channel,
+        "language": language,
+    }
+    _, added = _as_operator(config_path, lambda session, ctx, p: add_staff(session, ctx, p, fields))
+    click.echo(f"Added staff member {added.staff_id} ({added.roles}) at {added.site_code}.")
 
 
 @user.command("list")

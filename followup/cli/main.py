@@ -47,6 +47,7 @@ for command in (
     dispatch.worker,
     report.report,
     accounts.user,
+    accounts.staff,
     accounts.audit,
     alerts.alerts,
 ):

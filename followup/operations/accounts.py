@@ -25,8 +25,10 @@ from followup import lookup, wall
 from followup.audit import audit
 from followup.config import LANGUAGES
 from followup.context import Context
-from followup.errors import FollowupError, InvalidRecord, NotFound
+from followup.errors import FollowupError, Forbidden, InvalidRecord, NotFound
+from followup.imports.csvfile import Problems
 from followup.models import ROLES, LoginFailure, Staff, UserAccount, WebSession
+from followup.operations import policy
 from followup.operations.policy import Principal
 from followup.tokens import digest, new_token
 
@@ -580,3 +582,177 @@ def principal_as(session: Session, ctx: Context, username: str, *, via: str) -> 
             f"user {account.username!r} is deactivated. Hint: `followup user list` shows them"
         )
     return principal_for(ctx, account, staff, via=via)
+
+
+# --- administration: staff and accounts (administrators; the CLI's operator is one) ----------
+#
+# The browser's Accounts page and `followup staff add` / `followup user …` call these, so
+# both check the same rules (the staff file's, for a staff member) and write the same audit.
+
+STAFF_FIELDS = ("staff_id", "site", "name", "roles", "phone", "email", "channel", "language")
+
+
+def _may_manage(p: Principal) -> None:
+    if not policy.manage_accounts(p):
+        raise Forbidden(f"{p.username} may not manage staff or web accounts")
+
+
+class StaffRejected(InvalidRecord):
+    """A staff member the staff file would refuse: the problem per field."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{field}: {why}" for field, why in problems.items()))
+
+
+class _ByField(Problems):
+    """The staff file's problems for one record, by column, for a form."""
+
+    def __init__(self) -> None:
+        super().__init__("staff")
+        self.by_field: dict[str, str] = {}
+
+    def add(self, row: int, column: str, message: str) -> None:
+        super().add(row, column, message)
+        self.by_field.setdefault(column, message)
+
+
+def add_staff(session: Session, ctx: Context, p: Principal, fields: dict[str, str]) -> Staff:
+    """A new member of staff, checked exactly as a row of the staff file (staff.csv) is:
+    `fields` has the file's columns, `roles` separated by ';'. An existing staff_id is
+    refused (the staff file, re-imported, is how details change)."""
+    from followup.imports import staff as staff_file
+    from followup.imports.csvfile import Row, _cells_are_clean
+    from followup.imports.progress import Silent
+
+    _may_manage(p)
+    values = {name: str(fields.get(name) or "").strip() for name in STAFF_FIELDS}
+    problems = _ByField()
+    records = []
+    if _cells_are_clean(1, values, STAFF_FIELDS, problems):
+        records = staff_file.check(session, ctx, [Row(1, values)], problems, Silent())
+    if problems.by_field or not records:
+        raise StaffRejected(problems.by_field or {"staff_id": "not accepted"})
+    record = records[0]
+    if session.execute(sa.select(Staff.id).where(Staff.staff_id == record["staff_id"])).first():
+        raise StaffRejected(
+            {
+                "staff_id": f"staff member {record['staff_id']} already exists. Hint: change "
+                "their details in the staff file and import it again"
+            }
+        )
+    staff = Staff(**record)
+    session.add(staff)
+    session.flush()
+    audit(
+        session,
+        p.actor,
+        "staff_add",
+        "staff",
+        staff.staff_id,
+        site=staff.site_code,
+        roles=staff.roles,
+        channel=staff.channel,
+    )
+    return staff
+
+
+def create_user(
+    session: Session,
+    ctx: Context,
+    p: Principal,
+    *,
+    username: str,
+    staff_id: str,
+    roles: Iterable[str],
+    sites: Iterable[str] | None = None,
+    language: str | None = None,
+    password: str | None = None,
+) -> tuple[UserAccount, str | None]:
+    """A web account for a member of staff, with a password or (without one) an invite
+    link with which they set their own. The link is returned once and stored only as a
+    digest: nobody can show it again, only make a new one (`invite_again`)."""
+    _may_manage(p)
+    acting_ctx = _acting(ctx, p)
+    account = add_account(
+        session,
+        acting_ctx,
+        username=username,
+        staff_id=staff_id,
+        roles=roles,
+        sites=sites,
+        language=language,
+        password=password,
+    )
+    link = None
+    if password is None:
+        link = issue_invite(session, acting_ctx, account)
+        audit(session, p.actor, "user_invite", "user", account.username)
+    return account, link
+
+
+def invite_again(session: Session, ctx: Context, p: Principal, username: str) -> str:
+    """Reset by invite: the password is cleared, sessions and calendar feed end, and a
+    new one-time link is returned (any earlier link stops working)."""
+    _may_manage(p)
+    link = reset_password(session, _acting(ctx, p), username, None)
+    assert link is not None
+    return link
+
+
+def reset_user_password(
+    session: Session, ctx: Context, p: Principal, username: str, password: str
+) -> None:
+    _may_manage(p)
+    reset_password(session, _acting(ctx, p), username, password)
+
+
+def set_user_active(
+    session: Session, ctx: Context, p: Principal, username: str, active: bool
+) -> UserAccount:
+    _may_manage(p)
+    return set_active(session, _acting(ctx, p), username, active)
+
+
+def change_access(
+    session: Session,
+    ctx: Context,
+    p: Principal,
+    username: str,
+    *,
+    roles: Iterable[str],
+    sites: Iterable[str] | None,
+) -> UserAccount:
+    """An account's roles (a subset of its staff member's) and granted sites. Taking a
+    role away ends the person's sessions, so it stops at once rather than at next login."""
+    _may_manage(p)
+    account = find(session, username)
+    staff = session.get(Staff, account.staff_id)
+    granted = _roles(staff, roles)
+    wall.check_her_roles(session, staff.staff_id, granted.split(";"))
+    chosen = _sites(ctx, sites)
+    before = (account.roles, account.sites)
+    if (granted, chosen) == before:
+        return account
+    lost = set(account.role_set) - set(granted.split(";"))
+    account.roles, account.sites = granted, chosen
+    if lost or chosen != before[1]:
+        end_sessions(session, account.id)
+    audit(
+        session,
+        p.actor,
+        "user_access",
+        "user",
+        account.username,
+        roles=granted,
+        sites=chosen,
+        was_roles=before[0],
+        was_sites=before[1],
+    )
+    return account
+
+
+def _acting(ctx: Context, p: Principal) -> Context:
+    from followup.operations.acting import acting
+
+    return acting(ctx, p)

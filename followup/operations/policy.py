@@ -126,6 +126,11 @@ def read_audit(p: Principal) -> bool:
     return p.is_admin
 
 
+def manage_accounts(p: Principal) -> bool:
+    """Staff records and web accounts: add, invite, roles and sites, deactivate, reset."""
+    return p.is_admin
+
+
 def signed_in(p: Principal) -> bool:
     return True
 
