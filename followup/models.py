@@ -220,9 +220,11 @@ class Audit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime, index=True)
     actor: str
-    action: str = Field(max_length=64)
+    # Indexed for the Audit page: its list of actions (DISTINCT) and its action and record
+    # filters read the index, not the whole trail.
+    action: str = Field(max_length=64, index=True)
     entity: str | None = None
-    entity_id: str | None = None
+    entity_id: str | None = Field(default=None, index=True)
     detail: str | None = None  # JSON
 
 

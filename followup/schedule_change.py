@@ -16,10 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup.audit import audit
 from followup.context import Context
+from followup.models import Participant
+from followup.protocol import Checkpoint, Protocol
 from followup.replan import PersonPlan, iter_replan
 
 # (site code, the staff pk of the man's facilitator) -> may this viewer see her rows?
@@ -35,13 +38,83 @@ def _no_changes() -> dict[str, int]:
     return {"move": 0, "add": 0, "cancel": 0}
 
 
+# What a checkpoint is compared on: everything that moves a date or decides who gets one.
+COMPARED = (
+    "anchor",
+    "offset",
+    "window_before_days",
+    "window_after_days",
+    "repeat_every",
+    "on_dropout",
+    "needs_consent",
+)
+PROGRAMME = ("admission_after", "start_after", "length")
+
+
+def _shown(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _checkpoint_json(change: str, checkpoint: Checkpoint, fields: list[dict]) -> dict:
+    return {
+        "change": change,
+        "subject": checkpoint.subject,
+        "checkpoint": checkpoint.name,
+        "label": checkpoint.title,
+        "fields": fields,
+    }
+
+
+def diff_protocols(old: Protocol, new: Protocol) -> dict:
+    """What changed between two revisions of a protocol: the expected programme gaps, and
+    per checkpoint (by name and subject) added, removed, or changed with each compared
+    field's before and after. Labels are the new file's (the old one's for a removed
+    checkpoint); a change of label alone moves nothing and is not listed."""
+    programme = [
+        {"field": name, "before": _shown(a), "after": _shown(b)}
+        for name in PROGRAMME
+        if (a := getattr(old.programme, name)) != (b := getattr(new.programme, name))
+    ]
+    checkpoints = []
+    before = {(c.name, c.subject): c for c in old.checkpoints}
+    after = {(c.name, c.subject): c for c in new.checkpoints}
+    for key, checkpoint in after.items():
+        was = before.get(key)
+        if was is None:
+            checkpoints.append(_checkpoint_json("added", checkpoint, []))
+            continue
+        fields = [
+            {"field": name, "before": _shown(a), "after": _shown(b)}
+            for name in COMPARED
+            if (a := getattr(was, name)) != (b := getattr(checkpoint, name))
+        ]
+        if fields:
+            checkpoints.append(_checkpoint_json("changed", checkpoint, fields))
+    for key, checkpoint in before.items():
+        if key not in after:
+            checkpoints.append(_checkpoint_json("removed", checkpoint, []))
+    return {"programme": programme, "checkpoints": checkpoints}
+
+
+def _new_totals() -> dict[str, int]:
+    # people: enrolments that move to the new revision (or whose follow-ups change);
+    # people_changed: those of them with a follow-up moved, added or cancelled (hers
+    # included, as counts); followups: how many follow-ups, move + add + cancel.
+    return {"people": 0, "people_changed": 0, "followups": 0, "move": 0, "add": 0, "cancel": 0}
+
+
 @dataclass
 class ChangePlan:
     applied: bool
-    people: list[dict] = field(default_factory=list)
-    totals: dict[str, int] = field(
-        default_factory=lambda: {"people": 0, "move": 0, "add": 0, "cancel": 0}
-    )
+    people: list[dict] = field(default_factory=list)  # people with changes this viewer sees
+    totals: dict[str, int] = field(default_factory=_new_totals)
+    # Per protocol and applied revision: what the file changes (diff_protocols), and how
+    # many enrolments are on that revision.
+    protocols: list[dict] = field(default_factory=list)
     revisions: dict[str, str] = field(default_factory=dict)  # protocol id -> current revision
     # Partners' follow-ups this viewer may not see, by action: counted in totals, not listed.
     partner_changes_hidden: dict[str, int] = field(default_factory=_no_changes)
@@ -52,6 +125,7 @@ class ChangePlan:
             "revisions": self.revisions,
             "totals": self.totals,
             "partner_changes_hidden": self.partner_changes_hidden,
+            "protocol_changes": self.protocols,
             "people": self.people,
         }
 
@@ -62,12 +136,13 @@ class ChangePlan:
     def totals_text(self) -> str:
         t = self.totals
         return (
-            f"{t['people']} people on the new revision; {t['move']} follow-up(s) moved, "
+            f"{t['people']} people on the new revision, {t['people_changed']} of them with "
+            f"follow-ups that change; {t['followups']} follow-up(s): {t['move']} moved, "
             f"{t['add']} added, {t['cancel']} cancelled"
         )
 
 
-def _describe(person: PersonPlan) -> dict:
+def _describe(person: PersonPlan, label: Callable[[str, str], str]) -> dict:
     def who(partner_key):
         return (
             ("participant", None)
@@ -84,6 +159,7 @@ def _describe(person: PersonPlan) -> dict:
                 "subject": subject,
                 "partner_id": partner,
                 "checkpoint": row.checkpoint,
+                "label": label(row.checkpoint, subject),
                 "occurrence": row.occurrence,
                 "due_on": item.due_on.isoformat(),
                 "was_due_on": row.due_on.isoformat(),
@@ -99,6 +175,7 @@ def _describe(person: PersonPlan) -> dict:
                 "subject": subject,
                 "partner_id": partner,
                 "checkpoint": item.checkpoint,
+                "label": label(item.checkpoint, subject),
                 "occurrence": item.occurrence,
                 "due_on": item.due_on.isoformat(),
                 "window_opens_on": item.window_opens_on.isoformat(),
@@ -113,6 +190,7 @@ def _describe(person: PersonPlan) -> dict:
                 "subject": subject,
                 "partner_id": partner,
                 "checkpoint": row.checkpoint,
+                "label": label(row.checkpoint, subject),
                 "occurrence": row.occurrence,
                 "was_due_on": row.due_on.isoformat(),
             }
@@ -141,6 +219,20 @@ def plan_change(ctx: Context, *, apply: bool, may_see_her: MaySeeHer = nobody) -
                 return ctx.protocols[protocol_id]
             return ctx.protocol_at(session, revision)
 
+        result.protocols = _protocol_diffs(session, ctx)
+
+        def label_for(person: PersonPlan) -> Callable[[str, str], str]:
+            versions = [protocol_for(person.protocol_id, person.revision_after)]
+            versions.append(ctx.protocol_at(session, person.revision_before))
+
+            def label(name: str, subject: str) -> str:
+                for version in versions:  # a removed checkpoint: its old label
+                    if (found := version.checkpoint(name, subject)) is not None:
+                        return found.title
+                return name.replace("_", " ")
+
+            return label
+
         for person in iter_replan(
             session,
             None,
@@ -150,14 +242,19 @@ def plan_change(ctx: Context, *, apply: bool, may_see_her: MaySeeHer = nobody) -
             apply=apply,
             new_revision=current.get,
         ):
-            described = _describe(person)
+            described = _describe(person, label_for(person))
             moved = person.revision_after != person.revision_before
             if not described["changes"] and not moved:
                 continue
             result.totals["people"] += 1
+            if described["changes"]:
+                result.totals["people_changed"] += 1
             for change in described["changes"]:
                 result.totals[change["action"]] += 1
-            if _cut_to_viewer(described, person, may_see_her, result, shown) or moved:
+                result.totals["followups"] += 1
+            # Listed only with a change this viewer may see: a man whose only changes are
+            # hers is a count, and one who merely moves revision is in `people` alone.
+            if _cut_to_viewer(described, person, may_see_her, result, shown):
                 result.people.append(described)
         hidden = result.partner_changes_hidden
         if apply:
@@ -190,6 +287,31 @@ def plan_change(ctx: Context, *, apply: bool, may_see_her: MaySeeHer = nobody) -
     return result
 
 
+def _protocol_diffs(session: Session, ctx: Context) -> list[dict]:
+    """Each active protocol against every older revision people are still enrolled on."""
+    enrolled = session.execute(
+        sa.select(Participant.protocol_id, Participant.protocol_revision, sa.func.count())
+        .group_by(Participant.protocol_id, Participant.protocol_revision)
+        .order_by(Participant.protocol_id, Participant.protocol_revision)
+    ).all()
+    diffs = []
+    for protocol_id, revision, people in enrolled:
+        current = ctx.protocols.get(protocol_id)
+        if current is None or revision == current.revision:
+            continue
+        diffs.append(
+            {
+                "protocol": protocol_id,
+                "name": current.name,
+                "revision_from": revision,
+                "revision_to": current.revision,
+                "people": people,
+                **diff_protocols(ctx.protocol_at(session, revision), current),
+            }
+        )
+    return diffs
+
+
 def _cut_to_viewer(
     described: dict, person: PersonPlan, may_see_her: MaySeeHer, result: ChangePlan, shown: set
 ) -> bool:
@@ -206,23 +328,52 @@ def _cut_to_viewer(
     return bool(described["changes"])
 
 
-def render_text(plan: ChangePlan) -> str:
-    if not plan.people and not plan.hidden:
-        return "No pending follow-up would change."
+def render_diff(plan: ChangePlan) -> list[str]:
+    """The protocol files against the revisions people are on, checkpoint by checkpoint."""
     lines = []
+    for diff in plan.protocols:
+        lines.append(
+            f"Protocol {diff['protocol']}: {diff['revision_from']} -> {diff['revision_to']} "
+            f"({diff['people']} people on {diff['revision_from']})"
+        )
+        for change in diff["programme"]:
+            lines.append(
+                f"  programme  {change['field'].replace('_', ' ')}: "
+                f"{change['before']} -> {change['after']}"
+            )
+        for c in diff["checkpoints"]:
+            what = f"{c['label']} ({c['subject']}, {c['checkpoint']})"
+            if c["change"] != "changed":
+                lines.append(f"  {c['change']:<9}  {what}")
+                continue
+            lines.append(f"  changed    {what}")
+            for f in c["fields"]:
+                lines.append(
+                    f"             {f['field'].replace('_', ' ')}: {f['before'] or '-'} -> "
+                    f"{f['after'] or '-'}"
+                )
+        if not diff["programme"] and not diff["checkpoints"]:
+            lines.append("  (only what no date depends on)")
+    return lines
+
+
+def render_text(plan: ChangePlan) -> str:
+    lines = render_diff(plan)
+    if not plan.people and not plan.hidden and not plan.totals["people"]:
+        return "\n".join([*lines, "No pending follow-up would change."])
     for person in plan.people:
         lines.append(
             f"{person['case_id']} ({person['protocol']} {person['revision_from']} -> {person['revision_to']})"
         )
         for c in person["changes"]:
             who = c["subject"] if c["partner_id"] is None else f"partner {c['partner_id']}"
-            name = f"{c['checkpoint']}" + (f" #{c['occurrence']}" if c["occurrence"] > 1 else "")
+            name = f"{c['label']}" + (f" #{c['occurrence']}" if c["occurrence"] > 1 else "")
             if c["action"] == "move":
-                lines.append(f"  move    {who:<22} {name:<24} {c['was_due_on']} -> {c['due_on']}")
+                lines.append(f"  move    {who:<22} {name:<32} {c['was_due_on']} -> {c['due_on']}")
             elif c["action"] == "add":
-                lines.append(f"  add     {who:<22} {name:<24} due {c['due_on']}")
+                lines.append(f"  add     {who:<22} {name:<32} due {c['due_on']}")
             else:
-                lines.append(f"  cancel  {who:<22} {name:<24} was due {c['was_due_on']}")
+                lines.append(f"  cancel  {who:<22} {name:<32} was due {c['was_due_on']}")
     if plan.hidden:
         h = plan.partner_changes_hidden
         lines.append(

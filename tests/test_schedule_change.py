@@ -101,7 +101,8 @@ def test_apply_does_what_plan_showed_in_one_transaction_and_leaves_completed_alo
     assert result.exit_code == 0, result.err
     assert (
         result.out
-        == "Applied: 2 people on the new revision; 1 follow-up(s) moved, 0 added, 0 cancelled.\n"
+        == "Applied: 2 people on the new revision, 1 of them with follow-ups that change; "
+        "1 follow-up(s): 1 moved, 0 added, 0 cancelled.\n"
     )
     after = rows(deployment)
     assert (
@@ -181,3 +182,46 @@ def test_the_plan_lists_her_rows_only_to_a_viewer_who_may_see_her(editable):
         ("P-1", "move", "followup_6m")
     ]
     assert seen.hidden == 0
+
+
+def test_plan_lists_what_changed_in_the_protocol_per_checkpoint_with_its_label(editable):
+    deployment, protocol = editable
+    edit(protocol, 'offset = "6 months"', 'offset = "9 months"')
+    protocol.write_text(
+        protocol.read_text() + '\n[[checkpoints]]\nname = "followup_12m"\nsubject = "participant"\n'
+        'label = "Twelve months after completion"\nanchor = "completion"\noffset = "12 months"\n'
+    )
+    plan = json.loads(deployment.run("schedule", "plan", "--format", "json").out)
+    (diff,) = plan["protocol_changes"]
+    assert diff["protocol"] == "undp-serbia" and diff["people"] == 2
+    changes = {(c["change"], c["subject"], c["checkpoint"]): c for c in diff["checkpoints"]}
+    added = changes[("added", "participant", "followup_12m")]
+    assert added["label"] == "Twelve months after completion"
+    moved = changes[("changed", "participant", "followup_6m")]
+    assert moved["fields"] == [{"field": "offset", "before": "6 months", "after": "9 months"}]
+    assert moved["label"] == "Six months after completion"
+    assert len(changes) == 2  # nothing else differs (her +6 months was not edited)
+    text = deployment.run("schedule", "plan").out
+    assert "added      Twelve months after completion (participant, followup_12m)" in text
+    assert "offset: 6 months -> 9 months" in text
+
+
+def test_plan_counts_people_and_follow_ups_apart(editable):
+    """Two people move to the new revision; only BG-2's pending intake moves (BG-1's is
+    completed): one person with a change, one follow-up, and BG-1 is not listed."""
+    deployment, protocol = editable
+    edit(
+        protocol,
+        'offset = "0 days"\nwindow_before_days = 0\nwindow_after_days = 21',
+        'offset = "1 week"\nwindow_before_days = 0\nwindow_after_days = 21',
+    )
+    plan = json.loads(deployment.run("schedule", "plan", "--format", "json").out)
+    assert plan["totals"] == {
+        "people": 2,
+        "people_changed": 1,
+        "followups": 1,
+        "move": 1,
+        "add": 0,
+        "cancel": 0,
+    }
+    assert [p["case_id"] for p in plan["people"]] == ["BG-2"]

@@ -756,3 +756,50 @@ def _acting(ctx: Context, p: Principal) -> Context:
     from followup.operations.acting import acting
 
     return acting(ctx, p)
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    staff_id: str
+    site: str
+    name: str
+    roles: str
+    channel: str
+    active: bool
+    accounts: tuple[str, ...]  # the user names of their web accounts
+
+
+def list_staff(session: Session, p: Principal) -> list[StaffRow]:
+    """Every member of staff with their web accounts (for the Accounts page)."""
+    _may_manage(p)
+    accounts: dict[int, list[str]] = {}
+    for staff_pk, username in session.execute(
+        sa.select(UserAccount.staff_id, UserAccount.username).order_by(UserAccount.username)
+    ):
+        accounts.setdefault(staff_pk, []).append(username)
+    return [
+        StaffRow(
+            s.staff_id,
+            s.site_code,
+            s.name,
+            s.roles,
+            s.channel,
+            s.active,
+            tuple(accounts.get(s.id, ())),
+        )
+        for s in session.execute(
+            sa.select(Staff).order_by(Staff.site_code, Staff.staff_id)
+        ).scalars()
+    ]
+
+
+def accounts_for_admin(session: Session, p: Principal) -> list[AccountRow]:
+    _may_manage(p)
+    return list_accounts(session)
+
+
+def account_for_admin(session: Session, p: Principal, username: str) -> AccountRow:
+    """One account as the list shows it; NotFound if there is none by that name."""
+    _may_manage(p)
+    name = find(session, username).username
+    return next(row for row in list_accounts(session) if row.username == name)

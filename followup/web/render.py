@@ -34,6 +34,7 @@ NAVIGATION = (
     ("/alerts", "nav.alerts", policy.open_alerts),
     ("/outcomes", "nav.outcomes", policy.view_outcomes),
     ("/schedules", "nav.schedules", policy.plan_schedules),
+    ("/accounts", "staff_accounts.nav", policy.manage_accounts),
     ("/audit", "nav.audit", policy.read_audit),
     ("/account", "nav.account", policy.signed_in),
 )

@@ -12,6 +12,7 @@ from followup.web.routes import (
     outcomes,
     people,
     schedules,
+    staff_accounts,
 )
 
 ROUTERS = (
@@ -22,6 +23,7 @@ ROUTERS = (
     alerts.router,
     outcomes.router,
     schedules.router,
+    staff_accounts.router,
     audit_log.router,
     calendar.router,
 )
