@@ -258,6 +258,7 @@ def samples(team: Team) -> dict:
         "bg_alert": alerts["BG-1"],
         "ns_alert": alerts["NS-1"],
         "BG-1": "BG-1",
+        "account": "ns_facilitator",  # an account the admin's rows may reset and deactivate
         "NS-1": "NS-1",
         "P-1": "P-1",
         "P-NS1": "P-NS1",

@@ -171,6 +171,20 @@ MATRIX = [
     row("GET", "/schedules", {"manager", "admin"}),
     row("POST", "/schedules/apply", {"manager", "admin"}, data={"fingerprint": "stale"}),
     row("GET", "/audit", {"admin"}),
+    row("GET", "/accounts", {"admin"}),
+    row("POST", "/accounts/staff", {"admin"}, data={"staff_id": "X1"}),  # refused: no site
+    row("POST", "/accounts/invite", {"admin"}),  # refused: nothing filled in
+    row("GET", "/accounts/{username}", {"admin"}, sample={"username": "account"}),
+    row(
+        "POST",
+        "/accounts/{username}/access",
+        {"admin"},
+        sample={"username": "account"},
+        data={"role.facilitator": "1"},
+    ),
+    row("POST", "/accounts/{username}/reset", {"admin"}, sample={"username": "account"}),
+    row("POST", "/accounts/{username}/deactivate", {"admin"}, sample={"username": "account"}),
+    row("POST", "/accounts/{username}/activate", {"admin"}, sample={"username": "account"}),
     row("POST", "/logout", EVERYONE),  # last: it ends the session
 ]
 
