@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from followup.models import Audit, Staff, UserAccount
 
+
 def invite_link(page: str) -> str | None:
     found = re.search(r'value="(http[^"]+/invite/[^"]+)"', page)
     return found.group(1) if found else None
@@ -158,7 +159,9 @@ def test_the_audit_page_filters_by_action_and_record_and_hides_admin_requests(te
     admin.post("/accounts/facilitator/deactivate")
     page = admin.get("/audit").text
     assert '<select id="action" name="action">' in page
-    assert '<option value="user_deactivate">' in page and '<option value="schedule_apply"' not in page
+    assert (
+        '<option value="user_deactivate">' in page and '<option value="schedule_apply"' not in page
+    )
     assert "admin_request</td>" not in page and "user_deactivate" in page
     assert "admin_request</td>" in admin.get("/audit?requests=1").text
     only = admin.get("/audit?action=login").text
