@@ -3,6 +3,7 @@ now, and Apply — which applies only the plan the manager saw."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -112,3 +113,46 @@ def test_an_administrator_sees_her_rows_in_the_plan_and_the_read_is_audited(edit
             sa.select(Audit.detail).where(Audit.action == "schedule_plan")
         ).scalar_one()
     assert '"partners": ["P-1", "P-NS1"]' in detail
+
+
+def test_a_man_whose_only_changes_are_hers_is_not_listed_to_the_manager(editable):
+    """Only her +6 months moves: the manager sees counts, and no case row at all (a case
+    id listed with nothing under it said that something of hers changes)."""
+    edit(editable, HER_CHECKPOINT, HER_CHECKPOINT.replace("6 months", "9 months"))
+    page = editable.browser("manager").get("/schedules").text
+    assert "BG-1</td>" not in page and "NS-1</td>" not in page
+    assert "2 people would move to the new revision; 2 of them have follow-ups that change" in page
+    text = editable.deployment.run("schedule", "plan", "--as", "manager").out
+    assert "BG-1" not in text and "NS-1" not in text and "2 moved, 0 added" in text
+
+
+def test_the_cli_and_the_web_show_the_same_protocol_diff_and_counts(editable):
+    edit(editable, 'offset = "3 months"', 'offset = "4 months"')
+    edit(editable, HER_CHECKPOINT, HER_CHECKPOINT.replace("6 months", "9 months"))
+    cli = editable.deployment.run("schedule", "plan", "--as", "manager", "--format", "json")
+    assert cli.exit_code == 0, cli.err
+    plan = json.loads(cli.out)
+    page = editable.browser("manager").get("/schedules").text
+    (diff,) = plan["protocol_changes"]
+    assert f"{diff['people']} people are enrolled on revision {diff['revision_from']}" in page
+    assert len(diff["checkpoints"]) == 2
+    for change in diff["checkpoints"]:
+        (field,) = change["fields"]
+        assert field["field"] == "offset"
+        row = re.search(
+            rf"<td>{re.escape(change['label'])}</td>\s*<td>[^<]*</td>\s*<td>changed</td>\s*"
+            rf"<td><div>when: {field['before']} → {field['after']}</div>",
+            page,
+        )
+        assert row, change
+    t = plan["totals"]
+    assert (
+        f"{t['people']} people would move to the new revision; {t['people_changed']} of them "
+        f"have follow-ups that change: {t['followups']} follow-up(s), {t['move']} moved"
+    ) in page
+    for person in plan["people"]:
+        for change in person["changes"]:
+            assert f"<td>{change['label']}</td>" in page
+    text = editable.deployment.run("schedule", "plan", "--as", "manager").out
+    for change in diff["checkpoints"]:
+        assert f"changed    {change['label']} ({change['subject']}, {change['checkpoint']})" in text
