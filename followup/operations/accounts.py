@@ -711,6 +711,8 @@ def set_user_active(
     session: Session, ctx: Context, p: Principal, username: str, active: bool
 ) -> UserAccount:
     _may_manage(p)
+    if not active and find(session, username).id == p.account_id:
+        raise InvalidRecord("you cannot deactivate your own account; ask another administrator")
     return set_active(session, _acting(ctx, p), username, active)
 
 
@@ -730,6 +732,10 @@ def change_access(
     staff = session.get(Staff, account.staff_id)
     granted = _roles(staff, roles)
     wall.check_her_roles(session, staff.staff_id, granted.split(";"))
+    if account.id == p.account_id and "admin" not in granted.split(";"):
+        raise InvalidRecord(
+            "you cannot take the admin role from your own account; ask another administrator"
+        )
     chosen = _sites(ctx, sites)
     before = (account.roles, account.sites)
     if (granted, chosen) == before:

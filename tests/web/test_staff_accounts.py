@@ -183,3 +183,20 @@ def test_the_audit_page_pages_in_sql(team):
     assert first.count("export</td>") == 100 and "page=2" in first
     third = admin.get("/audit?action=export&page=3").text
     assert third.count("export</td>") == 30 and "page=4" not in third
+
+
+def test_an_administrator_cannot_lock_themselves_out(team):
+    admin = team.browser("admin")
+    refused = admin.post("/accounts/admin/deactivate")
+    assert refused.status_code == 422 and "your own account" in refused.text
+    assert admin.get("/accounts").status_code == 200
+
+
+def test_user_access_on_the_command_line_is_the_same_operation_and_audit(team):
+    result = team.deployment.run("user", "access", "supervisor_ps", "--role", "supervisor")
+    assert result.exit_code == 0, result.err
+    assert "supervisor_ps: roles supervisor" in result.out
+    refused = team.deployment.run("user", "access", "supervisor_ps", "--role", "admin")
+    assert refused.exit_code == 1 and "does not have the admin role" in refused.err
+    ((actor, who),) = audit_lines(team, "user_access")
+    assert actor.startswith("cli:") and who == "supervisor_ps"

@@ -220,12 +220,15 @@ def deactivate(
     p: Principal = Depends(admins),
     form: Form = Depends(checked_form),
 ) -> Response:
-    _write(
-        request,
-        p,
-        username,
-        lambda session, ctx: accounts.set_user_active(session, ctx, p, username, False),
-    )
+    try:
+        _write(
+            request,
+            p,
+            username,
+            lambda session, ctx: accounts.set_user_active(session, ctx, p, username, False),
+        )
+    except FollowupError as refused:
+        return _account_page(request, p, username, status=422, errors={"form": str(refused)})
     return see_other(f"/accounts/{username}?notice=staff_accounts.deactivated")
 
 
