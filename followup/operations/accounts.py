@@ -294,12 +294,14 @@ class AccountRow:
         }
 
 
-def list_accounts(session: Session) -> list[AccountRow]:
-    rows = session.execute(
-        sa.select(UserAccount, Staff.staff_id, Staff.site_code)
-        .join(Staff, Staff.id == UserAccount.staff_id)
-        .order_by(UserAccount.username)
-    ).all()
+def list_accounts(session: Session, username: str | None = None) -> list[AccountRow]:
+    """Every account, or the one named `username`."""
+    query = sa.select(UserAccount, Staff.staff_id, Staff.site_code).join(
+        Staff, Staff.id == UserAccount.staff_id
+    )
+    if username is not None:
+        query = query.where(UserAccount.username == username)
+    rows = session.execute(query.order_by(UserAccount.username)).all()
     return [
         AccountRow(
             username=a.username,
@@ -807,5 +809,5 @@ def accounts_for_admin(session: Session, p: Principal) -> list[AccountRow]:
 def account_for_admin(session: Session, p: Principal, username: str) -> AccountRow:
     """One account as the list shows it; NotFound if there is none by that name."""
     _may_manage(p)
-    name = find(session, username).username
-    return next(row for row in list_accounts(session) if row.username == name)
+    (row,) = list_accounts(session, find(session, username).username)
+    return row
