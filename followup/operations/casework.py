@@ -97,21 +97,21 @@ class PartnerForm:
     case_id: str
     site: str
     today: date
-    workers: list[Worker]  # partner-support at the site, his facilitator left out
+    workers: list[Worker]  # offered: partner-support at the site, his facilitator left out
+    accepted: frozenset[str]  # any partner-support there: the wall itself refuses him
     partner_id: str | None = None  # editing her
     relationship: str | None = None
     support_worker: str | None = None
 
 
-def _her_workers(session: Session, person: Participant) -> list[Worker]:
+def _her_workers(session: Session, person: Participant) -> tuple[list[Worker], frozenset[str]]:
     his = (
         session.get(Staff, person.facilitator_id).staff_id
         if person.facilitator_id is not None
         else None
     )
-    return [
-        w for w in _workers(session, "partner_support", [person.site_code]) if w.staff_id != his
-    ]
+    workers = _workers(session, "partner_support", [person.site_code])
+    return [w for w in workers if w.staff_id != his], frozenset(w.staff_id for w in workers)
 
 
 def new_partner_form(session: Session, ctx: Context, p: Principal, case_id: str) -> PartnerForm:
@@ -123,7 +123,7 @@ def new_partner_form(session: Session, ctx: Context, p: Principal, case_id: str)
         person.case_id,
         person.site_code,
         ctx.site_today(person.site_code),
-        _her_workers(session, person),
+        *_her_workers(session, person),
     )
 
 
@@ -144,7 +144,7 @@ def edit_partner_form(session: Session, ctx: Context, p: Principal, partner_id: 
         person.case_id,
         person.site_code,
         ctx.site_today(person.site_code),
-        _her_workers(session, person),
+        *_her_workers(session, person),
         partner_id=her.partner_id,
         relationship=her.relationship,
         support_worker=worker.staff_id if worker else None,

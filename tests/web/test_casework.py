@@ -192,8 +192,11 @@ def test_the_mans_facilitator_is_never_offered_nor_accepted_as_her_worker(team):
     assert '<option value="F1"' not in page.text and '<option value="PS1"' in page.text
     response = browser.post("/participants/BG-1/partners/new", partner_form(support_worker="F1"))
     assert response.status_code == 422 and 'id="support_worker-error"' in response.text
+    assert "his facilitator is never his partner&#39;s worker" in response.text
+    assert "Hint" not in response.text
     edit = browser.post("/partners/P-1/edit", {"relationship": "current", "support_worker": "F1"})
     assert edit.status_code == 422 and 'id="support_worker-error"' in edit.text
+    assert "his facilitator is never his partner&#39;s worker" in edit.text
     assert team.partner("P-1").support_worker_id is not None
     assert "P-2" not in {p.partner_id for p in _partners(team)}
 
@@ -292,17 +295,16 @@ def test_status_from_the_participant_page_says_which_follow_ups_moved_by_their_l
         response = browser.post("/participants/BG-1/status", {"event": event, "on": on})
         assert response.status_code == 303, response.text
     shown = browser.get(response.headers["location"])
-    assert (
-        shown.status_code == 200
-        and "Saved: Programme start" in shown.text
-        or "Saved:" in shown.text
-    )
+    assert shown.status_code == 200 and "Saved: Programme started." in shown.text
     labels = moved_labels(shown.text)
     assert labels, shown.text
     assert any("End of programme" in label for label in labels)
     assert not any("end_of_programme" in label or "followup_3m" in label for label in labels)
     # His facilitator: none of her follow-ups, though hers moved too.
-    assert not any("(Partner)" in label for label in labels)
+    assert not any("partner" in label.lower() for label in labels)
+    # A supervisor who supports partners too is told hers moved as well.
+    both = moved_labels(team.browser("supervisor_ps").get(response.headers["location"]).text)
+    assert len(both) > len(labels) and any("badge partner" in label for label in both)
     assert participant(team, "BG-1").programme_start_on.isoformat() == on
     lines = [a for a in audited(team, "record_status") if a.entity_id == "BG-1"]
     assert {a.actor for a in lines} == {"web:facilitator"} and len(lines) == 2

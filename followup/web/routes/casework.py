@@ -188,7 +188,7 @@ def add_partner(
     ctx = context(request)
     with transaction(ctx.engine) as session:
         f = casework.new_partner_form(session, ctx, p, case_id)
-        checked = forms.new_partner(form, workers={w.staff_id for w in f.workers}, today=f.today)
+        checked = forms.new_partner(form, workers=f.accepted, today=f.today)
         added, problem = _attempt(
             session,
             checked,
@@ -224,7 +224,7 @@ def edit_partner(
     ctx = context(request)
     with transaction(ctx.engine) as session:
         f = casework.edit_partner_form(session, ctx, p, partner_id)
-        checked = forms.partner_change(form, workers={w.staff_id for w in f.workers})
+        checked = forms.partner_change(form, workers=f.accepted)
         saved, problem = _attempt(
             session,
             checked,
