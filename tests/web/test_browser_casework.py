@@ -12,14 +12,11 @@ from datetime import timedelta
 import pytest
 
 from followup.models import Partner
-from tests.web.test_browser import (  # noqa: F401  (fixtures, used by name)
-    ARTIFACTS,
-    PHONE,
-    chromium,
-    database_url,
-    no_sideways_scroll,
-    site,
-)
+from tests.web import test_browser as shared
+from tests.web.test_browser import ARTIFACTS, PHONE, no_sideways_scroll
+
+# The browser, its database and the served test team: test_browser.py's fixtures.
+chromium, database_url, site = shared.chromium, shared.database_url, shared.site
 
 pytestmark = pytest.mark.browser
 

@@ -363,6 +363,8 @@ def test_the_cli_and_the_web_give_the_same_follow_up_dates_for_the_same_status(t
     assert refused.exit_code != 0 and web.status_code == 422
     assert "a participation has one ending" in refused.err
     assert "a participation has one ending" in web.text
+    problem = re.search(r'<p class="problem" role="alert">(.*?)</p>', web.text).group(1)
+    assert "dropped out on" in problem and "dropped_out" not in problem
 
 
 def test_partner_support_may_not_record_his_status(team):

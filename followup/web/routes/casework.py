@@ -9,6 +9,7 @@ Registered before followup.web.routes.people, whose `/participants/{case_id:path
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -48,6 +49,15 @@ class Problem:
 
     key: str
     detail: str
+
+    def text(self, t: Callable[..., str]) -> str:
+        """The sentence with the status words the domain writes as keys (`dropped_out`)
+        in the page's words ("dropped out")."""
+        detail = _STATUS_WORD.sub(lambda m: t(f"event.{m.group(0)}").lower(), self.detail)
+        return t(self.key, detail=detail)
+
+
+_STATUS_WORD = re.compile(r"\b(?:" + "|".join(STATUS_EVENTS) + r")\b")
 
 
 def _plain(refused: FollowupError) -> str:
