@@ -109,12 +109,35 @@ def test_nobody_enrols_at_a_site_that_is_not_theirs(team):
     response = browser.post("/enrol", enrol_form(team, site="NS", facilitator=""))
     assert response.status_code == 422 and 'id="site-error"' in response.text
     assert participant(team, "BG-2") is None
-    assert (
-        team.browser("admin")
-        .post("/enrol", enrol_form(team, site="NS", facilitator="F2"))
-        .status_code
-        == 303
-    )
+    admin = team.browser("admin")
+    elsewhere = admin.post("/enrol", enrol_form(team, site="NS", facilitator="F1"))
+    assert elsewhere.status_code == 422
+    assert "This facilitator works at another site." in elsewhere.text
+    assert admin.post("/enrol", enrol_form(team, site="NS", facilitator="F2")).status_code == 303
+    assert participant(team, "BG-2").site_code == "NS"
+
+
+def test_a_facilitator_finds_himself_chosen_on_the_enrol_page(team):
+    page = team.browser("facilitator").get("/enrol").text
+    assert '<option value="F1" selected>' in page
+    assert '<option value="F1">' in team.browser("supervisor").get("/enrol").text
+
+
+def test_the_participant_page_offers_each_person_only_the_forms_they_may_use(team):
+    offered = {}
+    for login in ("facilitator", "partner_support", "supervisor", "supervisor_ps"):
+        text = team.browser(login).get("/participants/BG-1").text
+        offered[login] = {
+            form
+            for form in ("status", "recidivism", "check", "partners/new")
+            if f'href="/participants/BG-1/{form}"' in text
+        }
+    assert offered == {
+        "facilitator": {"status", "recidivism", "check"},
+        "partner_support": {"recidivism", "check", "partners/new"},
+        "supervisor": {"status", "recidivism", "check"},
+        "supervisor_ps": {"status", "recidivism", "check", "partners/new"},
+    }
 
 
 def test_partner_support_and_evaluators_may_not_open_the_enrol_page(team):

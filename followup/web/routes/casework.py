@@ -117,10 +117,12 @@ def enrol_form(request: Request, p: Principal = Depends(enrolling)) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
         choices = casework.enrolment_choices(session, ctx, p)
+    mine = any(w.staff_id == p.staff_id for w in choices.facilitators)
     values = {
-        "site": choices.sites[0],
+        "site": p.site if p.site in choices.sites else choices.sites[0],
         "protocol": choices.default_protocol,
         "enrolled_on": choices.today.isoformat(),
+        "facilitator": p.staff_id if mine else "",  # a facilitator enrols his own man
     }
     return _enrol_page(request, p, choices, values=values)
 
