@@ -68,6 +68,7 @@ def test_enrol_add_his_partner_and_record_his_status_in_the_browser(
     page.wait_for_load_state()
     assert page.url == f"{base}/participants/{case_id}"
     assert "Marko Petrović" in page.content()
+    shot(page, "participant", width, wide)
 
     page.click(f"a[href='/participants/{case_id}/partners/new']")
     page.wait_for_load_state()
