@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from followup import lookup, wall
 from followup.audit import audit
 from followup.context import Context
-from followup.errors import InvalidRecord, NotFound
+from followup.errors import AlreadyRecorded, InvalidRecord, NotFound
 from followup.models import REFERRAL_SOURCES, RELATIONSHIPS, Participant, Partner, Staff
 from followup.replan import replan
 from followup.values import parse_identifier, parse_safe_hours
@@ -63,7 +63,7 @@ def enrol(
     if enrolled_on > ctx.site_today(site):
         raise InvalidRecord(f"case {case_id}: enrolment date {enrolled_on} is in the future")
     if session.query(Participant.id).filter_by(case_id=case_id).first():
-        raise InvalidRecord(
+        raise AlreadyRecorded(
             f"case {case_id!r} is already enrolled. Hint: use `followup record` to add to it"
         )
     protocol = ctx.protocol(protocol_id)
@@ -120,7 +120,7 @@ def add_partner(
             f"unknown relationship {relationship!r}; expected one of {', '.join(RELATIONSHIPS)}"
         )
     if session.query(Partner.id).filter_by(partner_id=partner_id).first():
-        raise InvalidRecord(f"partner {partner_id!r} already exists")
+        raise AlreadyRecorded(f"partner {partner_id!r} already exists")
     worker = None
     if support_worker:
         worker = lookup.staff(session, support_worker)
@@ -147,4 +147,45 @@ def add_partner(
         now=ctx.now(),
     )
     audit(session, ctx.actor, "add_partner", "partner", partner_id, case_id=case_id)
+    return partner
+
+
+def edit_partner(
+    session: Session,
+    ctx: Context,
+    *,
+    partner_id: str,
+    relationship: str,
+    support_worker: str | None,
+) -> Partner:
+    """Change her relationship to him and her partner-support worker (never his
+    facilitator: followup.wall). Her pending follow-ups move to the new worker at once.
+    Consent and contact rules have their own operations (followup.record, people)."""
+    partner = lookup.partner(session, partner_id)
+    person = session.get(Participant, partner.participant_id)
+    if relationship not in RELATIONSHIPS:
+        raise InvalidRecord(
+            f"unknown relationship {relationship!r}; expected one of {', '.join(RELATIONSHIPS)}"
+        )
+    worker = None
+    if support_worker:
+        worker = lookup.staff(session, support_worker)
+        check_worker(worker, "partner_support", person.site_code)
+        wall.check_support_worker(worker, person)
+    changed = []
+    if partner.relationship != relationship:
+        changed.append("relationship")
+    if partner.support_worker_id != (worker.id if worker else None):
+        changed.append("support_worker")
+    partner.relationship = relationship
+    partner.support_worker_id = worker.id if worker else None
+    session.flush()
+    replan(
+        session,
+        [person.id],
+        protocol_for_enrolment(ctx, session),
+        reason="partner changed",
+        now=ctx.now(),
+    )
+    audit(session, ctx.actor, "edit_partner", "partner", partner_id, changed=changed)
     return partner

@@ -23,6 +23,10 @@ class InvalidRecord(FollowupError):
     """A record that contradicts what is already known (dates out of order, ...)."""
 
 
+class AlreadyRecorded(InvalidRecord):
+    """A case id or partner id that is already taken."""
+
+
 class KeyUnavailable(FollowupError):
     """Encrypted partner data exists but no key to open it."""
 

@@ -29,6 +29,10 @@ HER_ROLES = frozenset({"partner_support", "admin"})
 RULE = "the man's facilitator must never be his partner's worker"
 
 
+class WallRefusal(InvalidRecord):
+    """An assignment refused by the wall (the web shows it next to the worker field)."""
+
+
 def support_worker_refusal(worker_id: str, case_id: str) -> str:
     """`worker_id` would support a partner of `case_id`, whom they facilitate."""
     return (
@@ -55,7 +59,7 @@ def interviewer_refusal(worker_id: str, case_id: str) -> str:
 
 def check_support_worker(worker: Staff, person: Participant) -> None:
     if person.facilitator_id is not None and person.facilitator_id == worker.id:
-        raise InvalidRecord(support_worker_refusal(worker.staff_id, person.case_id))
+        raise WallRefusal(support_worker_refusal(worker.staff_id, person.case_id))
 
 
 def check_interviewer(worker: Staff, person: Participant) -> None:

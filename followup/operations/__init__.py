@@ -11,6 +11,8 @@ itself and writes its own audit line, so a CLI command and a web page cannot dis
              search
 - followups  one follow-up; record an interview or a missed follow-up on it
 - records    enrol, record status / interview / recidivism / check / consent / missed
+- casework   the browser's casework forms: their choices, add / edit a partner, and
+             which follow-ups a status change moved (the writes: records, enrol)
 - alerts     safety alerts: list, open, acknowledge
 - schedules  protocol changes: plan, apply
 - report     the outcome report, cut to the sites and suppression this person may have

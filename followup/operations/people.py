@@ -117,6 +117,7 @@ class ParticipantView:
     partner_count: int | None  # shown to those who may see partner follow-up status
     timeline: list[TimelineEntry]
     today: date
+    actions: frozenset[str] = frozenset()  # casework forms offered (policy.participant_actions)
 
 
 def participant_view(session: Session, ctx: Context, p: Principal, case_id: str) -> ParticipantView:
@@ -217,6 +218,7 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
         else None,
         timeline=timeline,
         today=today,
+        actions=policy.participant_actions(p, site, his_facilitator),
     )
 
 

@@ -184,6 +184,27 @@ def record_status(p: Principal, site: str) -> bool:
     return p.at(site, FACILITATOR, SUPERVISOR)
 
 
+def open_enrolment(p: Principal) -> bool:
+    """The Enrol page: those who may enrol at some site (which sites: `enrol`)."""
+    return p.is_admin or p.has(FACILITATOR, SUPERVISOR)
+
+
+def add_partner(p: Principal, site: str, facilitator: int | None) -> bool:
+    """A new partner of his: her record, so her side only, and never his facilitator."""
+    return p.at(site, PARTNER_SUPPORT) and not p.facilitates(facilitator)
+
+
+def participant_actions(p: Principal, site: str, facilitator: int | None) -> frozenset[str]:
+    """What the participant page offers this person (each action's own rule)."""
+    offered = {
+        "status": record_status(p, site),
+        "recidivism": view_participant_content(p, site),
+        "check": view_participant_content(p, site),
+        "add_partner": add_partner(p, site, facilitator),
+    }
+    return frozenset(action for action, allowed in offered.items() if allowed)
+
+
 def view_alert(p: Principal, site: str, facilitator: int | None) -> bool:
     """A safety alert exists to protect her: never shown to the man's facilitator."""
     return p.at(site, PARTNER_SUPPORT, SUPERVISOR) and not p.facilitates(facilitator)

@@ -31,6 +31,7 @@ _env = Environment(
 # (path, catalogue key, rule): the top navigation, each item shown only to those allowed.
 NAVIGATION = (
     ("/followups", "nav.followups", policy.list_followups),
+    ("/enrol", "casework.nav_enrol", policy.open_enrolment),
     ("/alerts", "nav.alerts", policy.open_alerts),
     ("/outcomes", "nav.outcomes", policy.view_outcomes),
     ("/schedules", "nav.schedules", policy.plan_schedules),

@@ -7,6 +7,7 @@ from followup.web.routes import (
     alerts,
     audit_log,
     calendar,
+    casework,
     followups,
     login,
     outcomes,
@@ -19,6 +20,7 @@ ROUTERS = (
     login.router,
     account.router,
     followups.router,
+    casework.router,  # before people: its paths extend people's `{id:path}` ones
     people.router,
     alerts.router,
     outcomes.router,
