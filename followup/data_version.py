@@ -26,7 +26,8 @@ a migration needs a restart of the service, which empties the in-memory cache an
 
 Not seen: a write made outside followup (psql, the sqlite3 shell) or through the raw
 driver connection (e.g. psycopg's COPY). Such code must call `changed(connection)` in its
-transaction; after a hand edit, restart the web service.
+transaction. After a hand edit, a kept report is built again within ten minutes (the
+cache's age limit); restart the web service to see it sooner.
 """
 
 from __future__ import annotations

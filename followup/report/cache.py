@@ -15,13 +15,16 @@ rarely changes between two looks, so the web keeps what it built:
 - renderings (HTML with its plots, CSV, JSON) are kept with the report, per format and
   language, so each plot is drawn once per report.
 
-At most `size` reports are kept (least recently used first out); each is a few hundred
-kilobytes whatever the size of the programme (curves have one point per distinct day).
+At most `size` reports are kept (least recently used first out), none longer than ten
+minutes (a bound on what a write made outside followup could leave stale: see
+followup.data_version); each is a few hundred kilobytes whatever the size of the
+programme (curves have one point per distinct day).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -37,10 +40,15 @@ if TYPE_CHECKING:
     from followup.report.build import Report, ReportOptions
 
 
+# A safety net for writes no engine sees (a hand edit in psql): nothing is kept longer.
+MAX_AGE_SECONDS = 600.0
+
+
 @dataclass
 class _Entry:
     report: Report
     renderings: dict[tuple[str, str], str] = field(default_factory=dict)
+    built_at: float = field(default_factory=time.monotonic)  # a timer, not the domain's clock
 
 
 class ReportCache:
@@ -60,6 +68,9 @@ class ReportCache:
         key = self.key(ctx, session, options)
         with self._lock:
             entry = self._entries.get(key)
+            if entry is not None and time.monotonic() - entry.built_at > MAX_AGE_SECONDS:
+                self._drop(key)
+                entry = None
             if entry is not None:
                 self._entries.move_to_end(key)
         if entry is not None:
@@ -73,9 +84,12 @@ class ReportCache:
                 self._entries[key] = entry
                 self._by_data[id(report.data)] = entry
                 while len(self._entries) > self.size:
-                    _old, gone = self._entries.popitem(last=False)
-                    self._by_data.pop(id(gone.report.data), None)
+                    self._drop(next(iter(self._entries)))
         return report
+
+    def _drop(self, key: tuple) -> None:
+        gone = self._entries.pop(key)
+        self._by_data.pop(id(gone.report.data), None)
 
     def rendering(self, report: Report, fmt: str, language: str, render: Callable[[], str]) -> str:
         """`render()`'s text for `report` in `fmt` and `language`, made once per report."""

@@ -120,3 +120,15 @@ def test_only_writes_to_tables_a_report_may_read_count():
     assert not counts("DELETE FROM login_failure WHERE at < ?")
     assert not counts("SAVEPOINT sa_savepoint_1")
     assert not counts("PRAGMA foreign_keys=ON")
+
+
+def test_a_kept_report_is_built_again_after_ten_minutes_whatever_the_version(team, monkeypatch):
+    """A hand edit in psql bumps no version; no report outlives ten minutes."""
+    from followup.report import cache as cache_module
+
+    browser = team.browser("evaluator")
+    browser.get("/outcomes")
+    clock = [cache_module.time.monotonic() + cache_module.MAX_AGE_SECONDS + 1]
+    monkeypatch.setattr(cache_module.time, "monotonic", lambda: clock[0])
+    browser.get("/outcomes")
+    assert team.app.state.report_cache.built == 2
