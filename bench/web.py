@@ -1,6 +1,7 @@
 """The My follow-ups page for one staff member, at 10,000 and at 1,000,000 enrolled.
 
-    .venv/bin/python bench/web.py [--sizes 10000,1000000] [--repeat 20] [--rebuild]
+    .venv/bin/python bench/web.py [--sizes 10000,1000000] [--outcome-sizes 10000,100000]
+                                  [--pages followups,outcomes] [--repeat 20] [--rebuild]
 
 For each size a database is built directly with executemany (not through the CSV
 import) under bench/out/web-N.db and reused by later runs (--rebuild makes it again).
@@ -12,11 +13,26 @@ app (session cookie, guard, query, template) with FastAPI's TestClient, logged i
 facilitator F-000000 and as partner-support worker P-000000 (whose page also writes
 its audit line). Printed: the median time per size and page, and the ratio between
 the sizes (target: at most 1.5x).
+
+The Outcomes page, at 10,000 and 100,000 participants (--outcome-sizes), on the report
+benchmark's database (bench/report.py: statuses, interviews, recidivism reports and
+police checks, five sites; built once under bench/out/report-N.db and shared with it),
+for an evaluator granted every site. Per size: the app's startup (the report libraries
+imported then), the first load after login (the report built and its plots drawn), a
+warm load (the same options again: the kept report), a filter change (grouped by
+referral source: another report built) and that filter warm. Wall and CPU time (the whole
+process: the app runs in TestClient's thread) are printed; targets: warm <= 1 s at 10,000
+and <= 3x that at 100,000.
+
+Sizes are measured in alternating order, every size warmed first (round 1 small to large,
+round 2 large to small, ...), so neither size pays the process's own warm-up (imports,
+caches) and the ratio compares like with like.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import random
 import re
@@ -259,16 +275,165 @@ def logged_in(app, username: str) -> TestClient:
     return client
 
 
-def page_time(client: TestClient, repeat: int) -> tuple[float, int]:
-    client.get("/followups")  # warm: templates compiled, protocol revision loaded
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        response = client.get("/followups")
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 200
-    items = len(re.findall(r'<li class="(?:overdue|today|week|upcoming)">', response.text))
-    return statistics.median(times), items
+def followups_count(client: TestClient) -> int:
+    response = client.get("/followups")
+    assert response.status_code == 200
+    return len(re.findall(r'<li class="(?:overdue|today|week|upcoming)">', response.text))
+
+
+def timed(client: TestClient, path: str) -> tuple[float, float]:
+    """Wall and CPU seconds of one GET (CPU: the whole process, app thread included)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    response = client.get(path)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert response.status_code == 200, (path, response.status_code)
+    return wall, cpu
+
+
+def alternating(sizes: list[int], rounds: int):
+    """(round, size) in alternating order: small to large, then large to small, ..."""
+    for r in range(rounds):
+        for size in sizes if r % 2 == 0 else list(reversed(sizes)):
+            yield r, size
+
+
+def bench_followups(sizes: list[int], repeat: int, rebuild: bool) -> None:
+    clients: dict[tuple[int, str], TestClient] = {}
+    contexts = []
+    for people in sizes:  # build, and warm every size before any is measured
+        ctx = deployment(people, rebuild)
+        contexts.append(ctx)
+        with transaction(ctx.engine) as session:
+            assert (
+                session.execute(sa.select(sa.func.count()).select_from(UserAccount)).scalar_one()
+                == 2
+            )
+        app = create_app(ctx)
+        for who, username in (("facilitator", "facilitator"), ("partner support", "worker")):
+            client = logged_in(app, username)
+            client.get("/followups")  # warm: templates compiled, protocol revision loaded
+            clients[people, who] = client
+    times: dict[tuple[int, str], list[float]] = {key: [] for key in clients}
+    for _round, people in alternating(sizes, repeat):
+        for who in ("facilitator", "partner support"):
+            times[people, who].append(timed(clients[people, who], "/followups")[0])
+    medians = {key: statistics.median(values) for key, values in times.items()}
+    for (people, who), seconds in medians.items():
+        items = followups_count(clients[people, who])
+        print(
+            f"  {people:>9,} enrolled: My follow-ups for one {who:<15} {seconds * 1000:7.1f} ms "
+            f"(median of {repeat}, sizes alternated; {items} follow-ups listed)",
+            flush=True,
+        )
+    if len(sizes) >= 2:
+        small, large = sizes[0], sizes[-1]
+        for who in ("facilitator", "partner support"):
+            ratio = medians[large, who] / medians[small, who]
+            print(f"ratio {large:,} / {small:,} ({who}): {ratio:.2f}x (target <= 1.5x)")
+    for ctx in contexts:
+        ctx.engine.dispose()
+
+
+# --- the Outcomes page ---------------------------------------------------------------------
+
+EVALUATOR = "evaluator"
+FILTER = "/outcomes?by=referral_source"
+
+
+def _report_bench():
+    """bench/report.py, whose database the Outcomes page reads (bench is not a package)."""
+    spec = importlib.util.spec_from_file_location("bench_report", REPO / "bench" / "report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def outcomes_deployment(people: int, rebuild: bool) -> Context:
+    report_bench = _report_bench()
+    db = report_bench.database(people, rebuild)
+    config = OUT / f"report-{people}.toml"
+    ctx = Context.open(str(config))
+    with transaction(ctx.engine) as session:
+        found = session.execute(
+            sa.select(UserAccount.id).where(UserAccount.username == EVALUATOR)
+        ).first()
+        if found is None:
+            session.execute(
+                Staff.__table__.insert().values(
+                    staff_id="BG-EV",
+                    site_code="BG",
+                    name="Evaluator BG",
+                    roles="evaluator",
+                    channel="console",
+                    language="en",
+                    active=True,
+                )
+            )
+            session.flush()
+            add_account(
+                session,
+                ctx,
+                username=EVALUATOR,
+                staff_id="BG-EV",
+                roles=["evaluator"],
+                password=PASSWORD,
+                language="en",
+            )
+    print(f"  {people:>9,} enrolled: Outcomes on {db.relative_to(REPO)}", flush=True)
+    return ctx
+
+
+def _ms(wall: float, cpu: float) -> str:
+    return f"{wall * 1000:8.1f} ms wall {cpu * 1000:8.1f} ms CPU"
+
+
+def bench_outcomes(sizes: list[int], repeat: int, rebuild: bool) -> None:
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        clients: dict[int, TestClient] = {}
+        for people in sizes:
+            ctx = outcomes_deployment(people, rebuild)
+            stack.callback(ctx.engine.dispose)
+            app = create_app(ctx)
+            wall, cpu = time.perf_counter(), time.process_time()
+            stack.enter_context(TestClient(app))  # runs the app's startup: the warm-up
+            started = time.perf_counter() - wall, time.process_time() - cpu
+            client = logged_in(app, EVALUATOR)
+            clients[people] = client
+            first = timed(client, "/outcomes")
+            changed = timed(client, FILTER)
+            print(
+                f"  {people:>9,} enrolled: Outcomes startup {_ms(*started)}; "
+                f"first load after login {_ms(*first)}; filter change {_ms(*changed)}",
+                flush=True,
+            )
+        warm: dict[tuple[int, str], list[tuple[float, float]]] = {
+            (people, path): [] for people in sizes for path in ("/outcomes", FILTER)
+        }
+        for _round, people in alternating(sizes, repeat):
+            for path in ("/outcomes", FILTER):
+                warm[people, path].append(timed(clients[people], path))
+        medians = {
+            key: (statistics.median(w for w, _ in got), statistics.median(c for _, c in got))
+            for key, got in warm.items()
+        }
+        for (people, path), (wall, cpu) in medians.items():
+            what = "Outcomes warm" if path == "/outcomes" else "filter warm  "
+            target = " (target <= 1000 ms)" if people == sizes[0] and path == "/outcomes" else ""
+            print(
+                f"  {people:>9,} enrolled: {what} {_ms(wall, cpu)} "
+                f"(median of {repeat}, sizes alternated){target}",
+                flush=True,
+            )
+        if len(sizes) >= 2:
+            small, large = sizes[0], sizes[-1]
+            ratio = medians[large, "/outcomes"][0] / medians[small, "/outcomes"][0]
+            cpu_ratio = medians[large, "/outcomes"][1] / medians[small, "/outcomes"][1]
+            print(
+                f"ratio {large:,} / {small:,} (Outcomes warm): {ratio:.2f}x wall, "
+                f"{cpu_ratio:.2f}x CPU (target <= 3x)"
+            )
 
 
 def main() -> int:
@@ -277,35 +442,23 @@ def main() -> int:
         "--sizes", default="10000,1000000", help="enrolled participants, comma-separated"
     )
     parser.add_argument(
+        "--outcome-sizes",
+        default="10000,100000",
+        help="participants for the Outcomes page, comma-separated",
+    )
+    parser.add_argument(
+        "--pages", default="followups,outcomes", help="which pages: followups, outcomes or both"
+    )
+    parser.add_argument(
         "--repeat", type=int, default=20, help="requests per page and size (the median is shown)"
     )
     parser.add_argument("--rebuild", action="store_true", help="build the databases again")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    results: dict[int, dict[str, float]] = {}
-    for people in sizes:
-        ctx = deployment(people, args.rebuild)
-        with transaction(ctx.engine) as session:
-            assert (
-                session.execute(sa.select(sa.func.count()).select_from(UserAccount)).scalar_one()
-                == 2
-            )
-        app = create_app(ctx)
-        results[people] = {}
-        for who, username in (("facilitator", "facilitator"), ("partner support", "worker")):
-            seconds, items = page_time(logged_in(app, username), args.repeat)
-            results[people][who] = seconds
-            print(
-                f"  {people:>9,} enrolled: My follow-ups for one {who:<15} {seconds * 1000:7.1f} ms "
-                f"(median of {args.repeat}; {items} follow-ups listed)",
-                flush=True,
-            )
-        ctx.engine.dispose()
-    if len(sizes) >= 2:
-        small, large = sizes[0], sizes[-1]
-        for who in results[small]:
-            ratio = results[large][who] / results[small][who]
-            print(f"ratio {large:,} / {small:,} ({who}): {ratio:.2f}x (target <= 1.5x)")
+    pages = args.pages.split(",")
+    if "followups" in pages:
+        bench_followups([int(s) for s in args.sizes.split(",")], args.repeat, args.rebuild)
+    if "outcomes" in pages:
+        bench_outcomes([int(s) for s in args.outcome_sizes.split(",")], args.repeat, args.rebuild)
     return 0
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from followup.coltypes import UTCDateTime
+from followup.data_version import track_writes
 
 __all__ = ["UTCDateTime", "make_engine", "transaction"]
 
@@ -71,8 +72,10 @@ def make_engine(url: str, **kwargs) -> Engine:
         # export) fails at once with SQLITE_BUSY if another writer committed meanwhile,
         # and busy_timeout cannot help it.
         sa.event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    track_writes(engine)  # cached reports are filed by the data version (followup.data_version)
+    return engine
 
 
 class NestedTransaction(RuntimeError):

@@ -311,6 +311,16 @@ class DispatchWatermark(SQLModel, table=True):
     planned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class DataVersion(SQLModel, table=True):
+    """One row (id 1): bumped by every transaction that writes data a report reads, in
+    that transaction (followup.data_version). Cached reports are filed under it."""
+
+    __tablename__ = "data_version"
+
+    id: int = Field(primary_key=True)
+    version: int = Field(default=0, sa_type=sa.BigInteger)
+
+
 class UserAccount(SQLModel, table=True):
     """A login to the web app (followup.web), always a member of staff.
 

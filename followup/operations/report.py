@@ -17,9 +17,18 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from followup.report import Report, ReportOptions
+    from followup.report.cache import ReportCache
 
 
-def outcome_report(session: Session, ctx: Context, p: Principal, options: ReportOptions) -> Report:
+def outcome_report(
+    session: Session,
+    ctx: Context,
+    p: Principal,
+    options: ReportOptions,
+    cache: ReportCache | None = None,
+) -> Report:
+    """The report `p` asked for, after the rules; from `cache` when given and the data
+    has not changed since it was built (audited as an export either way)."""
     from followup.report import build_report
 
     if not policy.view_outcomes(p):
@@ -35,4 +44,7 @@ def outcome_report(session: Session, ctx: Context, p: Principal, options: Report
         raise NotVisible(f"{p.username} may read outcomes only of {', '.join(allowed)}")
     if not options.suppress and not policy.unsuppressed_outcomes(p):
         raise Forbidden(f"{p.username} may not read unsuppressed outcomes")
-    return build_report(ctx, session, replace(options, actor=p.actor))
+    options = replace(options, actor=p.actor)
+    if cache is not None:
+        return cache.report(ctx, session, options)
+    return build_report(ctx, session, options)

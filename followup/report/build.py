@@ -88,9 +88,12 @@ class Report:
         return json.dumps(self.data, indent=indent, ensure_ascii=False, allow_nan=False)
 
 
-def build_report(ctx: Context, session: Session, options: ReportOptions | None = None) -> Report:
+def resolve(ctx: Context, options: ReportOptions | None = None) -> ReportOptions:
+    """The options as the report reads them: checked, with `as_of` (today) and `origin`
+    (the indicators file's) filled in. Two requests with equal resolved options (but for
+    `actor` and `format`) get the same report from the same data."""
     options = _checked(ctx, options or ReportOptions())
-    indicators, indicators_file = _indicators(ctx)
+    indicators, _file = _indicators(ctx)
     origin = options.origin or indicators.recidivism.origin
     if options.by == "completion" and origin == "completion":
         raise ReportError(
@@ -98,7 +101,25 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
             "latter have no completion date to count from. Hint: add --origin "
             "end_of_participation (or admission, or enrolment)"
         )
-    options = replace(options, origin=origin)
+    return replace(options, origin=origin)
+
+
+def audit_export(session: Session, ctx: Context, options: ReportOptions) -> None:
+    """The export's audit line (resolved options), in the caller's transaction."""
+    audit(
+        session,
+        options.actor or ctx.actor,
+        "report_export",
+        "report",
+        None,
+        **{k: v for k, v in asdict(options).items() if k != "actor"},
+    )
+
+
+def build_report(ctx: Context, session: Session, options: ReportOptions | None = None) -> Report:
+    options = resolve(ctx, options)
+    indicators, indicators_file = _indicators(ctx)
+    origin = options.origin
     analysis = ctx.config.analysis
     threshold = analysis.suppression_threshold
     d = Disclosure(threshold if options.suppress else None)
@@ -123,14 +144,7 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         ),
         **export(tree, d.threshold),
     }
-    audit(
-        session,
-        options.actor or ctx.actor,
-        "report_export",
-        "report",
-        None,
-        **{k: v for k, v in asdict(options).items() if k != "actor"},
-    )
+    audit_export(session, ctx, options)
     return Report(
         data=data,
         options=options,

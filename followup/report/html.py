@@ -88,8 +88,12 @@ def _figures(survival: Survival) -> dict[str, Any]:
     ]
     if curves:
         ticks = [p.t for p in dropout.overall.at_risk_table]
+        name = "Plot: cumulative incidence of dropout and of completion by days since admission"
         figures["competing"] = {
-            "svg": Markup(survival_svg(curves, ticks, "cumulative incidence", "cif"))
+            "svg": Markup(
+                survival_svg(curves, ticks, "cumulative incidence", "cif", label=_alt(name, curves))
+            ),
+            "ticks": ticks,
         }
     return figures
 
@@ -101,8 +105,9 @@ def _km(section: SurvivalAnalysis, ylabel: str) -> dict[str, Any]:
     ticks = [p.t for p in overall.at_risk_table]
     curves = [(show.label(name), _points(entry, "survival")) for name, entry in drawn]
     cut = any(show.value(entry, "curve_truncated") for _, entry in rows)
+    name = f"Plot: share {ylabel} by days since {show.label(section.origin)}"
     return {
-        "svg": Markup(survival_svg(curves, ticks, ylabel)),
+        "svg": Markup(survival_svg(curves, ticks, ylabel, label=_alt(name, curves))),
         "ticks": ticks,
         "rows": rows,
         "cut": cut,
@@ -116,3 +121,9 @@ def _points(entry: KaplanMeier | Incidence, value: str) -> list[dict[str, Any]] 
         {"t": p.t, value: getattr(p, value), "ci_low": p.ci_low, "ci_high": p.ci_high}
         for p in show.value(entry, "curve") or []
     ]
+
+
+def _alt(name: str, curves: list) -> str:
+    """A plot's accessible name: what it shows, its curves, and where its numbers are."""
+    shown = ", ".join(curve for curve, _points in curves)
+    return f"{name} ({shown}); the table below gives the numbers at risk."

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from html import escape
 from typing import Any
 
 import matplotlib
@@ -36,8 +37,12 @@ def survival_svg(
     ticks: Sequence[float],
     ylabel: str,
     value: str = "survival",
+    label: str = "",
 ) -> str:
     """Step curves with their CI bands; `curves` are (name, points or None if suppressed).
+
+    `label` is the plot's accessible name (the SVG is an image to a screen reader: role
+    "img", aria-label and a <title>); the page puts the numbers in a table beside it.
 
     Points are {t, value, ci_low, ci_high}; each curve starts at t = 0 with 1 (survival) or
     0 (incidence) and is drawn no further than its last point.
@@ -70,7 +75,17 @@ def survival_svg(
                 loc="lower left" if value == "survival" else "upper left", frameon=False, fontsize=8
             )
         figure.tight_layout()
-        return _inline_svg(figure)
+        return named(_inline_svg(figure), label)
+
+
+def named(svg: str, label: str) -> str:
+    """The SVG as an image with an accessible name (and a <title>, shown on hover)."""
+    if not label:
+        return svg
+    text = escape(label)
+    opening = svg.index(">", svg.index("<svg")) + 1
+    head = svg[:opening].replace("<svg", f'<svg role="img" aria-label="{text}"', 1)
+    return f"{head}\n <title>{text}</title>{svg[opening:]}"
 
 
 def _inline_svg(figure: Figure) -> str:

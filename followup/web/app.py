@@ -7,6 +7,9 @@ and nowhere else; followup.web.auth turns those rules into route guards.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -34,6 +37,26 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _not_found)  # e.g. /followups/abc
     app.middleware("http")(_security_headers)
+    from followup.report.cache import ReportCache
+
+    app.state.report_cache = ReportCache()
+    _warm_up_at_startup(app)
+
+
+def _warm_up_at_startup(app: FastAPI) -> None:
+    """Import the report's libraries (numpy, scipy, matplotlib) when the server starts,
+    before it takes requests, not in the first Outcomes request after a login."""
+    previous = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[object]:
+        from followup.report.cache import warm_up
+
+        warm_up()
+        async with previous(app_) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
 
 
 def _sign_in(request: Request, _exc: Exception) -> Response:

@@ -3,7 +3,9 @@ uvicorn on loopback.
 
 Skipped unless FOLLOWUP_TEST_BROWSER=1 (CI sets it, and then a missing browser is a
 failure). Never downloads a browser: Playwright is pointed at /usr/bin/chromium.
-Screenshots of the main pages go to test-artifacts/ (not in git).
+Screenshots of the main pages go to test-artifacts/screenshots/ (not in git; CI keeps
+them), and every page is checked with axe-core at 1280 and 375 px (tests/web/accessibility.py:
+`check_page(page, name)`, one call for a new page).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 import uvicorn
 
 from followup.http import create_app
-from tests.conftest import REPO
+from tests.web.accessibility import SCREENSHOTS, check_page
 from tests.web.conftest import build_team
 
 pytestmark = pytest.mark.browser
@@ -33,8 +35,9 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = REPO / "test-artifacts"
+ARTIFACTS = SCREENSHOTS
 PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
 HINT = (
     "browser tests skipped: set FOLLOWUP_TEST_BROWSER=1 to run them "
     "(they need Debian's Chromium: apt-get install chromium)"
@@ -100,8 +103,10 @@ def demo(chromium, deployment):
     thread.join(10)
 
 
-def log_in(chromium, base: str, username: str, password: str = "correct horse battery"):
-    page = chromium.new_page(viewport=PHONE)
+def log_in(
+    chromium, base: str, username: str, password: str = "correct horse battery", viewport=PHONE
+):
+    page = chromium.new_page(viewport=viewport)
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", password)
@@ -189,7 +194,7 @@ FOLLOW = {
 
 def test_every_main_page_fits_a_375_pixel_phone_without_sideways_scrolling(chromium, demo):
     base, _deployment = demo
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     wide, seen = [], []
     page = chromium.new_page(viewport=PHONE)
     page.goto(f"{base}/login")
@@ -216,3 +221,70 @@ def test_every_main_page_fits_a_375_pixel_phone_without_sideways_scrolling(chrom
     assert wide == []
     for kind in ("/followups/", "/participants/", "/partners/", "/alerts/"):
         assert any(path.startswith(kind) for path in seen), kind
+
+
+def every_page(page, base: str, login: str) -> list[str]:
+    """The pages `login` opens (PAGES), the records reached from them (FOLLOW), and the
+    page for a missing address."""
+    paths = list(PAGES[login])
+    for where, selector in FOLLOW.get(login, []):
+        page.goto(f"{base}{where}")
+        link = page.locator(selector).first
+        assert link.count(), (login, where, selector)
+        paths.append(link.get_attribute("href"))
+    return [*paths, "/no-such-page"]
+
+
+def test_every_page_passes_axe_at_1280_and_375_pixels(chromium, demo):
+    """No serious or critical axe-core violation on any page, on a desktop and a phone."""
+    base, _deployment = demo
+    failures = []
+
+    def check(page, name):
+        try:
+            check_page(page, name)
+        except AssertionError as failed:
+            failures.append(str(failed))
+
+    for viewport in (DESKTOP, PHONE):
+        page = chromium.new_page(viewport=viewport)
+        page.goto(f"{base}/login")
+        check(page, "login")
+        page.close()
+        for login in PAGES:
+            page = log_in(chromium, base, login, "followup-demo", viewport=viewport)
+            for path in every_page(page, base, login):
+                page.goto(f"{base}{path}")
+                check(page, f"axe-{login}{path}")
+            page.close()
+    assert failures == [], "\n".join(failures)
+
+
+def test_the_skip_link_is_the_first_stop_and_moves_to_the_main_content(chromium, demo):
+    base, _deployment = demo
+    page = log_in(chromium, base, "evaluator", "followup-demo", viewport=DESKTOP)
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#main"
+    assert page.locator("a.skip").is_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.close()
+
+
+def test_on_paper_the_outcomes_page_has_no_navigation_forms_or_buttons(chromium, demo):
+    base, _deployment = demo
+    page = log_in(chromium, base, "admin", "followup-demo", viewport=DESKTOP)
+    page.goto(f"{base}/outcomes?by=site")
+    page.emulate_media(media="print")
+    for selector in ("header.top", "nav", "form", "button", ".downloads", "a.skip"):
+        shown = [e for e in page.locator(selector).all() if e.is_visible()]
+        assert shown == [], selector
+    assert page.locator("section.report h2").first.is_visible()
+    svgs = page.locator("section.report svg")
+    assert svgs.count() == 3
+    for svg in svgs.all():
+        assert svg.get_attribute("role") == "img"
+        assert "table below" in svg.get_attribute("aria-label")
+    page.pdf(path=str(SCREENSHOTS / "outcomes-print.pdf"))
+    page.close()

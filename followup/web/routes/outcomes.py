@@ -21,7 +21,7 @@ from followup.operations import policy
 from followup.operations.policy import Principal
 from followup.operations.report import outcome_report
 from followup.web.auth import NotVisible, context, guard
-from followup.web.render import page
+from followup.web.render import language_of, page
 
 router = APIRouter()
 readers = guard(policy.view_outcomes)
@@ -34,6 +34,12 @@ DOWNLOADS = {
     "html": "text/html; charset=utf-8",
 }
 _MAIN = re.compile(r"<main>(.*)</main>", re.DOTALL)
+
+
+def _cache(request: Request):
+    """The app's report cache (made at startup by followup.web.app), keyed by options and
+    data version: a filter change back to a report already seen costs a lookup."""
+    return request.app.state.report_cache
 
 
 def _options(request: Request, p: Principal, fmt: str):
@@ -91,9 +97,13 @@ def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
     body = problem = report = None
     if "as_of" not in errors:
         try:
+            cache = _cache(request)
             with transaction(ctx.engine) as session:
-                report = outcome_report(session, ctx, p, options)
-            html = render_html(report)  # plots take a while: not holding the write lock
+                report = outcome_report(session, ctx, p, options, cache)
+            # plots take a while: drawn once per report, not holding the write lock
+            html = cache.rendering(
+                report, "html", language_of(request, p), lambda: render_html(report)
+            )
         except FollowupError as refused:
             problem = str(refused)
         else:
@@ -131,9 +141,11 @@ def download(request: Request, fmt: str, p: Principal = Depends(readers)) -> Res
     if errors:
         return page(request, p, "error.html", status=422, message="outcomes.bad_options")
     try:
+        cache = _cache(request)
         with transaction(ctx.engine) as session:
-            report = outcome_report(session, ctx, p, options)
-        text = render(report, fmt)  # after the transaction, like the page
+            report = outcome_report(session, ctx, p, options, cache)
+        # after the transaction, like the page
+        text = cache.rendering(report, fmt, language_of(request, p), lambda: render(report, fmt))
     except FollowupError as refused:
         return page(
             request,
