@@ -44,7 +44,13 @@ SHIPPED_ANALYSIS = Path(__file__).resolve().parents[2] / "analysis"
 
 
 class ReportError(FollowupError):
-    """Report options that cannot be honoured; the message says what to ask instead."""
+    """Report options that cannot be honoured. The message is the command line's (it names
+    the options, e.g. --origin); `problem`, `option` and `values` say the same in a
+    structured way, so the web words it in its own terms (never with a flag)."""
+
+    def __init__(self, message: str, problem: str, option: str | None = None, **values: Any):
+        super().__init__(message)
+        self.problem, self.option, self.values = problem, option, values
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,9 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         raise ReportError(
             "--by completion compares men who completed with men who left early, and the "
             "latter have no completion date to count from. Hint: add --origin "
-            "end_of_participation (or admission, or enrolment)"
+            "end_of_participation (or admission, or enrolment)",
+            "completion_needs_origin",
+            "origin",
         )
     options = replace(options, origin=origin)
     analysis = ctx.config.analysis
@@ -196,7 +204,9 @@ def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:
     sites = ctx.config.sites
     if options.site is not None and options.site not in sites:
         raise ReportError(
-            f"unknown site {options.site!r}. Hint: one of {', '.join(sites)} (config.toml [sites])"
+            f"unknown site {options.site!r}. Hint: one of {', '.join(sites)} (config.toml [sites])",
+            "unknown_site",
+            "site",
         )
     for name, value, allowed in (
         ("by", options.by, (None, *BY_CHOICES)),
@@ -206,7 +216,9 @@ def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:
     ):
         if value not in allowed:
             raise ReportError(
-                f"--{name} {value!r} is not one of {', '.join(a for a in allowed if a)}"
+                f"--{name} {value!r} is not one of {', '.join(a for a in allowed if a)}",
+                "not_a_choice",
+                name,
             )
     todays = [ctx.site_today(code) for code in ([options.site] if options.site else sites)]
     today = min(todays)
@@ -215,7 +227,10 @@ def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:
     if options.as_of > max(todays):
         raise ReportError(
             f"--as-of {options.as_of} is after today ({max(todays)}): follow-ups whose window "
-            "has not closed yet would count as missed. Hint: leave --as-of out for today"
+            "has not closed yet would count as missed. Hint: leave --as-of out for today",
+            "as_of_future",
+            "as_of",
+            today=max(todays),
         )
     return options
 
@@ -235,6 +250,16 @@ def _indicators(ctx: Context) -> tuple[Indicators, str]:
             "path, or remove the key to use the shipped defaults"
         )
     return Indicators(), "defaults (no analysis/indicators.toml next to config.toml)"
+
+
+def default_origin(ctx: Context) -> str:
+    """Where time to recidivism starts when the options do not say (the indicators file)."""
+    return _indicators(ctx)[0].recidivism.origin
+
+
+def latest_as_of(ctx: Context, site: str | None) -> date:
+    """The latest date a report may be made as of: today, at the site (or the last site)."""
+    return max(ctx.site_today(code) for code in ([site] if site else ctx.config.sites))
 
 
 def _template_dirs(ctx: Context) -> tuple[Path, ...]:

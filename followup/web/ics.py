@@ -32,7 +32,7 @@ def feed(ctx: Context, entries: list[CalendarEntry], now: datetime) -> bytes:
 
 
 def _event(r: CalendarEntry, base: str, host: str, now: datetime) -> Event:
-    name = r.checkpoint + (f" #{r.occurrence}" if r.occurrence > 1 else "")
+    name = r.label + (f" #{r.occurrence}" if r.occurrence > 1 else "")
     event = Event()
     event.add("uid", f"followup-{r.id}@{host}")
     event.add("dtstamp", now)
