@@ -20,6 +20,7 @@ from followup.audit import audit
 from followup.context import Context
 from followup.errors import ConfigError, FollowupError
 from followup.models import REPORT_SOURCES, ProtocolRevision
+from followup.protocol import Protocol, checkpoint_label
 from followup.report import measures, outcomes, queries
 from followup.report.columns import day_number
 from followup.report.definitions import definitions
@@ -86,6 +87,11 @@ class Report:
     survival: Survival
     data_quality: DataQuality
     template_dirs: tuple[Path, ...] = field(default=(SHIPPED_ANALYSIS,))
+    protocols: tuple[Protocol, ...] = ()  # where checkpoints' labels come from
+
+    def checkpoint_label(self, name: str, informant: str | None, language: str) -> str:
+        """The checkpoint as staff read it in `language` (followup.protocol.checkpoint_label)."""
+        return checkpoint_label(self.protocols, name, informant, language)
 
     def to_json(self) -> dict[str, Any]:
         return self.data
@@ -152,6 +158,7 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         survival=tree["survival"],
         data_quality=tree["data_quality"],
         template_dirs=_template_dirs(ctx),
+        protocols=tuple(_protocols(ctx, session)),
     )
 
 
@@ -271,14 +278,18 @@ def _sources(source: str, indicators: Indicators) -> list[str]:
     return list(indicators.recidivism.sources) if source == "any" else [source]
 
 
-def _checkpoints(ctx: Context, session: Session) -> list[str]:
-    """Every checkpoint name, in protocol order: the active protocols first, then any
-    older revision still holding enrolments."""
-    names: list[str] = []
+def _protocols(ctx: Context, session: Session) -> list[Protocol]:
+    """The active protocols first, then any older revision still holding enrolments."""
     protocols = list(ctx.protocols.values())
     for revision in session.execute(sa.select(ProtocolRevision.revision)).scalars():
         protocols.append(ctx.protocol_at(session, revision))
-    for protocol in protocols:
+    return protocols
+
+
+def _checkpoints(ctx: Context, session: Session) -> list[str]:
+    """Every checkpoint name, in protocol order."""
+    names: list[str] = []
+    for protocol in _protocols(ctx, session):
         names.extend(c.name for c in protocol.checkpoints if c.name not in names)
     return names
 

@@ -36,6 +36,8 @@ def survival_svg(
     ticks: Sequence[float],
     ylabel: str,
     value: str = "survival",
+    xlabel: str = "days",
+    suppressed: str = "suppressed",
 ) -> str:
     """Step curves with their CI bands; `curves` are (name, points or None if suppressed).
 
@@ -50,7 +52,7 @@ def survival_svg(
             colour = COLOURS[index % len(COLOURS)]
             if not points:
                 axes.plot(
-                    [], [], color=colour, label=f"{name} (suppressed)" if points is None else name
+                    [], [], color=colour, label=f"{name} ({suppressed})" if points is None else name
                 )
                 continue
             t = [0.0, *(p["t"] for p in points)]
@@ -62,7 +64,7 @@ def survival_svg(
         axes.set_ylim(0, 1.02)
         axes.set_xlim(left=0, right=max([*ticks, 1]))
         axes.set_xticks(list(ticks))
-        axes.set_xlabel("days")
+        axes.set_xlabel(xlabel)
         axes.set_ylabel(ylabel)
         axes.grid(axis="y", color="#dddddd", linewidth=0.6)
         if curves:

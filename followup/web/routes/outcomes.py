@@ -131,7 +131,7 @@ def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
         try:
             with transaction(ctx.engine) as session:
                 report = outcome_report(session, ctx, p, options)
-            html = render_html(report)  # plots take a while: not holding the write lock
+            html = render_html(report, p.language)  # plots take a while: not holding the write lock
         except FollowupError as refused:
             status, (field, words) = 422, refused_words(refused)
             if field in values:
@@ -177,7 +177,7 @@ def download(request: Request, fmt: str, p: Principal = Depends(readers)) -> Res
     try:
         with transaction(ctx.engine) as session:
             report = outcome_report(session, ctx, p, options)
-        text = render(report, fmt)  # after the transaction, like the page
+        text = render(report, fmt, p.language)  # after the transaction, like the page
     except FollowupError as refused:
         return page(
             request,
