@@ -61,6 +61,7 @@ def render_html(report: Report, language: str = "en") -> str:
         survival=report.survival,
         data_quality=report.data_quality,
         figures=_figures(report.survival, w, label),
+        defined=_definition_texts(report.data["definitions"], language, w, label),
         headline=_headline(report),
     )
 
@@ -169,3 +170,52 @@ def _hidden_summary(suppression: dict[str, Any], w: Callable[..., str]) -> str |
         complementary=hidden["complementary"],
         verdict=w("report.audit_passed" if passed else "report.audit_failed"),
     )
+
+
+def _definition_texts(
+    d: dict[str, Any], language: str, w: Callable[..., str], label: Callable[[str], str]
+) -> dict[str, str]:
+    """The definitions in words: in English the JSON's own `text`; in another language
+    built from the same values with that language's `[definition_text]` sentences."""
+    names = ("non_violent", "recidivism", "retention", "followup", "dropout", "suppression")
+    if language == "en":
+        return {name: d[name]["text"] for name in names}
+
+    def join(said: list[str]) -> str:  # "a, b or c"
+        if len(said) <= 1:
+            return "".join(said)
+        return ", ".join(said[:-1]) + w("non_violence.or") + said[-1]
+
+    def either(codes: list[str]) -> str:
+        return join([label(code) for code in codes])
+
+    nv, rc, rt = d["non_violent"], d["recidivism"], d["retention"]
+    types = either(nv["types"])
+    parts = [w("definition_text.report_from", sources=either(rc["sources"]))]
+    if rc["record_checks"] and "police" in rc["sources"]:
+        parts.append(w("definition_text.record_check"))
+    informants = [i for i in ("partner", "participant") if i in rc["sources"]]
+    if rc["interviews"] and informants:
+        parts.append(w("definition_text.interview", informants=either(informants), types=types))
+    left = either(rt["not_completed"])
+    return {
+        "non_violent": w(
+            "definition_text.non_violent",
+            types=types,
+            all_types=either([*nv["types"], *nv["alongside"]]),
+            informant=label(nv["informant"]),
+        ),
+        "recidivism": w(
+            "definition_text.recidivism",
+            origin=w(f"definition_text.origin_{rc['origin']}"),
+            parts=join(parts),
+        ),
+        "retention": w(
+            "definition_text.retention", not_completed=left, grace_days=rt["grace_days"]
+        ),
+        "followup": w("definition_text.followup"),
+        "dropout": w("definition_text.dropout", not_completed=left),
+        "suppression": w("definition_text.suppression", t=d["suppression_threshold"])
+        if d["suppression"]["applied"]
+        else w("definition_text.unsuppressed"),
+    }

@@ -124,6 +124,8 @@ def test_the_report_speaks_the_language_asked_for_and_its_json_does_not_change(t
     assert "<h2>Praćenje</h2>" in serbian and 'lang="sr-Latn"' in serbian
     assert "<h2>Ndjekja</h2>" in albanian and "Koha deri te dhuna e parë e re" in albanian
     assert "Kaplan-Majerova procena" in serbian  # plot captions too
+    assert "Vreme do prvog ponovnog nasilja računa se u danima od" in serbian  # definitions
+    assert "Time to first recidivism is counted in days from" in english
     as_json = [
         team.deployment.run("report", "--format", "json", "--as-of", "2026-01-01", *extra).out
         for extra in ((), ("--language", "sq"))
