@@ -116,7 +116,8 @@ class Checkpoint(Strict):
                     f"{', '.join(LANGUAGES)}"
                 )
             if not text.strip():
-                raise ValueError(f"the {language or ''} label is empty; write what staff see")
+                which = f"label.{language}" if language else "label"
+                raise ValueError(f"{which} is empty; write what staff see")
         if isinstance(label, dict) and not label:
             raise ValueError('no language given; write e.g. label = { en = "..." }')
         return label
