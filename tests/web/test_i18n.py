@@ -70,6 +70,7 @@ FAMILIES = {
         "home",
     ),
     "outcomes.bad_options": ("", "_title"),
+    "calendar.": ("window",),
     "report_options.": (
         "completion_needs_origin",
         "as_of_future",
