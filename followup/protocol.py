@@ -11,11 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
+from followup.config import LANGUAGES
 from followup.durations import Duration
 from followup.errors import ConfigError
 from followup.tomlfile import read_toml, validate
@@ -65,8 +75,10 @@ class Checkpoint(Strict):
         "partner makes their answers comparable",
         pattern=r"^[a-z][a-z0-9_]*$",
     )
-    label: str | None = Field(
-        None, description='what staff see, e.g. "Three months after completion"'
+    label: str | dict[str, str] | None = Field(
+        None,
+        description='what staff see, e.g. "Three months after completion" (every language), '
+        'or one per language: { en = "...", sr-Latn = "...", sq = "..." }',
     )
     subject: Subject = Field(description='"participant" or "partner"')
     anchor: Anchor = Field(description=f"one of {', '.join(ANCHORS)}")
@@ -93,6 +105,23 @@ class Checkpoint(Strict):
         "contact, which is where consent is asked)",
     )
 
+    @field_validator("label")
+    @classmethod
+    def _languages(cls, label: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        texts = label.items() if isinstance(label, dict) else [("", label or "x")]
+        for language, text in texts:
+            if language and language not in LANGUAGES:
+                raise ValueError(
+                    f'"{language}" is not a language the service speaks; write one of '
+                    f"{', '.join(LANGUAGES)}"
+                )
+            if not text.strip():
+                which = f"label.{language}" if language else "label"
+                raise ValueError(f"{which} is empty; write what staff see")
+        if isinstance(label, dict) and not label:
+            raise ValueError('no language given; write e.g. label = { en = "..." }')
+        return label
+
     @model_validator(mode="after")
     def _coherent(self) -> Checkpoint:
         if self.on_dropout == "continue" and self.anchor == "completion":
@@ -109,9 +138,20 @@ class Checkpoint(Strict):
             )
         return self
 
+    def label_in(self, language: str) -> str:
+        """What staff see for this checkpoint in `language`: its label in that language,
+        else the English one, else any; a checkpoint with no label reads as its name."""
+        if isinstance(self.label, str):
+            return self.label
+        if self.label:
+            return (
+                self.label.get(language) or self.label.get("en") or next(iter(self.label.values()))
+            )
+        return self.name.replace("_", " ").capitalize()
+
     @property
     def title(self) -> str:
-        return self.label or self.name.replace("_", " ")
+        return self.label_in("en")
 
 
 class Protocol(Strict):
@@ -155,6 +195,22 @@ class Protocol(Strict):
 
     def checkpoint(self, name: str, subject: str) -> Checkpoint | None:
         return next((c for c in self.checkpoints if c.name == name and c.subject == subject), None)
+
+
+def checkpoint_label(
+    protocols: Iterable[Protocol], name: str, subject: str | None, language: str
+) -> str:
+    """THE label of a checkpoint in a language, wherever one is shown (web pages, messages,
+    the report, the calendar feed): from the first of `protocols` that has the checkpoint
+    for this subject (or, with no subject, for either), else the name made readable."""
+    protocols = list(protocols)
+    subjects = (subject,) if subject else ("participant", "partner")
+    for wanted in subjects:
+        for protocol in protocols:
+            found = protocol.checkpoint(name, wanted)
+            if found is not None:
+                return found.label_in(language)
+    return name.replace("_", " ").capitalize()
 
 
 def load_protocol(path: Path) -> Protocol:

@@ -105,3 +105,37 @@ def test_an_active_protocol_without_a_file_names_the_ones_there_are(tmp_path):
         'protocol "missing" is listed in protocols.active but has no file. Hint: available protocols: short'
         in str(error.value)
     )
+
+
+def test_a_label_is_one_text_for_every_language_or_one_per_language(tmp_path):
+    from followup.protocol import checkpoint_label
+
+    plain = load_protocol(
+        write(tmp_path, GOOD.replace('subject = "', 'label = "Intake"\nsubject = "'))
+    )
+    assert [c.label_in(lang) for c in plain.checkpoints for lang in ("en", "sq")] == ["Intake"] * 2
+    text = GOOD.replace('subject = "', 'label = { en = "Intake", sr-Latn = "Prijem" }\nsubject = "')
+    per_language = load_protocol(write(tmp_path, text))
+    assert checkpoint_label([per_language], "intake", "participant", "sr-Latn") == "Prijem"
+    assert checkpoint_label([per_language], "intake", "participant", "sq") == "Intake"  # English
+    assert checkpoint_label([per_language], "intake", None, "sr-Latn") == "Prijem"
+    assert checkpoint_label([per_language], "gone_now", "partner", "sq") == "Gone now"
+    assert per_language.revision == plain.revision  # a translation moves no date
+
+
+def test_a_label_in_a_language_the_service_does_not_speak_names_the_file_the_key_and_the_fix(
+    tmp_path,
+):
+    text = GOOD.replace('subject = "', 'label = { en = "Intake", de = "Aufnahme" }\nsubject = "')
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as refused:
+        load_protocol(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: checkpoints[0].label: ")
+    assert '"de" is not a language' in message and "en, sr-Latn, sq" in message
+    assert "\n" not in message
+
+
+def test_an_empty_label_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"label\.sq is empty"):
+        load_protocol(write(tmp_path, GOOD.replace('subject = "', 'label.sq = " "\nsubject = "')))

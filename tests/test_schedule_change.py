@@ -125,7 +125,7 @@ def test_a_broken_protocol_file_stops_plan_with_the_key_path(editable):
     assert result.err.startswith(f"Error: {protocol}: checkpoints[7].offset: expected a duration")
 
 
-HER_CHECKPOINT = 'label = "Six months after (partner)"\nsubject = "partner"\nanchor = "end_of_participation"\noffset = "6 months"'
+HER_CHECKPOINT = 'label.sq = "Gjashtë muaj më pas (partnerja)"\nsubject = "partner"\nanchor = "end_of_participation"\noffset = "6 months"'
 
 
 def with_partners(deployment) -> None:

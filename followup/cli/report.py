@@ -16,6 +16,7 @@ FORMATS = vocab.REPORT_FORMATS
 BY = vocab.REPORT_BY
 ORIGINS = vocab.REPORT_ORIGINS
 SOURCES = vocab.REPORT_SOURCE_CHOICES
+LANGUAGES = ("en", "sr-Latn", "sq")  # followup.config.LANGUAGES (tests/test_cli.py checks)
 
 
 @click.command("report")
@@ -61,6 +62,14 @@ SOURCES = vocab.REPORT_SOURCE_CHOICES
     "listed in analysis/indicators.toml.",
 )
 @click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default="en",
+    show_default=True,
+    help="The language of the HTML report's words (headings, table labels, captions, "
+    "checkpoint labels). JSON and CSV keep their keys and codes in every language.",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -73,7 +82,7 @@ SOURCES = vocab.REPORT_SOURCE_CHOICES
     "is audited as unsuppressed; never pass such a file to evaluators.",
 )
 @as_option
-def report(config_path, fmt, as_of, site, by, origin, source, out, no_suppress, as_user):
+def report(config_path, fmt, as_of, site, by, origin, source, language, out, no_suppress, as_user):
     """Retention, follow-up, non-violence and survival statistics, with small cells suppressed."""
     from followup.db import transaction
     from followup.operations.report import outcome_report
@@ -93,7 +102,8 @@ def report(config_path, fmt, as_of, site, by, origin, source, out, no_suppress, 
     # The audit line is written in the same transaction: an export that fails to be
     # written is not recorded as made, and one that is made is never unrecorded.
     with transaction(ctx.engine) as session:
-        text = render(outcome_report(session, ctx, principal(session, ctx, as_user), options), fmt)
+        made = outcome_report(session, ctx, principal(session, ctx, as_user), options)
+        text = render(made, fmt, language)
         if out is not None:
             _write_whole(out, text)
     if out is None:

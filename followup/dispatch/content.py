@@ -24,6 +24,7 @@ from followup.dispatch.outbox import payload_of
 from followup.dispatch.policy import Bounds, Policy, protocol_bounds, site_zone
 from followup.dispatch.render import Templates
 from followup.dispatch.timing import local_instant
+from followup.labels import CheckpointLabels
 from followup.models import Event, FollowUp, Interview, Outbox, Participant, SafetyAlert, Staff
 from followup.schedule import PENDING
 
@@ -123,7 +124,7 @@ class ContentBuilder:
         self.policy = Policy.from_config(ctx.config)
         self.base = ctx.config.web.base_url.rstrip("/")
         self._bounds: Bounds | None = None
-        self._labels: dict[tuple, str] = {}
+        self._labels: dict[str, CheckpointLabels] = {}
 
     @property
     def bounds(self) -> Bounds:
@@ -475,12 +476,10 @@ class ContentBuilder:
         }
 
     def label(self, language: str, revision: str, name: str, subject: str) -> str:
-        key = (language, revision, name, subject)
-        if key not in self._labels:
-            checkpoint = self.ctx.protocol_at(self.session, revision).checkpoint(name, subject)
-            fallback = checkpoint.title if checkpoint else name.replace("_", " ")
-            self._labels[key] = self.templates.checkpoint_label(language, subject, name, fallback)
-        return self._labels[key]
+        """The checkpoint's label from its protocol, as the web pages show it."""
+        if language not in self._labels:
+            self._labels[language] = CheckpointLabels(self.session, self.ctx, language)
+        return self._labels[language](revision, name, subject)
 
     def worklist(
         self, person, day: date, language: str, *, first: Callable[[object], bool] | None = None

@@ -2,8 +2,8 @@
 
 Parts: `sms.txt` (one or two GSM-7 segments), `subject.txt`, `email.txt` (also what the
 console prints) and `email.html` (autoescaped; extends `_layout.html`). Checkpoint
-names are translated in `messages/LANGUAGE/checkpoints.toml`; a name missing there is
-shown with the protocol's own label.
+labels come from the protocol files, in each language (followup.labels), the same words
+as the web pages.
 
 Templates only ever receive case ids, checkpoint labels, dates, counts, staff names and
 links: the data builder (followup.dispatch.content) has nothing else to give them.
@@ -11,9 +11,7 @@ links: the data builder (followup.dispatch.content) has nothing else to give the
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from jinja2 import (
@@ -80,13 +78,6 @@ class Templates:
             sms=_tidy(part("sms.txt")) if "sms" in parts else None,
         )
 
-    def checkpoint_label(self, language: str, subject: str, name: str, fallback: str) -> str:
-        for root in self.roots:
-            labels = _labels(root / language / "checkpoints.toml")
-            if name in labels.get(subject, {}):
-                return labels[subject][name]
-        return fallback
-
 
 def _one_line_values(value):
     """Every text value with its control characters written as escapes: a line break in
@@ -108,11 +99,3 @@ def _tidy(text: str) -> str:
         if line or (tidy and tidy[-1]):
             tidy.append(line)
     return "\n".join(tidy)
-
-
-@cache
-def _labels(path: Path) -> dict[str, dict[str, str]]:
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        return tomllib.load(handle)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from followup.audit import audit
 from followup.context import Context
+from followup.labels import CheckpointLabels
 from followup.models import FollowUp, Participant, Partner, Staff
 from followup.operations import policy
 from followup.operations.policy import Principal
@@ -78,20 +79,6 @@ class FollowUpRow:
     channel: str | None = None
 
 
-class Labels:
-    """Checkpoint titles from each enrolment's own protocol revision."""
-
-    def __init__(self, session: Session, ctx: Context) -> None:
-        self.session, self.ctx, self.cache = session, ctx, {}
-
-    def __call__(self, revision: str, name: str, subject: str) -> str:
-        key = (revision, name, subject)
-        if key not in self.cache:
-            checkpoint = self.ctx.protocol_at(self.session, revision).checkpoint(name, subject)
-            self.cache[key] = checkpoint.title if checkpoint else name.replace("_", " ")
-        return self.cache[key]
-
-
 _WORKER = aliased(Staff)
 _COLUMNS = (
     FollowUp.id,
@@ -127,8 +114,12 @@ def select_followups():
     )
 
 
-def followup_row(r, p: Principal, labels: Labels, today: date | None) -> FollowUpRow:
-    subject = "participant" if r.partner_pk is None else "partner"
+def _subject(r) -> str:
+    return "participant" if r.partner_pk is None else "partner"
+
+
+def followup_row(r, p: Principal, labels: CheckpointLabels, today: date | None) -> FollowUpRow:
+    subject = _subject(r)
     hers = subject == "partner" and policy.view_partner(p, r.site_code, r.facilitator_id)
     pending = r.status == PENDING and today is not None
     status = status_on(r.window_opens_on, r.window_closes_on, today) if pending else None
@@ -289,7 +280,7 @@ def followup_list(
         query = query.order_by(FollowUp.due_on, FollowUp.id).limit(SITE_LIST_LIMIT + 1)
     rows = session.execute(query).all()
     truncated = site_wide and len(rows) > SITE_LIST_LIMIT
-    labels = Labels(session, ctx)
+    labels = CheckpointLabels(session, ctx, p.language)
     groups: dict[str, list[FollowUpRow]] = {name: [] for name in GROUPS}
     for r in rows[:SITE_LIST_LIMIT]:
         row = followup_row(r, p, labels, todays[r.site_code])
@@ -310,6 +301,7 @@ class CalendarEntry:
     id: int
     case_id: str
     checkpoint: str
+    label: str  # the checkpoint as the account's owner reads it, in their language
     occurrence: int
     due_on: date
     window_opens_on: date
@@ -326,11 +318,13 @@ def calendar_entries(
     todays = {code: ctx.site_today(code) for code in (sites or ctx.config.sites)}
     earliest = now.date() - timedelta(days=CALENDAR_PAST_DAYS)
     query = _pending(p, todays, days=None, mine=True, closed_since=earliest)
+    labels = CheckpointLabels(session, ctx, p.language)
     return [
         CalendarEntry(
             id=r.id,
             case_id=r.case_id,
             checkpoint=r.checkpoint,
+            label=labels(r.protocol_revision, r.checkpoint, _subject(r)),
             occurrence=r.occurrence,
             due_on=r.due_on,
             window_opens_on=r.window_opens_on,

@@ -17,10 +17,11 @@ from followup import lookup, record
 from followup.audit import audit
 from followup.context import Context
 from followup.errors import FollowupError
+from followup.labels import CheckpointLabels
 from followup.models import FollowUp, Interview, Participant, Partner, SafetyAlert
 from followup.operations import policy
 from followup.operations.acting import acting
-from followup.operations.caseload import FollowUpRow, Labels, followup_row, select_followups
+from followup.operations.caseload import FollowUpRow, followup_row, select_followups
 from followup.operations.people import InterviewView, interview_view
 from followup.operations.policy import Forbidden, NotVisible, Principal
 from followup.schedule import PENDING
@@ -48,7 +49,8 @@ def followup_detail(
     if not policy.view_followup(p, subject, r.site_code, r.facilitator_id):
         raise NotVisible()
     today = ctx.site_today(r.site_code)
-    row = followup_row(r, p, Labels(session, ctx), today)
+    labels = CheckpointLabels(session, ctx, p.language)
+    row = followup_row(r, p, labels, today)
     person = lookup.participant(session, r.case_id)
     interview = alert_id = None
     content = (
@@ -67,7 +69,7 @@ def followup_detail(
             .first()
         )
         if found is not None:
-            interview = interview_view(session, ctx, found, r.partner_id)
+            interview = interview_view(session, ctx, found, r.partner_id, labels)
             alert_id = session.execute(
                 sa.select(SafetyAlert.id).where(SafetyAlert.interview_id == found.id)
             ).scalar_one_or_none()

@@ -19,6 +19,7 @@ from followup import record
 from followup.audit import audit
 from followup.context import Context
 from followup.errors import InvalidRecord
+from followup.labels import CheckpointLabels
 from followup.models import (
     CONTACT_CHANNELS,
     STATUS_EVENTS,
@@ -32,7 +33,7 @@ from followup.models import (
 )
 from followup.operations import policy
 from followup.operations.acting import acting
-from followup.operations.caseload import FollowUpRow, Labels, followup_row, select_followups
+from followup.operations.caseload import FollowUpRow, followup_row, select_followups
 from followup.operations.policy import NotVisible, Principal
 from followup.values import parse_safe_hours
 
@@ -49,6 +50,7 @@ class InterviewView:
     id: int
     informant: str
     checkpoint: str | None
+    label: str | None  # the checkpoint as staff read it, in their language
     conducted_on: date
     conducted_by: str | None
     mode: str | None
@@ -64,7 +66,11 @@ class InterviewView:
 
 
 def interview_view(
-    session: Session, ctx: Context, found: Interview, partner_id: str | None
+    session: Session,
+    ctx: Context,
+    found: Interview,
+    partner_id: str | None,
+    labels: CheckpointLabels,
 ) -> InterviewView:
     by = (
         session.execute(
@@ -77,6 +83,7 @@ def interview_view(
         id=found.id,
         informant=found.informant,
         checkpoint=found.checkpoint,
+        label=_interview_label(session, found, labels),
         conducted_on=found.conducted_on,
         conducted_by=by,
         mode=found.mode,
@@ -86,6 +93,15 @@ def interview_view(
         notes=ctx.vault.open(found.notes_sealed) if found.notes_sealed else None,
         partner_id=partner_id,
     )
+
+
+def _interview_label(session: Session, found: Interview, labels: CheckpointLabels) -> str | None:
+    if not found.checkpoint:
+        return None
+    revision = session.execute(
+        sa.select(Participant.protocol_revision).where(Participant.id == found.participant_id)
+    ).scalar_one()
+    return labels(revision, found.checkpoint, found.informant)
 
 
 # --- a participant -----------------------------------------------------------------------
@@ -137,7 +153,7 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
         ).all()
     )
     today = ctx.site_today(site)
-    labels = Labels(session, ctx)
+    labels = CheckpointLabels(session, ctx, p.language)
     timeline = [TimelineEntry(on=person.enrolled_on, kind="enrolled", subject="participant")]
     for r in session.execute(select_followups().where(FollowUp.participant_id == person.id)).all():
         subject = "participant" if r.partner_pk is None else "partner"
@@ -178,7 +194,7 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
         sa.select(Interview).where(Interview.participant_id == person.id)
     ).scalars():
         if (found.informant == "partner" and hers) or (found.informant == "participant" and his):
-            view = interview_view(session, ctx, found, partners.get(found.partner_id))
+            view = interview_view(session, ctx, found, partners.get(found.partner_id), labels)
             if found.informant == "partner":
                 view = InterviewView(**{**view.__dict__, "notes": None})  # her notes: on her page
             timeline.append(
@@ -263,7 +279,7 @@ def partner_view(
     contact details) is audited as such."""
     her, person = _her(session, p, partner_id)
     today = ctx.site_today(person.site_code)
-    labels = Labels(session, ctx)
+    labels = CheckpointLabels(session, ctx, p.language)
     followups = [
         followup_row(r, p, labels, today)
         for r in session.execute(
@@ -273,7 +289,7 @@ def partner_view(
         ).all()
     ]
     interviews = [
-        interview_view(session, ctx, i, partner_id)
+        interview_view(session, ctx, i, partner_id, labels)
         for i in session.execute(
             sa.select(Interview)
             .where(Interview.partner_id == her.id)

@@ -29,6 +29,8 @@ _EXPORTS = {
     "ReportError": "followup.report.build",
     "ReportOptions": "followup.report.build",
     "build_report": "followup.report.build",
+    "default_origin": "followup.report.build",
+    "latest_as_of": "followup.report.build",
     "render": "followup.report.render",
     "render_csv": "followup.report.render",
     "render_html": "followup.report.render",

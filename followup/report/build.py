@@ -20,6 +20,7 @@ from followup.audit import audit
 from followup.context import Context
 from followup.errors import ConfigError, FollowupError
 from followup.models import REPORT_SOURCES, ProtocolRevision
+from followup.protocol import Protocol, checkpoint_label
 from followup.report import measures, outcomes, queries
 from followup.report.columns import day_number
 from followup.report.definitions import definitions
@@ -44,7 +45,13 @@ SHIPPED_ANALYSIS = Path(__file__).resolve().parents[2] / "analysis"
 
 
 class ReportError(FollowupError):
-    """Report options that cannot be honoured; the message says what to ask instead."""
+    """Report options that cannot be honoured. The message is the command line's (it names
+    the options, e.g. --origin); `problem`, `option` and `values` say the same in a
+    structured way, so the web words it in its own terms (never with a flag)."""
+
+    def __init__(self, message: str, problem: str, option: str | None = None, **values: Any):
+        super().__init__(message)
+        self.problem, self.option, self.values = problem, option, values
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,11 @@ class Report:
     survival: Survival
     data_quality: DataQuality
     template_dirs: tuple[Path, ...] = field(default=(SHIPPED_ANALYSIS,))
+    protocols: tuple[Protocol, ...] = ()  # where checkpoints' labels come from
+
+    def checkpoint_label(self, name: str, informant: str | None, language: str) -> str:
+        """The checkpoint as staff read it in `language` (followup.protocol.checkpoint_label)."""
+        return checkpoint_label(self.protocols, name, informant, language)
 
     def to_json(self) -> dict[str, Any]:
         return self.data
@@ -99,7 +111,9 @@ def resolve(ctx: Context, options: ReportOptions | None = None) -> ReportOptions
         raise ReportError(
             "--by completion compares men who completed with men who left early, and the "
             "latter have no completion date to count from. Hint: add --origin "
-            "end_of_participation (or admission, or enrolment)"
+            "end_of_participation (or admission, or enrolment)",
+            "completion_needs_origin",
+            "origin",
         )
     return replace(options, origin=origin)
 
@@ -158,6 +172,7 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         survival=tree["survival"],
         data_quality=tree["data_quality"],
         template_dirs=_template_dirs(ctx),
+        protocols=tuple(_protocols(ctx, session)),
     )
 
 
@@ -210,7 +225,9 @@ def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:
     sites = ctx.config.sites
     if options.site is not None and options.site not in sites:
         raise ReportError(
-            f"unknown site {options.site!r}. Hint: one of {', '.join(sites)} (config.toml [sites])"
+            f"unknown site {options.site!r}. Hint: one of {', '.join(sites)} (config.toml [sites])",
+            "unknown_site",
+            "site",
         )
     for name, value, allowed in (
         ("by", options.by, (None, *BY_CHOICES)),
@@ -220,7 +237,9 @@ def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:
     ):
         if value not in allowed:
             raise ReportError(
-                f"--{name} {value!r} is not one of {', '.join(a for a in allowed if a)}"
+                f"--{name} {value!r} is not one of {', '.join(a for a in allowed if a)}",
+                "not_a_choice",
+                name,
             )
     todays = [ctx.site_today(code) for code in ([options.site] if options.site else sites)]
     today = min(todays)
@@ -229,7 +248,10 @@ def _checked(ctx: Context, options: ReportOptions) -> ReportOptions:
     if options.as_of > max(todays):
         raise ReportError(
             f"--as-of {options.as_of} is after today ({max(todays)}): follow-ups whose window "
-            "has not closed yet would count as missed. Hint: leave --as-of out for today"
+            "has not closed yet would count as missed. Hint: leave --as-of out for today",
+            "as_of_future",
+            "as_of",
+            today=max(todays),
         )
     return options
 
@@ -251,6 +273,16 @@ def _indicators(ctx: Context) -> tuple[Indicators, str]:
     return Indicators(), "defaults (no analysis/indicators.toml next to config.toml)"
 
 
+def default_origin(ctx: Context) -> str:
+    """Where time to recidivism starts when the options do not say (the indicators file)."""
+    return _indicators(ctx)[0].recidivism.origin
+
+
+def latest_as_of(ctx: Context, site: str | None) -> date:
+    """The latest date a report may be made as of: today, at the site (or the last site)."""
+    return max(ctx.site_today(code) for code in ([site] if site else ctx.config.sites))
+
+
 def _template_dirs(ctx: Context) -> tuple[Path, ...]:
     own = ctx.config.resolve(ctx.config.analysis.indicators).parent
     return (own, SHIPPED_ANALYSIS) if own.resolve() != SHIPPED_ANALYSIS else (SHIPPED_ANALYSIS,)
@@ -260,14 +292,18 @@ def _sources(source: str, indicators: Indicators) -> list[str]:
     return list(indicators.recidivism.sources) if source == "any" else [source]
 
 
-def _checkpoints(ctx: Context, session: Session) -> list[str]:
-    """Every checkpoint name, in protocol order: the active protocols first, then any
-    older revision still holding enrolments."""
-    names: list[str] = []
+def _protocols(ctx: Context, session: Session) -> list[Protocol]:
+    """The active protocols first, then any older revision still holding enrolments."""
     protocols = list(ctx.protocols.values())
     for revision in session.execute(sa.select(ProtocolRevision.revision)).scalars():
         protocols.append(ctx.protocol_at(session, revision))
-    for protocol in protocols:
+    return protocols
+
+
+def _checkpoints(ctx: Context, session: Session) -> list[str]:
+    """Every checkpoint name, in protocol order."""
+    names: list[str] = []
+    for protocol in _protocols(ctx, session):
         names.extend(c.name for c in protocol.checkpoints if c.name not in names)
     return names
 

@@ -38,6 +38,8 @@ def survival_svg(
     ylabel: str,
     value: str = "survival",
     label: str = "",
+    xlabel: str = "days",
+    suppressed: str = "suppressed",
 ) -> str:
     """Step curves with their CI bands; `curves` are (name, points or None if suppressed).
 
@@ -55,7 +57,7 @@ def survival_svg(
             colour = COLOURS[index % len(COLOURS)]
             if not points:
                 axes.plot(
-                    [], [], color=colour, label=f"{name} (suppressed)" if points is None else name
+                    [], [], color=colour, label=f"{name} ({suppressed})" if points is None else name
                 )
                 continue
             t = [0.0, *(p["t"] for p in points)]
@@ -67,7 +69,7 @@ def survival_svg(
         axes.set_ylim(0, 1.02)
         axes.set_xlim(left=0, right=max([*ticks, 1]))
         axes.set_xticks(list(ticks))
-        axes.set_xlabel("days")
+        axes.set_xlabel(xlabel)
         axes.set_ylabel(ylabel)
         axes.grid(axis="y", color="#dddddd", linewidth=0.6)
         if curves:

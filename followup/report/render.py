@@ -18,14 +18,17 @@ def render_csv(report: Report) -> str:
     return tidy(report)
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Report, language: str = "en") -> str:
     from followup.report.html import render_html as html
 
-    return html(report)
+    return html(report, language)
 
 
-def render(report: Report, fmt: str) -> str:
-    """The report in `fmt`: text, json, html or csv."""
+def render(report: Report, fmt: str, language: str = "en") -> str:
+    """The report in `fmt`: text, json, html or csv. The HTML is written in `language`;
+    the JSON and CSV keep their keys and codes whatever the language."""
     if fmt == "json":
         return report.dumps() + "\n"
-    return {"text": render_text, "csv": render_csv, "html": render_html}[fmt](report)
+    if fmt == "html":
+        return render_html(report, language)
+    return {"text": render_text, "csv": render_csv}[fmt](report)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from followup.models import INFORMANTS
@@ -26,9 +27,10 @@ def render_text(report: Report) -> str:
     lines = [_title(data), ""]
     lines += _cohort(report.cohort, t)
     lines += _retention(report.retention, t)
-    lines += _followup(report.followup, t)
-    lines += _non_violence(report.non_violence, data["definitions"], t)
-    lines += _agreement(report.agreement, t)
+    name = lambda checkpoint: report.checkpoint_label(checkpoint, None, "en")  # noqa: E731
+    lines += _followup(report.followup, t, name)
+    lines += _non_violence(report.non_violence, data["definitions"], t, name)
+    lines += _agreement(report.agreement, t, name)
     lines += _recidivism(report.survival.recidivism, t)
     lines += _dropout(report.survival.dropout, t)
     lines += _data_quality(report.data_quality, t)
@@ -86,7 +88,9 @@ def _retention(r: Retention, t: int | None) -> list[str]:
     return [*lines, ""]
 
 
-def _followup(table: dict[str, dict[str, FollowupRate]], t: int | None) -> list[str]:
+def _followup(
+    table: dict[str, dict[str, FollowupRate]], t: int | None, name: Callable[[str], str]
+) -> list[str]:
     if not table:
         return ["Follow-up: nothing due yet.", ""]
     lines = ["Follow-up, per checkpoint (done of due: in window / late / missed / open):"]
@@ -100,12 +104,15 @@ def _followup(table: dict[str, dict[str, FollowupRate]], t: int | None) -> list[
                     f"({show.count(f, 'in_window', t)} / {show.count(f, 'late', t)} / "
                     f"{show.count(f, 'missed', t)} / {show.count(f, 'open', t)})"
                 )
-        lines.append(f"  {checkpoint}: " + "; ".join(cells))
+        lines.append(f"  {name(checkpoint)}: " + "; ".join(cells))
     return [*lines, ""]
 
 
 def _non_violence(
-    table: dict[str, dict[str, NonViolence]], definitions: dict[str, Any], t: int | None
+    table: dict[str, dict[str, NonViolence]],
+    definitions: dict[str, Any],
+    t: int | None,
+    name: Callable[[str], str],
 ) -> list[str]:
     nv = definitions["non_violent"]
     types = " or ".join(nv["types"])
@@ -132,18 +139,18 @@ def _non_violence(
             if not v.in_definition and show.value(v, "n") != 0
         )
         lines.append(
-            f"  {checkpoint}: "
+            f"  {name(checkpoint)}: "
             + "; ".join(cells)
             + (f"   [{first}, none reported: {extra}]" if extra else "")
         )
     return [*lines, ""]
 
 
-def _agreement(table: dict[str, Agreement], t: int | None) -> list[str]:
+def _agreement(table: dict[str, Agreement], t: int | None, name: Callable[[str], str]) -> list[str]:
     if not table:
         return []
     cells = "; ".join(
-        f"{checkpoint} {show.percent(a, 'observed_agreement')} of {show.count(a, 'n', t)} pairs, "
+        f"{name(checkpoint)} {show.percent(a, 'observed_agreement')} of {show.count(a, 'n', t)} pairs, "
         f"kappa {show.number(a, 'kappa')}, only she reports violence: "
         f"{show.count(a, 'only_partner_reports_violence', t)}"
         for checkpoint, a in table.items()

@@ -1,13 +1,13 @@
-"""The web interface's words in English and Serbian (Latin script).
+"""The web interface's words in English, Serbian (Latin script) and Albanian.
 
 One TOML catalogue per language in followup/web/i18n/ (`[section]` tables of `key =
 "text"`, with `{name}` placeholders), read once. Templates call `t("section.key",
 name=value)`. tests/web/test_i18n.py fails when a key used anywhere is missing from a
 catalogue, or when the catalogues do not have the same keys and placeholders. Gettext
-would need a compile step at build time for two languages of a few hundred strings;
+would need a compile step at build time for three languages of a few hundred strings;
 this keeps the texts in files a translator can edit and the test can check.
 
-Dates are shown as ISO dates with a weekday (unambiguous in both languages), times in
+Dates are shown as ISO dates with a weekday (unambiguous in every language), times in
 the person's site time zone.
 """
 
@@ -21,9 +21,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 CATALOGUES = Path(__file__).resolve().parent / "i18n"
-LANGUAGES = ("en", "sr-Latn")
+LANGUAGES = ("en", "sr-Latn", "sq")
 DEFAULT = "en"
-NAMES = {"en": "English", "sr-Latn": "Srpski (latinica)"}
+NAMES = {"en": "English", "sr-Latn": "Srpski (latinica)", "sq": "Shqip"}
 MISSING: set[str] = set()  # keys asked for that no catalogue has
 
 
@@ -44,7 +44,7 @@ def catalogue(language: str) -> dict[str, str]:
 
 
 def supported(language: str | None) -> str:
-    """The interface language for a staff language (Albanian falls back to English)."""
+    """The interface language for a staff language (English for one it does not know)."""
     return language if language in LANGUAGES else DEFAULT
 
 

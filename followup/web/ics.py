@@ -9,16 +9,20 @@ what followup.operations.policy lets the account see.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from icalendar import Calendar, Event
 
 from followup.context import Context
 from followup.operations.caseload import CalendarEntry
+from followup.web.i18n import translator
 
 
-def feed(ctx: Context, entries: list[CalendarEntry], now: datetime) -> bytes:
-    """The entries of followup.operations.caseload.calendar_entries as iCalendar."""
+def feed(ctx: Context, entries: list[CalendarEntry], now: datetime, language: str = "en") -> bytes:
+    """The entries of followup.operations.caseload.calendar_entries as iCalendar, in the
+    language of the feed's owner (the checkpoint labels come in it already)."""
+    t = translator(language)
     base = ctx.config.web.base_url.rstrip("/")
     host = base.split("://", 1)[-1].split("/", 1)[0] or "followup"
     calendar = Calendar()
@@ -27,12 +31,12 @@ def feed(ctx: Context, entries: list[CalendarEntry], now: datetime) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "followup")
     for entry in entries:
-        calendar.add_component(_event(entry, base, host, now))
+        calendar.add_component(_event(entry, base, host, now, t))
     return calendar.to_ical()
 
 
-def _event(r: CalendarEntry, base: str, host: str, now: datetime) -> Event:
-    name = r.checkpoint + (f" #{r.occurrence}" if r.occurrence > 1 else "")
+def _event(r: CalendarEntry, base: str, host: str, now: datetime, t: Callable[..., str]) -> Event:
+    name = r.label + (f" #{r.occurrence}" if r.occurrence > 1 else "")
     event = Event()
     event.add("uid", f"followup-{r.id}@{host}")
     event.add("dtstamp", now)
@@ -43,8 +47,9 @@ def _event(r: CalendarEntry, base: str, host: str, now: datetime) -> Event:
     event.add("transp", "TRANSPARENT")
     event.add(
         "description",
-        f"{r.case_id} {name}\nWindow {_day(r.window_opens_on)} to {_day(r.window_closes_on)}\n"
-        f"{base}/followups/{r.id}",
+        f"{r.case_id} {name}\n"
+        + t("calendar.window", opens=_day(r.window_opens_on), closes=_day(r.window_closes_on))
+        + f"\n{base}/followups/{r.id}",
     )
     event.add("url", f"{base}/followups/{r.id}")
     return event

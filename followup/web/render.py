@@ -53,6 +53,8 @@ def language_of(request: Request, p: Principal | None) -> str:
     if p is not None:
         return p.language
     accepted = request.headers.get("accept-language", "").lower()
+    if accepted.startswith("sq"):
+        return "sq"
     return "sr-Latn" if accepted.startswith(("sr", "hr", "bs")) else "en"
 
 

@@ -132,22 +132,6 @@ def test_html_escapes_what_it_is_given_and_text_keeps_it_as_it_is(kind):
     assert "<b>Ana & co</b>" in rendered.text
 
 
-def test_checkpoint_names_are_translated_and_fall_back_to_the_protocol_label():
-    templates = Templates()
-    assert (
-        templates.checkpoint_label("sq", "partner", "followup_3m", "x")
-        == "Tre muaj më pas (partnerja)"
-    )
-    assert (
-        templates.checkpoint_label("sr-Latn", "participant", "intake_assessment", "x")
-        == "Prijemna procena"
-    )
-    assert (
-        templates.checkpoint_label("en", "partner", "followup_3m", "Three months after")
-        == "Three months after"
-    )
-
-
 def test_a_deployment_can_reword_one_template_and_keep_the_rest(tmp_path):
     (tmp_path / "en").mkdir()
     (tmp_path / "en" / "digest.sms.txt").write_text("Today: {{ counts.due }} due. {{ link }}\n")

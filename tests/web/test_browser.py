@@ -288,3 +288,60 @@ def test_on_paper_the_outcomes_page_has_no_navigation_forms_or_buttons(chromium,
         assert "table below" in svg.get_attribute("aria-label")
     page.pdf(path=str(SCREENSHOTS / "outcomes-print.pdf"))
     page.close()
+
+
+def switch_language(page, base: str, language: str) -> None:
+    """As a person does it: the Account page's language form."""
+    page.goto(f"{base}/account")
+    page.select_option("#language", language)
+    page.click("form[action='/account/language'] button[type=submit]")
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.lang") == language
+
+
+def raw_checkpoint_keys(text: str) -> list[str]:
+    from tests.web.test_languages import raw_keys
+
+    return raw_keys(text)
+
+
+@pytest.mark.parametrize("language", ["sq", "sr-Latn"])
+def test_in_albanian_and_serbian_pages_and_outcomes_show_no_raw_checkpoint_keys_on_a_phone(
+    chromium, demo, language
+):
+    base, _deployment = demo
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = log_in(chromium, base, "partner-support", "followup-demo")
+    switch_language(page, base, language)
+    page.goto(f"{base}/followups")
+    link = page.locator("ul.cards a").first
+    assert link.count()
+    shown = {"/followups": page.inner_text("main")}
+    href = link.get_attribute("href")
+    page.goto(f"{base}{href}")
+    shown[href] = page.inner_text("main")
+    page.screenshot(path=ARTIFACTS / f"{language}-followup.png", full_page=True)
+    assert no_sideways_scroll(page) <= PHONE["width"]
+    page.close()
+
+    page = log_in(chromium, base, "evaluator", "followup-demo")
+    switch_language(page, base, language)
+    page.goto(f"{base}/outcomes")
+    shown["/outcomes"] = page.inner_text("main")
+    heading = {"sq": "Ndjekja", "sr-Latn": "Praćenje"}[language]
+    assert heading in shown["/outcomes"]
+    # Compared by completion, "from completion" cannot be chosen: the form moves off it.
+    page.select_option("#origin", "completion")
+    page.select_option("#by", "completion")
+    assert page.locator("#origin option[value=completion]").is_disabled()
+    assert page.eval_on_selector("#origin", "e => e.value") == "end_of_participation"
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    shown["/outcomes?by=completion"] = page.inner_text("main")
+    page.screenshot(path=ARTIFACTS / f"{language}-outcomes-by-completion.png", full_page=True)
+    assert no_sideways_scroll(page) <= PHONE["width"]
+    page.close()
+    assert {where: raw_checkpoint_keys(text) for where, text in shown.items()} == {
+        where: [] for where in shown
+    }
+    assert not any("--" in text for text in shown.values())

@@ -17,6 +17,9 @@ def feed_path(browser) -> str:
     return address.split("127.0.0.1:8000", 1)[1]
 
 
+INTAKE = "BG-1 Intake assessment (individual interviews)"  # the label, never `intake_assessment`
+
+
 def events(body: bytes) -> list:
     return list(Calendar.from_ical(body).walk("VEVENT"))
 
@@ -29,9 +32,9 @@ def test_a_facilitators_feed_lists_his_participants_follow_ups_by_case_id_and_ch
     )
     found = events(response.content)
     summaries = {str(e["SUMMARY"]) for e in found}
-    assert "BG-1 intake_assessment" in summaries
+    assert INTAKE in summaries
     assert all(s.startswith("BG-1 ") for s in summaries)
-    intake = next(e for e in found if str(e["SUMMARY"]) == "BG-1 intake_assessment")
+    intake = next(e for e in found if str(e["SUMMARY"]) == INTAKE)
     followup_id = team.followup_id("BG-1", "intake_assessment")
     assert intake.decoded("DTSTART") == team.followup(followup_id).due_on
     assert str(intake["UID"]).startswith(f"followup-{followup_id}@")
@@ -42,7 +45,8 @@ def test_no_partner_follow_up_and_nothing_of_hers_is_in_any_feed_text(team):
     facilitator = team.browser().get(feed_path(team.browser("facilitator"))).content.decode()
     assert "partner" not in facilitator.lower()
     worker = team.browser().get(feed_path(team.browser("partner_support"))).content.decode()
-    assert "BG-1 partner_first_contact" in worker
+    summaries = {str(e["SUMMARY"]) for e in events(worker.encode())}
+    assert "BG-1 First partner contact: the programme, its limits, her safety" in summaries
     for hers in ("P-1", HER_PHONE, HER_EMAIL, "10:00-12:00"):
         assert hers not in worker
 
@@ -80,7 +84,7 @@ def test_a_completed_follow_up_leaves_the_feed(team):
         f"/followups/{followup_id}", {"conducted_on": team.ctx.site_today("BG").isoformat()}
     )
     summaries = {str(e["SUMMARY"]) for e in events(team.browser().get(path).content)}
-    assert "BG-1 intake_assessment" not in summaries
+    assert "BG-1 Intake assessment (individual interviews)" not in summaries
 
 
 def test_a_password_reset_stops_the_feed_whether_by_new_password_or_by_link(team):
@@ -143,3 +147,14 @@ def test_changing_ones_own_password_stops_the_feed_and_says_so(team):
     assert "calendar feed" in browser.get(changed.headers["location"]).text
     assert team.browser().get(path).status_code == 404
     assert team.browser().get(feed_path(browser)).status_code == 200
+
+
+def test_the_feed_names_checkpoints_in_the_language_of_its_owner(team):
+    browser = team.browser("facilitator")
+    assert browser.post("/account/language", {"language": "sr-Latn"}).status_code == 303
+    found = events(team.browser().get(feed_path(browser)).content)
+    assert "BG-1 Prijemna procena (individualni razgovori)" in {str(e["SUMMARY"]) for e in found}
+    assert all("\nRok od " in str(e["DESCRIPTION"]) for e in found)
+    assert browser.post("/account/language", {"language": "sq"}).status_code == 303
+    summaries = {str(e["SUMMARY"]) for e in events(team.browser().get(feed_path(browser)).content)}
+    assert "BG-1 Vlerësimi fillestar (intervista individuale)" in summaries

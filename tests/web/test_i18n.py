@@ -1,4 +1,5 @@
-"""English and Serbian (Latin): the same keys, the same placeholders, nothing missing on any page."""
+"""English, Serbian (Latin) and Albanian: the same keys, the same placeholders, nothing missing
+on any page."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from followup import config
 from followup.models import (
     CONTACT_CHANNELS,
     INFORMANTS,
@@ -68,6 +70,14 @@ FAMILIES = {
         "home",
     ),
     "outcomes.bad_options": ("", "_title"),
+    "calendar.": ("window",),
+    "report_options.": (
+        "completion_needs_origin",
+        "as_of_future",
+        "unknown_site",
+        "not_a_choice",
+        "refused",
+    ),
 }
 
 
@@ -75,13 +85,30 @@ def placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 
-@pytest.mark.parametrize("language", ["sr-Latn"])
+def test_the_interface_speaks_every_language_a_site_or_a_staff_member_may_have():
+    assert set(i18n.LANGUAGES) == set(config.LANGUAGES)
+    assert {path.stem for path in (WEB / "i18n").glob("*.toml")} == set(i18n.LANGUAGES)
+
+
+@pytest.mark.parametrize("language", ["sr-Latn", "sq"])
 def test_every_catalogue_has_the_same_keys_and_placeholders_as_english(language):
     english, other = i18n.catalogue("en"), i18n.catalogue(language)
     assert sorted(set(english) - set(other)) == [], f"missing in {language}"
     assert sorted(set(other) - set(english)) == [], f"in {language} but not in English"
     for key, text in english.items():
         assert placeholders(other[key]) == placeholders(text), key
+        assert other[key].strip(), key
+
+
+def test_each_catalogue_is_translated_not_copied():
+    """A catalogue that is English under another name would pass the key test: most of its
+    longer texts must differ from the English ones."""
+    english = i18n.catalogue("en")
+    for language in ("sr-Latn", "sq"):
+        other = i18n.catalogue(language)
+        long = [key for key, text in english.items() if len(text) > 12]
+        same = [key for key in long if other[key] == english[key]]
+        assert len(same) <= len(long) // 20, (language, same)
 
 
 def used_keys() -> set[str]:
@@ -106,7 +133,7 @@ def test_every_key_the_pages_use_is_in_the_catalogues():
 
 def test_no_page_asks_for_a_missing_key_in_either_language(team, samples):
     i18n.MISSING.clear()
-    for language in ("en", "sr-Latn"):
+    for language in i18n.LANGUAGES:
         for login in ("partner_support", "supervisor", "evaluator", "manager", "admin"):
             browser = team.browser(login)
             assert browser.post("/account/language", {"language": language}).status_code == 303
@@ -140,6 +167,14 @@ def test_a_serbian_speaker_gets_the_interface_in_serbian_and_dates_with_serbian_
     assert browser.post("/account/language", {"language": "xx"}).status_code == 422
 
 
-def test_the_language_defaults_to_the_staff_members_then_the_sites_and_albanian_falls_back_to_english():
-    assert i18n.supported("sr-Latn") == "sr-Latn"
-    assert i18n.supported("sq") == "en" and i18n.supported(None) == "en"
+def test_an_albanian_speaker_gets_the_interface_in_albanian(team):
+    browser = team.browser("facilitator")
+    assert browser.post("/account/language", {"language": "sq"}).status_code == 303
+    page = browser.get("/followups").text
+    assert "Ndjekjet e mia" in page and 'lang="sq"' in page
+    assert re.search(r"Afati (Hën|Mar|Mër|Enj|Pre|Sht|Die) \d{4}-\d\d-\d\d", page)
+
+
+def test_the_language_defaults_to_the_staff_members_then_the_sites_then_english():
+    assert i18n.supported("sr-Latn") == "sr-Latn" and i18n.supported("sq") == "sq"
+    assert i18n.supported("xx") == "en" and i18n.supported(None) == "en"

@@ -4,6 +4,9 @@ download audited, limited to the sites granted."""
 from __future__ import annotations
 
 import json
+import re
+from datetime import date, timedelta
+from html import unescape
 
 import sqlalchemy as sa
 
@@ -101,12 +104,57 @@ def test_an_evaluator_granted_every_site_may_read_them_together(team):
     assert browser.get("/outcomes/report.json?site=NS").json()["site"] == "NS"
 
 
-def test_options_the_report_refuses_are_explained_on_the_page(team):
+def test_options_the_report_refuses_are_explained_on_the_page_in_its_own_words(team):
     page = team.browser("evaluator").get("/outcomes?by=completion&origin=completion")
     assert page.status_code == 422
-    assert "--by completion compares men who completed" in page.text
+    assert "cannot count from completion" in page.text and "--" not in visible(page.text)
+    assert 'id="origin-error"' in page.text
     bad = team.browser("evaluator").get("/outcomes?as_of=yesterday")
     assert "Enter a date as YYYY-MM-DD." in bad.text
+
+
+def visible(html: str) -> str:
+    """The page's text as a reader sees it (no markup, comments, scripts or styles)."""
+    html = re.sub(r"<!--.*?-->|<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_comparing_by_completion_offers_only_origins_that_work(team):
+    page = team.browser("evaluator").get("/outcomes?by=completion")
+    assert page.status_code == 200
+    origin = re.search(r'<select id="origin".*?</select>', page.text, re.DOTALL).group(0)
+    assert re.search(r'<option value="completion"[^>]*disabled', origin)
+    assert re.search(r'<option value="end_of_participation" selected', origin)
+    assert "Time to first recidivism" in page.text  # the report is made, from the end
+    plain = team.browser("evaluator").get("/outcomes?by=site")
+    assert not re.search(r'<option value="completion"[^>]*disabled', plain.text)
+
+
+def test_no_error_the_outcomes_page_or_its_downloads_can_show_names_a_command_line_flag(team):
+    from followup.report.build import ReportError
+    from followup.web.i18n import catalogue
+    from followup.web.routes.outcomes import refused_words
+
+    browser = team.browser("evaluator")
+    future = (date.today() + timedelta(days=400)).isoformat()
+    asked = [
+        "by=completion&origin=completion",
+        "by=completion",
+        f"as_of={future}",
+        "as_of=yesterday",
+        "by=nonsense&origin=nonsense&source=nonsense",
+        "site=NS",
+        "site=XX",
+    ]
+    for query in asked:
+        for path in ("/outcomes", "/outcomes/report.csv"):
+            answer = browser.get(f"{path}?{query}")
+            assert "--" not in visible(answer.text), (path, query)
+    for problem in ("completion_needs_origin", "unknown_site", "not_a_choice", "as_of_future"):
+        key = refused_words(ReportError("--x", problem))[1]
+        for language in ("en", "sr-Latn"):
+            assert "--" not in catalogue(language)[key]
+    assert "--" not in catalogue("en")[refused_words(ValueError())[1]]  # type: ignore[arg-type]
 
 
 def test_a_record_broken_by_hand_leaves_the_page_working_and_counted_in_data_quality(team):

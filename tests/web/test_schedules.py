@@ -83,7 +83,7 @@ def test_a_mistake_in_an_edited_file_is_shown_with_where_it_is(editable):
 
 
 HER_CHECKPOINT = (
-    'label = "Six months after (partner)"\nsubject = "partner"\n'
+    'label.sq = "Gjashtë muaj më pas (partnerja)"\nsubject = "partner"\n'
     'anchor = "end_of_participation"\noffset = "6 months"'
 )
 

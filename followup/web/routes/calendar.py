@@ -26,7 +26,7 @@ def calendar(request: Request, token: str) -> Response:
         if found is None:
             return Response("Not Found", status_code=404, media_type="text/plain")
         p = principal_for(ctx, found[0], found[1], csrf="")
-        body = feed(ctx, caseload.calendar_entries(session, ctx, p), ctx.now())
+        body = feed(ctx, caseload.calendar_entries(session, ctx, p), ctx.now(), p.language)
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

@@ -21,7 +21,7 @@ from followup.operations import policy
 from followup.operations.policy import Principal
 from followup.operations.report import outcome_report
 from followup.web.auth import NotVisible, context, guard
-from followup.web.render import language_of, page
+from followup.web.render import page
 
 router = APIRouter()
 readers = guard(policy.view_outcomes)
@@ -33,6 +33,12 @@ DOWNLOADS = {
     "json": "application/json",
     "html": "text/html; charset=utf-8",
 }
+# Problems that leave no report to show (an unknown choice is dropped and the report made)
+BLOCKING = (
+    "form.date_invalid",
+    "report_options.as_of_future",
+    "report_options.completion_needs_origin",
+)
 _MAIN = re.compile(r"<main>(.*)</main>", re.DOTALL)
 
 
@@ -45,7 +51,7 @@ def _cache(request: Request):
 def _options(request: Request, p: Principal, fmt: str):
     """ReportOptions from the query string, limited to what this person may read, and the
     form's values and problems (catalogue keys by field) for the page."""
-    from followup.report import ReportOptions
+    from followup.report import ReportOptions, default_origin, latest_as_of
 
     ctx = context(request)
     query = request.query_params
@@ -68,12 +74,16 @@ def _options(request: Request, p: Principal, fmt: str):
         if values[name] and values[name] not in choices:
             errors[name] = "form.choose"
             values[name] = ""
+    _combinable(values, errors, default_origin(ctx))
     as_of = None
     if values["as_of"]:
         try:
             as_of = date.fromisoformat(values["as_of"])
         except ValueError:
             errors["as_of"] = "form.date_invalid"
+        else:
+            if as_of > latest_as_of(ctx, site or None):
+                errors["as_of"] = "report_options.as_of_future"
     unsuppressed = values["unsuppressed"] == "1" and policy.unsuppressed_outcomes(p)
     options = ReportOptions(
         as_of=as_of,
@@ -88,24 +98,56 @@ def _options(request: Request, p: Principal, fmt: str):
     return options, values, errors, allowed, every
 
 
+def _combinable(values: dict[str, str], errors: dict[str, str], default: str) -> None:
+    """Options the report would refuse together, settled before it is asked. Comparing
+    completers with men who left early cannot count from completion (those who left have
+    none): with the origin left to its default, the form counts from the end of
+    participation, as it offers; asked for explicitly, the origin field says why not."""
+    if values["by"] != "completion":
+        return
+    if values["origin"] == "completion":
+        errors["origin"] = "report_options.completion_needs_origin"
+    elif not values["origin"] and default == "completion":
+        values["origin"] = "end_of_participation"
+
+
+def _blocked(errors: dict[str, str]) -> bool:
+    return any(words in BLOCKING for words in errors.values())
+
+
+def refused_words(refused: FollowupError) -> tuple[str | None, str]:
+    """Where on the form a refusal belongs and its catalogue key: the report's errors are
+    worded for the command line (they name --flags); the page says it in its own words."""
+    from followup.report import ReportError
+
+    if isinstance(refused, ReportError):
+        return refused.option, f"report_options.{refused.problem}"
+    return None, "report_options.refused"
+
+
 @router.get("/outcomes")
 def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
-    from followup.report import render_html
+    from followup.report import default_origin, latest_as_of, render_html
 
     ctx = context(request)
     options, values, errors, allowed, every = _options(request, p, "html")
     body = problem = report = None
-    if "as_of" not in errors:
+    status = 422 if _blocked(errors) else 200
+    if status == 200:
         try:
             cache = _cache(request)
             with transaction(ctx.engine) as session:
                 report = outcome_report(session, ctx, p, options, cache)
-            # plots take a while: drawn once per report, not holding the write lock
+            # plots take a while: drawn once per report and language, not holding the lock
             html = cache.rendering(
-                report, "html", language_of(request, p), lambda: render_html(report)
+                report, "html", p.language, lambda: render_html(report, p.language)
             )
         except FollowupError as refused:
-            problem = str(refused)
+            status, (field, words) = 422, refused_words(refused)
+            if field in values:
+                errors[field] = words  # under the field it is about
+            else:
+                problem = words
         else:
             found = _MAIN.search(html)
             body = Markup(found.group(1) if found else html)
@@ -114,7 +156,7 @@ def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
         request,
         p,
         "outcomes.html",
-        status=200 if problem is None else 422,
+        status=status,
         body=body,
         problem=problem,
         values=values,
@@ -124,6 +166,8 @@ def outcomes(request: Request, p: Principal = Depends(readers)) -> Response:
         by_choices=BY,
         origins=ORIGINS,
         sources=SOURCES,
+        default_origin=default_origin(ctx),
+        latest=latest_as_of(ctx, options.site),
         may_unsuppress=policy.unsuppressed_outcomes(p),
         query=f"?{query}" if query else "",
         report=report,
@@ -145,7 +189,7 @@ def download(request: Request, fmt: str, p: Principal = Depends(readers)) -> Res
         with transaction(ctx.engine) as session:
             report = outcome_report(session, ctx, p, options, cache)
         # after the transaction, like the page
-        text = cache.rendering(report, fmt, language_of(request, p), lambda: render(report, fmt))
+        text = cache.rendering(report, fmt, p.language, lambda: render(report, fmt, p.language))
     except FollowupError as refused:
         return page(
             request,
@@ -153,7 +197,7 @@ def download(request: Request, fmt: str, p: Principal = Depends(readers)) -> Res
             "error.html",
             status=422,
             message="outcomes.bad_options",
-            detail=str(refused),
+            detail_key=refused_words(refused)[1],
         )
     name = f"outcomes-{options.site or 'all'}-{report.options.as_of}.{fmt}"
     return Response(

@@ -23,3 +23,22 @@ function scrollableByKeyboard() {
 }
 document.addEventListener("DOMContentLoaded", scrollableByKeyboard);
 window.addEventListener("resize", scrollableByKeyboard);
+// A select with data-refuses="NAME" disables, in the select named NAME, the options whose
+// data-refused-with is its value (Outcomes: "completed vs left early" cannot count from
+// completion), and moves the choice off a disabled option. The server does the same.
+document.addEventListener("change", function (event) {
+  var chooser = event.target;
+  var name = chooser.getAttribute && chooser.getAttribute("data-refuses");
+  var other = name && chooser.form && chooser.form.elements[name];
+  if (!other) {
+    return;
+  }
+  Array.prototype.forEach.call(other.options, function (option) {
+    var refused = option.getAttribute("data-refused-with");
+    option.disabled = refused !== null && refused === chooser.value;
+  });
+  if (other.selectedOptions[0] && other.selectedOptions[0].disabled) {
+    var instead = other.querySelector("option[data-instead]:not([disabled])");
+    other.value = instead ? instead.value : "";
+  }
+});
