@@ -8,8 +8,13 @@ say where each stands with `status_on`:
 - `due`        its window is open;
 - `scheduled`  its window has not opened yet.
 
-My follow-ups lays these out by date as well (`group_of`): overdue, today (due, and its
-due date has come), this week, upcoming — a layout of the same words, not a second set.
+My follow-ups lays these out by date as well (`group_of`): overdue, window open (`today`:
+due, whatever its due date), this week, upcoming — a layout of the same words, not a
+second set.
+
+The work lists (`work_list`) read the same query a page at a time: filters, LIMIT/OFFSET
+and counts by aggregate in SQL, so a page costs the same at a million participants as at
+ten thousand.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from followup.audit import audit
 from followup.context import Context
 from followup.models import FollowUp, Participant, Partner, Staff
-from followup.operations import policy
+from followup.operations import alerts, policy
 from followup.operations.policy import Principal
 from followup.schedule import PENDING
 
@@ -43,10 +48,12 @@ def status_on(opens: date, closes: date, today: date) -> str:
 
 
 def group_of(status: str, due_on: date, today: date) -> str:
-    """My follow-ups' section for a pending follow-up with this status."""
+    """My follow-ups' section for a pending follow-up with this status. "today" holds
+    every follow-up whose window is open (shown as "Window open"), whatever its due
+    date: it can be held now."""
     if status == "overdue":
         return "overdue"
-    if status == "due" and due_on <= today:
+    if status == "due":
         return "today"
     if due_on <= today + timedelta(days=6):
         return "week"
@@ -339,3 +346,209 @@ def calendar_entries(
         )
         for r in session.execute(query.order_by(FollowUp.due_on, FollowUp.id))
     ]
+
+
+# --- the work lists: filtered, counted and paged in SQL -----------------------------------
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+UNASSIGNED = "-"  # the worker filter's value for follow-ups assigned to no one
+INFORMANTS = ("participant", "partner")
+
+
+@dataclass(frozen=True)
+class WorkFilters:
+    """What a work list is cut to; every field None: everything the list holds."""
+
+    worker: str | None = None  # a staff id, or UNASSIGNED
+    checkpoint: str | None = None
+    informant: str | None = None  # participant | partner
+    status: str | None = None  # STATUSES
+    site: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkerCount:
+    staff_id: str | None  # None: assigned to no one
+    name: str | None
+    count: int
+
+
+@dataclass
+class WorkPage:
+    rows: list[FollowUpRow]
+    total: int  # every follow-up the filters let through, on every page
+    counts: dict[str, int]  # per STATUSES word, before the status filter
+    limit: int
+    offset: int
+    flagged: frozenset[int] = frozenset()  # follow-up ids: her open safety alert
+    workers: list[WorkerCount] | None = None  # grouped by worker: the count per worker
+    partners_shown: list[str] = field(default_factory=list)
+    markable: frozenset[int] = frozenset()  # follow-up ids this person may mark missed
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.rows) < self.total
+
+    def rows_by_worker(self) -> list[tuple[str | None, list[FollowUpRow]]]:
+        """The page's rows in runs of one assigned worker, in the page's order."""
+        runs: list[tuple[str | None, list[FollowUpRow]]] = []
+        for row in self.rows:
+            if not runs or runs[-1][0] != row.assigned_to:
+                runs.append((row.assigned_to, []))
+            runs[-1][1].append(row)
+        return runs
+
+
+def status_expression(todays: dict[str, date]):
+    """STATUSES as SQL for a pending follow-up at these sites (each with its own today),
+    so lists filter and count by it in the database (`status_on` in SQL)."""
+    closed = [
+        (sa.and_(Participant.site_code == code, FollowUp.window_closes_on < today), "overdue")
+        for code, today in todays.items()
+    ]
+    open_now = [
+        (sa.and_(Participant.site_code == code, FollowUp.window_opens_on <= today), "due")
+        for code, today in todays.items()
+    ]
+    return sa.case(*closed, *open_now, else_="scheduled")
+
+
+def filtered(query, filters: WorkFilters, todays: dict[str, date]):
+    """`query` (a caseload query joining Participant and the worker) cut by `filters`."""
+    if filters.worker == UNASSIGNED:
+        query = query.where(FollowUp.assigned_staff_id.is_(None))
+    elif filters.worker:
+        query = query.where(_WORKER.staff_id == filters.worker)
+    if filters.checkpoint:
+        query = query.where(FollowUp.checkpoint == filters.checkpoint)
+    if filters.informant == "participant":
+        query = query.where(FollowUp.partner_id.is_(None))
+    elif filters.informant == "partner":
+        query = query.where(FollowUp.partner_id.is_not(None))
+    if filters.status:
+        query = query.where(status_expression(todays) == filters.status)
+    return query
+
+
+def work_sites(ctx: Context, p: Principal, *, site_wide: bool) -> list[str]:
+    """The sites a work list covers for this person: a site-wide list, the sites it may
+    cover (one's own; every site for administrators); one's own list, every site."""
+    return policy.followup_sites(p, ctx.config.sites) if site_wide else list(ctx.config.sites)
+
+
+def work_list(
+    session: Session,
+    ctx: Context,
+    p: Principal,
+    *,
+    site_wide: bool = False,
+    filters: WorkFilters | None = None,
+    limit: int = PAGE_SIZE,
+    offset: int = 0,
+    by_worker: bool = False,
+    days: int | None = UPCOMING_DAYS,
+) -> WorkPage:
+    """One page of pending follow-ups: mine (assigned to me) or everyone's at my site
+    (supervisors, administrators), cut by `filters`, ordered by due date (by worker first
+    when `by_worker`), `limit` rows from `offset`. Counts come from one aggregate; only
+    the page's rows are read, so a page costs the same however long the list is.
+    Her safe hours and channel on the page are an audited read of partner data."""
+    if not policy.list_followups(p) or (site_wide and not policy.list_site_followups(p)):
+        raise policy.Forbidden()
+    filters = filters or WorkFilters()
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    offset = max(0, offset)
+    codes = work_sites(ctx, p, site_wide=site_wide)
+    if filters.site:
+        codes = [code for code in codes if code == filters.site]
+    todays = {code: ctx.site_today(code) for code in codes}
+    if not todays:
+        return WorkPage([], 0, dict.fromkeys(STATUSES, 0), limit, offset)
+    base = _pending(p, todays, days=days, mine=not site_wide)
+    unstated = filtered(base, WorkFilters(**{**asdict(filters), "status": None}), todays)
+    counts = _status_counts(session, unstated, todays)
+    total = counts[filters.status] if filters.status else sum(counts.values())
+    query = filtered(base, filters, todays)
+    order = [FollowUp.due_on, FollowUp.id]
+    workers = None
+    if by_worker:
+        order = [_WORKER.name.is_(None), _WORKER.name, _WORKER.staff_id, *order]
+        workers = _worker_counts(session, query)
+    found = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
+    labels = Labels(session, ctx)
+    rows = [followup_row(r, p, labels, todays[r.site_code]) for r in found]
+    hers = alerts.flagged_partners(
+        session, p, [r.partner_pk for r in found if r.partner_pk is not None]
+    )
+    flagged = frozenset(r.id for r in found if r.partner_pk in hers)
+    shown = sorted({row.partner_id for row in rows if row.partner_id})
+    if shown:
+        audit(session, p.actor, "read_partner", "followups", None, partners=shown[:200])
+    markable = frozenset(
+        r.id
+        for r in found
+        if policy.record_followup(
+            p, "participant" if r.partner_pk is None else "partner", r.site_code, r.facilitator_id
+        )
+    )
+    return WorkPage(rows, total, counts, limit, offset, flagged, workers, shown, markable)
+
+
+def _status_counts(session: Session, query, todays: dict[str, date]) -> dict[str, int]:
+    word = status_expression(todays).label("word")
+    inner = query.with_only_columns(word).order_by(None).subquery()
+    counts = dict.fromkeys(STATUSES, 0)
+    for status, count in session.execute(
+        sa.select(inner.c.word, sa.func.count()).group_by(inner.c.word)
+    ):
+        counts[status] = count
+    return counts
+
+
+def _worker_counts(session: Session, query) -> list[WorkerCount]:
+    inner = query.with_only_columns(
+        _WORKER.staff_id.label("staff_id"), _WORKER.name.label("name")
+    ).subquery()
+    return [
+        WorkerCount(r.staff_id, r.name, r.count)
+        for r in session.execute(
+            sa.select(inner.c.staff_id, inner.c.name, sa.func.count().label("count"))
+            .group_by(inner.c.staff_id, inner.c.name)
+            .order_by(inner.c.name.is_(None), inner.c.name, inner.c.staff_id)
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What a work list's filters offer this person."""
+
+    sites: list[str]
+    workers: list[tuple[str, str]]  # staff id, name
+    checkpoints: list[tuple[str, str]]  # name, title
+    informants: tuple[str, ...]  # her side only for those who may see her follow-ups
+
+
+def work_choices(session: Session, ctx: Context, p: Principal, *, site_wide: bool) -> Choices:
+    codes = work_sites(ctx, p, site_wide=site_wide)
+    workers = []
+    if site_wide:
+        workers = [
+            (r.staff_id, r.name)
+            for r in session.execute(
+                sa.select(Staff.staff_id, Staff.name)
+                .where(Staff.site_code.in_(codes), Staff.active.is_(True))
+                .order_by(Staff.name, Staff.staff_id)
+            )
+        ]
+    # A facilitator is offered his side only: not even the names of her checkpoints.
+    hers = p.is_admin or p.has(policy.PARTNER_SUPPORT, policy.SUPERVISOR)
+    informants = INFORMANTS if hers else ("participant",)
+    checkpoints: dict[str, str] = {}
+    for protocol in ctx.protocols.values():
+        for checkpoint in protocol.checkpoints:
+            if checkpoint.subject in informants:
+                checkpoints.setdefault(checkpoint.name, checkpoint.title)
+    ordered = sorted(checkpoints.items(), key=lambda item: item[1])
+    return Choices(codes, workers, ordered, informants)

@@ -12,11 +12,13 @@ from followup.web.routes import (
     outcomes,
     people,
     schedules,
+    worklists,
 )
 
 ROUTERS = (
     login.router,
     account.router,
+    worklists.router,  # before followups: /followups/mark-missed is not an id
     followups.router,
     people.router,
     alerts.router,
