@@ -29,18 +29,10 @@ from followup.models import (
 from followup.operations import policy
 from followup.operations.policy import Forbidden, NotVisible, Principal
 from followup.values import MAX_NOTES, refuse_control
+from followup.vocab import ALERT_ACTIONS
 
 LIST_LIMIT = 200
-# What was done on acknowledging an alert: a short list, so they can be counted.
-ACTIONS = (
-    "contacted_her",
-    "safety_plan_reviewed",
-    "referred_to_services",
-    "police_informed",
-    "case_conference",
-    "tried_no_contact",
-    "other",
-)
+ACTIONS = ALERT_ACTIONS  # what was done on acknowledging: a short list, so they count
 
 
 @dataclass(frozen=True)

@@ -24,16 +24,7 @@ from followup.operations.caseload import FollowUpRow, Labels, followup_row, sele
 from followup.operations.people import InterviewView, interview_view
 from followup.operations.policy import Forbidden, NotVisible, Principal
 from followup.schedule import PENDING
-
-# Why a follow-up will not happen (mark missed): a short list, so they can be counted.
-MISSED_REASONS = (
-    "unreachable",
-    "refused",
-    "moved_away",
-    "unsafe_to_contact",
-    "window_passed",
-    "other",
-)
+from followup.vocab import MISSED_REASONS
 
 
 @dataclass(frozen=True)

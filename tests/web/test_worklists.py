@@ -348,3 +348,23 @@ def test_acknowledging_records_what_was_done_with_a_sealed_note(team, samples):
         ).scalar_one()
     assert alert.action == "safety_plan_reviewed" and b"noon" not in alert.action_note_sealed
     assert json.loads(line.detail)["done"] == "safety_plan_reviewed"
+
+
+def test_the_cli_acknowledges_with_what_was_done_as_the_page_does(team, samples):
+    result = team.deployment.run(
+        "alerts",
+        "acknowledge",
+        str(samples["bg_alert"]),
+        "--as",
+        "supervisor",
+        "--action",
+        "police_informed",
+        "--note",
+        "Reported to the duty officer.",
+    )
+    assert result.exit_code == 0, result.err
+    page = words(team.browser("supervisor_ps").get(f"/alerts/{samples['bg_alert']}").text)
+    assert 'id="action">Police informed<' in page and "Reported to the duty officer." in page
+    listed = team.deployment.run("alerts", "list", "--all", "--format", "json")
+    actions = {a["id"]: a["action"] for a in json.loads(listed.out)}
+    assert actions == {samples["bg_alert"]: "police_informed", samples["ns_alert"]: None}
