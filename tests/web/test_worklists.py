@@ -368,3 +368,15 @@ def test_the_cli_acknowledges_with_what_was_done_as_the_page_does(team, samples)
     listed = team.deployment.run("alerts", "list", "--all", "--format", "json")
     actions = {a["id"]: a["action"] for a in json.loads(listed.out)}
     assert actions == {samples["bg_alert"]: "police_informed", samples["ns_alert"]: None}
+
+
+def test_one_follow_up_marked_missed_from_its_page_keeps_its_reason(team):
+    his = team.followup_id("BG-1", "intake_assessment")
+    browser = team.browser("facilitator")
+    assert 'id="missed-reason"' in browser.get(f"/followups/{his}").text
+    odd = browser.post(f"/followups/{his}/missed", {"reason": "bored"})
+    assert odd.status_code == 422 and team.followup(his).status == "scheduled"
+    assert browser.post(f"/followups/{his}/missed", {"reason": "moved_away"}).status_code == 303
+    with team.session() as session:
+        line = session.execute(sa.select(Audit).where(Audit.action == "record_missed")).scalar_one()
+    assert json.loads(line.detail)["reason"] == "moved_away"

@@ -47,6 +47,7 @@ def _detail_page(
         violence_types=VIOLENCE_TYPES,
         modes=("in_person", "phone", "video"),
         risk_levels=("low", "medium", "high"),
+        missed_reasons=followups.MISSED_REASONS,
     )
 
 
@@ -99,7 +100,9 @@ def mark_missed(
     with transaction(ctx.engine) as session:
         try:
             with session.begin_nested():
-                followups.record_missed(session, ctx, p, followup_id)
+                followups.record_missed(
+                    session, ctx, p, followup_id, reason=form.get("reason") or None
+                )
         except FollowupError as refused:
             problem = str(refused)
     if problem is None:
