@@ -215,9 +215,15 @@ def open_count(session: Session, p: Principal) -> int:
     return session.execute(
         sa.select(sa.func.count())
         .select_from(SafetyAlert)
-        .join(Participant, Participant.id == SafetyAlert.participant_id)
-        .where(SafetyAlert.acknowledged_at.is_(None), policy.alert_scope(p))
+        .where(SafetyAlert.acknowledged_at.is_(None), _visible(p))
     ).scalar_one()
+
+
+def _visible(p: Principal):
+    """The alert's case is one this person may see alerts of, as a correlated EXISTS: the
+    open alerts are read first (the partial index), never every participant of a site
+    (which a join lets SQLite's planner choose)."""
+    return sa.exists().where(Participant.id == SafetyAlert.participant_id, policy.alert_scope(p))
 
 
 @dataclass(frozen=True)
@@ -259,11 +265,10 @@ def flagged_partners(session: Session, p: Principal, partner_pks: Iterable[int])
     return set(
         session.execute(
             sa.select(SafetyAlert.partner_id)
-            .join(Participant, Participant.id == SafetyAlert.participant_id)
             .where(
                 SafetyAlert.acknowledged_at.is_(None),
                 SafetyAlert.partner_id.in_(wanted),
-                policy.alert_scope(p),
+                _visible(p),
             )
             .distinct()
         ).scalars()

@@ -169,6 +169,7 @@ def _pending(
     mine: bool = False,
     staff: str | None = None,
     closed_since: date | None = None,
+    columns: tuple | None = None,
 ):
     """THE caseload query: pending follow-ups this person may see at these sites (keys of
     `todays`, each with its own today), whose window is open or whose due date falls
@@ -185,9 +186,12 @@ def _pending(
         )
         for code, today in todays.items()
     ]
-    query = select_followups().where(
-        FollowUp.status == PENDING, sa.or_(*per_site), policy.followup_scope(p)
+    base = (
+        select_followups()
+        if columns is None  # counting needs no partner or worker columns: no outer joins
+        else sa.select(*columns).join(Participant, Participant.id == FollowUp.participant_id)
     )
+    query = base.where(FollowUp.status == PENDING, sa.or_(*per_site), policy.followup_scope(p))
     if mine:
         query = query.where(FollowUp.assigned_staff_id == p.staff_pk)
     if staff:
@@ -351,6 +355,7 @@ def calendar_entries(
 # --- the work lists: filtered, counted and paged in SQL -----------------------------------
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000  # a work list's counts read at most this many rows ("10000+" beyond)
 MAX_PAGE_SIZE = 500
 UNASSIGNED = "-"  # the worker filter's value for follow-ups assigned to no one
 INFORMANTS = ("participant", "partner")
@@ -385,9 +390,12 @@ class WorkPage:
     workers: list[WorkerCount] | None = None  # grouped by worker: the count per worker
     partners_shown: list[str] = field(default_factory=list)
     markable: frozenset[int] = frozenset()  # follow-up ids this person may mark missed
+    capped: bool = False  # more than COUNT_CAP: the counts are "at least"
 
     @property
     def has_next(self) -> bool:
+        if self.capped and len(self.rows) == self.limit:  # counted only so far: go on
+            return True
         return self.offset + len(self.rows) < self.total
 
     def rows_by_worker(self) -> list[tuple[str | None, list[FollowUpRow]]]:
@@ -419,7 +427,8 @@ def filtered(query, filters: WorkFilters, todays: dict[str, date]):
     if filters.worker == UNASSIGNED:
         query = query.where(FollowUp.assigned_staff_id.is_(None))
     elif filters.worker:
-        query = query.where(_WORKER.staff_id == filters.worker)
+        worker = sa.select(Staff.id).where(Staff.staff_id == filters.worker).scalar_subquery()
+        query = query.where(FollowUp.assigned_staff_id == worker)
     if filters.checkpoint:
         query = query.where(FollowUp.checkpoint == filters.checkpoint)
     if filters.informant == "participant":
@@ -428,6 +437,8 @@ def filtered(query, filters: WorkFilters, todays: dict[str, date]):
         query = query.where(FollowUp.partner_id.is_not(None))
     if filters.status:
         query = query.where(status_expression(todays) == filters.status)
+        if filters.status == "overdue":  # due_on <= window_closes_on: lets the index bound it
+            query = query.where(FollowUp.due_on < max(todays.values()))
     return query
 
 
@@ -451,7 +462,7 @@ def work_list(
 ) -> WorkPage:
     """One page of pending follow-ups: mine (assigned to me) or everyone's at my site
     (supervisors, administrators), cut by `filters`, ordered by due date (by worker first
-    when `by_worker`), `limit` rows from `offset`. Counts come from one aggregate; only
+    when `by_worker`, in runs of one worker), `limit` rows from `offset`. Counts come from one aggregate; only
     the page's rows are read, so a page costs the same however long the list is.
     Her safe hours and channel on the page are an audited read of partner data."""
     if not policy.list_followups(p) or (site_wide and not policy.list_site_followups(p)):
@@ -466,15 +477,19 @@ def work_list(
     if not todays:
         return WorkPage([], 0, dict.fromkeys(STATUSES, 0), limit, offset)
     base = _pending(p, todays, days=days, mine=not site_wide)
-    unstated = filtered(base, WorkFilters(**{**asdict(filters), "status": None}), todays)
+    bare = _pending(p, todays, days=days, mine=not site_wide, columns=(FollowUp.assigned_staff_id,))
+    unstated = filtered(bare, WorkFilters(**{**asdict(filters), "status": None}), todays)
     counts = _status_counts(session, unstated, todays)
     total = counts[filters.status] if filters.status else sum(counts.values())
+    capped = sum(counts.values()) > COUNT_CAP
     query = filtered(base, filters, todays)
     order = [FollowUp.due_on, FollowUp.id]
     workers = None
     if by_worker:
-        order = [_WORKER.name.is_(None), _WORKER.name, _WORKER.staff_id, *order]
-        workers = _worker_counts(session, query)
+        # By the worker's id, not name: the (worker, status, due date) index gives the
+        # order, so a page of a grouped list needs no sort of the whole site's list.
+        order = [FollowUp.assigned_staff_id, *order]
+        workers = _worker_counts(session, filtered(bare, filters, todays))
     found = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
     labels = Labels(session, ctx)
     rows = [followup_row(r, p, labels, todays[r.site_code]) for r in found]
@@ -492,12 +507,14 @@ def work_list(
             p, "participant" if r.partner_pk is None else "partner", r.site_code, r.facilitator_id
         )
     )
-    return WorkPage(rows, total, counts, limit, offset, flagged, workers, shown, markable)
+    return WorkPage(rows, total, counts, limit, offset, flagged, workers, shown, markable, capped)
 
 
 def _status_counts(session: Session, query, todays: dict[str, date]) -> dict[str, int]:
+    """Per status, by one aggregate over at most COUNT_CAP + 1 rows: a list longer than
+    that says "at least", so counting never costs more than COUNT_CAP rows."""
     word = status_expression(todays).label("word")
-    inner = query.with_only_columns(word).order_by(None).subquery()
+    inner = query.with_only_columns(word).order_by(None).limit(COUNT_CAP + 1).subquery()
     counts = dict.fromkeys(STATUSES, 0)
     for status, count in session.execute(
         sa.select(inner.c.word, sa.func.count()).group_by(inner.c.word)
@@ -507,17 +524,27 @@ def _status_counts(session: Session, query, todays: dict[str, date]) -> dict[str
 
 
 def _worker_counts(session: Session, query) -> list[WorkerCount]:
-    inner = query.with_only_columns(
-        _WORKER.staff_id.label("staff_id"), _WORKER.name.label("name")
-    ).subquery()
-    return [
-        WorkerCount(r.staff_id, r.name, r.count)
+    """Per assigned worker, one aggregate (over at most COUNT_CAP + 1 rows, like the
+    status counts), then the names of the few workers counted."""
+    inner = (
+        query.with_only_columns(FollowUp.assigned_staff_id.label("pk"))
+        .order_by(None)
+        .limit(COUNT_CAP + 1)
+        .subquery()
+    )
+    counted = dict(
+        session.execute(sa.select(inner.c.pk, sa.func.count()).group_by(inner.c.pk)).all()
+    )
+    names = {
+        r.id: (r.staff_id, r.name)
         for r in session.execute(
-            sa.select(inner.c.staff_id, inner.c.name, sa.func.count().label("count"))
-            .group_by(inner.c.staff_id, inner.c.name)
-            .order_by(inner.c.name.is_(None), inner.c.name, inner.c.staff_id)
+            sa.select(Staff.id, Staff.staff_id, Staff.name).where(
+                Staff.id.in_([pk for pk in counted if pk is not None])
+            )
         )
-    ]
+    }
+    rows = [WorkerCount(*names.get(pk, (None, None)), count) for pk, count in counted.items()]
+    return sorted(rows, key=lambda w: (w.name is None, w.name or "", w.staff_id or ""))
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,11 @@ def test_a_supervisor_filters_by_informant_checkpoint_and_worker_and_groups_by_w
     assert "BG-1 · First partner contact" in " ".join(cards(ana))
     assert not any(c.startswith("BG-1 · Intake assessment") for c in cards(ana))
     grouped = words(browser.get("/followups?scope=site&group=worker").text)
-    assert grouped.index("<h2>Ana Jovanović") < grouped.index("<h2>Marko Petrović")
+    ana, marko = grouped.index("<h2>Ana Jovanović (1)"), grouped.index("<h2>Marko Petrović (1)")
+    first, second = sorted((ana, marko))
+    run = grouped[first:second]  # each worker's follow-ups under her or his heading
+    assert ("First partner contact" in run) == (first == ana)
+    assert ("Intake assessment" in run) == (first == marko)
     assert "Count per worker" in grouped
 
 
@@ -380,3 +384,11 @@ def test_one_follow_up_marked_missed_from_its_page_keeps_its_reason(team):
     with team.session() as session:
         line = session.execute(sa.select(Audit).where(Audit.action == "record_missed")).scalar_one()
     assert json.loads(line.detail)["reason"] == "moved_away"
+
+
+def test_counting_a_long_list_stops_at_the_cap_and_says_at_least(team, monkeypatch):
+    monkeypatch.setattr(caseload, "COUNT_CAP", 1)
+    monkeypatch.setattr(caseload, "PAGE_SIZE", 1)
+    page = words(team.browser("supervisor_ps").get("/followups?scope=site").text)
+    assert "Window open: 2+" in page and "Page 1 of 2+ (2+ follow-ups)" in page
+    assert 'id="next-page"' in page
