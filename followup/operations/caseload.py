@@ -13,8 +13,8 @@ due, whatever its due date), this week, upcoming — a layout of the same words,
 second set.
 
 The work lists (`work_list`) read the same query a page at a time: filters, LIMIT/OFFSET
-and counts by aggregate in SQL, so a page costs the same at a million participants as at
-ten thousand.
+and counts by one aggregate over at most COUNT_CAP rows, so a page costs the same at a
+million participants as at ten thousand.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ from followup.schedule import PENDING
 STATUSES = ("overdue", "due", "scheduled")
 GROUPS = ("overdue", "today", "week", "upcoming")  # My follow-ups' sections
 UPCOMING_DAYS = 42  # My follow-ups looks six weeks ahead
-SITE_LIST_LIMIT = 500
 CALENDAR_PAST_DAYS = 90  # overdue follow-ups stay in the calendar feed this long
 
 
@@ -265,52 +264,6 @@ def list_due(
     rank = {word: n for n, word in enumerate(STATUSES)}
     items.sort(key=lambda i: (rank[i.status], i.due_on, i.case_id, i.subject, i.occurrence))
     return items
-
-
-# --- My follow-ups -------------------------------------------------------------------------
-
-
-@dataclass
-class FollowUpList:
-    groups: dict[str, list[FollowUpRow]]
-    truncated: bool = False
-    partners_shown: list[str] = field(default_factory=list)
-
-    @property
-    def empty(self) -> bool:
-        return not any(self.groups.values())
-
-
-def followup_list(
-    session: Session, ctx: Context, p: Principal, *, site_wide: bool = False
-) -> FollowUpList:
-    """Pending follow-ups: overdue, due today, this week, the next six weeks.
-
-    Mine: those assigned to this person — one index range (assigned worker, status, due
-    date), so the page costs the same with ten thousand or a million enrolled. Site-wide
-    (supervisors, administrators): everyone's at their site, the first SITE_LIST_LIMIT.
-    Her safe hours and channel are partner data: showing them is an audited read.
-    """
-    if not policy.list_followups(p) or (site_wide and not policy.list_site_followups(p)):
-        raise policy.Forbidden()
-    codes = policy.followup_sites(p, ctx.config.sites) if site_wide else ctx.config.sites
-    todays = {code: ctx.site_today(code) for code in codes}
-    query = _pending(p, todays, days=UPCOMING_DAYS, mine=not site_wide)
-    if site_wide:
-        query = query.order_by(FollowUp.due_on, FollowUp.id).limit(SITE_LIST_LIMIT + 1)
-    rows = session.execute(query).all()
-    truncated = site_wide and len(rows) > SITE_LIST_LIMIT
-    labels = Labels(session, ctx)
-    groups: dict[str, list[FollowUpRow]] = {name: [] for name in GROUPS}
-    for r in rows[:SITE_LIST_LIMIT]:
-        row = followup_row(r, p, labels, todays[r.site_code])
-        groups[row.timing].append(row)
-    for rows_in_group in groups.values():
-        rows_in_group.sort(key=lambda f: (f.due_on, f.case_id, f.subject, f.occurrence))
-    shown = sorted({f.partner_id for g in groups.values() for f in g if f.partner_id})
-    if shown:
-        audit(session, p.actor, "read_partner", "followups", None, partners=shown[:200])
-    return FollowUpList(groups=groups, truncated=truncated, partners_shown=shown)
 
 
 # --- the calendar feed ---------------------------------------------------------------------
