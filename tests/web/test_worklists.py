@@ -133,8 +133,10 @@ def test_the_list_pages_in_sql_and_the_pager_walks_every_follow_up_once(team, mo
         assert f"Page {number} of {total}" in page
         seen += cards(page)
     assert len(seen) == total == len(set(seen))
-    listing = [s for s in statements if "FROM followup" in s and "LIMIT" in s.upper()]
-    assert listing and all("OFFSET" in s.upper() for s in listing)
+    listing = [s for s in statements if "ORDER BY followup.due_on" in s]
+    assert listing and all("LIMIT" in s and "OFFSET" in s for s in listing)
+    counting = [s for s in statements if "count(*)" in s and "FROM followup" in s]
+    assert counting and all("LIMIT" in s for s in counting)  # counts stop at the cap
 
 
 def test_window_open_holds_every_follow_up_that_can_be_held_now(team):
