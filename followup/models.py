@@ -236,6 +236,16 @@ class SafetyAlert(SQLModel, table=True):
     """
 
     __tablename__ = "safety_alert"
+    __table_args__ = (
+        # The navigation's count and the banners read open alerts on every page: a
+        # partial index keeps that read as small as the number of open alerts.
+        sa.Index(
+            "ix_safety_alert_open",
+            "participant_id",
+            sqlite_where=sa.text("acknowledged_at IS NULL"),
+            postgresql_where=sa.text("acknowledged_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     participant_id: int = Field(foreign_key="participant.id", index=True)
@@ -245,6 +255,10 @@ class SafetyAlert(SQLModel, table=True):
     raised_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime, index=True)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     acknowledged_by: str | None = None
+    # What was done on acknowledging (followup.operations.alerts.ACTIONS), and a note
+    # sealed like interview notes: it may say what she said.
+    action: str | None = None
+    action_note_sealed: bytes | None = None
 
 
 OUTBOX_STATUSES = ("pending", "sent", "delivered", "failed", "dead", "cancelled")

@@ -429,9 +429,11 @@ def record_missed(
     partner_id: str | None = None,
     on: date,
     followup_id: int | None = None,
+    reason: str | None = None,
 ) -> FollowUp:
     """Close a follow-up that will not happen (unreachable, refused): it counts as missed.
-    `followup_id`: that follow-up, when the caller knows it (the web)."""
+    `followup_id`: that follow-up, when the caller knows it (the web); `reason`: why,
+    a word from a short list (followup.operations.followups.MISSED_REASONS), audited."""
     person = lookup.participant(session, case_id)
     partner = _her(session, person, partner_id) if informant == "partner" else None
     if followup_id is not None:
@@ -451,5 +453,6 @@ def record_missed(
         case_id,
         checkpoint=checkpoint,
         informant=informant,
+        **({"followup": followup.id, "reason": reason} if reason else {}),
     )
     return followup

@@ -148,3 +148,23 @@ REPORT_FORMATS = words(ReportFormat)
 REPORT_BY = words(ReportBy)
 REPORT_ORIGINS = words(ReportOrigin)
 REPORT_SOURCE_CHOICES = ("any", *REPORT_SOURCES)
+
+# What was done on acknowledging a safety alert (followup.operations.alerts.acknowledge).
+ALERT_ACTIONS = (
+    "contacted_her",
+    "safety_plan_reviewed",
+    "referred_to_services",
+    "police_informed",
+    "case_conference",
+    "tried_no_contact",
+    "other",
+)
+# Why a follow-up will not happen when it is marked missed (audited with it).
+MISSED_REASONS = (
+    "unreachable",
+    "refused",
+    "moved_away",
+    "unsafe_to_contact",
+    "window_passed",
+    "other",
+)

@@ -8,6 +8,7 @@ import json
 import click
 
 from followup.cli.common import as_option, config_option, format_option, in_transaction, table
+from followup.vocab import ALERT_ACTIONS
 
 
 @click.group()
@@ -63,6 +64,7 @@ def _json(row) -> dict:
         "source": row.source,
         "partner_id": row.partner_id,
         "reported": list(row.reported),
+        "action": row.action,
     }
 
 
@@ -70,11 +72,22 @@ def _json(row) -> dict:
 @config_option
 @as_option
 @click.argument("alert_id", type=int)
-def alerts_acknowledge(config_path, as_user, alert_id):
-    """Mark a safety alert as seen (the first person to do so is kept)."""
+@click.option(
+    "--action",
+    type=click.Choice(ALERT_ACTIONS),
+    default=None,
+    help="what was done (the web asks for it too)",
+)
+@click.option("--note", default=None, help="a short note, stored encrypted")
+def alerts_acknowledge(config_path, as_user, alert_id, action, note):
+    """Mark a safety alert as seen (the first person to do so is kept), with what was done."""
     from followup.operations.alerts import acknowledge
 
-    done = in_transaction(config_path, as_user, lambda s, c, p: acknowledge(s, c, p, alert_id))
+    done = in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: acknowledge(s, c, p, alert_id, action=action, note=note),
+    )
     click.echo(
         f"Acknowledged alert {alert_id}." if done else f"Alert {alert_id} was already acknowledged."
     )

@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 
 from followup import enrol as enrolment
 from followup.context import Context
+from followup.labels import CheckpointLabels
 from followup.models import Event, FollowUp, Participant, Partner, SafetyAlert, Staff
 from followup.operations import policy, records
 from followup.operations.acting import acting
-from followup.operations.caseload import FollowUpRow, Labels, followup_row, select_followups
+from followup.operations.caseload import FollowUpRow, followup_row, select_followups
 from followup.operations.policy import Forbidden, NotVisible, Principal
 from followup.schedule import CANCELLED, PENDING
 
@@ -283,7 +284,7 @@ def followups_named(
     if not ids:
         return []
     today = ctx.site_today(person.site_code)
-    labels = Labels(session, ctx)
+    labels = CheckpointLabels(session, ctx, p.language)
     shown = []
     for r in session.execute(
         select_followups()

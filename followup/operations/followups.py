@@ -25,6 +25,7 @@ from followup.operations.caseload import FollowUpRow, followup_row, select_follo
 from followup.operations.people import InterviewView, interview_view
 from followup.operations.policy import Forbidden, NotVisible, Principal
 from followup.schedule import PENDING
+from followup.vocab import MISSED_REASONS
 
 
 @dataclass(frozen=True)
@@ -152,8 +153,13 @@ def record_interview(
     )
 
 
-def record_missed(session: Session, ctx: Context, p: Principal, followup_id: int) -> FollowUp:
-    """Close a follow-up that will not happen (unreachable, refused): it counts as missed."""
+def record_missed(
+    session: Session, ctx: Context, p: Principal, followup_id: int, *, reason: str | None = None
+) -> FollowUp:
+    """Close a follow-up that will not happen (unreachable, refused): it counts as missed.
+    `reason`: one of MISSED_REASONS, written to the audit line."""
+    if reason is not None and reason not in MISSED_REASONS:
+        raise FollowupError(f"reason {reason!r}: expected one of {', '.join(MISSED_REASONS)}")
     target = recordable(session, ctx, p, followup_id)
     if target.status != PENDING:
         raise FollowupError(f"{target.checkpoint} is already {target.status}")
@@ -166,4 +172,31 @@ def record_missed(session: Session, ctx: Context, p: Principal, followup_id: int
         partner_id=target.partner_id,
         on=target.due_on,
         followup_id=target.id,
+        reason=reason,
     )
+
+
+@dataclass(frozen=True)
+class MissedMany:
+    marked: list[int]
+    refused: list[tuple[int, str]]  # follow-up id, why (never whether a hidden one exists)
+
+
+def record_missed_many(
+    session: Session, ctx: Context, p: Principal, followup_ids: list[int], *, reason: str
+) -> MissedMany:
+    """Mark several follow-ups missed with one reason, each through record_missed (its own
+    rules and audit line) in its own savepoint: one refused leaves the others marked."""
+    if reason not in MISSED_REASONS:
+        raise FollowupError(f"reason {reason!r}: expected one of {', '.join(MISSED_REASONS)}")
+    marked, refused = [], []
+    for followup_id in dict.fromkeys(followup_ids):
+        try:
+            with session.begin_nested():
+                record_missed(session, ctx, p, followup_id, reason=reason)
+            marked.append(followup_id)
+        except (NotVisible, Forbidden):
+            refused.append((followup_id, "not yours to mark"))
+        except FollowupError as problem:
+            refused.append((followup_id, str(problem)))
+    return MissedMany(marked, refused)

@@ -9,7 +9,7 @@ same as one that does not exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -31,10 +31,12 @@ from followup.models import (
     Partner,
     Staff,
 )
-from followup.operations import policy
+from followup.operations import alerts, policy
 from followup.operations.acting import acting
+from followup.operations.alerts import Banner
 from followup.operations.caseload import FollowUpRow, followup_row, select_followups
 from followup.operations.policy import NotVisible, Principal
+from followup.schedule import PENDING
 from followup.values import parse_safe_hours
 
 PARTNER_EVENTS = frozenset(
@@ -134,6 +136,7 @@ class ParticipantView:
     timeline: list[TimelineEntry]
     today: date
     actions: frozenset[str] = frozenset()  # casework forms offered (policy.participant_actions)
+    alerts: list[Banner] = field(default_factory=list)  # open, for those who may see them
 
 
 def participant_view(session: Session, ctx: Context, p: Principal, case_id: str) -> ParticipantView:
@@ -235,6 +238,7 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
         timeline=timeline,
         today=today,
         actions=policy.participant_actions(p, site, his_facilitator),
+        alerts=alerts.open_banners(session, p, case_id=case_id),
     )
 
 
@@ -259,6 +263,7 @@ class PartnerView:
     interviews: list[InterviewView]
     events: list[TimelineEntry]
     today: date
+    alerts: list[Banner] = field(default_factory=list)  # open alerts raised for her
 
 
 def _her(session: Session, p: Principal, partner_id: str) -> tuple[Partner, Participant]:
@@ -338,6 +343,7 @@ def partner_view(
         interviews=interviews,
         events=events,
         today=today,
+        alerts=alerts.open_banners(session, p, partner_id=partner_id),
     )
 
 
@@ -414,15 +420,22 @@ def set_contact_rules(
 class SearchResult:
     participants: list[tuple[str, str, str]]  # case id, site, status
     partners: list[tuple[str, str]]  # partner id, case id
+    exact: tuple[str, str] | None = None  # ("participant" | "partner", id): open it at once
+
+
+def _like(needle: str) -> str:
+    """A LIKE pattern finding `needle` anywhere (its own % and _ taken literally)."""
+    return "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def search(session: Session, p: Principal, text: str, limit: int = 50) -> SearchResult:
-    """Case ids (and, for partner-support workers, partner ids) starting with `text`,
-    within what this person may open."""
+    """Case ids (and, for partner-support workers, partner ids) containing `text`, within
+    what this person may open (her ids never past the wall: policy.partner_scope). When
+    the text is exactly one id this person may open, `exact` names it."""
     needle = text.strip().lower()
     if len(needle) < 2:
         return SearchResult([], [])
-    pattern = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = _like(needle)
     people = (
         session.execute(
             sa.select(Participant)
@@ -430,7 +443,7 @@ def search(session: Session, p: Principal, text: str, limit: int = 50) -> Search
                 sa.func.lower(Participant.case_id).like(pattern, escape="\\"),
                 policy.participant_scope(p),
             )
-            .order_by(Participant.case_id)
+            .order_by(sa.func.lower(Participant.case_id) != needle, Participant.case_id)
             .limit(limit)
         )
         .scalars()
@@ -440,12 +453,139 @@ def search(session: Session, p: Principal, text: str, limit: int = 50) -> Search
         sa.select(Partner.partner_id, Participant.case_id)
         .join(Participant, Participant.id == Partner.participant_id)
         .where(
-            sa.func.lower(Partner.partner_id).like(pattern, escape="\\"), policy.partner_scope(p)
+            sa.func.lower(Partner.partner_id).like(pattern, escape="\\"),
+            policy.partner_scope(p),
         )
-        .order_by(Partner.partner_id)
+        .order_by(sa.func.lower(Partner.partner_id) != needle, Partner.partner_id)
         .limit(limit)
     ).all()
+    exact = [("participant", x.case_id) for x in people if x.case_id.lower() == needle] + [
+        ("partner", row.partner_id) for row in partners if row.partner_id.lower() == needle
+    ]
     return SearchResult(
         [(x.case_id, x.site_code, x.status) for x in people],
         [(row.partner_id, row.case_id) for row in partners],
+        exact[0] if len(exact) == 1 else None,
     )
+
+
+# --- My caseload -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseloadPerson:
+    kind: str  # participant (I am his facilitator) | partner (I am her support worker)
+    case_id: str
+    partner_id: str | None
+    site: str
+    standing: str  # his status (pstatus.*), or hers: consent | withdrawn | do_not_contact | none
+    next_due: date | None  # his or her earliest pending follow-up
+    alert_open: bool = False  # her open safety alert (only for those who may see it)
+
+
+@dataclass
+class Caseload:
+    participants: list[CaseloadPerson]
+    partners: list[CaseloadPerson]
+    participant_total: int
+    partner_total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.limit < max(self.participant_total, self.partner_total)
+
+
+def _her_standing(her) -> str:
+    if her.do_not_contact:
+        return "do_not_contact"
+    if her.consent_withdrawn_on is not None:
+        return "withdrawn"
+    return "consent" if her.consent_on is not None else "none"
+
+
+def my_caseload(
+    session: Session, ctx: Context, p: Principal, *, limit: int = 50, offset: int = 0
+) -> Caseload:
+    """The people assigned to me: the men I facilitate and the partners I support, a page
+    of each (`limit` from `offset`, counted by aggregate). Her ids on the page are an
+    audited read of partner data."""
+    if not policy.list_followups(p):
+        raise policy.Forbidden()
+    limit, offset = max(1, min(limit, 500)), max(0, offset)
+    if p.staff_pk is None:  # the CLI operator is assigned no one
+        return Caseload([], [], 0, 0, limit, offset)
+    his_next = (
+        sa.select(sa.func.min(FollowUp.due_on))
+        .where(
+            FollowUp.participant_id == Participant.id,
+            FollowUp.partner_id.is_(None),
+            FollowUp.status == PENDING,
+        )
+        .scalar_subquery()
+    )
+    his = sa.and_(Participant.facilitator_id == p.staff_pk, policy.participant_scope(p))
+    participants = [
+        CaseloadPerson(
+            "participant",
+            r.Participant.case_id,
+            None,
+            r.Participant.site_code,
+            r.Participant.status,
+            r.next_due,
+        )
+        for r in session.execute(
+            sa.select(Participant, his_next.label("next_due"))
+            .where(his)
+            .order_by(Participant.case_id)
+            .limit(limit)
+            .offset(offset)
+        )
+    ]
+    participant_total = session.execute(
+        sa.select(sa.func.count()).select_from(Participant).where(his)
+    ).scalar_one()
+    her_next = (
+        sa.select(sa.func.min(FollowUp.due_on))
+        .where(FollowUp.partner_id == Partner.id, FollowUp.status == PENDING)
+        .scalar_subquery()
+    )
+    hers = sa.and_(Partner.support_worker_id == p.staff_pk, policy.partner_scope(p))
+    found = session.execute(
+        sa.select(Partner, Participant.case_id, Participant.site_code, her_next.label("next_due"))
+        .join(Participant, Participant.id == Partner.participant_id)
+        .where(hers)
+        .order_by(Partner.partner_id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    flagged = alerts.flagged_partners(session, p, [r.Partner.id for r in found])
+    partners = [
+        CaseloadPerson(
+            "partner",
+            r.case_id,
+            r.Partner.partner_id,
+            r.site_code,
+            _her_standing(r.Partner),
+            r.next_due,
+            r.Partner.id in flagged,
+        )
+        for r in found
+    ]
+    partner_total = session.execute(
+        sa.select(sa.func.count())
+        .select_from(Partner)
+        .join(Participant, Participant.id == Partner.participant_id)
+        .where(hers)
+    ).scalar_one()
+    if partners:
+        audit(
+            session,
+            p.actor,
+            "read_partner",
+            "caseload",
+            None,
+            partners=[x.partner_id for x in partners],
+        )
+    return Caseload(participants, partners, participant_total, partner_total, limit, offset)

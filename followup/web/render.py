@@ -12,7 +12,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from followup.operations import policy
+from followup.db import transaction
+from followup.operations import alerts, policy
 from followup.operations.policy import Principal
 from followup.web.i18n import NAMES, format_date, format_instant, supported, translator
 
@@ -31,6 +32,7 @@ _env = Environment(
 # (path, catalogue key, rule): the top navigation, each item shown only to those allowed.
 NAVIGATION = (
     ("/followups", "nav.followups", policy.list_followups),
+    ("/caseload", "worklist.nav_caseload", policy.list_followups),
     ("/enrol", "casework.nav_enrol", policy.open_enrolment),
     ("/alerts", "nav.alerts", policy.open_alerts),
     ("/outcomes", "nav.outcomes", policy.view_outcomes),
@@ -47,6 +49,14 @@ def home(p: Principal) -> str:
         if rule(p):
             return path
     return "/account"
+
+
+def _open_alerts(request: Request, p: Principal | None) -> int:
+    """The navigation's count of open safety alerts this person may see (0: not shown)."""
+    if p is None or not policy.open_alerts(p):
+        return 0
+    with transaction(request.app.state.ctx.engine) as session:
+        return alerts.open_count(session, p)
 
 
 def language_of(request: Request, p: Principal | None) -> str:
@@ -78,6 +88,7 @@ def page(
             if rule(p)
         ]
     html = _env.get_template(template).render(
+        alert_count=_open_alerts(request, p),
         request=request,
         p=p,
         t=translator(language),

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from followup.clock import RunningFrom
 from followup.models import Audit, SafetyAlert
 
+ACTED = {"action": "contacted_her"}  # acknowledging records what was done
+
 
 def her_interview_reports_violence(team) -> int:
     followup_id = team.followup_id("BG-1", "partner_first_contact", partner=True)
@@ -28,7 +30,7 @@ def test_open_alerts_of_ones_own_site_are_listed_and_acknowledging_moves_them_of
     page = browser.get("/alerts").text
     assert f'href="/alerts/{samples["bg_alert"]}"' in page and "BG-1" in page
     assert f'href="/alerts/{samples["ns_alert"]}"' not in page and "NS-1" not in page
-    response = browser.post(f"/alerts/{samples['bg_alert']}/acknowledge")
+    response = browser.post(f"/alerts/{samples['bg_alert']}/acknowledge", ACTED)
     assert response.headers["location"] == f"/alerts/{samples['bg_alert']}?saved=1"
     detail = browser.get(response.headers["location"]).text
     assert "Acknowledged by Vesna Ilić at" in detail
@@ -49,15 +51,15 @@ def test_an_acknowledgement_is_dated_by_the_services_clock_not_the_system(team, 
     browser = team.browser("supervisor")
     drill = team.ctx.now() + timedelta(minutes=10)  # `followup serve --now` for a drill
     team.ctx.clock = RunningFrom(drill)
-    assert browser.post(f"/alerts/{samples['bg_alert']}/acknowledge").status_code == 303
+    assert browser.post(f"/alerts/{samples['bg_alert']}/acknowledge", ACTED).status_code == 303
     with team.session() as session:
         acknowledged_at = session.get(SafetyAlert, samples["bg_alert"]).acknowledged_at
     assert drill <= acknowledged_at < drill + timedelta(minutes=1)
 
 
 def test_a_second_acknowledgement_keeps_the_first_ones_name(team, samples):
-    team.browser("supervisor").post(f"/alerts/{samples['bg_alert']}/acknowledge")
-    team.browser("partner_support").post(f"/alerts/{samples['bg_alert']}/acknowledge")
+    team.browser("supervisor").post(f"/alerts/{samples['bg_alert']}/acknowledge", ACTED)
+    team.browser("partner_support").post(f"/alerts/{samples['bg_alert']}/acknowledge", ACTED)
     with team.session() as session:
         assert session.get(SafetyAlert, samples["bg_alert"]).acknowledged_by == "SV1"
         assert (

@@ -123,7 +123,7 @@ def test_log_in_see_a_due_follow_up_record_the_interview_and_see_it_done(chromiu
     base, team = site
     page = log_in(chromium, base, "facilitator")
     assert page.url == f"{base}/followups"
-    due = page.locator("section", has=page.locator("h2", has_text="Due today"))
+    due = page.locator("section", has=page.locator("h2", has_text="Window open"))
     assert due.locator("a", has_text="BG-1 · Intake assessment").count() == 1
     due.locator("a", has_text="BG-1 · Intake assessment").click()
     page.wait_for_load_state()

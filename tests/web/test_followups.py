@@ -44,7 +44,7 @@ def test_my_follow_ups_lists_overdue_first_then_due_today_this_week_and_upcoming
     move(team, team.followup_id("BG-1", "followup_3m"), 20)
     page = team.browser("facilitator").get("/followups").text
     headings = [
-        page.index(h) for h in ("Overdue (1)", "Due today (1)", "This week (1)", "Upcoming (1)")
+        page.index(h) for h in ("Overdue (1)", "Window open (1)", "This week (1)", "Upcoming (1)")
     ]
     assert headings == sorted(headings)
     overdue, due, week, upcoming = (
@@ -189,7 +189,7 @@ def test_a_follow_up_that_cannot_be_held_can_be_marked_missed(team):
 def test_a_supervisor_sees_the_status_of_her_follow_up_but_nothing_of_hers_and_no_form(team):
     followup_id = team.followup_id("BG-1", "partner_first_contact", partner=True)
     page = team.browser("supervisor").get(f"/followups/{followup_id}").text
-    assert "Partner" in page and "Due now" in page
+    assert "Partner" in page and "Window open" in page
     for hers in ("P-1", "10:00-12:00", "Phone call", HER_PHONE, "Save the interview"):
         assert hers not in page
     assert "Recording this follow-up is for another role." in page

@@ -22,7 +22,9 @@ from followup.models import (
     STATUS_EVENTS,
     VIOLENCE_TYPES,
 )
-from followup.operations.caseload import GROUPS
+from followup.operations.alerts import ACTIONS
+from followup.operations.caseload import GROUPS, STATUSES
+from followup.operations.followups import MISSED_REASONS
 from followup.operations.people import PARTNER_EVENTS
 from followup.protocol import ANCHORS
 from followup.web import i18n
@@ -78,6 +80,10 @@ FAMILIES = {
         "not_a_choice",
         "refused",
     ),
+    "worklist.status_": STATUSES,
+    "worklist.reason_": MISSED_REASONS,
+    "alert_action.": ACTIONS,
+    "caseload.standing_": ("consent", "withdrawn", "do_not_contact", "none"),
 }
 
 

@@ -14,11 +14,13 @@ from followup.web.routes import (
     people,
     schedules,
     staff_accounts,
+    worklists,
 )
 
 ROUTERS = (
     login.router,
     account.router,
+    worklists.router,  # before followups: /followups/mark-missed is not an id
     followups.router,
     casework.router,  # before people: its paths extend people's `{id:path}` ones
     people.router,

@@ -1,4 +1,4 @@
-"""My follow-ups, and Record interview (`/followups/{id}`)."""
+"""Record interview (`/followups/{id}`); the lists are in followup.web.routes.worklists."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from followup.db import transaction
 from followup.errors import FollowupError
-from followup.operations import caseload, followups, policy
+from followup.operations import followups, policy
 from followup.operations.policy import Principal
 from followup.vocab import VIOLENCE_TYPES
 from followup.web import forms
@@ -16,25 +16,7 @@ from followup.web.common import see_other
 from followup.web.render import page
 
 router = APIRouter()
-lists = guard(policy.list_followups)
 one = guard(policy.list_followups, hide=True)
-
-
-@router.get("/followups")
-def my_followups(request: Request, p: Principal = Depends(lists)) -> Response:
-    ctx = context(request)
-    site_wide = request.query_params.get("scope") == "site" and (policy.list_site_followups(p))
-    with transaction(ctx.engine) as session:
-        listing = caseload.followup_list(session, ctx, p, site_wide=site_wide)
-    return page(
-        request,
-        p,
-        "followups.html",
-        listing=listing,
-        site_wide=site_wide,
-        groups=caseload.GROUPS,
-        may_see_site=policy.list_site_followups(p),
-    )
 
 
 def _detail_page(
@@ -65,6 +47,7 @@ def _detail_page(
         violence_types=VIOLENCE_TYPES,
         modes=("in_person", "phone", "video"),
         risk_levels=("low", "medium", "high"),
+        missed_reasons=followups.MISSED_REASONS,
     )
 
 
@@ -117,7 +100,9 @@ def mark_missed(
     with transaction(ctx.engine) as session:
         try:
             with session.begin_nested():
-                followups.record_missed(session, ctx, p, followup_id)
+                followups.record_missed(
+                    session, ctx, p, followup_id, reason=form.get("reason") or None
+                )
         except FollowupError as refused:
             problem = str(refused)
     if problem is None:

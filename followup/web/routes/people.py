@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
@@ -32,6 +34,9 @@ def search(request: Request, p: Principal = Depends(guard(policy.search))) -> Re
     text = request.query_params.get("q", "")[:64]
     with transaction(context(request).engine) as session:
         found = people.search(session, p, text)
+    if found.exact is not None:  # exactly one id this person may open: open it
+        kind, key = found.exact
+        return see_other(f"/{kind}s/{quote(key, safe='')}")
     return page(request, p, "search.html", q=text, found=found)
 
 
