@@ -180,3 +180,22 @@ def test_all_needs_a_folder_with_import_files(deployment, tmp_path):
     assert f"{empty}: no import files; expected one or more of staff.csv" in result.err
     odd = deployment.run("import", "staff")
     assert odd.exit_code == 2 and "expected KIND FILE" in odd.err
+
+
+def test_a_big_load_holds_one_part_of_its_rows_at_a_time(deployment, export, monkeypatch):
+    """Memory is bounded by the part, not the export: no part holds more than its share."""
+    monkeypatch.setattr(load, "PART_BYTES", 16_384)
+    held: list[int] = []
+    original = load._import_part
+
+    def counting(session, ctx, part, *args):
+        held.append(sum(len(rows) for rows in part.values()))
+        return original(session, ctx, part, *args)
+
+    monkeypatch.setattr(load, "_import_part", counting)
+    assert deployment.run("import", "--all", str(export)).exit_code == 0
+    size = sum(p.stat().st_size for p in export.glob("*.csv") if p.name != "staff.csv")
+    rows = sum(len(p.read_text().splitlines()) - 1 for p in export.glob("*.csv"))
+    assert len(held) == -(-size // 16_384)
+    assert max(held) < rows / 4  # each part a fraction of the rows
+    assert sum(held) == rows - (len((export / "staff.csv").read_text().splitlines()) - 1)

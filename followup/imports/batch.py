@@ -19,13 +19,9 @@ class Batch:
     """What the files of one load share while its parts are processed."""
 
     staff: dict[str, Any] | None = None  # staff_id -> row, read once
-    seen: dict[str, dict] = field(default_factory=dict)  # column -> key -> first row
     plan: set[int] = field(default_factory=set)  # this part's people to plan
     interviews: list[tuple[Row, dict]] = field(default_factory=list)  # to match after
     events: list[dict] = field(default_factory=list)  # written, for safety alerts
-
-    def seen_for(self, column: str) -> dict:
-        return self.seen.setdefault(column, {})
 
     def next_part(self) -> None:
         self.plan, self.interviews, self.events = set(), [], []

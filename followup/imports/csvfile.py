@@ -207,15 +207,9 @@ def _cells_are_clean(number: int, values: dict[str, str], problems: Problems) ->
     return clean
 
 
-def first_seen(
-    problems: Problems,
-    rows: Iterable[tuple[Row, Any]],
-    column: str,
-    seen: dict[Any, int] | None = None,
-) -> set:
-    """Flag repeated keys inside one file; returns the keys seen more than once. `seen`
-    carries the keys of the file's earlier parts (a load reads a file in parts)."""
-    seen = {} if seen is None else seen
+def first_seen(problems: Problems, rows: Iterable[tuple[Row, Any]], column: str) -> set:
+    """Flag repeated keys inside one file; returns the keys seen more than once."""
+    seen: dict[Any, int] = {}
     repeated = set()
     for row, key in rows:
         if key is None:

@@ -48,9 +48,10 @@ KINDS: dict[str, ModuleType] = {
 ORDER = tuple(KINDS)  # the order a load applies its files in
 PEOPLE = ("participants", "partners", "events")
 # The size of the files (in bytes of CSV) kept in memory at once; a bigger load is split
-# into parts of about this size. 4 MiB is ~5,000 cases with their partners and events.
-PART_BYTES = 4 * 2**20
+# into parts of about this size. 2 MiB is ~3,000 cases with their partners and events.
+PART_BYTES = 2 * 2**20
 FILE_NAMES = {kind: f"{kind}.csv" for kind in ORDER}
+REPEAT_KEYS = {"participants": "case_id", "partners": "partner_id"}  # one row per key
 
 
 def files_in(folder: str | Path) -> list[tuple[str, Path]]:
@@ -238,15 +239,33 @@ class _Parts:
             self._split()
 
     def _read(self, kind: str, path: Path) -> list[Row]:
-        module = KINDS[kind]
-        rows = list(iter_rows(path, module.REQUIRED, module.OPTIONAL, self.problems[kind]))
+        rows = list(self._rows(kind, path))
         self.results[kind].rows = len(rows)
         self.rows += len(rows)
         return rows
 
+    def _rows(self, kind: str, path: Path) -> Iterator[Row]:
+        """The file's rows, a row repeating an earlier one's key reported and left out.
+
+        Repeats are found here, while the file is read once, rather than part by part:
+        a partner id repeated on another case lands in another part. Only the keys
+        outlive the reading, so no part's rows are kept for the next."""
+        module = KINDS[kind]
+        problems = self.problems[kind]
+        column = REPEAT_KEYS.get(kind)
+        seen: dict[str, int] = {}
+        for row in iter_rows(path, module.REQUIRED, module.OPTIONAL, problems):
+            if column is not None and (key := row.values[column]):
+                first = seen.setdefault(key, row.number)
+                if first != row.number:
+                    problems.add(
+                        row.number, column, f"{key!r} appears again (first on row {first})"
+                    )
+                    continue
+            yield row
+
     def _split(self) -> None:
         for kind, path in self.sources:
-            module = KINDS[kind]
             count_parts = self.count
             outs = [
                 (self.spill / f"{kind}.{n}").open("w", encoding="utf-8", newline="\n")
@@ -254,7 +273,7 @@ class _Parts:
             ]
             count = 0
             try:
-                for row in iter_rows(path, module.REQUIRED, module.OPTIONAL, self.problems[kind]):
+                for row in self._rows(kind, path):
                     values = row.values  # the same columns in the same order on every row
                     if not count:
                         self._columns[kind] = tuple(values)

@@ -113,8 +113,7 @@ def check(
                     },
                 )
             )
-    seen = batch.seen_for("case_id")
-    first_seen(problems, [(row, r["case_id"]) for row, r in records], "case_id", seen)
+    first_seen(problems, [(row, r["case_id"]) for row, r in records], "case_id")
     return [r for _, r in records]
 
 
