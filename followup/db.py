@@ -4,12 +4,15 @@ other); it is re-exported here for the migrations that name it."""
 
 from __future__ import annotations
 
+import operator
 import os
+import sqlite3
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -138,10 +141,32 @@ def executemany(conn: sa.Connection, statement: sa.Executable, rows: Sequence[Ma
         bind = compiled.binds[name]
         process = bind_processor(bind.type, dialect)
         if bind.required:
-            varying.append((name, process))
+            varying.append((name, _left_to_driver(bind.type, dialect, process)))
         else:  # written into the statement itself, e.g. .values(status="cancelled")
             value = bind.effective_value
             fixed[name] = process(value) if process is not None and value is not None else value
+
+    if compiled.positional and not fixed:
+        # Prepared rows in the statement's order, picked in C (itemgetter); only the
+        # columns the driver cannot take as they are (instants) go through Python.
+        pick = operator.itemgetter(*[name for name, _ in varying])
+        if len(varying) == 1:
+            single = pick
+            pick = lambda row: (single(row),)  # noqa: E731
+        processed = [(n, process) for n, (_, process) in enumerate(varying) if process]
+        if not processed:
+            params: list = list(map(pick, rows))
+        else:
+            params = []
+            for row in rows:
+                values = list(pick(row))
+                for n, process in processed:
+                    value = values[n]
+                    if value is not None:
+                        values[n] = process(value)
+                params.append(tuple(values))
+        conn.exec_driver_sql(compiled.string, params)
+        return
 
     def convert(row: Mapping) -> dict:
         out = dict(fixed)
@@ -152,15 +177,33 @@ def executemany(conn: sa.Connection, statement: sa.Executable, rows: Sequence[Ma
 
     converted = [convert(row) for row in rows]
     if compiled.positional:
-        params: list = [tuple(row[name] for name in names) for row in converted]
+        params = [tuple(row[name] for name in names) for row in converted]
     else:
         params = converted
     conn.exec_driver_sql(compiled.string, params)
 
 
+def _left_to_driver(type_, dialect, process: Callable | None) -> Callable | None:
+    """None where sqlite3 itself stores the value exactly as the processor would: a date
+    through the adapter registered below (its ISO text), a bool as the integer 0 or 1."""
+    if dialect.name == "sqlite" and (process is date.isoformat or isinstance(type_, sa.Boolean)):
+        return None
+    return process
+
+
+# sqlite3's own adapter for dates (deprecated since Python 3.12) gives the same ISO text;
+# this one is the C method itself, so a bulk write adapts dates without a Python call.
+sqlite3.register_adapter(date, date.isoformat)
+
+
+_UTC_TYPE = UTCDateTime()
+
+
+@lru_cache(maxsize=4096)
 def _sqlite_instant(value: datetime) -> str:
     # The format SQLAlchemy's SQLite DATETIME stores ("2026-03-29 01:30:00.000000").
-    return UTCDateTime().process_bind_param(value, _SQLITE).isoformat(" ", "microseconds")
+    # Cached: a bulk write stamps most of its rows with the same instant.
+    return _UTC_TYPE.process_bind_param(value, _SQLITE).isoformat(" ", "microseconds")
 
 
 def bind_processor(type_: sa.types.TypeEngine, dialect) -> Callable | None:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup.context import Context
-from followup.imports import import_csv
+from followup.imports import import_files
 from followup.models import Participant
 from followup.synthetic import cohort
 
@@ -25,8 +25,7 @@ def load_demo(session: Session, ctx: Context, size: int = DEMO_SIZE) -> str:
     session.commit()  # the imports run their own transactions
     with tempfile.TemporaryDirectory() as folder:
         files = data.write(Path(folder))
-        for kind in ("staff", "participants", "partners", "events"):
-            import_csv(ctx, kind, files[kind])
+        import_files(ctx, files.items())
     from followup.db import transaction
     from followup.operations.accounts import create_demo_accounts
 

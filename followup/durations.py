@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from dateutil.relativedelta import relativedelta
 
@@ -25,6 +26,13 @@ _UNITS = {
     "m": "months",
 }
 _PATTERN = re.compile(r"^\s*(-?\d+)\s*([a-z]+)\s*$")
+
+
+@lru_cache(maxsize=256)
+def _months(count: int) -> relativedelta:
+    # relativedelta objects are immutable in use here; building one costs more than
+    # adding it, and an import adds the same few hundred thousands of times.
+    return relativedelta(months=count)
 
 
 @dataclass(frozen=True, order=True)
@@ -44,7 +52,7 @@ class Duration:
     def after(self, day: date, times: int = 1) -> date:
         """The date `times` durations after `day` (months clamp at month end)."""
         if self.unit == "months":
-            return day + relativedelta(months=self.amount * times)
+            return day + _months(self.amount * times)
         # Days and weeks are exact: timedelta is several times cheaper than relativedelta,
         # which matters when an import plans a million follow-ups.
         return day + timedelta(days=self.amount * times * (7 if self.unit == "weeks" else 1))

@@ -21,6 +21,7 @@ from followup.models import FollowUp, Participant, Partner
 from followup.protocol import Protocol
 from followup.schedule import (
     CANCELLED,
+    COMPLETED,
     PENDING,
     Changes,
     ParticipantDates,
@@ -98,6 +99,7 @@ def iter_replan(
     new_revision: Callable[[str], str | None] | None = None,
     on_chunk: Callable[[int], None] | None = None,
     on_final: Callable[[int, list[Stored]], None] | None = None,
+    complete: Callable[[int, list[Stored]], None] | None = None,
 ) -> Iterator[PersonPlan]:
     """Plan and reconcile each participant; write the changes unless apply=False.
 
@@ -107,6 +109,12 @@ def iter_replan(
     change, so callers can show or count them. `on_final(participant_id, follow_ups)`
     receives each person's follow-ups as they stand after the writes, so a caller that
     needs them (the events import matching interviews) does not read them again.
+
+    `complete(participant_id, follow_ups)` (imports) sees each person's follow-ups as
+    they will stand — new ones included, with id None until written — before anything is
+    written, and may mark some completed (status and completed_on): each follow-up is
+    then written once, with its final dates and status, and the new ones get their ids
+    once the chunk is written.
     """
     conn = session.connection()
     for chunk in _chunks(participant_ids, conn):
@@ -144,6 +152,7 @@ def iter_replan(
             stored[row.participant_id].append(row)
 
         writes = _Writes(now)
+        new_rows: dict[int, list[Stored]] = {}  # complete(): rows whose ids come on insert
         finals: dict[int, list[Stored]] = {}
         added: list[int] = []  # people whose new rows' ids are only known after the insert
         for person in people:
@@ -173,7 +182,17 @@ def iter_replan(
                 new_revision(person.protocol_id) if new_revision else None
             ) or person.protocol_revision
             if apply:
-                writes.collect(person.id, changes, workers, _cancel_reasons(her, dates, reason))
+                planned = None
+                if complete is not None:
+                    before = {r.id: r.status for r in rows}
+                    planned = [_planned(item) for item in changes.add]
+                    complete(person.id, [*_after(current, changes), *planned])
+                    writes.complete(current, before, changes)
+                    if planned:
+                        new_rows[person.id] = planned
+                writes.collect(
+                    person.id, changes, workers, _cancel_reasons(her, dates, reason), planned
+                )
                 writes.reassign(rows, workers)
                 if revision_after != person.protocol_revision:
                     writes.revisions.append({"b_id": person.id, "b_revision": revision_after})
@@ -195,6 +214,8 @@ def iter_replan(
                     added.append(person.id)
         if apply:
             writes.flush(conn)
+        if new_rows and not writes.numbered:
+            _fill_ids(conn, new_rows)
         if on_final is not None:
             _report_final(conn, finals, added, on_final)
         if on_chunk is not None:
@@ -213,6 +234,63 @@ def _after(current: list[Stored], changes: Changes) -> list[Stored]:
     for row in changes.cancel:
         row.status = CANCELLED
     return current
+
+
+def _planned(item) -> Stored:
+    return Stored(
+        None,
+        item.partner_key,
+        item.checkpoint,
+        item.occurrence,
+        item.due_on,
+        item.window_opens_on,
+        item.window_closes_on,
+        PENDING,
+        item.provisional,
+        None,
+    )
+
+
+def _number_inserted(conn, inserts: list[dict], targets: list[Stored | None]) -> bool:
+    """On SQLite, the ids one executemany just gave, without reading the rows back.
+
+    SQLite has one writer at a time, and this transaction holds the write lock from
+    its first insert to its commit, so the rows got consecutive rowids ending at
+    last_insert_rowid(). Both ends are checked; anything unexpected returns False and
+    the caller reads the ids back instead (as on PostgreSQL)."""
+    if conn.dialect.name != "sqlite":
+        return False
+    last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar()
+    first = last - len(inserts) + 1
+    ends = {
+        row.id: (row.participant_id, row.partner_id, row.checkpoint, row.occurrence)
+        for row in conn.execute(
+            sa.select(
+                FU.c.id, FU.c.participant_id, FU.c.partner_id, FU.c.checkpoint, FU.c.occurrence
+            ).where(FU.c.id.in_([first, last]))
+        )
+    }
+    for at, row_id in ((0, first), (len(inserts) - 1, last)):
+        wanted = inserts[at]
+        key = (wanted["participant_id"], wanted["partner_id"], wanted["checkpoint"])
+        if ends.get(row_id) != (*key, wanted["occurrence"]):
+            return False
+    for offset, target in enumerate(targets):
+        if target is not None:
+            target.id = first + offset
+    return True
+
+
+def _fill_ids(conn, new_rows: dict[int, list[Stored]]) -> None:
+    """The ids of the follow-ups just inserted, onto the objects complete() saw."""
+    wanted = {(pid, s.slot): s for pid, rows in new_rows.items() for s in rows}
+    query = sa.select(
+        FU.c.id, FU.c.participant_id, FU.c.partner_id, FU.c.checkpoint, FU.c.occurrence
+    )
+    for row in conn.execute(query.where(FU.c.participant_id.in_(list(new_rows)))):
+        found = wanted.get((row.participant_id, (row.partner_id, row.checkpoint, row.occurrence)))
+        if found is not None:
+            found.id = row.id
 
 
 def _report_final(conn, finals: dict[int, list[Stored]], added: list[int], on_final) -> None:
@@ -265,10 +343,22 @@ class _Writes:
         self.cancels: list[dict] = []
         self.assignments: list[dict] = []
         self.revisions: list[dict] = []
+        self.completions: list[dict] = []
+        self.inserted: list[Stored | None] = []  # complete()'s objects, in insert order
+        self.numbered = False  # their ids are known from the insert itself
         self.now = now  # the stamp of every row this chunk writes
 
-    def collect(self, participant_id: int, changes: Changes, workers: dict, reasons: dict) -> None:
-        for item in changes.add:
+    def collect(
+        self,
+        participant_id: int,
+        changes: Changes,
+        workers: dict,
+        reasons: dict,
+        planned: list[Stored] | None = None,
+    ) -> None:
+        for n, item in enumerate(changes.add):
+            final = planned[n] if planned else None
+            self.inserted.append(final)
             self.inserts.append(
                 {
                     "participant_id": participant_id,
@@ -280,13 +370,25 @@ class _Writes:
                     "window_closes_on": item.window_closes_on,
                     "provisional": item.provisional,
                     "assigned_staff_id": workers.get(item.partner_key),
-                    "status": PENDING,
-                    "completed_on": None,
+                    "status": final.status if final else PENDING,
+                    "completed_on": final.completed_on if final else None,
                     "cancelled_reason": None,
                     "updated_at": self.now,
                 }
             )
         for row, item in [*changes.move, *changes.reinstate, *changes.settle]:
+            if row.status == COMPLETED:  # moved, and completed by complete(): one write
+                self.completions.append(
+                    {
+                        "b_id": row.id,
+                        "b_due": item.due_on,
+                        "b_opens": item.window_opens_on,
+                        "b_closes": item.window_closes_on,
+                        "b_provisional": item.provisional,
+                        "b_on": row.completed_on,
+                    }
+                )
+                continue
             self.moves.append(
                 {
                     "b_id": row.id,
@@ -299,6 +401,22 @@ class _Writes:
         for row in changes.cancel:
             self.cancels.append({"b_id": row.id, "b_reason": reasons.get(row.partner_key)})
 
+    def complete(self, current: list[Stored], before: dict, changes: Changes) -> None:
+        """Follow-ups complete() marked completed that no move writes already."""
+        moved = {row.id for row, _ in [*changes.move, *changes.reinstate, *changes.settle]}
+        for row in current:
+            if row.status == COMPLETED and before[row.id] != COMPLETED and row.id not in moved:
+                self.completions.append(
+                    {
+                        "b_id": row.id,
+                        "b_due": row.due_on,
+                        "b_opens": row.window_opens_on,
+                        "b_closes": row.window_closes_on,
+                        "b_provisional": row.provisional,
+                        "b_on": row.completed_on,
+                    }
+                )
+
     def reassign(self, rows: Sequence, workers: dict) -> None:
         for row in rows:
             worker = workers.get(row.partner_id)
@@ -309,6 +427,8 @@ class _Writes:
         b = sa.bindparam
         if self.inserts:
             executemany(conn, FU.insert(), self.inserts)
+            if any(self.inserted):
+                self.numbered = _number_inserted(conn, self.inserts, self.inserted)
         if self.moves:
             # The status guard makes a completed follow-up untouchable even if it was
             # completed by someone else between our read and this write.
@@ -328,6 +448,25 @@ class _Writes:
                     updated_at=self.now,
                 ),
                 self.moves,
+            )
+        if self.completions:
+            executemany(
+                conn,
+                FU.update()
+                .where(
+                    FU.c.id == b("b_id"), sa.or_(FU.c.status == PENDING, FU.c.status == CANCELLED)
+                )
+                .values(
+                    due_on=b("b_due"),
+                    window_opens_on=b("b_opens"),
+                    window_closes_on=b("b_closes"),
+                    provisional=b("b_provisional"),
+                    status=COMPLETED,
+                    completed_on=b("b_on"),
+                    cancelled_reason=None,
+                    updated_at=self.now,
+                ),
+                self.completions,
             )
         if self.cancels:
             executemany(

@@ -45,7 +45,8 @@ class Cohort:
     partners: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
 
-    def write(self, folder: Path) -> dict[str, Path]:
+    def write(self, folder: Path, append: bool = False) -> dict[str, Path]:
+        """The four files; `append` adds this block's rows (not the staff) to them."""
         folder.mkdir(parents=True, exist_ok=True)
         files = {}
         for kind, module, rows in (
@@ -55,10 +56,14 @@ class Cohort:
             ("events", events_csv, self.events),
         ):
             path = folder / f"{kind}.csv"
+            files[kind] = path
+            if append and kind == "staff":
+                continue
             columns = [*module.REQUIRED, *module.OPTIONAL]
-            with path.open("w", newline="", encoding="utf-8") as handle:
+            with path.open("a" if append else "w", newline="", encoding="utf-8") as handle:
                 writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
-                writer.writeheader()
+                if not append:
+                    writer.writeheader()
                 writer.writerows(rows)
             files[kind] = path
         return files
@@ -100,13 +105,15 @@ def cohort(
     today: date,
     seed: int = 1,
     partner_rate: float = 0.85,
+    first: int = 1,
 ) -> Cohort:
-    """`sites` maps site code to language; the first protocol gets most enrolments."""
+    """`sites` maps site code to language; the first protocol gets most enrolments.
+    Cases are numbered from `first` (a big cohort is made, and written, in blocks)."""
     rng = random.Random(seed)
     result = Cohort(staff=staff_for(sites, rng))
     protocol_ids = list(protocols)
     codes = list(sites)
-    for i in range(1, n + 1):
+    for i in range(first, first + n):
         site = codes[i % len(codes)]
         protocol = protocols[
             protocol_ids[0] if rng.random() < 0.85 or len(protocol_ids) == 1 else protocol_ids[1]

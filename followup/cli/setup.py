@@ -112,16 +112,42 @@ def db_history():
 
 @click.command("import")
 @config_option
-@click.argument("kind", metavar="KIND", type=click.Choice(vocab.IMPORT_KINDS))
-@click.argument("file", type=click.Path(dir_okay=False))
-def import_(config_path, kind, file):
-    """Import a CSV file of staff, participants, partners or events (all rows or none)."""
-    from followup.imports import import_csv
+@click.option(
+    "--all",
+    "folder",
+    type=click.Path(file_okay=False),
+    help="Import every file the folder holds (staff.csv, participants.csv, partners.csv, "
+    "events.csv) together.",
+)
+@click.argument("items", nargs=-1, metavar="[KIND FILE]...")
+def import_(config_path, folder, items):
+    """Import CSV files of staff, participants, partners or events (all rows or none).
 
+    KIND is one of staff, participants, partners, events. Several KIND FILE pairs, or
+    --all FOLDER, import the files together in one transaction, each person planned once:
+    the fast way to load a whole export."""
+    from followup.imports import files_in, import_files
+
+    if folder and items:
+        raise click.UsageError("give --all FOLDER or KIND FILE pairs, not both")
+    if folder:
+        sources = files_in(folder)
+    else:
+        if not items or len(items) % 2:
+            raise click.UsageError(
+                "expected KIND FILE (or several KIND FILE pairs, or --all FOLDER); "
+                f"KIND is one of {', '.join(vocab.IMPORT_KINDS)}"
+            )
+        sources = list(zip(items[::2], items[1::2], strict=True))
+        for kind, _ in sources:
+            if kind not in vocab.IMPORT_KINDS:
+                kinds = ", ".join(repr(k) for k in vocab.IMPORT_KINDS)
+                raise click.BadParameter(f"{kind!r} is not one of {kinds}.", param_hint="'KIND'")
     ctx = open_context(config_path)
     with _progress() as progress:
-        result = import_csv(ctx, kind, file, progress)
-    click.echo(result.summary())
+        results = import_files(ctx, sources, progress)
+    for result in results:
+        click.echo(result.summary())
 
 
 class _Bar:

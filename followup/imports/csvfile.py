@@ -7,7 +7,7 @@ can go straight to the cell.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -102,39 +102,68 @@ class Cells:
 
 def read_rows(path: Path, required: Iterable[str], optional: Iterable[str] = ()) -> list[Row]:
     """All data rows, after checking the header names the required columns."""
+    problems = Problems(str(path))
+    rows = list(iter_rows(path, required, optional, problems))
+    problems.raise_if_any()
+    return rows
+
+
+def iter_rows(
+    path: Path, required: Iterable[str], optional: Iterable[str], problems: Problems
+) -> Iterator[Row]:
+    """The data rows one at a time (a file of any size reads in constant memory).
+
+    A header without the required columns raises at once; a bad row becomes a problem
+    and is not yielded. Only the columns we read are kept, stripped."""
     name = str(path)
-    problems = Problems(name)
+    required = tuple(required)
     known = (*required, *optional)
     try:
         # utf-8-sig: spreadsheets save a byte-order mark that would otherwise stick to
         # the first column name.
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = [column.strip() for column in (reader.fieldnames or [])]
-            _check_header(header, problems)
-            missing = [column for column in required if column not in header]
-            for column in missing:
-                problems.add(
-                    1,
-                    column,
-                    "missing column in the header. Hint: the header must name "
-                    + ", ".join(required),
-                )
-            problems.raise_if_any()
-            reader.fieldnames = header
-            rows = []
-            for number, values in enumerate(reader, start=2):
-                if None in values:
-                    problems.add(
-                        number,
-                        "(row)",
-                        f"{len(header) + len(values[None])} cells, but the header has {len(header)}",
+            reader = csv.reader(handle)
+            header = [column.strip() for column in next(reader, [])]
+            header_problems = Problems(name)
+            _check_header(header, header_problems)
+            for column in required:
+                if column not in header:
+                    header_problems.add(
+                        1,
+                        column,
+                        "missing column in the header. Hint: the header must name "
+                        + ", ".join(required),
                     )
+            header_problems.raise_if_any()
+            width = len(header)
+            names = [column for column in known if column in header]
+            positions = [header.index(column) for column in names]
+            # Columns the file lacks read as empty, so every row has every known column
+            # (in `known` order) and a row's values can be written out as they are.
+            absent = [column for column in known if column not in header]
+            for number, cells in enumerate(reader, start=2):
+                if len(cells) != width:
+                    if len(cells) > width:
+                        problems.add(
+                            number, "(row)", f"{len(cells)} cells, but the header has {width}"
+                        )
+                        continue
+                    if not any(c.strip() for c in cells):
+                        continue  # spreadsheets leave blank lines at the end
+                    cells = cells + [""] * (width - len(cells))  # as csv.DictReader reads
+                raw = [cells[at] for at in positions]
+                if not any(c.strip() for c in cells):
                     continue
-                if not any((v or "").strip() for v in values.values()):
-                    continue  # spreadsheets leave blank lines at the end
-                if _cells_are_clean(number, values, known, problems):
-                    rows.append(Row(number, {k: (v or "").strip() for k, v in values.items()}))
+                joined = "".join(raw)
+                # The common row is decided in C: printable ASCII and no cell longer than
+                # an id may be (the shortest limit) leaves nothing to refuse.
+                if (
+                    joined.isascii() and joined.isprintable() and max(map(len, raw)) <= MAX_ID
+                ) or _cells_are_clean(number, dict(zip(names, raw, strict=True)), problems):
+                    values = dict(zip(names, [c.strip() for c in raw], strict=True))
+                    for column in absent:
+                        values[column] = ""
+                    yield Row(number, values)
     except FileNotFoundError:
         raise FollowupError(f"{name}: file not found; nothing was imported") from None
     except UnicodeDecodeError as exc:
@@ -146,8 +175,6 @@ def read_rows(path: Path, required: Iterable[str], optional: Iterable[str] = ())
         raise FollowupError(
             f"{name}: not a readable CSV file ({exc}); nothing was imported"
         ) from None
-    problems.raise_if_any()
-    return rows
 
 
 def _check_header(header: list[str], problems: Problems) -> None:
@@ -167,14 +194,11 @@ def _check_header(header: list[str], problems: Problems) -> None:
             first[column] = position
 
 
-def _cells_are_clean(
-    number: int, values: dict[str, str | None], known: Iterable[str], problems: Problems
-) -> bool:
+def _cells_are_clean(number: int, values: dict[str, str], problems: Problems) -> bool:
     """No control characters and no overlong value in the columns we read (the same rule
-    as the CLI and the web, followup.values)."""
+    as the CLI and the web, followup.values), checked before the cells are stripped."""
     clean = True
-    for column in known:
-        text = values.get(column) or ""
+    for column, text in values.items():
         try:
             limit_length(refuse_control(text, "the cell").strip(), "the cell", column_limit(column))
         except ValueError as problem:

@@ -16,17 +16,16 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup import alerts
 from followup.checks import COMPLETED_UNADMITTED, ORDER, interview_problem, status_problems
 from followup.context import Context
 from followup.db import executemany
-from followup.enrol import protocol_for_enrolment
-from followup.errors import CsvRejected, InvalidRecord
+from followup.errors import InvalidRecord
+from followup.imports.batch import Batch, rows_where_in
 from followup.imports.csvfile import Cells, Problems, Row
 from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
@@ -38,15 +37,11 @@ from followup.models import (
     STATUS_EVENTS,
     VIOLENCE_TYPES,
     Event,
-    FollowUp,
     Interview,
     Participant,
     Partner,
-    Staff,
 )
-from followup.record import apply_status, pick_followup
-from followup.replan import iter_replan
-from followup.schedule import COMPLETED, Stored
+from followup.record import apply_status
 from followup.values import parse_choice, parse_date, parse_yes_no
 from followup.wall import interviewer_refusal
 
@@ -74,6 +69,8 @@ OPTIONAL = (
     "conducted_by",
 )
 KINDS = (*STATUS_EVENTS, "interview", "recidivism", "record_check")
+_YES_NO = {"": None, "yes": True, "no": False}
+_OTHER = object()
 _ORDER = {"admitted": 0, "programme_start": 1}  # same-day events apply in programme order
 DATES = (
     "enrolled_on",
@@ -117,19 +114,26 @@ _KEY_COLUMNS = (*REQUIRED, *OPTIONAL)
 
 def import_key(row: Row) -> str:
     """The identity of a row: the same facts give the same key, whatever the spacing or case."""
-    values = row.values
-    text = "\x1f".join([values.get(c) or "" for c in _KEY_COLUMNS]).lower()
+    # Every known column is in a row's values (an absent one as ""): one C-level pass.
+    text = "\x1f".join(map(row.values.__getitem__, _KEY_COLUMNS)).lower()
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 def check(
-    session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress
+    session: Session,
+    ctx: Context,
+    rows: list[Row],
+    problems: Problems,
+    progress: Progress,
+    batch: Batch,
 ) -> Checked:
+    """Check a part's rows: the database rows read are those of the part's cases only."""
     conn = session.connection()
     p = Participant.__table__
     timelines = {
         r.case_id: Timeline(**r._mapping)
-        for r in conn.execute(
+        for r in rows_where_in(
+            conn,
             sa.select(
                 p.c.id,
                 p.c.case_id,
@@ -137,30 +141,30 @@ def check(
                 p.c.protocol_revision,
                 p.c.facilitator_id,
                 *(p.c[name] for name in DATES),
-            )
+            ),
+            p.c.case_id,
+            filter(None, (row.get("case_id") for row in rows)),
         )
     }
     partners_of = defaultdict(list)
     by_partner_id = {}
-    for r in conn.execute(
-        sa.select(
-            Partner.__table__.c.id,
-            Partner.partner_id,
-            Partner.participant_id,
-            Partner.consent_withdrawn_on,
-        )
-    ):
+    t = Partner.__table__
+    partner_columns = sa.select(
+        t.c.id, t.c.partner_id, t.c.participant_id, t.c.consent_withdrawn_on
+    )
+    ids = [person.id for person in timelines.values()]
+    for r in rows_where_in(conn, partner_columns, t.c.participant_id, ids):
         partners_of[r.participant_id].append(r)
         by_partner_id[r.partner_id] = r
-    staff = {
-        r.staff_id: r.id for r in conn.execute(sa.select(Staff.__table__.c.id, Staff.staff_id))
-    }
-    known = _known_keys(conn)
+    named = {row.get("partner_id") for row in rows} - set(by_partner_id) - {""}
+    for r in rows_where_in(conn, partner_columns, t.c.partner_id, named):
+        by_partner_id[r.partner_id] = r  # named against another case: refused below
+    staff = {key: r.id for key, r in batch.staff_rows(conn).items()}
+    known = _known_keys(conn, ids)
     today = {code: ctx.site_today(code) for code in ctx.config.sites}
     checked = Checked()
-    seen_in_file: set[str] = set()
+    seen_in_file: set[str] = set()  # a repeated row has the same case: in the same part
     for row in rows:
-        progress.advance()
         key = import_key(row)
         if key in known or key in seen_in_file:
             checked.skipped += 1
@@ -180,7 +184,12 @@ def check(
                 "date",
                 f"{on} is in the future (today is {today[person.site_code]} at {person.site_code})",
             )
-        violence = {kind_: cells.optional(kind_, parse_yes_no) for kind_ in VIOLENCE_TYPES}
+        values = row.values
+        violence = {}
+        for kind_ in VIOLENCE_TYPES:
+            # The usual cells in one lookup; anything else through the full rule.
+            answer = _YES_NO.get(values.get(kind_, ""), _OTHER)
+            violence[kind_] = cells.optional(kind_, parse_yes_no) if answer is _OTHER else answer
         if not cells.ok:
             continue
         if kind in STATUS_EVENTS:
@@ -221,15 +230,15 @@ def check(
     return checked
 
 
-def _known_keys(conn) -> set[str]:
-    keys = set(
-        conn.execute(sa.select(Event.import_key).where(Event.import_key.is_not(None))).scalars()
-    )
-    keys.update(
-        conn.execute(
-            sa.select(Interview.import_key).where(Interview.import_key.is_not(None))
-        ).scalars()
-    )
+def _known_keys(conn, participant_ids: list[int]) -> set[str]:
+    """The import keys of the rows these participants already have."""
+    keys: set[str] = set()
+    for model in (Event, Interview):
+        table = model.__table__
+        query = sa.select(table.c.import_key).where(table.c.import_key.is_not(None))
+        keys.update(
+            r[0] for r in rows_where_in(conn, query, table.c.participant_id, participant_ids)
+        )
     return keys
 
 
@@ -411,12 +420,14 @@ def _check_status_order(checked: Checked, problems: Problems) -> None:
 
 
 def write(
-    session: Session, ctx: Context, checked: Checked, result: ImportResult, progress: Progress
+    session: Session, ctx: Context, checked: Checked, result: ImportResult, batch: Batch
 ) -> None:
+    """Write the status dates and events; the interviews wait for the part's plan, which
+    matches them to the follow-ups in memory (followup.imports.settle)."""
     conn = session.connection()
     p = Participant.__table__
     now = ctx.now()
-    result.unchanged = checked.skipped
+    result.unchanged += checked.skipped
     executemany(
         conn,
         p.update().where(p.c.id == sa.bindparam("b_id")),
@@ -431,70 +442,11 @@ def write(
     for _, item in checked.interviews:
         item["recorded_at"] = now
     executemany(conn, Event.__table__.insert(), checked.events)
-    # Re-plan everyone whose dates changed, and read back (from the same pass) the
-    # follow-ups of everyone interviewed, so interviews match the schedule as it now is.
-    interviewed = {item["participant_id"] for _, item in checked.interviews}
-    people = sorted(set(checked.timelines) | interviewed)
-    slots: dict[tuple[int, int | None], list[Stored]] = defaultdict(list)
-
-    def keep(participant_id: int, follow_ups: list[Stored]) -> None:
-        if participant_id in interviewed:
-            for f in follow_ups:
-                slots[(participant_id, f.partner_key)].append(f)
-
-    progress.stage("planning follow-ups", len(people))
-    result.people_replanned = sum(
-        1
-        for _ in iter_replan(
-            session,
-            people,
-            protocol_for_enrolment(ctx, session),
-            reason="status change",
-            now=now,
-            on_chunk=progress.advance,
-            on_final=keep,
-        )
-    )
-    _write_interviews(conn, checked.interviews, slots, result, now)
-    result.created = len(checked.events) + len(checked.interviews)
-    # Safety alerts for recent reports only (followup.alerts: importing history floods nobody).
-    alerts.after_import(session, ctx, checked.events, [item for _, item in checked.interviews])
+    result.created += len(checked.events) + len(checked.interviews)
+    batch.events.extend(checked.events)
+    batch.interviews.extend(checked.interviews)
+    batch.plan.update(checked.timelines)
+    batch.plan.update(item["participant_id"] for _, item in checked.interviews)
 
 
-def _write_interviews(
-    conn, interviews: list[tuple[Row, dict]], slots, result: ImportResult, now: datetime
-) -> None:
-    """Match each interview, in date order, to the follow-up it fulfils."""
-    if not interviews:
-        return
-    f = FollowUp.__table__
-    problems = Problems(result.path)
-    completions = []
-    for row, item in sorted(interviews, key=lambda pair: pair[1]["conducted_on"]):
-        on = item["conducted_on"]
-        try:
-            slot = pick_followup(
-                slots[(item["participant_id"], item["partner_id"])], on, item["checkpoint"]
-            )
-        except InvalidRecord as exc:
-            problems.add(row.number, "checkpoint", str(exc))
-            continue
-        if slot is not None:
-            slot.status, slot.completed_on = COMPLETED, on
-            item["followup_id"] = slot.id
-            item["checkpoint"] = item["checkpoint"] or slot.checkpoint
-            completions.append({"b_id": slot.id, "b_on": on})
-        else:
-            item["followup_id"] = None
-    problems.raise_if_any()  # inside the transaction: nothing of this file is kept
-    executemany(conn, Interview.__table__.insert(), [item for _, item in interviews])
-    executemany(
-        conn,
-        f.update()
-        .where(f.c.id == sa.bindparam("b_id"))
-        .values(status=COMPLETED, completed_on=sa.bindparam("b_on"), updated_at=now),
-        completions,
-    )
-
-
-__all__ = ["REQUIRED", "OPTIONAL", "check", "write", "CsvRejected"]
+__all__ = ["REQUIRED", "OPTIONAL", "check", "write"]

@@ -17,12 +17,11 @@ from sqlalchemy.orm import Session
 from followup.checks import STATUS_DATES, interview_problem, status_problems
 from followup.context import Context
 from followup.db import executemany
-from followup.enrol import protocol_for_enrolment
+from followup.imports.batch import Batch, rows_where_in
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
-from followup.models import REFERRAL_SOURCES, Interview, Participant, Partner, Staff
-from followup.replan import replan
+from followup.models import REFERRAL_SOURCES, Interview, Participant, Partner
 from followup.values import parse_choice, parse_date, parse_identifier
 from followup.wall import facilitator_refusal
 
@@ -32,17 +31,17 @@ UPDATABLE = ("referral_source", "enrolled_on", "facilitator_id")
 
 
 def check(
-    session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress
+    session: Session,
+    ctx: Context,
+    rows: list[Row],
+    problems: Problems,
+    progress: Progress,
+    batch: Batch,
 ) -> list[dict]:
     conn = session.connection()
-    staff = {
-        r.staff_id: r
-        for r in conn.execute(
-            sa.select(Staff.__table__.c.id, Staff.staff_id, Staff.site_code, Staff.roles)
-        )
-    }
-    existing = _existing(conn)
-    supported = _supported(conn)
+    staff = batch.staff_rows(conn)
+    existing = _existing(conn, [row.get("case_id") for row in rows])
+    supported = _supported(conn, [old.id for old in existing.values()])
     first_interviews = _FirstInterviews(conn)
     sites = ctx.config.sites
     today = {code: ctx.site_today(code) for code in sites}
@@ -114,26 +113,27 @@ def check(
                     },
                 )
             )
-        progress.advance()
     first_seen(problems, [(row, r["case_id"]) for row, r in records], "case_id")
     return [r for _, r in records]
 
 
-def _supported(conn) -> dict[tuple[int, int], list[str]]:
+def _supported(conn, participant_ids: list[int]) -> dict[tuple[int, int], list[str]]:
     """(participant id, staff id) -> the partner ids of his that this member of staff
     supports: they may not also be his facilitator (followup.wall)."""
     partners = Partner.__table__
     found: dict[tuple[int, int], list[str]] = {}
-    for row in conn.execute(
-        sa.select(partners.c.participant_id, partners.c.support_worker_id, partners.c.partner_id)
-        .where(partners.c.support_worker_id.is_not(None))
-        .order_by(partners.c.partner_id)
+    query = sa.select(
+        partners.c.participant_id, partners.c.support_worker_id, partners.c.partner_id
+    ).where(partners.c.support_worker_id.is_not(None))
+    for row in sorted(
+        rows_where_in(conn, query, partners.c.participant_id, participant_ids),
+        key=lambda r: r.partner_id,
     ):
         found.setdefault((row.participant_id, row.support_worker_id), []).append(row.partner_id)
     return found
 
 
-def _existing(conn) -> dict:
+def _existing(conn, case_ids) -> dict:
     table = Participant.__table__
     columns = [
         table.c.id,
@@ -144,11 +144,14 @@ def _existing(conn) -> dict:
         *(table.c[name] for name in STATUS_DATES[1:]),
         table.c.end_reason,
     ]
-    return {r.case_id: r for r in conn.execute(sa.select(*columns))}
+    query = sa.select(*columns)
+    return {
+        r.case_id: r for r in rows_where_in(conn, query, table.c.case_id, filter(None, case_ids))
+    }
 
 
 class _FirstInterviews:
-    """Each participant's earliest interview, read once and only if an enrolment moves."""
+    """Each participant's earliest interview, read only for those whose enrolment moves."""
 
     def __init__(self, conn) -> None:
         self._conn = conn
@@ -156,10 +159,14 @@ class _FirstInterviews:
 
     def of(self, participant_id: int) -> date | None:
         if self._days is None:
+            self._days = {}
+        if participant_id not in self._days:
             i = Interview.__table__
-            query = sa.select(i.c.participant_id, sa.func.min(i.c.conducted_on))
-            self._days = dict(self._conn.execute(query.group_by(i.c.participant_id)).all())
-        return self._days.get(participant_id)
+            query = sa.select(sa.func.min(i.c.conducted_on)).where(
+                i.c.participant_id == participant_id
+            )
+            self._days[participant_id] = self._conn.execute(query).scalar()
+        return self._days[participant_id]
 
 
 def _enrolment_moved(old, enrolled_on: date, first_interviews: _FirstInterviews) -> str | None:
@@ -174,13 +181,14 @@ def _enrolment_moved(old, enrolled_on: date, first_interviews: _FirstInterviews)
 
 
 def write(
-    session: Session, ctx: Context, records: list[dict], result: ImportResult, progress: Progress
+    session: Session, ctx: Context, records: list[dict], result: ImportResult, batch: Batch
 ) -> None:
+    """Enrol the new cases, update the others; their follow-ups are planned at the end
+    of the part (followup.imports.settle), once their partners and events are in too."""
     table = Participant.__table__
     conn = session.connection()
-    ctx.register_protocols(session)
     revisions = {pid: protocol.revision for pid, protocol in ctx.protocols.items()}
-    existing = _existing(conn)
+    existing = _existing(conn, [record["case_id"] for record in records])
     new, changed = [], []
     now = ctx.now()
     for record in records:
@@ -196,13 +204,6 @@ def write(
     ids = [row.id for row in conn.execute(table.insert().returning(table.c.id), new)] if new else []
     executemany(conn, table.update().where(table.c.id == sa.bindparam("b_id")), changed)
     ids += [c["b_id"] for c in changed]
-    result.created, result.updated = len(new), len(changed)
-    progress.stage("planning follow-ups", len(ids))
-    result.people_replanned = replan(
-        session,
-        ids,
-        protocol_for_enrolment(ctx, session),
-        reason="re-imported",
-        now=now,
-        on_chunk=progress.advance,
-    )
+    result.created += len(new)
+    result.updated += len(changed)
+    batch.plan.update(ids)

@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session
 
 from followup.context import Context
 from followup.db import executemany
-from followup.enrol import protocol_for_enrolment
+from followup.imports.batch import Batch, rows_where_in
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
-from followup.models import CONTACT_CHANNELS, RELATIONSHIPS, Participant, Partner, Staff
-from followup.replan import replan
+from followup.models import CONTACT_CHANNELS, RELATIONSHIPS, Participant, Partner
 from followup.values import (
     parse_choice,
     parse_date,
@@ -34,28 +33,34 @@ UPDATABLE = ("relationship", "consent_on", "channel", "support_worker_id", "safe
 
 
 def check(
-    session: Session, ctx: Context, rows: list[Row], problems: Problems, progress: Progress
+    session: Session,
+    ctx: Context,
+    rows: list[Row],
+    problems: Problems,
+    progress: Progress,
+    batch: Batch,
 ) -> list[dict]:
     conn = session.connection()
+    p = Participant.__table__
     people = {
         r.case_id: r
-        for r in conn.execute(
-            sa.select(
-                Participant.__table__.c.id,
-                Participant.case_id,
-                Participant.site_code,
-                Participant.facilitator_id,
-            )
+        for r in rows_where_in(
+            conn,
+            sa.select(p.c.id, p.c.case_id, p.c.site_code, p.c.facilitator_id),
+            p.c.case_id,
+            filter(None, (row.get("case_id") for row in rows)),
         )
     }
-    staff = {
-        r.staff_id: r
-        for r in conn.execute(
-            sa.select(Staff.__table__.c.id, Staff.staff_id, Staff.site_code, Staff.roles)
-        )
-    }
+    staff = batch.staff_rows(conn)
+    t = Partner.__table__
     existing = {
-        r.partner_id: r for r in conn.execute(sa.select(Partner.partner_id, Partner.participant_id))
+        r.partner_id: r
+        for r in rows_where_in(
+            conn,
+            sa.select(t.c.partner_id, t.c.participant_id),
+            t.c.partner_id,
+            filter(None, (row.get("partner_id") for row in rows)),
+        )
     }
     records = []
     for row in rows:
@@ -124,18 +129,26 @@ def check(
                     },
                 )
             )
-        progress.advance()
+    # A load reports (and leaves out) a repeated partner id as it reads the file
+    # (followup.imports.load), whichever part each lands in.
     first_seen(problems, [(row, r["partner_id"]) for row, r in records], "partner_id")
     return [r for _, r in records]
 
 
 def write(
-    session: Session, ctx: Context, records: list[dict], result: ImportResult, progress: Progress
+    session: Session, ctx: Context, records: list[dict], result: ImportResult, batch: Batch
 ) -> None:
+    """Add the new partners, update the others; their follow-ups are planned at the end
+    of the part (followup.imports.settle)."""
     table = Partner.__table__
     conn = session.connection()
     vault = ctx.vault  # fail before writing anything if there is no key
-    existing = {r.partner_id: r for r in conn.execute(sa.select(table))}
+    existing = {
+        r.partner_id: r
+        for r in rows_where_in(
+            conn, sa.select(table), table.c.partner_id, (r["partner_id"] for r in records)
+        )
+    }
     new, changed, touched = [], [], set()
     now = ctx.now()
     for record in records:
@@ -166,13 +179,6 @@ def write(
             result.unchanged += 1
     executemany(conn, table.insert(), new)
     executemany(conn, table.update().where(table.c.id == sa.bindparam("b_id")), changed)
-    result.created, result.updated = len(new), len(changed)
-    progress.stage("planning follow-ups", len(touched))
-    result.people_replanned = replan(
-        session,
-        sorted(touched),
-        protocol_for_enrolment(ctx, session),
-        reason="re-imported",
-        now=now,
-        on_chunk=progress.advance,
-    )
+    result.created += len(new)
+    result.updated += len(changed)
+    batch.plan.update(touched)
