@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from followup.models import ENDINGS
+from followup.models import ENDINGS, VIOLENCE_TYPES
 
 # The status dates in programme order; a completion and an ending are both last.
 STATUS_DATES = ("enrolled_on", "admitted_on", "programme_start_on", "completed_on", "ended_on")
@@ -216,6 +216,44 @@ def interview_problem(on: date, enrolled_on: date) -> str | None:
     return None
 
 
+# --- an interview and its follow-up's window ---------------------------------------------
+#
+# An interview before its follow-up's window opens is not that checkpoint's outcome (a
+# "6-month" interview held a month after completion says nothing about six months): it is
+# refused, and can be kept as an unscheduled contact. One after the window closes still
+# fulfils the follow-up and counts as late (the report's follow-up table, the pages).
+# Read by every path that ties an interview to a follow-up: `followup record interview`,
+# the web's Record interview page, the events import, a correction of the date.
+
+QUESTIONS = (*VIOLENCE_TYPES, "felt_safety", "risk_level")
+
+
+def window_problem(on: date, checkpoint: str, opens_on: date) -> str | None:
+    if on < opens_on:
+        return (
+            f"interview on {on} is before the {checkpoint} window opens on {opens_on}: "
+            "record it as an unscheduled contact instead"
+        )
+    return None
+
+
+def is_late(on: date | None, closes_on: date) -> bool:
+    return on is not None and on > closes_on
+
+
+def nothing_asked(answers: Mapping[str, Any]) -> bool:
+    """Every question of the form left at "not asked" (no violence answer, no felt safety,
+    no risk level): such a form completes a follow-up only as "held, nothing asked"."""
+    return all(answers.get(name) is None for name in QUESTIONS)
+
+
+def nothing_asked_problem(checkpoint: str) -> str:
+    return (
+        f"nothing was asked, so this interview does not complete {checkpoint}: answer at "
+        "least one question, or record it as held with nothing asked and give the reason"
+    )
+
+
 # --- findings: what `followup doctor` prints ------------------------------------------
 
 
@@ -376,7 +414,7 @@ def _interviews_before_enrolment(conn) -> Iterator[Finding]:
     query = (
         sa.select(i.c.id, p.c.case_id, i.c.conducted_on, p.c.enrolled_on)
         .join(p, p.c.id == i.c.participant_id)
-        .where(i.c.conducted_on < p.c.enrolled_on)
+        .where(i.c.conducted_on < p.c.enrolled_on, i.c.voided_at.is_(None))
         .order_by(i.c.id)
     )
     for row_id, case_id, on, enrolled_on in conn.execute(query):

@@ -157,7 +157,9 @@ class _FirstInterviews:
     def of(self, participant_id: int) -> date | None:
         if self._days is None:
             i = Interview.__table__
-            query = sa.select(i.c.participant_id, sa.func.min(i.c.conducted_on))
+            query = sa.select(i.c.participant_id, sa.func.min(i.c.conducted_on)).where(
+                i.c.voided_at.is_(None)
+            )
             self._days = dict(self._conn.execute(query.group_by(i.c.participant_id)).all())
         return self._days.get(participant_id)
 

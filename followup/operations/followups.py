@@ -60,7 +60,7 @@ def followup_detail(
         found = (
             session.execute(
                 sa.select(Interview)
-                .where(Interview.followup_id == followup_id)
+                .where(Interview.followup_id == followup_id, Interview.voided_at.is_(None))
                 .order_by(Interview.id.desc())
             )
             .scalars()

@@ -7,6 +7,7 @@ from followup.web.routes import (
     alerts,
     audit_log,
     calendar,
+    corrections,
     followups,
     login,
     outcomes,
@@ -24,4 +25,5 @@ ROUTERS = (
     schedules.router,
     audit_log.router,
     calendar.router,
+    corrections.router,
 )
