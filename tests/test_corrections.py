@@ -250,5 +250,27 @@ def test_a_pre_window_interview_row_of_the_events_import_is_a_file_row_error(cas
     )
     result = case.run("import", "events", str(events))
     assert result.exit_code == 1
-    assert "events.csv:2: checkpoint: case BG-1" not in result.err  # one wording, below
-    assert "events.csv:2" in result.err and "record it as an unscheduled contact" in result.err
+    assert (
+        f"events.csv:2: checkpoint: interview on {early} is before the followup_3m window "
+        f"opens on {three.window_opens_on}: record it as an unscheduled contact instead\n"
+    ) in result.err
+
+
+def test_an_import_row_with_nothing_asked_needs_its_reason_to_complete_the_follow_up(case):
+    on = _followup(case, "followup_3m").due_on.isoformat()
+    header = (
+        "case_id,date,event,informant,checkpoint,source,physical,sexual,psychological,"
+        "economic,coercive,nothing_asked"
+    )
+    untouched = case.csv(
+        "events.csv", f"{header}\nBG-1,{on},interview,participant,followup_3m,,,,,,,\n"
+    )
+    refused = case.run("import", "events", str(untouched))
+    assert refused.exit_code == 1
+    assert "events.csv:2: physical:" in refused.err and "nothing was asked" in refused.err
+    held = case.csv(
+        "events.csv", f"{header}\nBG-1,{on},interview,participant,followup_3m,,,,,,,he left\n"
+    )
+    done = case.run("import", "events", str(held))
+    assert done.exit_code == 0, done.err
+    assert _followup(case, "followup_3m").status == "completed"

@@ -3,7 +3,12 @@
 `event` is admitted, programme_start, completed, dropped_out, excluded, transferred,
 interview, recidivism or record_check. Optional columns: partner_id (which partner, when a
 case has several), reported_on, stalking, new_offence (record checks; default no),
-felt_safety, risk_level, mode, conducted_by.
+felt_safety, risk_level, mode, conducted_by, nothing_asked (an interview held with nothing
+asked: the reason; not part of a row's identity).
+
+An interview row obeys the rules of followup.checks: one dated before its follow-up's
+window opens is refused (FILE:ROW), one after it closes completes it as late, and one
+with no answer at all completes a follow-up only with a nothing_asked reason.
 
 Every row is checked against what the database already knows *and* the rows before it,
 in date order per case (a completion before the admission is refused with its row).
@@ -22,7 +27,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from followup import alerts
-from followup.checks import COMPLETED_UNADMITTED, ORDER, interview_problem, status_problems
+from followup.checks import (
+    COMPLETED_UNADMITTED,
+    ORDER,
+    interview_problem,
+    nothing_asked,
+    nothing_asked_problem,
+    status_problems,
+)
 from followup.context import Context
 from followup.db import executemany
 from followup.enrol import protocol_for_enrolment
@@ -331,6 +343,7 @@ def _check_interview(
     felt_safety = cells.optional("felt_safety", _felt_safety)
     risk = cells.optional("risk_level", lambda v: parse_choice(v, RISK_LEVELS, "risk level"))
     mode = cells.optional("mode", lambda v: parse_choice(v, INTERVIEW_MODES, "mode"))
+    held = cells.optional("nothing_asked")  # "held, nothing asked": the reason
     by = cells.optional("conducted_by")
     if by and by not in staff:
         cells.fail("conducted_by", f"unknown staff id {by!r}")
@@ -351,6 +364,7 @@ def _check_interview(
                     "felt_safety": felt_safety,
                     "risk_level": risk,
                     "notes_sealed": None,
+                    "nothing_asked_sealed": ctx.vault.seal(held) if held else None,
                     "import_key": key,
                     "recorded_at": None,  # stamped by write()
                     **violence,
@@ -478,6 +492,11 @@ def _write_interviews(
             )
         except InvalidRecord as exc:
             problems.add(row.number, "checkpoint", str(exc))
+            continue
+        if slot is not None and nothing_asked(item) and not item["nothing_asked_sealed"]:
+            # followup.checks: an untouched form completes nothing (the reason goes in an
+            # optional nothing_asked column).
+            problems.add(row.number, "physical", nothing_asked_problem(slot.checkpoint))
             continue
         if slot is not None:
             slot.status, slot.completed_on = COMPLETED, on

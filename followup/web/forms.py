@@ -76,6 +76,8 @@ def interview(form, *, today: date, enrolled_on: date) -> Checked:
         checked.errors["notes"] = "form.control"
     checked.values["notes"] = notes or None
     _nothing_asked(form, checked)
+    # An unscheduled contact: kept and shown, fulfils no follow-up (e.g. before its window).
+    checked.values["unscheduled"] = form.get("unscheduled") == "yes"
     return checked
 
 

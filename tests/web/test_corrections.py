@@ -131,3 +131,18 @@ def test_an_interview_after_the_window_closed_is_marked_late(team):
         row = session.get(FollowUp, intake)
     assert row.completed_on > row.window_closes_on
     assert row.window_closes_on == team.ctx.site_today("BG") - timedelta(days=15)
+
+
+def test_a_contact_before_the_window_is_kept_on_the_web_as_an_unscheduled_contact(team):
+    browser = team.browser("facilitator")
+    today = team.ctx.site_today("BG").isoformat()
+    later = team.followup_id("BG-1", "end_of_programme")
+    kept = browser.post(
+        f"/followups/{later}", {"conducted_on": today, "felt_safety": "3", "unscheduled": "yes"}
+    )
+    assert kept.status_code == 303 and kept.headers["location"].endswith("saved=unscheduled")
+    assert team.followup(later).status == "scheduled"
+    with team.session() as session:
+        row = session.execute(sa.select(Interview)).scalar_one()
+    assert (row.followup_id, row.checkpoint) == (None, None)
+    assert "Unscheduled contact" in browser.get("/participants/BG-1").text
