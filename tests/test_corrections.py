@@ -10,7 +10,15 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from followup.models import Audit, Event, FollowUp, Interview, Participant, RecordVersion
+from followup.models import (
+    Audit,
+    Event,
+    FollowUp,
+    Interview,
+    Participant,
+    Partner,
+    RecordVersion,
+)
 
 pytestmark = pytest.mark.usefixtures("frozen")
 
@@ -274,3 +282,42 @@ def test_an_import_row_with_nothing_asked_needs_its_reason_to_complete_the_follo
     done = case.run("import", "events", str(held))
     assert done.exit_code == 0, done.err
     assert _followup(case, "followup_3m").status == "completed"
+
+
+def test_voiding_a_consent_withdrawal_recorded_in_error_restores_her_follow_ups(staffed):
+    assert staffed.run(
+        "enrol", "BG-2", "--site", "BG", "--referral-source", "court",
+        "--enrolled-on", "2026-11-01", "--facilitator", "F1",
+    ).exit_code == 0  # fmt: skip
+    partners = staffed.csv(
+        "partners.csv",
+        """\
+        partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker
+        P-2,BG-2,current,2026-11-02,phone,+381601234567,,PS1
+        """,
+    )
+    assert staffed.run("import", "partners", str(partners)).exit_code == 0
+    withdrawn = staffed.run("record", "consent", "P-2", "--withdrawn", "--on", "2026-11-20")
+    assert withdrawn.exit_code == 0, withdrawn.err
+
+    def hers() -> set[str]:
+        with staffed.session() as session:
+            return set(
+                session.execute(
+                    sa.select(FollowUp.status).where(FollowUp.partner_id.is_not(None))
+                ).scalars()
+            )
+
+    assert hers() == {"cancelled"}
+    with staffed.session() as session:
+        event = session.execute(
+            sa.select(Event).where(Event.kind == "consent_withdrawn")
+        ).scalar_one()
+    done = staffed.run(
+        "record", "void", "event", str(event.id), "--reason", "it was another woman's file"
+    )
+    assert done.exit_code == 0, done.err
+    with staffed.session() as session:
+        her = session.execute(sa.select(Partner)).scalar_one()
+    assert her.consent_withdrawn_on is None and her.consent_on == date(2026, 11, 2)
+    assert "scheduled" in hers()

@@ -241,6 +241,12 @@ def correct_interview(
         )
     day = new.get("conducted_on", row.conducted_on)
     record.check_new_date(ctx, person, day, "interview")
+    her = session.get(Partner, row.partner_id) if row.partner_id else None
+    if her is not None and her.consent_withdrawn_on and day >= her.consent_withdrawn_on:
+        raise InvalidRecord(
+            f"partner {her.partner_id} withdrew consent on {her.consent_withdrawn_on}; "
+            "an interview after that date cannot be recorded"
+        )
     followup = session.get(FollowUp, row.followup_id) if row.followup_id else None
     answers = {
         name: new.get(name, getattr(row, name))
@@ -454,15 +460,20 @@ def _follow_through(session: Session, ctx: Context, person: Participant, row: Ev
         refuse_status_problems(person, {field})
         record.replan_person(session, ctx, person, reason=f"{row.kind.replace('_', ' ')} corrected")
     elif row.kind in PARTNER_EVENTS:
+        # Only what this kind of change set follows the remaining changes: a consent date
+        # that came in with the partners file has no event of its own and stays.
         her = session.get(Partner, row.partner_id)
-        given = _current(session, person.id, ["consent_given"], her.id)
-        last = _current(session, person.id, ["consent_given", "consent_withdrawn"], her.id)
-        her.consent_on = given.occurred_on if given else None
-        her.consent_withdrawn_on = (
-            last.occurred_on if last is not None and last.kind == "consent_withdrawn" else None
-        )
-        flag = _current(session, person.id, ["do_not_contact", "contact_allowed"], her.id)
-        her.do_not_contact = flag is not None and flag.kind == "do_not_contact"
+        if row.kind == "consent_given":
+            given = _current(session, person.id, ["consent_given"], her.id)
+            her.consent_on = given.occurred_on if given else None  # none left: no consent
+        elif row.kind == "consent_withdrawn":
+            last = _current(session, person.id, ["consent_given", "consent_withdrawn"], her.id)
+            her.consent_withdrawn_on = (
+                last.occurred_on if last is not None and last.kind == "consent_withdrawn" else None
+            )
+        else:
+            flag = _current(session, person.id, ["do_not_contact", "contact_allowed"], her.id)
+            her.do_not_contact = flag is not None and flag.kind == "do_not_contact"
         record.replan_person(session, ctx, person, reason="partner record corrected")
 
 

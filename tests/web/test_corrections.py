@@ -3,6 +3,7 @@ the same operations as `followup record correct|void`, the same rules."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -25,8 +26,20 @@ def _record_intake(team, **answers) -> int:
         ).scalar_one()
 
 
+NO_OTHER_VIOLENCE = {
+    f"violence_{kind}": "no" for kind in ("sexual", "psychological", "economic", "coercive")
+}
+
+
+def _intake_rate(team) -> float:
+    report = team.deployment.run("report", "--format", "json", "--no-suppress")
+    assert report.exit_code == 0, report.err
+    return json.loads(report.out)["non_violence"]["intake_assessment"]["participant"]["rate"]
+
+
 def test_an_interview_is_corrected_from_its_page_and_the_earlier_version_is_shown(team):
-    interview_id = _record_intake(team, violence_physical="yes")
+    interview_id = _record_intake(team, violence_physical="yes", **NO_OTHER_VIOLENCE)
+    assert _intake_rate(team) == 0.0
     browser = team.browser("facilitator")
     page = browser.get(f"/records/interview/{interview_id}")
     assert page.status_code == 200 and "Save the correction" in page.text
@@ -38,7 +51,12 @@ def test_an_interview_is_corrected_from_its_page_and_the_earlier_version_is_show
     assert refused.status_code == 422 and "Say why." in refused.text
     fixed = browser.post(
         f"/records/interview/{interview_id}/correct",
-        {"on": today, "violence_physical": "no", "reason": "ticked the wrong box"},
+        {
+            "on": today,
+            "violence_physical": "no",
+            **NO_OTHER_VIOLENCE,
+            "reason": "ticked the wrong box",
+        },
     )
     assert fixed.status_code == 303
     assert fixed.headers["location"] == f"/records/interview/{interview_id}?saved=corrected"
@@ -55,6 +73,7 @@ def test_an_interview_is_corrected_from_its_page_and_the_earlier_version_is_show
     assert "ticked the wrong box" in shown
     timeline = browser.get("/participants/BG-1").text
     assert "corrected (1 earlier)" in timeline
+    assert _intake_rate(team) == 1.0  # the report reads the current version
 
 
 def test_a_voided_interview_is_kept_marked_void_and_its_follow_up_is_open_again(team):
