@@ -642,8 +642,11 @@ def void_status(config_path, as_user, case_id, event, reason):
 @click.argument("target")
 @click.argument("record_id", required=False, type=click.IntRange(min=1))
 def record_history(config_path, as_user, target, record_id):
-    """`history CASE`: every interview and event of a case, with its id.
-    `history interview|event ID`: that record now, and every earlier version."""
+    """List a case's interviews and events, or show one record's earlier versions.
+
+    `history CASE`: every interview and event of the case, with the id that
+    `correct` and `void` take. `history interview|event ID`: that record now, and every
+    earlier version (who, when, why)."""
     from followup.operations import corrections
 
     if record_id is None:
