@@ -243,4 +243,6 @@ def test_correct_an_interview_from_the_timeline_on_a_375_pixel_phone(chromium, s
     page.screenshot(path=str(ARTIFACTS / "correct-interview-375.png"), full_page=True)
     page.goto(f"{base}/participants/BG-1")
     assert "corrected (1 earlier)" in page.content()
+    assert no_sideways_scroll(page) <= PHONE["width"]
+    page.screenshot(path=str(ARTIFACTS / "timeline-corrected-375.png"), full_page=True)
     page.close()
