@@ -165,3 +165,36 @@ def test_a_contact_before_the_window_is_kept_on_the_web_as_an_unscheduled_contac
         row = session.execute(sa.select(Interview)).scalar_one()
     assert (row.followup_id, row.checkpoint) == (None, None)
     assert "Unscheduled contact" in browser.get("/participants/BG-1").text
+
+
+def test_the_command_line_acting_as_the_facilitator_gets_the_same_answers_as_the_web(team):
+    """`followup record void|correct --as` goes through the same operation: her interview
+    is refused as if it did not exist, his is corrected and audited as the login acting
+    as him."""
+    today = team.ctx.site_today("BG").isoformat()
+    hers = team.followup_id("BG-1", "partner_first_contact", partner=True)
+    team.browser("partner_support").post(
+        f"/followups/{hers}", {"conducted_on": today, "violence_physical": "no"}
+    )
+    his = _record_intake(team, violence_physical="no")
+    with team.session() as session:
+        her_interview = session.execute(
+            sa.select(Interview.id).where(Interview.followup_id == hers)
+        ).scalar_one()
+    run = team.deployment.run
+    refused = run("record", "void", "interview", str(her_interview), "--reason", "x",
+                  "--as", "facilitator")  # fmt: skip
+    missing = run("record", "void", "interview", "99999", "--reason", "x", "--as", "facilitator")
+    assert refused.exit_code == missing.exit_code == 1
+    assert refused.err == f"Error: no interview {her_interview} that facilitator may see\n"
+    assert missing.err == "Error: no interview 99999 that facilitator may see\n"
+    fixed = run("record", "correct", "interview", str(his), "--physical", "yes",
+                "--reason", "he told me later", "--as", "facilitator")  # fmt: skip
+    assert fixed.exit_code == 0, fixed.err
+    with team.session() as session:
+        actor = session.execute(
+            sa.select(Audit.actor).where(Audit.action == "correct_interview")
+        ).scalar_one()
+    assert actor.endswith(" as facilitator") and actor.startswith("cli:")
+    page = team.browser("facilitator").get(f"/records/interview/{his}").text
+    assert "he told me later" in page
