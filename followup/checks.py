@@ -59,6 +59,7 @@ TWO_ENDINGS = "two_endings"
 COMPLETED_UNADMITTED = "completed_without_admission"
 END_REASON = "end_without_reason"
 INTERVIEW_EARLY = "interview_before_enrolment"
+BEFORE_WINDOW = "interview_before_window"
 
 # Which report measures a broken status record is left out of. A date out of order
 # distorts every duration and "has had time to end"; a contradictory ending also breaks
@@ -76,6 +77,7 @@ DESCRIPTIONS = {
     COMPLETED_UNADMITTED: "completed with no admission on record",
     END_REASON: "an end of participation without a known reason",
     INTERVIEW_EARLY: "an interview dated before the enrolment",
+    BEFORE_WINDOW: "an interview counted for a follow-up whose window had not opened",
 }
 FIXES = {
     ORDER: "record the right date with `followup record status CASE EVENT --on DATE` "
@@ -86,8 +88,11 @@ FIXES = {
     COMPLETED_UNADMITTED: "record the admission: `followup record status CASE admitted --on DATE`",
     END_REASON: "record the ending again: `followup record status CASE "
     "dropped_out|excluded|transferred --on DATE`",
-    INTERVIEW_EARLY: "correct the interview's date, or the enrolment date "
-    "(re-import the participants file)",
+    INTERVIEW_EARLY: "correct the interview's date (`followup record correct interview ID "
+    "--on DATE`), or the enrolment date (re-import the participants file)",
+    BEFORE_WINDOW: "correct the interview's date (`followup record correct interview ID --on "
+    "DATE`), or void it (`followup record void interview ID --reason ...`) and record it "
+    "again with --unscheduled",
 }
 
 
@@ -287,7 +292,16 @@ ORPHAN = "orphan_row"
 WRONG_PARTNER = "partner_of_another_case"
 SEALED = "sealed_field_unreadable"
 STUCK = "outbox_lease_expired"
-CHECKS = (ORPHAN, WRONG_PARTNER, *STATUS_RULES, INTERVIEW_EARLY, SCHEDULE, SEALED, STUCK)
+CHECKS = (
+    ORPHAN,
+    WRONG_PARTNER,
+    *STATUS_RULES,
+    INTERVIEW_EARLY,
+    BEFORE_WINDOW,
+    SCHEDULE,
+    SEALED,
+    STUCK,
+)
 FIXES.update(
     {
         SCHEDULE: "re-plan him: record his latest status change again, or run "
@@ -315,6 +329,7 @@ def find_problems(session, ctx, *, now: datetime) -> list[Finding]:
     findings = [*_orphans(conn, cases), *_partners_of_other_cases(conn, cases)]
     findings += _status_records(conn)
     findings += _interviews_before_enrolment(conn)
+    findings += _interviews_before_window(conn)
     findings += _schedules(session, ctx, conn, now)
     findings += _sealed(conn, ctx, cases)
     findings += _stuck_outbox(conn, now, cases)
@@ -423,6 +438,31 @@ def _interviews_before_enrolment(conn) -> Iterator[Finding]:
             INTERVIEW_EARLY,
             interview_problem(on, enrolled_on) or "",
             FIXES[INTERVIEW_EARLY],
+            record=f"interview {row_id}",
+        )
+
+
+def _interviews_before_window(conn) -> Iterator[Finding]:
+    """Interviews that completed a follow-up before its window opened (recorded before
+    the rule existed): counted as that checkpoint's outcome, which they are not."""
+    import sqlalchemy as sa
+
+    from followup.models import FollowUp, Interview, Participant
+
+    i, f, p = Interview.__table__, FollowUp.__table__, Participant.__table__
+    query = (
+        sa.select(i.c.id, p.c.case_id, i.c.conducted_on, f.c.checkpoint, f.c.window_opens_on)
+        .join(f, f.c.id == i.c.followup_id)
+        .join(p, p.c.id == i.c.participant_id)
+        .where(i.c.conducted_on < f.c.window_opens_on, i.c.voided_at.is_(None))
+        .order_by(i.c.id)
+    )
+    for row_id, case_id, on, checkpoint, opens_on in conn.execute(query):
+        yield Finding(
+            case_id,
+            BEFORE_WINDOW,
+            f"interview {row_id} on {on} completed {checkpoint}, whose window opens on {opens_on}",
+            FIXES[BEFORE_WINDOW],
             record=f"interview {row_id}",
         )
 

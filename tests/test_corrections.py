@@ -321,3 +321,22 @@ def test_voiding_a_consent_withdrawal_recorded_in_error_restores_her_follow_ups(
         her = session.execute(sa.select(Partner)).scalar_one()
     assert her.consent_withdrawn_on is None and her.consent_on == date(2026, 11, 2)
     assert "scheduled" in hers()
+
+
+def test_doctor_finds_an_interview_counted_before_its_window_and_a_void_clears_it(case):
+    three = _followup(case, "followup_3m")
+    assert _interview(case, three.due_on, "--physical", "no").exit_code == 0
+    interview = _only_interview(case)
+    with case.session() as session:  # as it was possible before the rule: a direct edit
+        session.get(Interview, interview.id).conducted_on = date(2026, 6, 1)
+    found = case.run("doctor")
+    assert found.exit_code == 1
+    assert (
+        f"BG-1: interview {interview.id} on 2026-06-01 completed followup_3m, whose window "
+        f"opens on {three.window_opens_on}: correct the interview's date" in found.out
+    )
+    voided = case.run(
+        "record", "void", "interview", str(interview.id), "--reason", "before the window"
+    )
+    assert voided.exit_code == 0, voided.err
+    assert "interview_before_window" not in case.run("doctor", "--format", "json").out
