@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from followup.models import ENDINGS
+from followup.models import ENDINGS, VIOLENCE_TYPES
 
 # The status dates in programme order; a completion and an ending are both last.
 STATUS_DATES = ("enrolled_on", "admitted_on", "programme_start_on", "completed_on", "ended_on")
@@ -59,6 +59,7 @@ TWO_ENDINGS = "two_endings"
 COMPLETED_UNADMITTED = "completed_without_admission"
 END_REASON = "end_without_reason"
 INTERVIEW_EARLY = "interview_before_enrolment"
+BEFORE_WINDOW = "interview_before_window"
 
 # Which report measures a broken status record is left out of. A date out of order
 # distorts every duration and "has had time to end"; a contradictory ending also breaks
@@ -76,6 +77,7 @@ DESCRIPTIONS = {
     COMPLETED_UNADMITTED: "completed with no admission on record",
     END_REASON: "an end of participation without a known reason",
     INTERVIEW_EARLY: "an interview dated before the enrolment",
+    BEFORE_WINDOW: "an interview counted for a follow-up whose window had not opened",
 }
 FIXES = {
     ORDER: "record the right date with `followup record status CASE EVENT --on DATE` "
@@ -86,8 +88,11 @@ FIXES = {
     COMPLETED_UNADMITTED: "record the admission: `followup record status CASE admitted --on DATE`",
     END_REASON: "record the ending again: `followup record status CASE "
     "dropped_out|excluded|transferred --on DATE`",
-    INTERVIEW_EARLY: "correct the interview's date, or the enrolment date "
-    "(re-import the participants file)",
+    INTERVIEW_EARLY: "correct the interview's date (`followup record correct interview ID "
+    "--on DATE`), or the enrolment date (re-import the participants file)",
+    BEFORE_WINDOW: "correct the interview's date (`followup record correct interview ID --on "
+    "DATE`), or void it (`followup record void interview ID --reason ...`) and record it "
+    "again with --unscheduled",
 }
 
 
@@ -216,6 +221,44 @@ def interview_problem(on: date, enrolled_on: date) -> str | None:
     return None
 
 
+# --- an interview and its follow-up's window ---------------------------------------------
+#
+# An interview before its follow-up's window opens is not that checkpoint's outcome (a
+# "6-month" interview held a month after completion says nothing about six months): it is
+# refused, and can be kept as an unscheduled contact. One after the window closes still
+# fulfils the follow-up and counts as late (the report's follow-up table, the pages).
+# Read by every path that ties an interview to a follow-up: `followup record interview`,
+# the web's Record interview page, the events import, a correction of the date.
+
+QUESTIONS = (*VIOLENCE_TYPES, "felt_safety", "risk_level")
+
+
+def window_problem(on: date, checkpoint: str, opens_on: date) -> str | None:
+    if on < opens_on:
+        return (
+            f"interview on {on} is before the {checkpoint} window opens on {opens_on}: "
+            "record it as an unscheduled contact instead"
+        )
+    return None
+
+
+def is_late(on: date | None, closes_on: date) -> bool:
+    return on is not None and on > closes_on
+
+
+def nothing_asked(answers: Mapping[str, Any]) -> bool:
+    """Every question of the form left at "not asked" (no violence answer, no felt safety,
+    no risk level): such a form completes a follow-up only as "held, nothing asked"."""
+    return all(answers.get(name) is None for name in QUESTIONS)
+
+
+def nothing_asked_problem(checkpoint: str) -> str:
+    return (
+        f"nothing was asked, so this interview does not complete {checkpoint}: answer at "
+        "least one question, or record it as held with nothing asked and give the reason"
+    )
+
+
 # --- findings: what `followup doctor` prints ------------------------------------------
 
 
@@ -249,7 +292,16 @@ ORPHAN = "orphan_row"
 WRONG_PARTNER = "partner_of_another_case"
 SEALED = "sealed_field_unreadable"
 STUCK = "outbox_lease_expired"
-CHECKS = (ORPHAN, WRONG_PARTNER, *STATUS_RULES, INTERVIEW_EARLY, SCHEDULE, SEALED, STUCK)
+CHECKS = (
+    ORPHAN,
+    WRONG_PARTNER,
+    *STATUS_RULES,
+    INTERVIEW_EARLY,
+    BEFORE_WINDOW,
+    SCHEDULE,
+    SEALED,
+    STUCK,
+)
 FIXES.update(
     {
         SCHEDULE: "re-plan him: record his latest status change again, or run "
@@ -277,6 +329,7 @@ def find_problems(session, ctx, *, now: datetime) -> list[Finding]:
     findings = [*_orphans(conn, cases), *_partners_of_other_cases(conn, cases)]
     findings += _status_records(conn)
     findings += _interviews_before_enrolment(conn)
+    findings += _interviews_before_window(conn)
     findings += _schedules(session, ctx, conn, now)
     findings += _sealed(conn, ctx, cases)
     findings += _stuck_outbox(conn, now, cases)
@@ -376,7 +429,7 @@ def _interviews_before_enrolment(conn) -> Iterator[Finding]:
     query = (
         sa.select(i.c.id, p.c.case_id, i.c.conducted_on, p.c.enrolled_on)
         .join(p, p.c.id == i.c.participant_id)
-        .where(i.c.conducted_on < p.c.enrolled_on)
+        .where(i.c.conducted_on < p.c.enrolled_on, i.c.voided_at.is_(None))
         .order_by(i.c.id)
     )
     for row_id, case_id, on, enrolled_on in conn.execute(query):
@@ -385,6 +438,31 @@ def _interviews_before_enrolment(conn) -> Iterator[Finding]:
             INTERVIEW_EARLY,
             interview_problem(on, enrolled_on) or "",
             FIXES[INTERVIEW_EARLY],
+            record=f"interview {row_id}",
+        )
+
+
+def _interviews_before_window(conn) -> Iterator[Finding]:
+    """Interviews that completed a follow-up before its window opened (recorded before
+    the rule existed): counted as that checkpoint's outcome, which they are not."""
+    import sqlalchemy as sa
+
+    from followup.models import FollowUp, Interview, Participant
+
+    i, f, p = Interview.__table__, FollowUp.__table__, Participant.__table__
+    query = (
+        sa.select(i.c.id, p.c.case_id, i.c.conducted_on, f.c.checkpoint, f.c.window_opens_on)
+        .join(f, f.c.id == i.c.followup_id)
+        .join(p, p.c.id == i.c.participant_id)
+        .where(i.c.conducted_on < f.c.window_opens_on, i.c.voided_at.is_(None))
+        .order_by(i.c.id)
+    )
+    for row_id, case_id, on, checkpoint, opens_on in conn.execute(query):
+        yield Finding(
+            case_id,
+            BEFORE_WINDOW,
+            f"interview {row_id} on {on} completed {checkpoint}, whose window opens on {opens_on}",
+            FIXES[BEFORE_WINDOW],
             record=f"interview {row_id}",
         )
 

@@ -185,8 +185,13 @@ class Interview(SQLModel, table=True):
     felt_safety: int | None = None  # 1 (very unsafe) .. 5 (very safe)
     risk_level: str | None = None
     notes_sealed: bytes | None = None
+    # "Held, nothing asked": the reason, sealed (it may say why she could not talk). An
+    # interview with no answer completes its follow-up only with this set.
+    nothing_asked_sealed: bytes | None = None
     import_key: str | None = Field(default=None, unique=True, max_length=64)
     recorded_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
+    # Voided (recorded in error): kept, shown struck through, read by nothing that counts.
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Event(SQLModel, table=True):
@@ -212,6 +217,33 @@ class Event(SQLModel, table=True):
     notes_sealed: bytes | None = None
     import_key: str | None = Field(default=None, unique=True, max_length=64)
     recorded_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RecordVersion(SQLModel, table=True):
+    """An earlier version of an interview or event, kept when it was corrected or voided
+    (followup.operations.corrections): records are corrected, never deleted.
+
+    The interview or event row always holds the current version, so every reader that
+    skips voided rows reads only what is true now; this table is the history the
+    timeline shows (who, when, why). `data` holds the superseded plain values (dates,
+    codes, yes/no answers) as JSON; sealed text stays sealed in its own columns.
+    """
+
+    __tablename__ = "record_version"
+    __table_args__ = (sa.Index("ix_record_version_record", "record", "record_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    record: str = Field(max_length=16)  # interview | event
+    record_id: int
+    version: int  # the superseded version's number: 1 is the one first recorded
+    change: str = Field(max_length=16)  # corrected | voided
+    data: str
+    notes_sealed: bytes | None = None
+    reason_sealed: bytes
+    changed_by: str
+    changed_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
 
 class Audit(SQLModel, table=True):

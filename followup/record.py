@@ -20,7 +20,10 @@ from followup.checks import (
     FIELD_OF_EVENT,
     STATUS_DATES,
     interview_problem,
+    nothing_asked,
+    nothing_asked_problem,
     refuse_status_problems,
+    window_problem,
 )
 from followup.context import Context
 from followup.dispatch.outbox import cancel_stale
@@ -50,6 +53,22 @@ def _replan(session: Session, ctx: Context, person: Participant, reason: str) ->
     replan(session, [person.id], protocol_for_enrolment(ctx, session), reason=reason, now=ctx.now())
     # Queued reminders about follow-ups that are no longer pending die in this transaction.
     cancel_stale(session, person.id, now=ctx.now())
+
+
+def replan_person(session: Session, ctx: Context, person: Participant, reason: str) -> None:
+    """Re-plan one person's follow-ups as recording a change does (corrections)."""
+    _replan(session, ctx, person, reason)
+
+
+def check_new_date(
+    ctx: Context, person: Participant, on: date, what: str, *, enrolment: bool = True
+) -> None:
+    """A corrected date obeys the rules a recorded one does: not after today at his
+    centre, and (`enrolment`: an interview) not before his enrolment."""
+    _not_future(ctx, person, on, what)
+    early = interview_problem(on, person.enrolled_on) if enrolment else None
+    if early:
+        raise InvalidRecord(f"case {person.case_id}: {early}")
 
 
 def _not_future(ctx: Context, person: Participant, on: date, what: str) -> None:
@@ -146,8 +165,9 @@ def pick_followup(rows, on: date, checkpoint: str | None):
     """Which of one subject's follow-ups an interview on `on` fulfils.
 
     The pending one whose window holds the date; else, when a checkpoint is named, the
-    pending one of that checkpoint due nearest the date (an interview done late still
-    completes it, and counts as late). Raises when the named checkpoint is already done.
+    pending one of that checkpoint whose window has opened, due nearest the date (an
+    interview done late still completes it, and counts as late). Raises when the named
+    checkpoint is already done, or when its window has not opened yet.
     `rows` are that subject's follow-ups (anything with checkpoint, status, due_on and
     window dates).
     """
@@ -157,8 +177,14 @@ def pick_followup(rows, on: date, checkpoint: str | None):
     in_window = [f for f in pending if f.window_opens_on <= on <= f.window_closes_on]
     if in_window:
         return min(in_window, key=lambda f: abs((f.due_on - on).days))
+    # Late: the window has closed. Never one whose window has not opened yet
+    # (followup.checks.window_problem): that is refused, not counted as the checkpoint.
+    late = [f for f in pending if f.window_opens_on <= on]
+    if checkpoint and late:
+        return min(late, key=lambda f: abs((f.due_on - on).days))
     if checkpoint and pending:
-        return min(pending, key=lambda f: abs((f.due_on - on).days))
+        first = min(pending, key=lambda f: f.window_opens_on)
+        raise InvalidRecord(window_problem(on, checkpoint, first.window_opens_on))
     done = [f for f in rows if f.status == COMPLETED]
     if checkpoint and done:
         raise InvalidRecord(f"{checkpoint} was already recorded on {done[0].completed_on}")
@@ -220,9 +246,15 @@ def record_interview(
     notes: str | None = None,
     import_key: str | None = None,
     followup_id: int | None = None,
+    unscheduled: bool = False,
+    nothing_asked_reason: str | None = None,
 ) -> Interview:
     """`followup_id`: the follow-up this interview fulfils, when the caller knows it (the
-    web's Record interview page); otherwise it is picked by date and checkpoint."""
+    web's Record interview page); otherwise it is picked by date and checkpoint.
+
+    `unscheduled`: a contact that fulfils no follow-up (kept and shown, never counted as a
+    checkpoint's outcome). `nothing_asked_reason`: the interview was held but nothing was
+    asked, and why; without it a form with no answer does not complete a follow-up."""
     person = lookup.participant(session, case_id)
     _not_future(ctx, person, on, "interview")
     early = interview_problem(on, person.enrolled_on)
@@ -259,10 +291,19 @@ def record_interview(
         if partner is not None:
             wall.check_interviewer(worker, person)
         worker_id = worker.id
-    if followup_id is not None:
+    if unscheduled:
+        if checkpoint is not None or followup_id is not None:
+            raise InvalidRecord(
+                f"case {case_id}: an unscheduled contact fulfils no checkpoint; "
+                "leave the checkpoint out"
+            )
+        followup = None
+    elif followup_id is not None:
         followup = _chosen_followup(session, person, partner, followup_id)
     else:
         followup = _matching_followup(session, person, partner, checkpoint, on)
+    answers = {**_violence(violence), "felt_safety": felt_safety, "risk_level": risk_level}
+    check_interview_fits(person, followup, on, answers, nothing_asked_reason)
     interview = Interview(
         participant_id=person.id,
         partner_id=partner.id if partner else None,
@@ -276,6 +317,7 @@ def record_interview(
         import_key=import_key,
         followup_id=followup.id if followup else None,
         notes_sealed=ctx.vault.seal(notes) if notes else None,
+        nothing_asked_sealed=ctx.vault.seal(nothing_asked_reason) if nothing_asked_reason else None,
         **_violence(violence),
     )
     session.add(interview)
@@ -292,8 +334,43 @@ def record_interview(
         case_id,
         informant=informant,
         checkpoint=interview.checkpoint,
+        **_marks(
+            unscheduled=followup is None,
+            late=followup is not None and on > followup.window_closes_on,
+            nothing_asked=bool(nothing_asked_reason),
+        ),
     )
     return interview
+
+
+def _marks(**flags: bool) -> dict[str, bool]:
+    return {name: True for name, on in flags.items() if on}
+
+
+def check_interview_fits(
+    person: Participant,
+    followup,
+    on: date,
+    answers: dict,
+    nothing_asked_reason: str | None,
+) -> None:
+    """The rules between an interview and the follow-up it fulfils (followup.checks): not
+    before its window opens; an interview with no answer completes it only as "held,
+    nothing asked" with a reason. Also read when an interview is corrected."""
+    if nothing_asked_reason is not None and not nothing_asked_reason.strip():
+        raise InvalidRecord(f"case {person.case_id}: say why nothing was asked")
+    if nothing_asked_reason and not nothing_asked(answers):
+        raise InvalidRecord(
+            f"case {person.case_id}: answers were given; "
+            "'held, nothing asked' is for an interview with none"
+        )
+    if followup is None:
+        return
+    early = window_problem(on, followup.checkpoint, followup.window_opens_on)
+    if early:
+        raise InvalidRecord(f"case {person.case_id}: {early}")
+    if nothing_asked(answers) and not nothing_asked_reason:
+        raise InvalidRecord(f"case {person.case_id}: {nothing_asked_problem(followup.checkpoint)}")
 
 
 def record_recidivism(

@@ -193,6 +193,8 @@ def test_notes_can_come_from_stdin_and_never_echo(staffed):
         "BG-1",
         "--informant",
         "participant",
+        "--physical",
+        "no",
         "--on",
         "2026-11-20",
         "--notes",
@@ -270,7 +272,8 @@ def test_notes_keep_their_line_breaks_but_not_other_control_characters(staffed):
     staffed.run(
         "enrol", "BG-1", "--site", "BG", "--referral-source", "court", "--enrolled-on", "2026-11-01"
     )
-    interview = ("record", "interview", "BG-1", "--informant", "participant", "--on")
+    interview = ("record", "interview", "BG-1", "--informant", "participant", "--physical")
+    interview = (*interview, "no", "--on")
     kept = staffed.run(*interview, "2026-11-20", "--notes", "first line\nsecond line")
     assert kept.exit_code == 0, kept.err
     refused = staffed.run(*interview, "2026-11-21", "--notes", "a\x00b")

@@ -50,7 +50,7 @@ def case(staffed):
     interview = run(
         "record",
         *("interview", "BG-1", "--informant", "participant", "--on", "2026-01-15"),
-        *("--notes", "came on time"),
+        *("--notes", "came on time", "--physical", "no"),
     )
     assert interview.exit_code == 0, interview.err
     return staffed

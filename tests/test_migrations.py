@@ -169,3 +169,34 @@ def test_db_commands_on_an_empty_database(tmp_path, command_name):
     else:
         assert result.exit_code == 0
         assert "database: none" in result.out
+
+
+def test_a_0002_database_upgrades_to_corrections_with_every_interview_and_event_current(
+    tmp_path, monkeypatch
+):
+    """0006_corrections adds record versions and the voided marker: every interview and
+    event of an older database stays, current (not voided), and the report still reads them."""
+    deployment = _release_deployment(tmp_path, monkeypatch)
+    engine = make_engine(deployment.database_url)
+    with engine.begin() as conn:
+        command.stamp(migrate.alembic_config(conn), migrate.BASELINE)
+    with engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), "0002")
+    before = _row_counts(tmp_path / "followup.db")
+    assert before["interview"] > 0 and before["event"] > 0 and "record_version" not in before
+
+    result = deployment.run("db", "upgrade")
+
+    assert result.exit_code == 0, result.err
+    after = _row_counts(tmp_path / "followup.db")
+    assert {t: after[t] for t in before} == before and after["record_version"] == 0
+    with engine.connect() as conn:
+        for table in ("interview", "event"):
+            voided = conn.execute(
+                sa.text(f"select count(*) from {table} where voided_at is not null")
+            )
+            assert voided.scalar_one() == 0
+    assert migrate.state(engine).up_to_date and _differences(engine) == []
+    engine.dispose()
+    report = deployment.run("report", "--format", "json", "--as-of", "2026-11-01")
+    assert report.exit_code == 0, report.err

@@ -175,6 +175,8 @@ def test_an_interview_on_a_completed_checkpoint_is_refused(case):
         "participant",
         "--checkpoint",
         "intake_assessment",
+        "--physical",
+        "no",
     )
     assert case.run(*args, "--on", "2026-01-20").exit_code == 0
     again = case.run(*args, "--on", "2026-01-25")
@@ -197,6 +199,8 @@ def test_completed_follow_ups_never_move_when_dates_change(case):
         "partner_checkin",
         "--on",
         "2026-02-23",
+        "--felt-safety",
+        "4",
     )
     assert done.exit_code == 0, done.err
     case.run("record", "status", "BG-1", "programme_start", "--on", "2026-02-02")  # a correction

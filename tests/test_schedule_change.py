@@ -33,8 +33,9 @@ def editable(make_deployment, tmp_path):
         )
         assert result.exit_code == 0, result.err
     done = deployment.run(
-        "record", "interview", "BG-1", "--informant", "participant", "--on", "2026-01-10"
-    )
+        "record", "interview", "BG-1", "--informant", "participant", "--on", "2026-01-10",
+        "--physical", "no",
+    )  # fmt: skip
     assert done.exit_code == 0, done.err
     return deployment, folder / "undp-serbia.toml"
 

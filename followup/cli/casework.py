@@ -168,6 +168,20 @@ def record_status(config_path, as_user, case_id, event, on):
 @click.option(
     "--notes", default=None, help="Free text; stored encrypted. Use - to read from stdin."
 )
+@click.option(
+    "--unscheduled",
+    is_flag=True,
+    help="A contact that fulfils no follow-up (e.g. before a window opens): kept and shown, "
+    "never counted as a checkpoint's outcome.",
+)
+@click.option(
+    "--nothing-asked",
+    "nothing_asked",
+    default=None,
+    metavar="REASON",
+    help="The interview was held but nothing was asked, and why (stored encrypted). "
+    "Without it an interview with no answer does not complete its follow-up.",
+)
 def record_interview(
     config_path,
     as_user,
@@ -182,13 +196,19 @@ def record_interview(
     felt_safety,
     risk,
     notes,
+    unscheduled,
+    nothing_asked,
 ):
-    """Record an interview and the violence reported since the last contact."""
+    """Record an interview and the violence reported since the last contact.
+
+    An interview before its follow-up's window opens is refused (record it with
+    --unscheduled); one after the window closes completes it as late."""
     from followup.operations.records import record_interview as do
 
     if notes == "-":
         notes = sys.stdin.read()
     notes = free_text(notes, "--notes")
+    nothing_asked = free_text(nothing_asked, "--nothing-asked")
     interview = in_transaction(
         config_path,
         as_user,
@@ -207,14 +227,22 @@ def record_interview(
             felt_safety=felt_safety,
             risk_level=risk,
             notes=notes,
+            unscheduled=unscheduled,
+            nothing_asked_reason=nothing_asked,
         ),
     )
-    done = (
-        f"; follow-up {interview.checkpoint} completed"
-        if interview.followup_id
-        else " (no pending follow-up matched)"
+    if interview.followup_id is None:
+        done = " as an unscheduled contact" + (
+            "" if unscheduled else " (no pending follow-up matched)"
+        )
+    else:
+        done = f"; follow-up {interview.checkpoint} completed" + (
+            ", late (after its window closed)" if interview.late else ""
+        )
+    click.echo(
+        f"Recorded the {informant} interview for {case_id} on {on}{done} "
+        f"(interview {interview.id})."
     )
-    click.echo(f"Recorded the {informant} interview for {case_id} on {on}{done}.")
 
 
 @record.command("recidivism")
@@ -382,6 +410,291 @@ def record_missed(config_path, as_user, case_id, checkpoint, informant, partner_
         ),
     )
     click.echo(f"Marked {case_id} {informant} {checkpoint} as missed.")
+
+
+# --- corrections: `followup record correct|void|history` -------------------------
+
+
+def _reason_option(func):
+    return click.option(
+        "--reason",
+        required=True,
+        help="Why (kept with the earlier version, stored encrypted; shown in the timeline).",
+    )(func)
+
+
+@record.group("correct")
+def correct():
+    """Correct an interview, an event or a status date; the earlier version is kept."""
+
+
+@record.group("void")
+def void():
+    """Void an interview, an event or a status change recorded in error (kept, shown as
+    void, counted nowhere)."""
+
+
+def _say_kept(what: str, row_id: int) -> None:
+    click.echo(
+        f"Corrected {what} {row_id}; the earlier version is kept "
+        f"(followup record history {what} {row_id})."
+    )
+
+
+@correct.command("interview")
+@config_option
+@as_option
+@click.argument("interview_id", type=click.IntRange(min=1))
+@click.option("--on", "on", type=DATE, default=None, help="The right date of the interview.")
+@click.option(
+    "--mode", type=click.Choice(vocab.INTERVIEW_MODES), default=None, help="How it was held."
+)
+@_violence_options
+@click.option("--felt-safety", type=click.IntRange(1, 5), default=None, help="1 to 5.")
+@click.option("--risk", type=click.Choice(vocab.RISK_LEVELS), default=None, help="Risk level.")
+@click.option(
+    "--not-asked",
+    "clear",
+    multiple=True,
+    type=click.Choice((*vocab.VIOLENCE_TYPES, "felt_safety", "risk_level", "mode")),
+    help="Set this answer back to not asked / not recorded (repeatable).",
+)
+@click.option("--notes", default=None, help="The right notes (replace them; stored encrypted).")
+@click.option(
+    "--nothing-asked",
+    "nothing_asked",
+    default=None,
+    metavar="REASON",
+    help="It was held but nothing was asked, and why.",
+)
+@_reason_option
+def correct_interview(
+    config_path,
+    as_user,
+    interview_id,
+    on,
+    mode,
+    violence,
+    felt_safety,
+    risk,
+    clear,
+    notes,
+    nothing_asked,
+    reason,
+):
+    """Correct interview INTERVIEW_ID (its id: `followup record history CASE`). Only what
+    you give changes; a date is checked against its follow-up's window again."""
+    from followup.operations.corrections import correct_interview as do
+
+    in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: do(
+            s,
+            c,
+            p,
+            interview_id,
+            reason=free_text(reason, "--reason"),
+            on=on,
+            mode=mode,
+            violence=violence,
+            felt_safety=felt_safety,
+            risk_level=risk,
+            clear=tuple(clear),
+            notes=free_text(notes, "--notes"),
+            nothing_asked_reason=free_text(nothing_asked, "--nothing-asked"),
+        ),
+    )
+    _say_kept("interview", interview_id)
+
+
+@correct.command("event")
+@config_option
+@as_option
+@click.argument("event_id", type=click.IntRange(min=1))
+@click.option(
+    "--on", "on", type=DATE, default=None, help="The right date (of the violence, check, change)."
+)
+@click.option("--reported-on", type=DATE, default=None, help="Recidivism: the right report date.")
+@click.option(
+    "--source",
+    type=click.Choice(vocab.REPORT_SOURCES),
+    default=None,
+    help="Recidivism: who reported it.",
+)
+@_violence_options
+@click.option("--new-offence/--no-new-offence", default=None, help="Record check: what it found.")
+@click.option("--notes", default=None, help="The right notes (replace them; stored encrypted).")
+@_reason_option
+def correct_event(
+    config_path, as_user, event_id, on, reported_on, source, violence, new_offence, notes, reason
+):
+    """Correct event EVENT_ID: a recidivism report, a police record check, a status change
+    or a consent change (its id: `followup record history CASE`). A status date keeps the
+    programme order and re-plans the follow-ups."""
+    from followup.operations.corrections import correct_event as do
+
+    in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: do(
+            s,
+            c,
+            p,
+            event_id,
+            reason=free_text(reason, "--reason"),
+            on=on,
+            reported_on=reported_on,
+            source=source,
+            violence={k: v for k, v in violence.items() if v is not None},
+            new_offence=new_offence,
+            notes=free_text(notes, "--notes"),
+        ),
+    )
+    _say_kept("event", event_id)
+
+
+@correct.command("status")
+@config_option
+@as_option
+@click.argument("case_id")
+@click.argument("event", metavar="EVENT", type=click.Choice(vocab.STATUS_EVENTS))
+@click.option("--on", "on", type=DATE, required=True, help="The right date.")
+@_reason_option
+def correct_status(config_path, as_user, case_id, event, on, reason):
+    """Correct the date of a case's status change (its current record of EVENT)."""
+    from followup.operations.corrections import correct_event as do
+    from followup.operations.corrections import find_status_event
+
+    def run(s, c, p):
+        return do(
+            s,
+            c,
+            p,
+            find_status_event(s, p, case_id, event),
+            reason=free_text(reason, "--reason"),
+            on=on,
+        )
+
+    row = in_transaction(config_path, as_user, run)
+    click.echo(
+        f"Corrected {event} for {case_id} to {on}; follow-ups re-planned; the earlier "
+        f"version is kept (event {row.id})."
+    )
+
+
+def _void(config_path, as_user, kind: str, row_id: int, reason: str) -> None:
+    from followup.operations import corrections
+
+    operation = corrections.void_interview if kind == "interview" else corrections.void_event
+    in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: operation(s, c, p, row_id, reason=free_text(reason, "--reason")),
+    )
+
+
+@void.command("interview")
+@config_option
+@as_option
+@click.argument("interview_id", type=click.IntRange(min=1))
+@_reason_option
+def void_interview(config_path, as_user, interview_id, reason):
+    """Void interview INTERVIEW_ID: the follow-up it completed is open again."""
+    _void(config_path, as_user, "interview", interview_id, reason)
+    click.echo(f"Voided interview {interview_id}; it is kept and counted nowhere.")
+
+
+@void.command("event")
+@config_option
+@as_option
+@click.argument("event_id", type=click.IntRange(min=1))
+@_reason_option
+def void_event(config_path, as_user, event_id, reason):
+    """Void event EVENT_ID (a status change: the date goes back to the record before it)."""
+    _void(config_path, as_user, "event", event_id, reason)
+    click.echo(f"Voided event {event_id}; it is kept and counted nowhere.")
+
+
+@void.command("status")
+@config_option
+@as_option
+@click.argument("case_id")
+@click.argument("event", metavar="EVENT", type=click.Choice(vocab.STATUS_EVENTS))
+@_reason_option
+def void_status(config_path, as_user, case_id, event, reason):
+    """Void a case's current record of status change EVENT; follow-ups are re-planned."""
+    from followup.operations.corrections import find_status_event, void_event
+
+    in_transaction(
+        config_path,
+        as_user,
+        lambda s, c, p: void_event(
+            s, c, p, find_status_event(s, p, case_id, event), reason=free_text(reason, "--reason")
+        ),
+    )
+    click.echo(f"Voided {event} for {case_id}; follow-ups re-planned.")
+
+
+@record.command("history")
+@config_option
+@as_option
+@click.argument("target")
+@click.argument("record_id", required=False, type=click.IntRange(min=1))
+def record_history(config_path, as_user, target, record_id):
+    """List a case's interviews and events, or show one record's earlier versions.
+
+    `history CASE`: every interview and event of the case, with the id that
+    `correct` and `void` take. `history interview|event ID`: that record now, and every
+    earlier version (who, when, why)."""
+    from followup.operations import corrections
+
+    if record_id is None:
+        lines = in_transaction(
+            config_path, as_user, lambda s, c, p: corrections.records_of(s, c, p, target)
+        )
+        if not lines:
+            click.echo("Nothing recorded.")
+            return
+        table(
+            ("RECORD", "ID", "DATE", "WHAT", "SUBJECT", "STATE"),
+            [
+                (
+                    line.record,
+                    line.record_id,
+                    line.on.isoformat(),
+                    line.kind,
+                    line.subject,
+                    ("void" if line.voided else "current")
+                    + (f", {line.versions} earlier" if line.versions else ""),
+                )
+                for line in lines
+            ],
+        )
+        return
+    if target not in corrections.RECORDS:
+        raise click.BadParameter("say interview or event", param_hint="TARGET")
+    h = in_transaction(
+        config_path, as_user, lambda s, c, p: corrections.history(s, c, p, target, record_id)
+    )
+    marks = [
+        m for m, on in (("void", h.voided), ("late", h.late), ("unscheduled", h.unscheduled)) if on
+    ]
+    click.echo(
+        f"{target} {record_id} of {h.case_id}: {h.kind}"
+        + (f" ({', '.join(marks)})" if marks else "")
+    )
+    click.echo("  now: " + _values(h.current))
+    for v in h.versions:
+        click.echo(
+            f"  version {v.version}, {v.change} by {v.changed_by} at "
+            f"{v.changed_at.isoformat(timespec='seconds')} because: {v.reason}"
+        )
+        click.echo("    was: " + _values(v.values))
+
+
+def _values(values: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items() if v is not None and v is not False)
 
 
 # --- due -----------------------------------------------------------------------

@@ -3,7 +3,12 @@
 `event` is admitted, programme_start, completed, dropped_out, excluded, transferred,
 interview, recidivism or record_check. Optional columns: partner_id (which partner, when a
 case has several), reported_on, stalking, new_offence (record checks; default no),
-felt_safety, risk_level, mode, conducted_by.
+felt_safety, risk_level, mode, conducted_by, nothing_asked (an interview held with nothing
+asked: the reason; not part of a row's identity).
+
+An interview row obeys the rules of followup.checks: one dated before its follow-up's
+window opens is refused (FILE:ROW), one after it closes completes it as late, and one
+with no answer at all completes a follow-up only with a nothing_asked reason.
 
 Every row is checked against what the database already knows *and* the rows before it,
 in date order per case (a completion before the admission is refused with its row).
@@ -21,7 +26,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup.checks import COMPLETED_UNADMITTED, ORDER, interview_problem, status_problems
+from followup.checks import (
+    COMPLETED_UNADMITTED,
+    ORDER,
+    interview_problem,
+    status_problems,
+)
 from followup.context import Context
 from followup.db import executemany
 from followup.errors import InvalidRecord
@@ -67,6 +77,7 @@ OPTIONAL = (
     "risk_level",
     "mode",
     "conducted_by",
+    "nothing_asked",
 )
 KINDS = (*STATUS_EVENTS, "interview", "recidivism", "record_check")
 _YES_NO = {"": None, "yes": True, "no": False}
@@ -109,7 +120,9 @@ class Checked:
     skipped: int = 0
 
 
-_KEY_COLUMNS = (*REQUIRED, *OPTIONAL)
+# A row's identity: every column but the nothing-asked reason (re-importing an older
+# export without that column must not add its interviews twice).
+_KEY_COLUMNS = (*REQUIRED, *(c for c in OPTIONAL if c != "nothing_asked"))
 
 
 def import_key(row: Row) -> str:
@@ -340,6 +353,7 @@ def _check_interview(
     felt_safety = cells.optional("felt_safety", _felt_safety)
     risk = cells.optional("risk_level", lambda v: parse_choice(v, RISK_LEVELS, "risk level"))
     mode = cells.optional("mode", lambda v: parse_choice(v, INTERVIEW_MODES, "mode"))
+    held = cells.optional("nothing_asked")  # "held, nothing asked": the reason
     by = cells.optional("conducted_by")
     if by and by not in staff:
         cells.fail("conducted_by", f"unknown staff id {by!r}")
@@ -360,6 +374,7 @@ def _check_interview(
                     "felt_safety": felt_safety,
                     "risk_level": risk,
                     "notes_sealed": None,
+                    "nothing_asked_sealed": ctx.vault.seal(held) if held else None,
                     "import_key": key,
                     "recorded_at": None,  # stamped by write()
                     **violence,

@@ -195,10 +195,9 @@ def _import_part(
     now = ctx.now()
     if batch.plan:
         with phase("plan and match"):
-            replanned, late_problems = settle(session, ctx, batch, now)
-        for kind_problems in late_problems:
-            row, message = kind_problems
-            problems["events"].add(row.number, "checkpoint", message)
+            replanned, unmatched = settle(session, ctx, batch, now)
+        for row, column, message in unmatched:
+            problems["events"].add(row.number, column, message)
         result = results.get("events") or results.get("partners") or results["participants"]
         result.people_replanned += replanned
     if batch.events or batch.interviews:

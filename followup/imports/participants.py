@@ -163,7 +163,7 @@ class _FirstInterviews:
         if participant_id not in self._days:
             i = Interview.__table__
             query = sa.select(sa.func.min(i.c.conducted_on)).where(
-                i.c.participant_id == participant_id
+                i.c.participant_id == participant_id, i.c.voided_at.is_(None)
             )
             self._days[participant_id] = self._conn.execute(query).scalar()
         return self._days[participant_id]

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from followup.checks import nothing_asked, nothing_asked_problem
 from followup.context import Context
 from followup.db import executemany
 from followup.enrol import protocol_for_enrolment
@@ -25,16 +26,16 @@ from followup.schedule import COMPLETED, Stored
 
 def settle(
     session: Session, ctx: Context, batch, now: datetime
-) -> tuple[int, list[tuple[Row, str]]]:
+) -> tuple[int, list[tuple[Row, str, str]]]:
     """Plan `batch.plan`, match and write `batch.interviews`. Returns how many people's
-    follow-ups changed, and the interviews that could not be matched (row, why)."""
+    follow-ups changed, and the interviews that could not be matched (row, column, why)."""
     waiting: dict[int, dict[int | None, list[tuple[Row, dict]]]] = defaultdict(
         lambda: defaultdict(list)
     )
     for row, item in sorted(batch.interviews, key=lambda pair: pair[1]["conducted_on"]):
         waiting[item["participant_id"]][item["partner_id"]].append((row, item))
     matched: list[tuple[dict, Stored]] = []
-    unmatched: list[tuple[Row, str]] = []
+    unmatched: list[tuple[Row, str, str]] = []
 
     def complete(participant_id: int, follow_ups: list[Stored]) -> None:
         theirs = waiting.get(participant_id)
@@ -49,7 +50,12 @@ def settle(
                 try:
                     slot = pick_followup(slots[subject], on, item["checkpoint"])
                 except InvalidRecord as exc:
-                    unmatched.append((row, str(exc)))
+                    unmatched.append((row, "checkpoint", str(exc)))
+                    continue
+                if slot is not None and nothing_asked(item) and not item["nothing_asked_sealed"]:
+                    # followup.checks: an untouched form completes nothing (the reason
+                    # goes in an optional nothing_asked column).
+                    unmatched.append((row, "physical", nothing_asked_problem(slot.checkpoint)))
                     continue
                 item["followup_id"] = None
                 if slot is not None:

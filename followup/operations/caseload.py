@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from followup.audit import audit
+from followup.checks import is_late
 from followup.context import Context
 from followup.labels import CheckpointLabels
 from followup.models import FollowUp, Participant, Partner, Staff
@@ -83,6 +84,11 @@ class FollowUpRow:
     assigned_to: str | None = None
     safe_hours: str | None = None  # her safe-contact rules: partner-support workers only
     channel: str | None = None
+
+    @property
+    def late(self) -> bool:
+        """Completed after its window closed (followup.checks.is_late)."""
+        return self.status == "completed" and is_late(self.completed_on, self.window_closes_on)
 
 
 _WORKER = aliased(Staff)

@@ -63,7 +63,7 @@ def followup_detail(
         found = (
             session.execute(
                 sa.select(Interview)
-                .where(Interview.followup_id == followup_id)
+                .where(Interview.followup_id == followup_id, Interview.voided_at.is_(None))
                 .order_by(Interview.id.desc())
             )
             .scalars()
@@ -141,13 +141,15 @@ def record_interview(
     # (an administrator entering someone else's interview is not the interviewer).
     role = policy.PARTNER_SUPPORT if target.subject == "partner" else policy.FACILITATOR
     by = p.staff_id if p.site == target.site and role in p.roles else None
+    unscheduled = bool(answers.pop("unscheduled", False))
     return record.record_interview(
         session,
         acting(ctx, p),
         case_id=target.case_id,
         informant=target.subject,
         partner_id=target.partner_id,
-        followup_id=target.id,
+        followup_id=None if unscheduled else target.id,
+        unscheduled=unscheduled,
         by=by,
         **answers,
     )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from followup import record
 from followup.audit import audit
+from followup.checks import is_late
 from followup.context import Context
 from followup.errors import InvalidRecord
 from followup.labels import CheckpointLabels
@@ -29,6 +30,7 @@ from followup.models import (
     Interview,
     Participant,
     Partner,
+    RecordVersion,
     Staff,
 )
 from followup.operations import alerts, policy
@@ -61,6 +63,12 @@ class InterviewView:
     risk_level: str | None
     notes: str | None
     partner_id: str | None
+    # Corrections (followup.operations.corrections) and the window (followup.checks).
+    voided: bool = False
+    late: bool = False
+    unscheduled: bool = False
+    nothing_asked: bool = False
+    versions: int = 0
 
     @property
     def reported(self) -> list[str]:
@@ -73,6 +81,7 @@ def interview_view(
     found: Interview,
     partner_id: str | None,
     labels: CheckpointLabels,
+    versions: dict[tuple[str, int], int] | None = None,
 ) -> InterviewView:
     by = (
         session.execute(
@@ -81,6 +90,14 @@ def interview_view(
         if found.conducted_by
         else None
     )
+    closes = (
+        session.execute(
+            sa.select(FollowUp.window_closes_on).where(FollowUp.id == found.followup_id)
+        ).scalar_one_or_none()
+        if found.followup_id
+        else None
+    )
+    late = closes is not None and is_late(found.conducted_on, closes)
     return InterviewView(
         id=found.id,
         informant=found.informant,
@@ -94,6 +111,11 @@ def interview_view(
         risk_level=found.risk_level,
         notes=ctx.vault.open(found.notes_sealed) if found.notes_sealed else None,
         partner_id=partner_id,
+        voided=found.voided_at is not None,
+        late=late,
+        unscheduled=found.followup_id is None,
+        nothing_asked=found.nothing_asked_sealed is not None,
+        versions=(versions or {}).get(("interview", found.id), 0),
     )
 
 
@@ -104,6 +126,18 @@ def _interview_label(session: Session, found: Interview, labels: CheckpointLabel
         sa.select(Participant.protocol_revision).where(Participant.id == found.participant_id)
     ).scalar_one()
     return labels(revision, found.checkpoint, found.informant)
+
+
+def version_counts(session: Session, participant_id: int) -> dict[tuple[str, int], int]:
+    """How many earlier versions each of a person's interviews and events has."""
+    return {
+        (record_kind, record_id): n
+        for record_kind, record_id, n in session.execute(
+            sa.select(RecordVersion.record, RecordVersion.record_id, sa.func.count())
+            .where(RecordVersion.participant_id == participant_id)
+            .group_by(RecordVersion.record, RecordVersion.record_id)
+        ).all()
+    }
 
 
 # --- a participant -----------------------------------------------------------------------
@@ -120,6 +154,9 @@ class TimelineEntry:
     reported: tuple[str, ...] = ()
     new_offence: bool | None = None
     partner_id: str | None = None
+    record_id: int | None = None  # an event's id (corrections)
+    voided: bool = False
+    versions: int = 0
 
 
 @dataclass(frozen=True)
@@ -157,6 +194,7 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
     )
     today = ctx.site_today(site)
     labels = CheckpointLabels(session, ctx, p.language)
+    versions = version_counts(session, person.id)
     timeline = [TimelineEntry(on=person.enrolled_on, kind="enrolled", subject="participant")]
     for r in session.execute(select_followups().where(FollowUp.participant_id == person.id)).all():
         subject = "participant" if r.partner_pk is None else "partner"
@@ -191,13 +229,18 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
                 new_offence=event.new_offence,
                 reported=tuple(k for k in VIOLENCE_TYPES if getattr(event, k) is True),
                 partner_id=partners.get(event.partner_id) if hers else None,
+                record_id=event.id,
+                voided=event.voided_at is not None,
+                versions=versions.get(("event", event.id), 0),
             )
         )
     for found in session.execute(
         sa.select(Interview).where(Interview.participant_id == person.id)
     ).scalars():
         if (found.informant == "partner" and hers) or (found.informant == "participant" and his):
-            view = interview_view(session, ctx, found, partners.get(found.partner_id), labels)
+            view = interview_view(
+                session, ctx, found, partners.get(found.partner_id), labels, versions
+            )
             if found.informant == "partner":
                 view = InterviewView(**{**view.__dict__, "notes": None})  # her notes: on her page
             timeline.append(
@@ -293,8 +336,9 @@ def partner_view(
             .order_by(FollowUp.due_on, FollowUp.id)
         ).all()
     ]
+    versions = version_counts(session, person.id)
     interviews = [
-        interview_view(session, ctx, i, partner_id, labels)
+        interview_view(session, ctx, i, partner_id, labels, versions)
         for i in session.execute(
             sa.select(Interview)
             .where(Interview.partner_id == her.id)
@@ -308,6 +352,9 @@ def partner_view(
             subject="partner",
             source=e.source,
             reported=tuple(k for k in VIOLENCE_TYPES if getattr(e, k) is True),
+            record_id=e.id,
+            voided=e.voided_at is not None,
+            versions=versions.get(("event", e.id), 0),
         )
         for e in session.execute(
             sa.select(Event).where(Event.partner_id == her.id).order_by(Event.occurred_on, Event.id)

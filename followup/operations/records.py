@@ -10,14 +10,16 @@ exist, so asking about a partner tells a facilitator nothing about whether she e
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 from followup import enrol as enrolment
 from followup import lookup, record
+from followup.checks import is_late
 from followup.context import Context
 from followup.errors import NotFound
-from followup.models import Event, FollowUp, Interview, Participant, Partner
+from followup.models import Event, FollowUp, Participant, Partner
 from followup.operations import policy
 from followup.operations.acting import acting
 from followup.operations.policy import Forbidden, NotVisible, Principal
@@ -64,6 +66,17 @@ def record_status(
     return record.record_status(session, acting(ctx, p), case_id=case_id, event=event, on=on)
 
 
+@dataclass(frozen=True)
+class RecordedInterview:
+    """What `followup record interview` says back: which interview, which follow-up it
+    completed (None: an unscheduled contact), and whether it was late."""
+
+    id: int
+    followup_id: int | None
+    checkpoint: str | None
+    late: bool
+
+
 def record_interview(
     session: Session,
     ctx: Context,
@@ -73,7 +86,7 @@ def record_interview(
     informant: str,
     partner_id: str | None = None,
     **answers,
-) -> Interview:
+) -> RecordedInterview:
     person = _case(session, p, case_id)
     if informant == "partner" and partner_id is not None:
         _her(session, p, partner_id)
@@ -86,13 +99,20 @@ def record_interview(
         p,
         f"record {informant} interviews here",
     )
-    return record.record_interview(
+    interview = record.record_interview(
         session,
         acting(ctx, p),
         case_id=case_id,
         informant=informant,
         partner_id=partner_id,
         **answers,
+    )
+    followup = session.get(FollowUp, interview.followup_id) if interview.followup_id else None
+    return RecordedInterview(
+        id=interview.id,
+        followup_id=interview.followup_id,
+        checkpoint=interview.checkpoint,
+        late=followup is not None and is_late(interview.conducted_on, followup.window_closes_on),
     )
 
 

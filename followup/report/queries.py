@@ -182,6 +182,7 @@ def outcome_events_query(as_of: date, site: str | None, labels: Labels) -> sa.Se
     ).where(
         E.c.kind.in_(("recidivism", "record_check")),
         E.c.occurred_on <= as_of,
+        E.c.voided_at.is_(None),  # a voided report counts nowhere (operations.corrections)
         *_in_site(E.c.participant_id, site),
     )
 
@@ -231,7 +232,11 @@ def interviews_query(as_of: date, site: str | None, labels: Labels) -> sa.Select
         coded(I.c.informant, list(INFORMANTS)),
         epoch_day(I.c.conducted_on),
         packed,
-    ).where(scanned(I.c.conducted_on) <= as_of, *_in_site(I.c.participant_id, site))
+    ).where(
+        scanned(I.c.conducted_on) <= as_of,
+        I.c.voided_at.is_(None),
+        *_in_site(I.c.participant_id, site),
+    )
 
 
 def interviews(conn: sa.Connection, as_of: date, site: str | None, labels: Labels) -> Interviews:

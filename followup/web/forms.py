@@ -75,7 +75,27 @@ def interview(form, *, today: date, enrolled_on: date) -> Checked:
     except ValueError:
         checked.errors["notes"] = "form.control"
     checked.values["notes"] = notes or None
+    _nothing_asked(form, checked)
+    # An unscheduled contact: kept and shown, fulfils no follow-up (e.g. before its window).
+    checked.values["unscheduled"] = form.get("unscheduled") == "yes"
     return checked
+
+
+def _nothing_asked(form, checked: Checked) -> None:
+    """ "Held, nothing asked" and its reason (followup.checks.nothing_asked)."""
+    if form.get("held_nothing_asked") != "yes":
+        return
+    reason = form.get("nothing_asked_reason", "").strip()
+    if not reason:
+        checked.errors["nothing_asked_reason"] = "corrections.reason_required"
+    elif len(reason) > NOTES_MAX:
+        checked.errors["nothing_asked_reason"] = "form.notes_long"
+    else:
+        try:
+            refuse_control(reason, "reason", allow="\t\n\r")
+        except ValueError:
+            checked.errors["nothing_asked_reason"] = "form.control"
+    checked.values["nothing_asked_reason"] = reason or None
 
 
 def contact_rules(form) -> Checked:

@@ -83,7 +83,7 @@ def test_a_partner_interview_reporting_violence_alerts_her_worker_and_the_superv
     "args",
     [
         ("--informant", "partner", "--physical", "no", "--psychological", "no"),
-        ("--informant", "partner"),  # nothing asked
+        ("--informant", "partner", "--nothing-asked", "she could not talk"),  # nothing asked
         ("--informant", "participant", "--physical", "yes"),
     ],
 )

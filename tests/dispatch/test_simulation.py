@@ -67,8 +67,9 @@ def test_two_weeks_across_the_clock_change_send_exactly_the_expected_messages_at
             if moment in interviews:
                 case, on = interviews[moment]
                 result = cohort.run(
-                    "record", "interview", case, "--informant", "participant", "--on", on
-                )
+                    "record", "interview", case, "--informant", "participant", "--on", on,
+                    "--physical", "no",
+                )  # fmt: skip
                 assert result.exit_code == 0, result.err
             driver.at(moment)
             moment += timedelta(minutes=30)

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from followup.http import create_app
-from followup.models import FollowUp, Participant, Partner, SafetyAlert
+from followup.models import Event, FollowUp, Interview, Participant, Partner, SafetyAlert
 
 PASSWORD = "correct horse battery"
 HER_PHONE = "+381601234567"
@@ -249,7 +249,9 @@ def samples(team: Team) -> dict:
                 )
             ).all()
         )
+    records = _sample_records(team, today)
     return {
+        **records,
         "his": team.followup_id("BG-1", "intake_assessment"),
         "hers": team.followup_id("BG-1", "partner_first_contact", partner=True),
         "ns_his": team.followup_id("NS-1", "intake_assessment"),
@@ -263,4 +265,42 @@ def samples(team: Team) -> dict:
         "P-1": "P-1",
         "P-NS1": "P-NS1",
         "csv": "csv",
+    }
+
+
+def _sample_records(team: Team, today) -> dict:
+    """Interviews and events to correct (corrections): his, hers, and one at the other
+    site. Unscheduled contacts, so no follow-up above changes."""
+    for case_id, informant, partner in (
+        ("BG-1", "participant", None),
+        ("BG-1", "partner", "P-1"),
+        ("NS-1", "participant", None),
+    ):
+        args = ["record", "interview", case_id, "--informant", informant, "--unscheduled"]
+        args += ["--on", today.isoformat(), "--physical", "no"]
+        args += ["--partner", partner] if partner else []
+        result = team.deployment.run(*args)
+        assert result.exit_code == 0, result.err
+    with team.session() as session:
+        interviews = session.execute(
+            sa.select(Participant.case_id, Interview.informant, Interview.id)
+            .join(Participant, Participant.id == Interview.participant_id)
+            .order_by(Interview.id)
+        ).all()
+        events = dict(
+            session.execute(
+                sa.select(Participant.case_id, Event.id)
+                .join(Participant, Participant.id == Event.participant_id)
+                .where(Event.kind == "recidivism")
+            ).all()
+        )
+    ids = {(case_id, informant): i for case_id, informant, i in interviews}
+    return {
+        "interview": "interview",
+        "event": "event",
+        "his_interview": ids[("BG-1", "participant")],
+        "her_interview": ids[("BG-1", "partner")],
+        "ns_interview": ids[("NS-1", "participant")],
+        "bg_event": events["BG-1"],
+        "ns_event": events["NS-1"],
     }

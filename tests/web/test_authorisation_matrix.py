@@ -244,6 +244,51 @@ MATRIX = [
         hidden=True,
         data={"action": "contacted_her"},
     ),
+    # Corrections: who may see a record may open its history; who may record it may
+    # correct or void it (an empty form: 422, nothing changes).
+    *(
+        row(method, path, allowed, sample=sample, forbidden=forbidden, hidden=True)
+        for path in (
+            "/records/{kind}/{record_id}",
+            "/records/{kind}/{record_id}/correct",
+            "/records/{kind}/{record_id}/void",
+        )
+        for method, allowed, forbidden, sample in (
+            (
+                "POST" if path.endswith(("correct", "void")) else "GET",
+                *(
+                    ({"facilitator", "admin"}, {"partner_support", "supervisor", "supervisor_ps"})
+                    if path.endswith(("correct", "void"))
+                    else (CASEWORK, set())
+                ),
+                {"kind": "interview", "record_id": "his_interview"},
+            ),
+            (
+                "POST" if path.endswith(("correct", "void")) else "GET",
+                HER_SIDE,
+                set(),
+                {"kind": "interview", "record_id": "her_interview"},
+            ),
+            (
+                "POST" if path.endswith(("correct", "void")) else "GET",
+                {"admin"},
+                set(),
+                {"kind": "interview", "record_id": "ns_interview"},
+            ),
+            (
+                "POST" if path.endswith(("correct", "void")) else "GET",
+                CASEWORK,
+                set(),
+                {"kind": "event", "record_id": "bg_event"},
+            ),
+            (
+                "POST" if path.endswith(("correct", "void")) else "GET",
+                {"admin"},
+                set(),
+                {"kind": "event", "record_id": "ns_event"},
+            ),
+        )
+    ),
     row("GET", "/outcomes", {"evaluator", "admin"}),
     row("GET", "/outcomes/report.{fmt}", {"evaluator", "admin"}, sample={"fmt": "csv"}),
     row("GET", "/schedules", {"manager", "admin"}),

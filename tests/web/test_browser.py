@@ -345,3 +345,31 @@ def test_in_albanian_and_serbian_pages_and_outcomes_show_no_raw_checkpoint_keys_
         where: [] for where in shown
     }
     assert not any("--" in text for text in shown.values())
+def test_correct_an_interview_from_the_timeline_on_a_375_pixel_phone(chromium, site):
+    """Corrections, never deletion: the facilitator opens the interview from BG-1's
+    timeline, corrects an answer with a reason, and sees the earlier version kept."""
+    base, team = site
+    page = log_in(chromium, base, "facilitator")
+    page.goto(f"{base}/followups/{team.followup_id('BG-1', 'intake_assessment')}")
+    page.check("input[name=violence_physical][value=yes]")
+    page.click("#save-interview")
+    page.wait_for_load_state()
+    page.goto(f"{base}/participants/BG-1")
+    page.click("a.record-link")
+    page.wait_for_load_state()
+    assert "/records/interview/" in page.url
+    page.check("input[name=violence_physical][value=no]")
+    page.fill("#reason", "ticked yes for no")
+    page.click("#save-correction")
+    page.wait_for_load_state()
+    assert "The earlier version is kept below." in page.content()
+    history = page.locator("ol.versions li")
+    assert history.count() == 1 and "ticked yes for no" in history.inner_text()
+    assert no_sideways_scroll(page) <= PHONE["width"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "correct-interview-375.png"), full_page=True)
+    page.goto(f"{base}/participants/BG-1")
+    assert "corrected (1 earlier)" in page.content()
+    assert no_sideways_scroll(page) <= PHONE["width"]
+    page.screenshot(path=str(ARTIFACTS / "timeline-corrected-375.png"), full_page=True)
+    page.close()

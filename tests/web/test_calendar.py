@@ -80,9 +80,11 @@ def test_a_completed_follow_up_leaves_the_feed(team):
     browser = team.browser("facilitator")
     path = feed_path(browser)
     followup_id = team.followup_id("BG-1", "intake_assessment")
-    browser.post(
-        f"/followups/{followup_id}", {"conducted_on": team.ctx.site_today("BG").isoformat()}
+    done = browser.post(
+        f"/followups/{followup_id}",
+        {"conducted_on": team.ctx.site_today("BG").isoformat(), "violence_physical": "no"},
     )
+    assert done.status_code == 303
     summaries = {str(e["SUMMARY"]) for e in events(team.browser().get(path).content)}
     assert "BG-1 Intake assessment (individual interviews)" not in summaries
 

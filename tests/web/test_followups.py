@@ -170,7 +170,8 @@ def test_the_interview_completes_the_follow_up_that_was_opened_even_if_another_w
     move(team, first, -20, after=5)  # overdue
     browser = team.browser("partner_support")
     response = browser.post(
-        f"/followups/{first}", {"conducted_on": team.ctx.site_today("BG").isoformat()}
+        f"/followups/{first}",
+        {"conducted_on": team.ctx.site_today("BG").isoformat(), "felt_safety": "4"},
     )
     assert response.status_code == 303
     assert team.followup(first).status == "completed"
@@ -198,7 +199,8 @@ def test_a_supervisor_sees_the_status_of_her_follow_up_but_nothing_of_hers_and_n
 def test_an_administrator_records_without_being_named_the_interviewer(team):
     followup_id = team.followup_id("BG-1", "intake_assessment")
     response = team.browser("admin").post(
-        f"/followups/{followup_id}", {"conducted_on": team.ctx.site_today("BG").isoformat()}
+        f"/followups/{followup_id}",
+        {"conducted_on": team.ctx.site_today("BG").isoformat(), "violence_physical": "no"},
     )
     assert response.status_code == 303
     with team.session() as session:
@@ -232,6 +234,7 @@ def test_notes_with_a_nul_or_an_escape_sequence_are_refused_next_to_the_field(te
     assert re.search(r'id="notes-error">Remove the control character', response.text)
     assert team.followup(followup_id).status == "scheduled"
     kept = browser.post(
-        f"/followups/{followup_id}", {"conducted_on": today, "notes": "line one\r\nline two"}
+        f"/followups/{followup_id}",
+        {"conducted_on": today, "notes": "line one\r\nline two", "violence_physical": "no"},
     )
     assert kept.status_code == 303

@@ -8,6 +8,7 @@ from followup.web.routes import (
     audit_log,
     calendar,
     casework,
+    corrections,
     followups,
     login,
     outcomes,
@@ -30,4 +31,5 @@ ROUTERS = (
     staff_accounts.router,
     audit_log.router,
     calendar.router,
+    corrections.router,
 )

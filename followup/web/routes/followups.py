@@ -43,7 +43,7 @@ def _detail_page(
         values=values or {"conducted_on": detail.today.isoformat()},
         errors=errors or {},
         problem=problem,
-        saved=saved if saved in ("interview", "missed") else None,
+        saved=saved if saved in ("interview", "missed", "unscheduled") else None,
         violence_types=VIOLENCE_TYPES,
         modes=("in_person", "phone", "video"),
         risk_levels=("low", "medium", "high"),
@@ -75,7 +75,8 @@ def save_interview(
             except FollowupError as refused:
                 problem = str(refused)
     if checked.ok and problem is None:
-        return see_other(f"/followups/{followup_id}?saved=interview")
+        saved = "unscheduled" if checked.values.get("unscheduled") else "interview"
+        return see_other(f"/followups/{followup_id}?saved={saved}")
     return _detail_page(
         request,
         p,
