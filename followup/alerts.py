@@ -185,15 +185,23 @@ def after_import(
     violence, dated within the last IMPORT_ALERT_DAYS days. Returns how many were raised."""
     recent: dict[str, str] = {}  # import_key -> "event" | "interview"
     site_of = {}
+    # Older than the earliest site's cut-off is old everywhere: most of a history import
+    # is left here, before any per-site reckoning.
+    earliest = min(
+        ctx.site_today(code) - timedelta(days=IMPORT_ALERT_DAYS) for code in ctx.config.sites
+    )
     for row in events:
         if row["kind"] == "recidivism":
-            recent[row["import_key"]] = "event"
-            site_of[row["import_key"]] = (
-                row["participant_id"],
-                row["reported_on"] or row["occurred_on"],
-            )
+            on = row["reported_on"] or row["occurred_on"]
+            if on >= earliest:
+                recent[row["import_key"]] = "event"
+                site_of[row["import_key"]] = (row["participant_id"], on)
     for row in interviews:
-        if row["informant"] == "partner" and violence_reported(row):
+        if (
+            row["conducted_on"] >= earliest
+            and row["informant"] == "partner"
+            and violence_reported(row)
+        ):
             recent[row["import_key"]] = "interview"
             site_of[row["import_key"]] = (row["participant_id"], row["conducted_on"])
     if not recent:

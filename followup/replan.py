@@ -100,6 +100,7 @@ def iter_replan(
     on_chunk: Callable[[int], None] | None = None,
     on_final: Callable[[int, list[Stored]], None] | None = None,
     complete: Callable[[int, list[Stored]], None] | None = None,
+    complete_for: set[int] | None = None,
 ) -> Iterator[PersonPlan]:
     """Plan and reconcile each participant; write the changes unless apply=False.
 
@@ -114,7 +115,8 @@ def iter_replan(
     they will stand — new ones included, with id None until written — before anything is
     written, and may mark some completed (status and completed_on): each follow-up is
     then written once, with its final dates and status, and the new ones get their ids
-    once the chunk is written.
+    once the chunk is written. `complete_for` limits it to those people (the others'
+    follow-ups are written as planned).
     """
     conn = session.connection()
     for chunk in _chunks(participant_ids, conn):
@@ -183,7 +185,7 @@ def iter_replan(
             ) or person.protocol_revision
             if apply:
                 planned = None
-                if complete is not None:
+                if complete is not None and (complete_for is None or person.id in complete_for):
                     before = {r.id: r.status for r in rows}
                     planned = [_planned(item) for item in changes.add]
                     complete(person.id, [*_after(current, changes), *planned])

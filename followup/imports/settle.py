@@ -72,6 +72,7 @@ def settle(
             reason="imported",
             now=now,
             complete=complete,
+            complete_for=set(waiting),
         )
     )
     for item, slot in matched:
