@@ -177,19 +177,46 @@ def test_an_evaluator_sees_small_cells_suppressed(chromium, demo):
 
 
 PAGES = {
-    "facilitator": ["/followups", "/account", "/search?q=BG"],
-    "partner-support": ["/followups", "/alerts", "/search?q=P-"],
-    "supervisor": ["/followups?scope=site", "/alerts"],
+    "facilitator": ["/followups", "/caseload", "/enrol", "/account", "/search?q=BG"],
+    "partner-support": ["/followups", "/caseload", "/alerts", "/search?q=P-"],
+    "supervisor": ["/followups?scope=site", "/alerts", "/enrol"],
     "evaluator": ["/outcomes"],
     "manager": ["/schedules"],
-    "admin": ["/audit", "/outcomes?by=site"],
+    "admin": ["/audit", "/outcomes?by=site", "/accounts"],
 }
-# Pages reached by following the first link of a kind on a page above.
+# Pages reached by following links from a page above: the first link each selector finds,
+# one after the other (a participant found by search, then his status form).
 FOLLOW = {
-    "facilitator": [("/followups", "ul.cards a"), ("/search?q=BG", "main li a")],
-    "partner-support": [("/followups", "ul.cards a"), ("/search?q=P-", "main li a")],
+    "facilitator": [
+        ("/followups", "ul.cards a"),
+        ("/search?q=BG", "main li a"),
+        ("/search?q=BG", "main li a", "a[href$='/status']"),
+        ("/search?q=BG", "main li a", "a[href$='/recidivism']"),
+        ("/search?q=BG", "main li a", "a[href$='/check']"),
+        ("/search?q=BG", "main li a", "a.record-link"),
+    ],
+    "partner-support": [
+        ("/followups", "ul.cards a"),
+        ("/search?q=P-", "main li a"),
+        ("/search?q=P-", "main li a", "a[href$='/edit']"),
+    ],
     "supervisor": [("/alerts?show=all", "ul.cards a")],
 }
+
+
+def followed(page, base: str, login: str) -> list[str]:
+    """The paths FOLLOW reaches for `login`."""
+    paths = []
+    for where, *selectors in FOLLOW.get(login, []):
+        page.goto(f"{base}{where}")
+        for n, selector in enumerate(selectors):
+            link = page.locator(selector).first
+            assert link.count(), (login, where, selector)
+            href = link.get_attribute("href")
+            if n < len(selectors) - 1:
+                page.goto(f"{base}{href}")
+        paths.append(href)
+    return paths
 
 
 def test_every_main_page_fits_a_375_pixel_phone_without_sideways_scrolling(chromium, demo):
@@ -204,11 +231,7 @@ def test_every_main_page_fits_a_375_pixel_phone_without_sideways_scrolling(chrom
     page.close()
     for login, paths in PAGES.items():
         page = log_in(chromium, base, login, "followup-demo")
-        for where, selector in FOLLOW.get(login, []):
-            page.goto(f"{base}{where}")
-            link = page.locator(selector).first
-            assert link.count(), (login, where, selector)
-            paths = [*paths, link.get_attribute("href")]
+        paths = [*paths, *followed(page, base, login)]
         for path in paths:
             response = page.goto(f"{base}{path}")
             assert response.status == 200, (login, path, response.status)
@@ -226,13 +249,7 @@ def test_every_main_page_fits_a_375_pixel_phone_without_sideways_scrolling(chrom
 def every_page(page, base: str, login: str) -> list[str]:
     """The pages `login` opens (PAGES), the records reached from them (FOLLOW), and the
     page for a missing address."""
-    paths = list(PAGES[login])
-    for where, selector in FOLLOW.get(login, []):
-        page.goto(f"{base}{where}")
-        link = page.locator(selector).first
-        assert link.count(), (login, where, selector)
-        paths.append(link.get_attribute("href"))
-    return [*paths, "/no-such-page"]
+    return [*PAGES[login], *followed(page, base, login), "/no-such-page"]
 
 
 def test_every_page_passes_axe_at_1280_and_375_pixels(chromium, demo):
@@ -345,6 +362,8 @@ def test_in_albanian_and_serbian_pages_and_outcomes_show_no_raw_checkpoint_keys_
         where: [] for where in shown
     }
     assert not any("--" in text for text in shown.values())
+
+
 def test_correct_an_interview_from_the_timeline_on_a_375_pixel_phone(chromium, site):
     """Corrections, never deletion: the facilitator opens the interview from BG-1's
     timeline, corrects an answer with a reason, and sees the earlier version kept."""
