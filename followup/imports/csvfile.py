@@ -159,7 +159,7 @@ def iter_rows(
                 # an id may be (the shortest limit) leaves nothing to refuse.
                 if (
                     joined.isascii() and joined.isprintable() and max(map(len, raw)) <= MAX_ID
-                ) or _cells_are_clean(number, dict(zip(names, raw, strict=True)), problems):
+                ) or cells_are_clean(number, dict(zip(names, raw, strict=True)), problems):
                     values = dict(zip(names, [c.strip() for c in raw], strict=True))
                     for column in absent:
                         values[column] = ""
@@ -194,7 +194,7 @@ def _check_header(header: list[str], problems: Problems) -> None:
             first[column] = position
 
 
-def _cells_are_clean(number: int, values: dict[str, str], problems: Problems) -> bool:
+def cells_are_clean(number: int, values: dict[str, str], problems: Problems) -> bool:
     """No control characters and no overlong value in the columns we read (the same rule
     as the CLI and the web, followup.values), checked before the cells are stripped."""
     clean = True

@@ -624,14 +624,14 @@ def add_staff(session: Session, ctx: Context, p: Principal, fields: dict[str, st
     `fields` has the file's columns, `roles` separated by ';'. An existing staff_id is
     refused (the staff file, re-imported, is how details change)."""
     from followup.imports import staff as staff_file
-    from followup.imports.csvfile import Row, _cells_are_clean
+    from followup.imports.csvfile import Row, cells_are_clean
     from followup.imports.progress import Silent
 
     _may_manage(p)
     values = {name: str(fields.get(name) or "").strip() for name in STAFF_FIELDS}
     problems = _ByField()
     records = []
-    if _cells_are_clean(1, values, STAFF_FIELDS, problems):
+    if cells_are_clean(1, values, problems):
         records = staff_file.check(session, ctx, [Row(1, values)], problems, Silent())
     if problems.by_field or not records:
         raise StaffRejected(problems.by_field or {"staff_id": "not accepted"})
