@@ -12,7 +12,6 @@ notes: the queries below never touch those columns, so no template can show them
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from followup.context import Context
+from followup.db import code_point_order
 from followup.dispatch.outbox import payload_of
 from followup.dispatch.policy import Bounds, Policy, protocol_bounds, site_zone
 from followup.dispatch.render import Templates
@@ -220,8 +220,21 @@ class ContentBuilder:
     def followups(self, ids: set[int]) -> dict[int, object]:
         if not ids:
             return {}
+        query = self.followup_query()
+        found = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 1000):
+            for row in self.session.execute(
+                query.where(FollowUp.id.in_(ordered[start : start + 1000]))
+            ):
+                found[row.id] = row
+        return found
+
+    @staticmethod
+    def followup_query() -> sa.Select:
+        """A follow-up with what a message shows of it: its case and assigned worker."""
         worker = aliased(Staff)
-        query = (
+        return (
             sa.select(
                 FollowUp.id,
                 FollowUp.checkpoint,
@@ -241,14 +254,6 @@ class ContentBuilder:
             .join(Participant, Participant.id == FollowUp.participant_id)
             .outerjoin(worker, worker.id == FollowUp.assigned_staff_id)
         )
-        found = {}
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), 1000):
-            for row in self.session.execute(
-                query.where(FollowUp.id.in_(ordered[start : start + 1000]))
-            ):
-                found[row.id] = row
-        return found
 
     def language(self, person) -> str:
         if person.language:
@@ -286,7 +291,6 @@ class ContentBuilder:
 
     def _digest(self, row, person, language, payload, followups, staff) -> dict:
         data = self.worklist(person, date.fromisoformat(payload["on"]), language)
-        del data["listed_ids"]
         if not any(data["counts"].values()):
             raise NotWorthSending("nothing left to say")
         return data
@@ -308,19 +312,22 @@ class ContentBuilder:
             datetime.fromisoformat(payload["since"]).astimezone(zone).date(),
             datetime.fromisoformat(payload["until"]).astimezone(zone).date(),
         )
-        reminded_ids = {f.id for f in reminded}
-
-        def fell_due_in_the_gap(f) -> bool:
-            """Reminded in the gap, or its due date or a window edge fell in it."""
-            return f.id in reminded_ids or any(
-                gap[0] <= d <= gap[1] for d in (f.due_on, f.window_opens_on, f.window_closes_on)
-            )
-
+        # Reminded in the gap, or its due date or a window edge fell in it.
+        fell_due_in_the_gap = sa.or_(
+            FollowUp.id.in_(sorted({f.id for f in reminded})),
+            *(
+                column.between(*gap)
+                for column in (
+                    FollowUp.due_on,
+                    FollowUp.window_opens_on,
+                    FollowUp.window_closes_on,
+                )
+            ),
+        )
         worklist = self.worklist(person, today, language, first=fell_due_in_the_gap)
         # Reminders about follow-ups not on the person's own list (a supervisor's, for
         # follow-ups nobody active is assigned to) are named here, not only counted.
-        listed = worklist.pop("listed_ids")
-        others = [f for f in reminded if f.id not in listed]
+        others = [f for f in reminded if not self.on_worklist(f, person, today)]
         held = {
             "reminders": payload["reminders"],
             "digests": payload["digests"],
@@ -483,43 +490,90 @@ class ContentBuilder:
         return self._labels[key]
 
     def worklist(
-        self, person, day: date, language: str, *, first: Callable[[object], bool] | None = None
+        self,
+        person,
+        day: date,
+        language: str,
+        *,
+        first: sa.ColumnElement[bool] | None = None,
     ) -> dict:
         """A person's pending follow-ups on `day`: overdue, due (window open), upcoming.
-        Each section lists by due date, those `first` picks out ahead of the rest."""
-        horizon = max(self.policy.digest_days, self.bounds.window_before)
-        ids = (
-            self.session.execute(
-                sa.select(FollowUp.id).where(
-                    FollowUp.assigned_staff_id == person.id,
-                    FollowUp.status == PENDING,
-                    FollowUp.due_on <= day + timedelta(days=horizon),
-                )
-            )
-            .scalars()
-            .all()
-        )
-        pick = first or (lambda f: False)
-        rows = sorted(
-            self.followups(set(ids)).values(),
-            key=lambda f: (not pick(f), f.due_on, f.case_id, f.id),
-        )
-        sections: dict[str, list] = {"overdue": [], "due": [], "upcoming": []}
-        for f in rows:
-            if f.window_closes_on < day:
-                sections["overdue"].append(f)
-            elif f.window_opens_on <= day:
-                sections["due"].append(f)
-            elif f.due_on <= day + timedelta(days=self.policy.digest_days):
-                sections["upcoming"].append(f)
+        Each section lists by due date, those `first` picks out ahead of the rest.
+
+        Reads what the message shows, whatever the backlog: the counts by one aggregate,
+        then the first MAX_LISTED of each non-empty section (LIMIT, on the assigned
+        worker's (assigned_staff_id, status, due_on) index)."""
+        mine, sections = self.sections(person, day)
+        counts = self.section_counts(mine, sections)
+        listed: dict[str, list] = {name: [] for name in sections}
+        for name, where in sections.items():
+            if counts[name]:
+                listed[name] = self.first_of(sa.and_(mine, where), first)
         return {
             "on": day,
             "upcoming_days": self.policy.digest_days,
             "link": self.link("/followups"),
-            "counts": {name: len(items) for name, items in sections.items()},
-            "listed_ids": {f.id for items in sections.values() for f in items},
-            **{
-                name: [self.item(f, language) for f in items[:MAX_LISTED]]
-                for name, items in sections.items()
-            },
+            "counts": counts,
+            **{name: [self.item(f, language) for f in rows] for name, rows in listed.items()},
         }
+
+    def sections(
+        self, person, day: date
+    ) -> tuple[sa.ColumnElement[bool], dict[str, sa.ColumnElement[bool]]]:
+        """The person's pending follow-ups up to the horizon (one range of the index),
+        and the worklist's sections among them as conditions: each in at most one."""
+        horizon = max(self.policy.digest_days, self.bounds.window_before)
+        mine = sa.and_(
+            FollowUp.assigned_staff_id == person.id,
+            FollowUp.status == PENDING,
+            FollowUp.due_on <= day + timedelta(days=horizon),
+        )
+        still_open = FollowUp.window_closes_on >= day
+        return mine, {
+            "overdue": FollowUp.window_closes_on < day,
+            "due": sa.and_(still_open, FollowUp.window_opens_on <= day),
+            "upcoming": sa.and_(
+                still_open,
+                FollowUp.window_opens_on > day,
+                FollowUp.due_on <= day + timedelta(days=self.policy.digest_days),
+            ),
+        }
+
+    def on_worklist(self, f, person, day: date) -> bool:
+        """Whether a pending follow-up (a `followups` row) is in one of the person's
+        worklist sections on `day` — the Python twin of `sections`."""
+        horizon = max(self.policy.digest_days, self.bounds.window_before)
+        return (
+            f.assigned_staff_id == person.id
+            and f.due_on <= day + timedelta(days=horizon)
+            and (
+                f.window_opens_on <= day
+                or f.window_closes_on < day
+                or f.due_on <= day + timedelta(days=self.policy.digest_days)
+            )
+        )
+
+    def section_counts(
+        self, mine: sa.ColumnElement[bool], sections: dict[str, sa.ColumnElement[bool]]
+    ) -> dict[str, int]:
+        row = self.session.execute(
+            sa.select(
+                *(
+                    sa.func.count(sa.case((where, 1))).label(name)
+                    for name, where in sections.items()
+                )
+            ).where(mine)
+        ).one()
+        return {name: int(getattr(row, name)) for name in sections}
+
+    def first_of(self, where: sa.ColumnElement[bool], first: sa.ColumnElement[bool] | None):
+        """The first MAX_LISTED follow-ups matching `where`, by due date then case."""
+        dialect = self.session.get_bind().dialect.name
+        order = [] if first is None else [sa.case((first, 0), else_=1)]
+        order += [
+            FollowUp.due_on,
+            code_point_order(Participant.case_id, dialect),
+            FollowUp.id,
+        ]
+        query = self.followup_query().where(where).order_by(*order).limit(MAX_LISTED)
+        return self.session.execute(query).all()
