@@ -1,6 +1,6 @@
 """Dispatch and `due` cost with a realistic backlog, at 10,000 to 1,000,000 enrolled.
 
-    .venv/bin/python bench/dispatch.py [--sizes 10000,100000,1000000] [--due 1000]
+    .venv/bin/python bench/dispatch.py [--sizes 10000,100000,1000000] [--due-share 0.03]
         [--per-worker 50] [--repeat 3] [--profile]
         [--postgres postgresql+psycopg://postgres@127.0.0.1/postgres]
 
@@ -9,8 +9,8 @@ tuples (not through the CSV import): per participant a completed intake, an over
 pending follow-up for 60% of them (a window that closed 2 to 20 months ago, never
 interviewed, as the synthetic cohort leaves about 0.6 per man), a pending 6-month
 follow-up ahead; per partner (85%) a completed first contact and, for 35%, an overdue
-pending check-in; for the first `--due` participants a follow-up due on the morning
-measured. Staff grows with the cohort: one worker per `--per-worker` participants
+pending check-in; for the first `--due-share` of the participants (3%: about ten
+follow-ups per man over two years, reminded twice) a follow-up due on the morning measured. Staff grows with the cohort: one worker per `--per-worker` participants
 (facilitators for the men, partner-support workers for the partners, by site) and a
 supervisor per site, so every worker has a backlog of the same size at every size.
 
@@ -20,8 +20,9 @@ Measured:
   the reminders, the escalations (to the supervisors) and every worker's daily digest,
   then renders and "sends" each message through the console channel to /dev/null, so
   what is timed is our own cost. With staff growing with the cohort, the digests grow
-  with it (one per worker): what is due grows, so the cost that must stay flat is the
-  cost per message. Printed: wall and CPU per pass and per message, and the ratios of
+  with it (one per worker), and so do the reminders (`--due-share`): what is due grows
+  with the cohort in the same mix, so the cost that must stay flat is the cost per
+  message. Printed: wall and CPU per pass and per message, and the ratios of
   the largest size to the smallest (target: per message at most 1.5x).
 - `followup due --format json --site BG --limit 100`, in this process (the command as
   a user runs it, minus the interpreter's start-up), output to /dev/null; and the
@@ -305,7 +306,7 @@ def measure(url: str, people: int, args, folder: Path) -> dict[str, tuple[float,
     config.write_text(config_text(url))
     ctx = Context.open(str(config))
     with timed() as spent:
-        written = build(ctx, people, args.due, args.per_worker)
+        written = build(ctx, people, round(people * args.due_share), args.per_worker)
     print(
         f"  {people:>9,} enrolled: built in {spent[0]:6.1f} s ({written['staff']:,} staff, "
         f"{written['partners']:,} partners, {written['followups']:,} follow-ups)",
@@ -364,7 +365,13 @@ def ratio_line(label: str, small: tuple, large: tuple, sizes: list[int], target:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--due", type=int, default=1000, help="reminders due in the pass")
+    parser.add_argument(
+        "--due-share",
+        type=float,
+        default=0.03,
+        help="share of the participants with a follow-up due on the morning measured "
+        "(so the mix of reminders and digests is the same at every size)",
+    )
     parser.add_argument(
         "--sizes", default="10000,100000", help="enrolled participants, comma-separated"
     )
@@ -388,7 +395,7 @@ def main() -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     backend = "PostgreSQL" if args.postgres else "SQLite"
     print(
-        f"Dispatch with a backlog ({args.due:,} reminders due, a worker per "
+        f"Dispatch with a backlog ({args.due_share:.0%} of the men due, a worker per "
         f"{args.per_worker} participants) and due --limit 100, on {backend}:"
     )
     results = {}
