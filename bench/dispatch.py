@@ -139,6 +139,7 @@ PARTNER = (
     "consent_on",
     "do_not_contact",
     "support_worker_id",
+    "contact_sealed",
     "created_at",
 )
 FOLLOWUP = (
@@ -203,6 +204,7 @@ def build(ctx: Context, people: int, due: int, per_worker: int) -> dict[str, int
         for role in ("facilitator", "partner_support")
     }
     written = {"staff": len(staff), "participants": people, "partners": 0, "followups": 0}
+    sealed = ctx.vault.seal({"phone": "+381690000000"})
     for start in range(1, people + 1, CHUNK):
         participants, partners, followups = [], [], []
         for i in range(start, min(start + CHUNK, people + 1)):
@@ -237,7 +239,17 @@ def build(ctx: Context, people: int, due: int, per_worker: int) -> dict[str, int
                 supporters = team[(site, "partner_support")]
                 support = supporters[(i // 2) % len(supporters)]
                 partners.append(
-                    (i, f"P-{i:07d}", i, "current", enrolled + timedelta(7), False, support, AT)
+                    (
+                        i,
+                        f"P-{i:07d}",
+                        i,
+                        "current",
+                        enrolled + timedelta(7),
+                        False,
+                        support,
+                        sealed,  # as an imported partner's: the key check opens the first
+                        AT,
+                    )
                 )
                 contact = enrolled + timedelta(days=10)
                 followups.append(followup(i, i, "partner_first_contact", contact, support, True))

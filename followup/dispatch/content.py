@@ -77,6 +77,48 @@ _FOLLOWUP_QUERY = _followup_query()
 
 
 @dataclass(frozen=True)
+class _Worklist:
+    """A worklist's statements, built once with bound parameters (`person`, `day`,
+    `until`: the end of the horizon, `soon`: the end of `digest_days`): building and
+    keying a statement costs more than running it on a person's index range."""
+
+    counts: sa.Select
+    lists: dict[str, sa.Select]
+    order: tuple  # of each list
+
+
+def _worklist_statements(dialect: str) -> _Worklist:
+    day = sa.bindparam("day", type_=sa.Date)
+    mine = sa.and_(
+        FollowUp.assigned_staff_id == sa.bindparam("person", type_=sa.Integer),
+        FollowUp.status == PENDING,
+        FollowUp.due_on <= sa.bindparam("until", type_=sa.Date),
+    )
+    still_open = FollowUp.window_closes_on >= day
+    sections = {
+        "overdue": FollowUp.window_closes_on < day,
+        "due": sa.and_(still_open, FollowUp.window_opens_on <= day),
+        "upcoming": sa.and_(
+            still_open,
+            FollowUp.window_opens_on > day,
+            FollowUp.due_on <= sa.bindparam("soon", type_=sa.Date),
+        ),
+    }
+    counts = sa.select(
+        *(sa.func.count(sa.case((where, 1))).label(name) for name, where in sections.items())
+    ).where(mine)
+    order = (FollowUp.due_on, code_point_order(Participant.case_id, dialect), FollowUp.id)
+    lists = {
+        name: _FOLLOWUP_QUERY.where(mine, where).order_by(*order).limit(MAX_LISTED)
+        for name, where in sections.items()
+    }
+    return _Worklist(counts, lists, order)
+
+
+_WORKLISTS: dict[str, _Worklist] = {}
+
+
+@dataclass(frozen=True)
 class Recipient:
     """A member of staff as the sender needs them (their own data, not survivors')."""
 
@@ -509,14 +551,27 @@ class ContentBuilder:
         Each section lists by due date, those `first` picks out ahead of the rest.
 
         Reads what the message shows, whatever the backlog: the counts by one aggregate,
-        then the first MAX_LISTED of each non-empty section (LIMIT, on the assigned
-        worker's (assigned_staff_id, status, due_on) index)."""
-        mine, sections = self.sections(person, day)
-        counts = self.section_counts(mine, sections)
-        listed: dict[str, list] = {name: [] for name in sections}
-        for name, where in sections.items():
-            if counts[name]:
-                listed[name] = self.first_of(sa.and_(mine, where), first)
+        then the first MAX_LISTED of each non-empty section (LIMIT), each on the assigned
+        worker's (assigned_staff_id, status, due_on) index range."""
+        dialect = self.session.get_bind().dialect.name
+        if dialect not in _WORKLISTS:
+            _WORKLISTS[dialect] = _worklist_statements(dialect)
+        statements = _WORKLISTS[dialect]
+        horizon = max(self.policy.digest_days, self.bounds.window_before)
+        params = {
+            "person": person.id,
+            "day": day,
+            "until": day + timedelta(days=horizon),
+            "soon": day + timedelta(days=self.policy.digest_days),
+        }
+        counts = dict(self.session.execute(statements.counts, params).one()._mapping)
+        listed: dict[str, list] = {}
+        for name, query in statements.lists.items():
+            if first is not None:
+                query = query.order_by(None).order_by(
+                    sa.case((first, 0), else_=1), *statements.order
+                )
+            listed[name] = self.session.execute(query, params).all() if counts[name] else []
         return {
             "on": day,
             "upcoming_days": self.policy.digest_days,
@@ -525,31 +580,9 @@ class ContentBuilder:
             **{name: [self.item(f, language) for f in rows] for name, rows in listed.items()},
         }
 
-    def sections(
-        self, person, day: date
-    ) -> tuple[sa.ColumnElement[bool], dict[str, sa.ColumnElement[bool]]]:
-        """The person's pending follow-ups up to the horizon (one range of the index),
-        and the worklist's sections among them as conditions: each in at most one."""
-        horizon = max(self.policy.digest_days, self.bounds.window_before)
-        mine = sa.and_(
-            FollowUp.assigned_staff_id == person.id,
-            FollowUp.status == PENDING,
-            FollowUp.due_on <= day + timedelta(days=horizon),
-        )
-        still_open = FollowUp.window_closes_on >= day
-        return mine, {
-            "overdue": FollowUp.window_closes_on < day,
-            "due": sa.and_(still_open, FollowUp.window_opens_on <= day),
-            "upcoming": sa.and_(
-                still_open,
-                FollowUp.window_opens_on > day,
-                FollowUp.due_on <= day + timedelta(days=self.policy.digest_days),
-            ),
-        }
-
     def on_worklist(self, f, person, day: date) -> bool:
         """Whether a pending follow-up (a `followups` row) is in one of the person's
-        worklist sections on `day` — the Python twin of `sections`."""
+        worklist sections on `day` — the Python twin of `_worklist_statements`."""
         horizon = max(self.policy.digest_days, self.bounds.window_before)
         return (
             f.assigned_staff_id == person.id
@@ -560,28 +593,3 @@ class ContentBuilder:
                 or f.due_on <= day + timedelta(days=self.policy.digest_days)
             )
         )
-
-    def section_counts(
-        self, mine: sa.ColumnElement[bool], sections: dict[str, sa.ColumnElement[bool]]
-    ) -> dict[str, int]:
-        row = self.session.execute(
-            sa.select(
-                *(
-                    sa.func.count(sa.case((where, 1))).label(name)
-                    for name, where in sections.items()
-                )
-            ).where(mine)
-        ).one()
-        return {name: int(getattr(row, name)) for name in sections}
-
-    def first_of(self, where: sa.ColumnElement[bool], first: sa.ColumnElement[bool] | None):
-        """The first MAX_LISTED follow-ups matching `where`, by due date then case."""
-        dialect = self.session.get_bind().dialect.name
-        order = [] if first is None else [sa.case((first, 0), else_=1)]
-        order += [
-            FollowUp.due_on,
-            code_point_order(Participant.case_id, dialect),
-            FollowUp.id,
-        ]
-        query = self.followup_query().where(where).order_by(*order).limit(MAX_LISTED)
-        return self.session.execute(query).all()
