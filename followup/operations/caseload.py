@@ -275,8 +275,8 @@ def due_items(
 
     Ordered in SQL (DUE_ORDER, then the follow-up's id so ties are stable): one query
     per status, each walking the (status, due_on) index, so a page (`limit`, `offset`)
-    costs what it shows, not the backlog. An `offset` past a whole status counts that
-    status's rows (an aggregate) to skip it."""
+    costs what it shows (and an `offset` the rows it skips), not the backlog. An
+    `offset` past a whole status counts that status's rows (an aggregate) to skip it."""
     sites = [site] if site else list(ctx.config.sites)
     todays = {code: as_of or ctx.site_today(code) for code in sites}
     pending = _pending(p, todays, days=days, staff=staff)
@@ -294,17 +294,10 @@ def due_items(
         if left is not None and left <= 0:
             return
         query = pending.where(_status_is(status, todays))
-        if skip:
-            count = session.execute(
-                sa.select(sa.func.count()).select_from(query.subquery())
-            ).scalar_one()
-            if skip >= count:
-                skip -= count
-                continue
-        query = query.order_by(*order).offset(skip or None).limit(left)
-        skip = 0
-        rows = session.execute(query.execution_options(yield_per=FETCH_BATCH))
-        for r in rows:
+        page = query.order_by(*order).offset(skip or None).limit(left)
+        found = False
+        for r in session.execute(page.execution_options(yield_per=FETCH_BATCH)):
+            found = True
             subject = "participant" if r.partner_pk is None else "partner"
             hers = subject == "partner" and policy.view_partner(p, r.site_code, r.facilitator_id)
             if left is not None:
@@ -324,6 +317,13 @@ def due_items(
                 provisional=bool(r.provisional),
                 followup_id=r.id,
             )
+        if found or not skip:
+            skip = 0
+        else:  # the offset is past this status: count it (one aggregate) to skip it
+            skip -= session.execute(
+                sa.select(sa.func.count()).select_from(query.subquery())
+            ).scalar_one()
+            skip = max(skip, 0)
 
 
 def _status_is(status: str, todays: dict[str, date]) -> sa.ColumnElement[bool]:
