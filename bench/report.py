@@ -10,12 +10,16 @@ interview rates and outcomes are followup.synthetic's, and their follow-ups come
 real schedule engine (followup.schedule.plan), so the rows look like an imported cohort.
 
 Two bounds are timed, each in its own process, as the report is:
-  bound (columns)  raw sqlite3 SELECTs of every column the report reads, row level, into
-                   numpy arrays, plus a numpy Kaplan-Meier: the brief's lower bound
   bound (queries)  the report's own SQL (compiled by SQLAlchemy, run through raw sqlite3)
-                   into numpy arrays, plus the same Kaplan-Meier: what the database alone
-                   costs for this report, so the ratio to it is our Python overhead
-Each figure is the best of --repeat runs; peak RSS is the process's own (os.wait4).
+                   into numpy arrays, plus a numpy Kaplan-Meier: what the database alone
+                   costs for this report, so the ratio to it is our Python overhead. The
+                   headline ratio (target <= 2x).
+  bound (columns)  raw sqlite3 SELECTs of every column the report reads, row level, into
+                   numpy arrays, plus the same Kaplan-Meier. Shown for reference only: it
+                   is not a floor (it reads more rows than the report's SQL and is slower
+                   than the report itself).
+Each figure is the best of --repeat runs, wall and CPU (user + system, the child's own,
+from os.wait4); peak RSS is the process's own.
 """
 
 from __future__ import annotations
@@ -446,8 +450,9 @@ def bound_queries(db: Path, statements: Path) -> None:
 # --- timing ----------------------------------------------------------------------------
 
 
-def measured(command: list[str]) -> tuple[float, float]:
-    """Wall-clock seconds and peak RSS (MiB) of one child process, start-up included."""
+def measured(command: list[str]) -> tuple[float, float, float]:
+    """Wall-clock seconds, CPU seconds (user + system) and peak RSS (MiB) of one child
+    process, start-up included."""
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(child.pid, 0)
@@ -455,12 +460,14 @@ def measured(command: list[str]) -> tuple[float, float]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         sys.exit(f"{' '.join(command)} failed: {child.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024  # Linux reports KiB
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, usage.ru_maxrss / 1024  # Linux reports KiB
 
 
-def best(command: list[str], repeat: int) -> tuple[float, float]:
+def best(command: list[str], repeat: int) -> tuple[float, float, float]:
+    """The best wall and the best CPU of `repeat` runs, and the largest peak RSS."""
     runs = [measured(command) for _ in range(repeat)]
-    return min(t for t, _ in runs), max(m for _, m in runs)
+    return min(r[0] for r in runs), min(r[1] for r in runs), max(r[2] for r in runs)
 
 
 def main() -> None:
@@ -497,19 +504,23 @@ def main() -> None:
         str(OUT / "report.json"),
     ]
     me = [*env_python, __file__, "--participants", str(args.participants), "--bound"]
-    report_s, report_mb = best(followup, args.repeat)
-    columns_s, columns_mb = best([*me, "columns"], args.repeat)
-    queries_s, queries_mb = best([*me, "queries"], args.repeat)
+    report_s, report_cpu, report_mb = best(followup, args.repeat)
+    queries_s, queries_cpu, queries_mb = best([*me, "queries"], args.repeat)
+    columns_s, columns_cpu, columns_mb = best([*me, "columns"], args.repeat)
     print(
-        f"followup report --format json --by site   {report_s:7.2f} s   peak RSS {report_mb:7.0f} MiB"
+        f"followup report --format json --by site   {report_s:7.2f} s wall {report_cpu:7.2f} s CPU"
+        f"   peak RSS {report_mb:7.0f} MiB"
+    )
+    wall, cpu = report_s / queries_s, report_cpu / queries_cpu
+    print(
+        f"bound (queries): the report's SQL, raw    {queries_s:7.2f} s wall {queries_cpu:7.2f} s CPU"
+        f"   peak RSS {queries_mb:7.0f} MiB   ratio {wall:4.2f}x wall {cpu:4.2f}x CPU"
+        f"  (target <= 2x: {'met' if max(wall, cpu) <= 2 else 'NOT met'})"
     )
     print(
-        f"bound (columns): raw SELECTs + numpy KM   {columns_s:7.2f} s   peak RSS {columns_mb:7.0f} MiB"
-        f"   ratio {report_s / columns_s:4.2f}x  (target <= 2x)"
-    )
-    print(
-        f"bound (queries): the report's SQL, raw    {queries_s:7.2f} s   peak RSS {queries_mb:7.0f} MiB"
-        f"   ratio {report_s / queries_s:4.2f}x"
+        f"bound (columns): raw SELECTs + numpy KM   {columns_s:7.2f} s wall {columns_cpu:7.2f} s CPU"
+        f"   peak RSS {columns_mb:7.0f} MiB   ratio {report_s / columns_s:4.2f}x wall "
+        f"{report_cpu / columns_cpu:4.2f}x CPU  (reference, not a floor)"
     )
     print(f"peak RSS target < 2048 MiB: {'met' if report_mb < 2048 else 'NOT met'}")
 

@@ -249,3 +249,10 @@ def safe_url(url: str) -> str:
 def database_unavailable(exc: BaseException) -> bool:
     """The database went away, or stayed locked, in the middle of a command."""
     return isinstance(exc, sa.exc.OperationalError)
+
+
+def code_point_order(column: sa.ColumnElement, dialect_name: str) -> sa.ColumnElement:
+    """A text column as ORDER BY should read it to sort as Python sorts strings (by code
+    point): SQLite's BINARY collation already does; PostgreSQL's default follows the
+    locale (which skips punctuation), so it is asked for "C"."""
+    return sa.collate(column, "C") if dialect_name == "postgresql" else column

@@ -397,7 +397,7 @@ def test_a_database_that_goes_away_mid_command_is_one_line_not_a_bug(staffed, mo
             "SELECT 1", {}, Exception("server closed the connection unexpectedly\nmore")
         )
 
-    monkeypatch.setattr("followup.operations.caseload.list_due", gone)
+    monkeypatch.setattr("followup.operations.caseload.due_items", gone)
     result = staffed.run("due")
     assert (result.exit_code, result.err) == (
         1,

@@ -4,7 +4,6 @@ followup.record) and prints what it answers."""
 
 from __future__ import annotations
 
-import json
 import sys
 from functools import wraps
 
@@ -13,9 +12,12 @@ import click
 from followup import vocab
 from followup.cli.common import (
     DATE,
+    TABLE_BLOCK,
     YES_NO,
     as_option,
+    blocks,
     config_option,
+    echo_json_list,
     format_option,
     free_text,
     in_transaction,
@@ -717,12 +719,29 @@ def _values(values: dict) -> str:
 )
 @click.option("--site", default=None, help="Only this site.")
 @click.option("--staff", default=None, help="Only follow-ups assigned to this staff_id.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help="List at most N follow-ups (a page). Default: all.",
+)
+@click.option(
+    "--offset",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Skip the first N follow-ups of the list (the next page: --offset 100 --limit 100).",
+)
 @format_option()
 @as_option
-def due(config_path, as_of, days, site, staff, fmt, as_user):
-    """List follow-ups that are overdue, due, or falling due in the next N days."""
+def due(config_path, as_of, days, site, staff, limit, offset, fmt, as_user):
+    """List follow-ups that are overdue, due, or falling due in the next N days.
+
+    In a fixed order (overdue, due, scheduled; then by due date, case, participant before
+    partner, occurrence), printed as it is read: pages of --limit/--offset cover the list
+    once, in order."""
     from followup.db import transaction
-    from followup.operations.caseload import list_due
+    from followup.operations.caseload import due_items
 
     ctx = open_context(config_path)
     if site and site not in ctx.config.sites:
@@ -731,7 +750,7 @@ def due(config_path, as_of, days, site, staff, fmt, as_user):
         )
     with transaction(ctx.engine) as session:
         p = principal(session, ctx, as_user)
-        items = list_due(
+        items = due_items(
             session,
             ctx,
             p,
@@ -739,27 +758,40 @@ def due(config_path, as_of, days, site, staff, fmt, as_user):
             days=days,
             site=site,
             staff=staff,
+            limit=limit,
+            offset=offset,
         )
-    if fmt == "json":
-        click.echo(json.dumps([item.to_json() for item in items], indent=2))
-        return
-    if not items:
+        if fmt == "json":
+            echo_json_list(item.to_json() for item in items)
+        else:
+            _due_table(items)
+
+
+DUE_HEADER = ("STATUS", "DUE", "WINDOW", "CASE", "SUBJECT", "CHECKPOINT", "ASSIGNED", "SITE")
+
+
+def _due_table(items) -> None:
+    """The text table, printed a block of rows at a time (memory flat in the list's
+    size); columns widen as wider values come, never narrow."""
+    provisional = False
+    widths = None
+    for block in blocks(items, TABLE_BLOCK):
+        provisional = provisional or any(i.provisional for i in block)
+        rows = [
+            (
+                i.status,
+                i.due_on.isoformat() + ("*" if i.provisional else ""),
+                f"{i.window_opens_on}..{i.window_closes_on}",
+                i.case_id,
+                i.subject if i.partner_id is None else f"partner {i.partner_id}",
+                i.checkpoint + (f" #{i.occurrence}" if i.occurrence > 1 else ""),
+                i.assigned_to or "-",
+                i.site,
+            )
+            for i in block
+        ]
+        widths = table(DUE_HEADER, rows, show_header=widths is None, widths=widths)
+    if widths is None:
         click.echo("Nothing due.")
-        return
-    header = ("STATUS", "DUE", "WINDOW", "CASE", "SUBJECT", "CHECKPOINT", "ASSIGNED", "SITE")
-    rows = [
-        (
-            i.status,
-            i.due_on.isoformat() + ("*" if i.provisional else ""),
-            f"{i.window_opens_on}..{i.window_closes_on}",
-            i.case_id,
-            i.subject if i.partner_id is None else f"partner {i.partner_id}",
-            i.checkpoint + (f" #{i.occurrence}" if i.occurrence > 1 else ""),
-            i.assigned_to or "-",
-            i.site,
-        )
-        for i in items
-    ]
-    table(header, rows)
-    if any(i.provisional for i in items):
+    if provisional:
         click.echo("* expected date: moves when the real programme dates are recorded")

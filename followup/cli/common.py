@@ -4,9 +4,11 @@ dependency-free parts of followup, so `--help` stays quick."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import wraps
+from itertools import islice
 
 import click
 
@@ -97,10 +99,38 @@ def free_text(text: str | None, option: str) -> str | None:
         raise click.BadParameter(str(problem), param_hint=option) from None
 
 
-def table(header, rows) -> None:
-    widths = [max(len(str(r[n])) for r in [header, *rows]) for n in range(len(header))]
-    for r in [header, *rows]:
+def table(header, rows, *, show_header: bool = True, widths: list[int] | None = None) -> list[int]:
+    """Print rows aligned in columns; returns the widths used, so a long table printed a
+    block at a time (`widths` from the block before) keeps its columns, widening them
+    only when a wider value comes."""
+    widths = [
+        max([len(str(r[n])) for r in [header, *rows]] + ([widths[n]] if widths else []))
+        for n in range(len(header))
+    ]
+    for r in [header, *rows] if show_header else rows:
         click.echo("  ".join(str(v).ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    return widths
+
+
+TABLE_BLOCK = 1000  # rows a streamed table holds at once
+
+
+def blocks(items: Iterable, size: int) -> Iterator[list]:
+    """`items` in lists of at most `size`, read lazily."""
+    iterator = iter(items)
+    while block := list(islice(iterator, size)):
+        yield block
+
+
+def echo_json_list(items: Iterable) -> None:
+    """A JSON list printed item by item as the items come, byte for byte what
+    `json.dumps(list(items), indent=2)` prints, without holding the list."""
+    first = True
+    for item in items:
+        text = json.dumps(item, indent=2).replace("\n", "\n  ")
+        click.echo(("[\n  " if first else ",\n  ") + text, nl=False)
+        first = False
+    click.echo("[]" if first else "\n]")
 
 
 def as_option(func: Callable) -> Callable:

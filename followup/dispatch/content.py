@@ -12,7 +12,6 @@ notes: the queries below never touch those columns, so no template can show them
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
 from followup.context import Context
+from followup.db import code_point_order
 from followup.dispatch.outbox import payload_of
 from followup.dispatch.policy import Bounds, Policy, protocol_bounds, site_zone
 from followup.dispatch.render import Templates
@@ -47,6 +47,76 @@ STAFF_COLUMNS = (
     Staff.active,
     Staff.roles,
 )
+
+
+def _followup_query() -> sa.Select:
+    worker = aliased(Staff)
+    return (
+        sa.select(
+            FollowUp.id,
+            FollowUp.checkpoint,
+            FollowUp.occurrence,
+            FollowUp.partner_id,
+            FollowUp.due_on,
+            FollowUp.window_opens_on,
+            FollowUp.window_closes_on,
+            FollowUp.status,
+            FollowUp.assigned_staff_id,
+            Participant.case_id,
+            Participant.site_code,
+            Participant.protocol_revision,
+            worker.staff_id.label("assigned_to"),
+            worker.active.label("assigned_active"),
+        )
+        .join(Participant, Participant.id == FollowUp.participant_id)
+        .outerjoin(worker, worker.id == FollowUp.assigned_staff_id)
+    )
+
+
+# Built once: building it (an aliased worker, labels) costs more than running it.
+_FOLLOWUP_QUERY = _followup_query()
+
+
+@dataclass(frozen=True)
+class _Worklist:
+    """A worklist's statements, built once with bound parameters (`person`, `day`,
+    `until`: the end of the horizon, `soon`: the end of `digest_days`): building and
+    keying a statement costs more than running it on a person's index range."""
+
+    counts: sa.Select
+    lists: dict[str, sa.Select]
+    order: tuple  # of each list
+
+
+def _worklist_statements(dialect: str) -> _Worklist:
+    day = sa.bindparam("day", type_=sa.Date)
+    mine = sa.and_(
+        FollowUp.assigned_staff_id == sa.bindparam("person", type_=sa.Integer),
+        FollowUp.status == PENDING,
+        FollowUp.due_on <= sa.bindparam("until", type_=sa.Date),
+    )
+    still_open = FollowUp.window_closes_on >= day
+    sections = {
+        "overdue": FollowUp.window_closes_on < day,
+        "due": sa.and_(still_open, FollowUp.window_opens_on <= day),
+        "upcoming": sa.and_(
+            still_open,
+            FollowUp.window_opens_on > day,
+            FollowUp.due_on <= sa.bindparam("soon", type_=sa.Date),
+        ),
+    }
+    counts = sa.select(
+        *(sa.func.count(sa.case((where, 1))).label(name) for name, where in sections.items())
+    ).where(mine)
+    order = (FollowUp.due_on, code_point_order(Participant.case_id, dialect), FollowUp.id)
+    lists = {
+        name: _FOLLOWUP_QUERY.where(mine, where).order_by(*order).limit(MAX_LISTED)
+        for name, where in sections.items()
+    }
+    return _Worklist(counts, lists, order)
+
+
+_WORKLISTS: dict[str, _Worklist] = {}
 
 
 @dataclass(frozen=True)
@@ -221,27 +291,7 @@ class ContentBuilder:
     def followups(self, ids: set[int]) -> dict[int, object]:
         if not ids:
             return {}
-        worker = aliased(Staff)
-        query = (
-            sa.select(
-                FollowUp.id,
-                FollowUp.checkpoint,
-                FollowUp.occurrence,
-                FollowUp.partner_id,
-                FollowUp.due_on,
-                FollowUp.window_opens_on,
-                FollowUp.window_closes_on,
-                FollowUp.status,
-                FollowUp.assigned_staff_id,
-                Participant.case_id,
-                Participant.site_code,
-                Participant.protocol_revision,
-                worker.staff_id.label("assigned_to"),
-                worker.active.label("assigned_active"),
-            )
-            .join(Participant, Participant.id == FollowUp.participant_id)
-            .outerjoin(worker, worker.id == FollowUp.assigned_staff_id)
-        )
+        query = self.followup_query()
         found = {}
         ordered = sorted(ids)
         for start in range(0, len(ordered), 1000):
@@ -250,6 +300,11 @@ class ContentBuilder:
             ):
                 found[row.id] = row
         return found
+
+    @staticmethod
+    def followup_query() -> sa.Select:
+        """A follow-up with what a message shows of it: its case and assigned worker."""
+        return _FOLLOWUP_QUERY
 
     def language(self, person) -> str:
         if person.language:
@@ -287,7 +342,6 @@ class ContentBuilder:
 
     def _digest(self, row, person, language, payload, followups, staff) -> dict:
         data = self.worklist(person, date.fromisoformat(payload["on"]), language)
-        del data["listed_ids"]
         if not any(data["counts"].values()):
             raise NotWorthSending("nothing left to say")
         return data
@@ -309,19 +363,22 @@ class ContentBuilder:
             datetime.fromisoformat(payload["since"]).astimezone(zone).date(),
             datetime.fromisoformat(payload["until"]).astimezone(zone).date(),
         )
-        reminded_ids = {f.id for f in reminded}
-
-        def fell_due_in_the_gap(f) -> bool:
-            """Reminded in the gap, or its due date or a window edge fell in it."""
-            return f.id in reminded_ids or any(
-                gap[0] <= d <= gap[1] for d in (f.due_on, f.window_opens_on, f.window_closes_on)
-            )
-
+        # Reminded in the gap, or its due date or a window edge fell in it.
+        fell_due_in_the_gap = sa.or_(
+            FollowUp.id.in_(sorted({f.id for f in reminded})),
+            *(
+                column.between(*gap)
+                for column in (
+                    FollowUp.due_on,
+                    FollowUp.window_opens_on,
+                    FollowUp.window_closes_on,
+                )
+            ),
+        )
         worklist = self.worklist(person, today, language, first=fell_due_in_the_gap)
         # Reminders about follow-ups not on the person's own list (a supervisor's, for
         # follow-ups nobody active is assigned to) are named here, not only counted.
-        listed = worklist.pop("listed_ids")
-        others = [f for f in reminded if f.id not in listed]
+        others = [f for f in reminded if not self.on_worklist(f, person, today)]
         held = {
             "reminders": payload["reminders"],
             "digests": payload["digests"],
@@ -482,43 +539,56 @@ class ContentBuilder:
         return self._labels[language](revision, name, subject)
 
     def worklist(
-        self, person, day: date, language: str, *, first: Callable[[object], bool] | None = None
+        self,
+        person,
+        day: date,
+        language: str,
+        *,
+        first: sa.ColumnElement[bool] | None = None,
     ) -> dict:
         """A person's pending follow-ups on `day`: overdue, due (window open), upcoming.
-        Each section lists by due date, those `first` picks out ahead of the rest."""
+        Each section lists by due date, those `first` picks out ahead of the rest.
+
+        Reads what the message shows, whatever the backlog: the counts by one aggregate,
+        then the first MAX_LISTED of each non-empty section (LIMIT), each on the assigned
+        worker's (assigned_staff_id, status, due_on) index range."""
+        dialect = self.session.get_bind().dialect.name
+        if dialect not in _WORKLISTS:
+            _WORKLISTS[dialect] = _worklist_statements(dialect)
+        statements = _WORKLISTS[dialect]
         horizon = max(self.policy.digest_days, self.bounds.window_before)
-        ids = (
-            self.session.execute(
-                sa.select(FollowUp.id).where(
-                    FollowUp.assigned_staff_id == person.id,
-                    FollowUp.status == PENDING,
-                    FollowUp.due_on <= day + timedelta(days=horizon),
+        params = {
+            "person": person.id,
+            "day": day,
+            "until": day + timedelta(days=horizon),
+            "soon": day + timedelta(days=self.policy.digest_days),
+        }
+        counts = dict(self.session.execute(statements.counts, params).one()._mapping)
+        listed: dict[str, list] = {}
+        for name, query in statements.lists.items():
+            if first is not None:
+                query = query.order_by(None).order_by(
+                    sa.case((first, 0), else_=1), *statements.order
                 )
-            )
-            .scalars()
-            .all()
-        )
-        pick = first or (lambda f: False)
-        rows = sorted(
-            self.followups(set(ids)).values(),
-            key=lambda f: (not pick(f), f.due_on, f.case_id, f.id),
-        )
-        sections: dict[str, list] = {"overdue": [], "due": [], "upcoming": []}
-        for f in rows:
-            if f.window_closes_on < day:
-                sections["overdue"].append(f)
-            elif f.window_opens_on <= day:
-                sections["due"].append(f)
-            elif f.due_on <= day + timedelta(days=self.policy.digest_days):
-                sections["upcoming"].append(f)
+            listed[name] = self.session.execute(query, params).all() if counts[name] else []
         return {
             "on": day,
             "upcoming_days": self.policy.digest_days,
             "link": self.link("/followups"),
-            "counts": {name: len(items) for name, items in sections.items()},
-            "listed_ids": {f.id for items in sections.values() for f in items},
-            **{
-                name: [self.item(f, language) for f in items[:MAX_LISTED]]
-                for name, items in sections.items()
-            },
+            "counts": counts,
+            **{name: [self.item(f, language) for f in rows] for name, rows in listed.items()},
         }
+
+    def on_worklist(self, f, person, day: date) -> bool:
+        """Whether a pending follow-up (a `followups` row) is in one of the person's
+        worklist sections on `day` — the Python twin of `_worklist_statements`."""
+        horizon = max(self.policy.digest_days, self.bounds.window_before)
+        return (
+            f.assigned_staff_id == person.id
+            and f.due_on <= day + timedelta(days=horizon)
+            and (
+                f.window_opens_on <= day
+                or f.window_closes_on < day
+                or f.due_on <= day + timedelta(days=self.policy.digest_days)
+            )
+        )

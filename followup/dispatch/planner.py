@@ -232,24 +232,11 @@ class _Plan:
         staff = self.staff_at(site_code)
         if not staff:
             return
-        horizon = max(self.policy.digest_days, self.bounds.window_before)
         last = max(day for day, _ in digests)
-        rows = self.session.execute(
-            # One range per person on the (assigned_staff_id, status, due_on) index.
-            sa.select(FollowUp.assigned_staff_id, FollowUp.due_on, FollowUp.window_opens_on).where(
-                FollowUp.assigned_staff_id.in_([s.id for s in staff]),
-                FollowUp.status == PENDING,
-                FollowUp.due_on <= last + timedelta(days=horizon),
-            )
-        ).all()
-        by_staff = defaultdict(list)
-        for row in rows:
-            by_staff[row.assigned_staff_id].append(row)
         for day, at in digests:
+            worth = self.worth_a_digest(site_code, day, last=last)
             for person in staff:
-                if not any(
-                    _worth_saying(r, day, self.policy.digest_days) for r in by_staff[person.id]
-                ):
+                if person.id not in worth:
                     continue
                 if self.late(at):
                     self.catch_up[person.id].digests += 1
@@ -265,6 +252,30 @@ class _Plan:
                     )
                 )
                 self.result.digests += 1
+
+    def worth_a_digest(self, site_code: str, day: date, *, last: date) -> set[int]:
+        """The site's active staff with something overdue, due (window open) or falling
+        due within `digest_days` on `day`. One EXISTS per person on the (assigned_staff_id,
+        status, due_on) index, which stops at the first such follow-up: the oldest
+        pending one, when there is a backlog, so the cost follows the staff, not the
+        backlog."""
+        horizon = max(self.policy.digest_days, self.bounds.window_before)
+        something = sa.exists().where(
+            FollowUp.assigned_staff_id == Staff.id,
+            FollowUp.status == PENDING,
+            FollowUp.due_on <= last + timedelta(days=horizon),
+            sa.or_(
+                FollowUp.window_opens_on <= day,
+                FollowUp.due_on <= day + timedelta(days=self.policy.digest_days),
+            ),
+        )
+        return set(
+            self.session.execute(
+                sa.select(Staff.id).where(
+                    Staff.site_code == site_code, Staff.active.is_(True), something
+                )
+            ).scalars()
+        )
 
     def catch_ups(self) -> None:
         if not self.catch_up:
@@ -300,11 +311,6 @@ class _Plan:
             )
             self.result.catch_ups += 1
             self.result.folded += folded.total
-
-
-def _worth_saying(row, day: date, digest_days: int) -> bool:
-    """Overdue, due (window open) or falling due within `digest_days`."""
-    return row.window_opens_on <= day or row.due_on <= day + timedelta(days=digest_days)
 
 
 def plan(session: Session, ctx: Context, now: datetime, *, by: str) -> Planned:

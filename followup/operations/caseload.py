@@ -19,8 +19,8 @@ million participants as at ten thousand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from followup.audit import audit
 from followup.checks import is_late
 from followup.context import Context
+from followup.db import code_point_order
 from followup.labels import CheckpointLabels
 from followup.models import FollowUp, Participant, Partner, Staff
 from followup.operations import alerts, policy
@@ -217,10 +218,15 @@ class DueItem:
     followup_id: int
 
     def to_json(self) -> dict:
-        data = asdict(self)
+        # Field by field, in order (what `asdict` gives, without its deep copies: a
+        # long `due` spends more on those than on reading the rows).
+        data = {name: getattr(self, name) for name in _DUE_FIELDS}
         for key in ("due_on", "window_opens_on", "window_closes_on"):
             data[key] = data[key].isoformat()
         return data
+
+
+_DUE_FIELDS = tuple(f.name for f in fields(DueItem))
 
 
 def list_due(
@@ -232,17 +238,78 @@ def list_due(
     days: int = 7,
     site: str | None = None,
     staff: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[DueItem]:
     """Overdue, due, and falling due in the next `days` days, as of each site's today
-    (or `as_of`); the partner's id only to those who may open her record."""
+    (or `as_of`); the partner's id only to those who may open her record. In DUE_ORDER;
+    `limit` and `offset` cut a page of it (see `due_items`)."""
+    return list(
+        due_items(
+            session,
+            ctx,
+            p,
+            as_of=as_of,
+            days=days,
+            site=site,
+            staff=staff,
+            limit=limit,
+            offset=offset,
+        )
+    )
+
+
+DUE_ORDER = (
+    "status (overdue, due, scheduled), due date, case id, participant before partner, occurrence"
+)
+FETCH_BATCH = 500  # rows a streaming read holds at once
+
+
+def due_items(
+    session: Session,
+    ctx: Context,
+    p: Principal,
+    *,
+    as_of: date | None = None,
+    days: int = 7,
+    site: str | None = None,
+    staff: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Iterator[DueItem]:
+    """`list_due`, yielded as the rows are read (memory flat in the size of the list),
+    within the caller's session.
+
+    Ordered in SQL (DUE_ORDER, then the follow-up's id so ties are stable): one query
+    per status, each walking the (status, due_on) index, so a page (`limit`, `offset`)
+    costs what it shows (and an `offset` the rows it skips), not the backlog. An
+    `offset` past a whole status counts that status's rows (an aggregate) to skip it."""
     sites = [site] if site else list(ctx.config.sites)
     todays = {code: as_of or ctx.site_today(code) for code in sites}
-    items = []
-    for r in session.execute(_pending(p, todays, days=days, staff=staff)):
-        subject = "participant" if r.partner_pk is None else "partner"
-        hers = subject == "partner" and policy.view_partner(p, r.site_code, r.facilitator_id)
-        items.append(
-            DueItem(
+    pending = _pending(p, todays, days=days, staff=staff)
+    dialect = session.get_bind().dialect.name
+    order = (
+        FollowUp.due_on,
+        code_point_order(Participant.case_id, dialect),
+        FollowUp.partner_id.is_not(None),  # "participant" sorts before "partner"
+        FollowUp.occurrence,
+        FollowUp.id,
+    )
+    left = limit
+    skip = max(offset, 0)
+    for status in STATUSES:
+        if left is not None and left <= 0:
+            return
+        query = pending.where(_status_is(status, todays))
+        page = query.order_by(*order).offset(skip or None).limit(left)
+        found = False
+        for r in session.execute(page.execution_options(yield_per=FETCH_BATCH)):
+            found = True
+            subject = "participant" if r.partner_pk is None else "partner"
+            hers = subject == "partner" and policy.view_partner(p, r.site_code, r.facilitator_id)
+            if left is not None:
+                left -= 1
+            yield DueItem(
                 case_id=r.case_id,
                 subject=subject,
                 partner_id=r.partner_id if hers else None,
@@ -251,16 +318,37 @@ def list_due(
                 due_on=r.due_on,
                 window_opens_on=r.window_opens_on,
                 window_closes_on=r.window_closes_on,
-                status=status_on(r.window_opens_on, r.window_closes_on, todays[r.site_code]),
+                status=status,
                 assigned_to=r.worker_id,
                 site=r.site_code,
                 provisional=bool(r.provisional),
                 followup_id=r.id,
             )
-        )
-    rank = {word: n for n, word in enumerate(STATUSES)}
-    items.sort(key=lambda i: (rank[i.status], i.due_on, i.case_id, i.subject, i.occurrence))
-    return items
+        if found or not skip:
+            skip = 0
+        else:  # the offset is past this status: count it (one aggregate) to skip it
+            skip -= session.execute(
+                sa.select(sa.func.count()).select_from(query.subquery())
+            ).scalar_one()
+            skip = max(skip, 0)
+
+
+def _status_is(status: str, todays: dict[str, date]) -> sa.ColumnElement[bool]:
+    """`status_on` as a condition: pending follow-ups with this status at their site."""
+
+    def at(today: date) -> sa.ColumnElement[bool]:
+        if status == "overdue":
+            return FollowUp.window_closes_on < today
+        if status == "due":
+            return sa.and_(FollowUp.window_closes_on >= today, FollowUp.window_opens_on <= today)
+        return sa.and_(FollowUp.window_closes_on >= today, FollowUp.window_opens_on > today)
+
+    days = set(todays.values())
+    if len(days) == 1:  # every site on the same day (`as_of`, or one zone): no per-site OR
+        return at(days.pop())
+    return sa.or_(
+        *(sa.and_(Participant.site_code == code, at(today)) for code, today in todays.items())
+    )
 
 
 # --- the calendar feed ---------------------------------------------------------------------
