@@ -73,7 +73,7 @@ def test_no_raw_checkpoint_key_reaches_a_page_the_digest_the_report_or_the_calen
 ):
     done = team.deployment.run(
         "record", "interview", "BG-1", "--informant", "participant", "--on",
-        team.ctx.site_today("BG").isoformat(),
+        team.ctx.site_today("BG").isoformat(), "--physical", "no",
     )  # fmt: skip
     assert done.exit_code == 0, done.err
     shown: dict[str, str] = {}
