@@ -104,7 +104,7 @@ class Children:
 
 
 CHILD = """
-import json, resource, sys, time
+import json, sys
 sys.path.insert(0, {repo!r})
 from followup.context import Context
 from followup.imports import import_files
@@ -113,9 +113,12 @@ ctx = Context.open({config!r})
 ctx.actor = "bench"
 phases = Phases()
 results = import_files(ctx, {sources!r}, phases=phases)
+# VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child would report
+# the bench's own peak (the generated cohort) whenever that was higher than its own.
+peak = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({{"phases": phases.spent,
                   "summary": [r.summary() for r in results],
-                  "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))
+                  "rss_kib": int(peak.split()[1])}}))
 """
 
 
