@@ -199,3 +199,27 @@ def test_a_big_load_holds_one_part_of_its_rows_at_a_time(deployment, export, mon
     assert len(held) == -(-size // 16_384)
     assert max(held) < rows / 4  # each part a fraction of the rows
     assert sum(held) == rows - (len((export / "staff.csv").read_text().splitlines()) - 1)
+
+
+def test_a_part_waiting_on_disk_holds_no_partner_contact_in_clear(
+    deployment, export, monkeypatch, tmp_path
+):
+    """A load killed mid-way leaves its part files behind: her number must not be in them."""
+    monkeypatch.setattr(load, "PART_BYTES", 16_384)
+    spill_root = tmp_path / "spill-root"
+    spill_root.mkdir()
+    monkeypatch.setattr(load.tempfile, "tempdir", str(spill_root))
+    partners = (export / "partners.csv").read_text().splitlines()
+    phone = partners[1].split(",")[5]
+    assert phone.startswith("+")
+    seen: list[bytes] = []
+    original = load._import_part
+
+    def looking(*args):
+        seen.extend(p.read_bytes() for p in spill_root.rglob("*") if p.is_file())
+        return original(*args)
+
+    monkeypatch.setattr(load, "_import_part", looking)
+    assert deployment.run("import", "--all", str(export)).exit_code == 0
+    assert seen, "the load wrote no part files"
+    assert not any(phone.encode() in data or b"partner_checkin" in data for data in seen)
