@@ -50,6 +50,7 @@ from followup.operations import policy
 from followup.operations.acting import acting
 from followup.operations.policy import Forbidden, NotVisible, Principal
 from followup.schedule import COMPLETED, PENDING
+from followup.values import parse_choice
 
 RECORDS = ("interview", "event")
 PARTNER_EVENTS = frozenset(
@@ -201,16 +202,9 @@ def correct_interview(
     if on is not None and on != row.conducted_on:
         new["conducted_on"] = on
     if mode is not None and mode != row.mode:
-        if mode not in INTERVIEW_MODES:
-            raise InvalidRecord(
-                f"unknown mode {mode!r}; expected one of {', '.join(INTERVIEW_MODES)}"
-            )
-        new["mode"] = mode
+        new["mode"] = _one_of(mode, INTERVIEW_MODES, "mode")
     for kind, answer in (violence or {}).items():
-        if kind not in VIOLENCE_TYPES:
-            raise InvalidRecord(
-                f"unknown violence type {kind!r}; expected {', '.join(VIOLENCE_TYPES)}"
-            )
+        kind = _one_of(kind, VIOLENCE_TYPES, "violence type")
         if answer is not None and answer != getattr(row, kind):
             new[kind] = answer
     if felt_safety is not None and felt_safety != row.felt_safety:
@@ -220,11 +214,7 @@ def correct_interview(
             )
         new["felt_safety"] = felt_safety
     if risk_level is not None and risk_level != row.risk_level:
-        if risk_level not in RISK_LEVELS:
-            raise InvalidRecord(
-                f"unknown risk level {risk_level!r}; expected one of {', '.join(RISK_LEVELS)}"
-            )
-        new["risk_level"] = risk_level
+        new["risk_level"] = _one_of(risk_level, RISK_LEVELS, "risk level")
     for name in clear:
         if name not in (*VIOLENCE_TYPES, "felt_safety", "risk_level", "mode"):
             raise InvalidRecord(f"{name!r} cannot be cleared")
@@ -353,14 +343,9 @@ def correct_event(
         if reported_on is not None and reported_on != row.reported_on:
             new["reported_on"] = reported_on
         if source is not None and source != row.source:
-            if source not in REPORT_SOURCES:
-                raise InvalidRecord(
-                    f"unknown source {source!r}; expected one of {', '.join(REPORT_SOURCES)}"
-                )
-            new["source"] = source
+            new["source"] = _one_of(source, REPORT_SOURCES, "source")
         for kind, answer in (violence or {}).items():
-            if kind not in VIOLENCE_TYPES:
-                raise InvalidRecord(f"unknown violence type {kind!r}")
+            kind = _one_of(kind, VIOLENCE_TYPES, "violence type")
             if answer is not None and answer != getattr(row, kind):
                 new[kind] = answer
     elif detail:
@@ -576,10 +561,7 @@ def history(
 def find_status_event(session: Session, p: Principal, case_id: str, event: str) -> int:
     """The id of a case's current record of a status change (for `followup record correct
     status CASE EVENT`): the last recorded one that is not voided."""
-    if event not in STATUS_EVENTS:
-        raise InvalidRecord(
-            f"unknown status event {event!r}; expected one of {', '.join(STATUS_EVENTS)}"
-        )
+    event = _one_of(event, STATUS_EVENTS, "status event")
     person = session.execute(
         sa.select(Participant).where(Participant.case_id == case_id)
     ).scalar_one_or_none()
@@ -648,3 +630,11 @@ def records_of(session: Session, ctx: Context, p: Principal, case_id: str) -> li
     if hers:
         audit(session, p.actor, "read_partner", "participant", case_id, records=True)
     return sorted(lines, key=lambda line: (line.on, line.record, line.record_id))
+
+
+def _one_of(value: str, choices, what: str) -> str:
+    """followup.values.parse_choice, its refusal a problem with the record."""
+    try:
+        return parse_choice(value, choices, what)
+    except ValueError as problem:
+        raise InvalidRecord(str(problem)) from None
