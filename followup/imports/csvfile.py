@@ -100,14 +100,6 @@ class Cells:
             return None
 
 
-def read_rows(path: Path, required: Iterable[str], optional: Iterable[str] = ()) -> list[Row]:
-    """All data rows, after checking the header names the required columns."""
-    problems = Problems(str(path))
-    rows = list(iter_rows(path, required, optional, problems))
-    problems.raise_if_any()
-    return rows
-
-
 def iter_rows(
     path: Path, required: Iterable[str], optional: Iterable[str], problems: Problems
 ) -> Iterator[Row]:
