@@ -246,6 +246,14 @@ class AnalysisConfig(Strict):
     completion_target: float = Field(0.8, gt=0, le=1, description="target completion rate, 0-1")
 
 
+class PartnerConfig(Strict):
+    reconfirm_plan_days: int = Field(
+        90,
+        ge=1,
+        description="days after which her safe-contact plan is flagged for re-confirming with her",
+    )
+
+
 def _ip_network(text: str) -> str:
     """An address ("10.0.0.5", "::1") or a network ("10.0.0.0/8") as its network."""
     try:
@@ -308,6 +316,9 @@ class Config(Strict):
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig, description="message channels")
     dispatch: DispatchConfig = Field(default_factory=DispatchConfig, description="the sender")
     analysis: AnalysisConfig = Field(default_factory=AnalysisConfig, description="statistics")
+    partner: PartnerConfig = Field(
+        default_factory=PartnerConfig, description="work with partners (survivors)"
+    )
     web: WebConfig = Field(default_factory=WebConfig, description="the web app")
 
     # Set by load(); not a key in the file.

@@ -109,7 +109,12 @@ class Partner(SQLModel, table=True):
     consent_withdrawn_on: date | None = None
     do_not_contact: bool = False
     channel: str | None = None  # how she may be contacted
-    safe_hours: str | None = None  # e.g. "10:00-12:00"
+    safe_hours: str | None = None  # e.g. "10:00-12:00" (superseded by plan_sealed)
+    # Her safe-contact plan (followup.safe_contact.SafeContactPlan.to_json), sealed: her
+    # worker only. The date it was last confirmed with her stays readable so the lists can
+    # flag a plan due for re-confirming without opening it.
+    plan_sealed: bytes | None = None
+    plan_confirmed_on: date | None = None
     support_worker_id: int | None = Field(default=None, foreign_key="staff.id", index=True)
     contact_sealed: bytes | None = None  # {"phone": ..., "email": ..., "address": ...}
     created_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
@@ -158,6 +163,17 @@ class FollowUp(SQLModel, table=True):
     status: str = Field(default="scheduled", max_length=16)
     completed_on: date | None = None
     cancelled_reason: str | None = None
+    # Contact attempts so far (followup.lost): all of them, those that count towards
+    # lost_after_attempts, and the last one, so lists and the report need no join.
+    # server defaults: the bulk writers (imports, re-planning) insert without them.
+    attempts: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    unreached_attempts: int = Field(
+        default=0, sa_column=sa.Column(sa.Integer, nullable=False, server_default="0")
+    )
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_attempt_outcome: str | None = Field(default=None, max_length=24)
     updated_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
     @property
@@ -192,6 +208,28 @@ class Interview(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
     # Voided (recorded in error): kept, shown struck through, read by nothing that counts.
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ContactAttempt(SQLModel, table=True):
+    """One try to reach a person for a follow-up: a call that rang out, a visit, a text.
+    Attempts decide `unreachable` (followup.lost); `missed` means nobody tried."""
+
+    __tablename__ = "contact_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    followup_id: int = Field(foreign_key="followup.id", index=True)
+    participant_id: int = Field(foreign_key="participant.id", index=True)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
+    attempted_at: datetime = Field(sa_type=UTCDateTime)
+    channel: str = Field(max_length=16)  # followup.safe_contact.PLAN_CHANNELS
+    outcome: str = Field(max_length=24)  # followup.vocab.ATTEMPT_OUTCOMES
+    conducted_by: int | None = Field(default=None, foreign_key="staff.id")
+    note_sealed: bytes | None = None
+    # Outside her safe times or by a channel she did not allow: the worker's reason,
+    # sealed (it may say why). NULL: within her plan.
+    override_sealed: bytes | None = None
+    import_key: str | None = Field(default=None, unique=True, max_length=64)
+    recorded_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
 
 
 class Event(SQLModel, table=True):

@@ -99,6 +99,12 @@ class Checkpoint(Strict):
         "stop",
         description='"stop" or "continue" when the man drops out, is excluded or transferred',
     )
+    lost_after_attempts: int | None = Field(
+        None,
+        ge=0,
+        description="this checkpoint's own lost-to-follow-up rule, overriding the protocol's "
+        "lost_after_attempts (0: only the window closing decides)",
+    )
     needs_consent: bool = Field(
         True,
         description="partner checkpoints: only once she has consented (false for the first "
@@ -159,6 +165,13 @@ class Protocol(Strict):
     name: str = Field(description="the protocol's title")
     description: str = Field("", description="free text for managers")
     programme: Programme = Field(default_factory=Programme, description="expected programme dates")
+    lost_after_attempts: int = Field(
+        3,
+        ge=0,
+        description="attempts that did not reach the person after which a follow-up is "
+        "unreachable (lost to follow-up); 0: only the window closing decides. Its window "
+        "closing after at least one attempt makes a follow-up unreachable in any case",
+    )
     checkpoints: list[Checkpoint] = Field(min_length=1, description="[[checkpoints]] tables")
 
     @model_validator(mode="after")
@@ -175,13 +188,19 @@ class Protocol(Strict):
 
     @property
     def revision(self) -> str:
-        """A hash of everything that moves a date; labels and descriptions do not count."""
+        """A hash of everything that moves a date; labels, descriptions and the
+        lost-to-follow-up rule (it moves no date, and applies as written today) do not."""
         return hashlib.sha256(self.schedule_json().encode()).hexdigest()[:12]
 
     def schedule_json(self) -> str:
         payload = self.model_dump(
             mode="json",
-            exclude={"name": True, "description": True, "checkpoints": {"__all__": {"label"}}},
+            exclude={
+                "name": True,
+                "description": True,
+                "lost_after_attempts": True,
+                "checkpoints": {"__all__": {"label", "lost_after_attempts"}},
+            },
         )
         return json.dumps(payload, sort_keys=True, separators=(",", ":"))
 
@@ -195,6 +214,14 @@ class Protocol(Strict):
 
     def checkpoint(self, name: str, subject: str) -> Checkpoint | None:
         return next((c for c in self.checkpoints if c.name == name and c.subject == subject), None)
+
+    def lost_after(self, name: str, subject: str) -> int | None:
+        """Attempts after which this checkpoint's follow-up is unreachable (followup.lost)."""
+        found = self.checkpoint(name, subject)
+        rule = self.lost_after_attempts
+        if found is not None and found.lost_after_attempts is not None:
+            rule = found.lost_after_attempts
+        return rule or None
 
 
 def checkpoint_label(

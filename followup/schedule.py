@@ -23,7 +23,9 @@ PENDING = "scheduled"
 COMPLETED = "completed"
 MISSED = "missed"
 CANCELLED = "cancelled"
-FINAL = (COMPLETED, MISSED)  # never altered by any plan
+UNREACHABLE = "unreachable"  # tried and lost to follow-up (followup.lost)
+REFUSED = "refused"  # the person said no to this follow-up
+FINAL = (COMPLETED, MISSED, UNREACHABLE, REFUSED)  # never altered by any plan
 
 
 @dataclass(frozen=True)
@@ -159,11 +161,18 @@ def plan(
             planned.extend(_occurrences(checkpoint, anchors, dates, None))
             continue
         for partner in partners:
-            if not partner.reachable:
-                continue  # withdrawn consent or do-not-contact: no contact at all
+            # Withdrawn consent: nothing from that day on. A window that had already
+            # closed stays (missed or unreachable, followup.lost), so withdrawing cannot
+            # shrink the follow-up rate's denominator after the fact. Do-not-contact has
+            # no date: every pending contact goes.
+            stop_on = partner.consent_withdrawn_on
+            if partner.do_not_contact:
+                continue
             if checkpoint.needs_consent and partner.consent_on is None:
                 continue
             for item in _occurrences(checkpoint, anchors, dates, partner.key):
+                if stop_on is not None and item.window_closes_on >= stop_on:
+                    continue
                 # She cannot be followed up for a window that closed before she consented.
                 if checkpoint.needs_consent and item.window_closes_on < partner.consent_on:
                     continue

@@ -76,6 +76,19 @@ class ContactChannel(StrEnum):
     post = "post"
 
 
+class AttemptOutcome(StrEnum):
+    """What came of one try to reach a person for a follow-up (docs/data.md)."""
+
+    reached = "reached"
+    no_answer = "no_answer"
+    unsafe_to_talk = "unsafe_to_talk"
+    someone_else_answered = "someone_else_answered"
+    refused = "refused"
+    wrong_number = "wrong_number"
+    moved = "moved"
+    other = "other"
+
+
 class InterviewMode(StrEnum):
     in_person = "in_person"
     phone = "phone"
@@ -140,6 +153,7 @@ REPORT_SOURCES = words(ReportSource)
 INFORMANTS = words(Informant)
 RELATIONSHIPS = words(Relationship)
 CONTACT_CHANNELS = words(ContactChannel)
+ATTEMPT_OUTCOMES = words(AttemptOutcome)
 INTERVIEW_MODES = words(InterviewMode)
 RISK_LEVELS = words(RiskLevel)
 IMPORT_KINDS = words(ImportKind)

@@ -300,15 +300,19 @@ def test_voiding_a_consent_withdrawal_recorded_in_error_restores_her_follow_ups(
     withdrawn = staffed.run("record", "consent", "P-2", "--withdrawn", "--on", "2026-11-20")
     assert withdrawn.exit_code == 0, withdrawn.err
 
-    def hers() -> set[str]:
+    def hers(closed_before_withdrawal: bool = False) -> set[str]:
         with staffed.session() as session:
-            return set(
-                session.execute(
-                    sa.select(FollowUp.status).where(FollowUp.partner_id.is_not(None))
-                ).scalars()
-            )
+            rows = session.execute(
+                sa.select(FollowUp.status, FollowUp.window_closes_on).where(
+                    FollowUp.partner_id.is_not(None)
+                )
+            ).all()
+        wanted = closed_before_withdrawal
+        return {s for s, closes in rows if (closes < date(2026, 11, 20)) == wanted}
 
+    # What was still to come is cancelled; a window that had closed stays (as missed).
     assert hers() == {"cancelled"}
+    assert hers(closed_before_withdrawal=True) == {"scheduled"}
     with staffed.session() as session:
         event = session.execute(
             sa.select(Event).where(Event.kind == "consent_withdrawn")

@@ -143,14 +143,21 @@ def test_an_exclusion_or_transfer_stops_his_follow_ups_like_a_dropout(undp):
         assert names == {"intake_assessment"}
 
 
-def test_withdrawn_consent_or_do_not_contact_means_no_contact_with_her_at_all(undp):
+def test_withdrawn_consent_or_do_not_contact_means_no_contact_with_her_from_then_on(undp):
     dates = ParticipantDates(date(2026, 1, 5))
     withdrawn = PartnerState(
         HER, consent_on=date(2026, 1, 9), consent_withdrawn_on=date(2026, 2, 1)
     )
     flagged = PartnerState(HER + 1, consent_on=date(2026, 1, 9), do_not_contact=True)
     planned = plan(undp, dates, [withdrawn, flagged])
-    assert [i for i in planned if i.partner_key is not None] == []
+    hers = [i for i in planned if i.partner_key is not None]
+    # Only what had closed before she withdrew stays (to read as missed or unreachable);
+    # nothing whose window was open or still to come on 1 February.
+    assert hers and all(i.window_closes_on < date(2026, 2, 1) for i in hers)
+    assert {i.partner_key for i in hers} == {HER}
+    unwithdrawn = PartnerState(HER, consent_on=date(2026, 1, 9))
+    everything = [i for i in plan(undp, dates, [unwithdrawn]) if i.partner_key is not None]
+    assert hers == [i for i in everything if i.window_closes_on < date(2026, 2, 1)]
     assert {i.checkpoint for i in planned} >= {"intake_assessment", "followup_6m"}
 
 
