@@ -23,6 +23,7 @@ from followup.config import Config
 from followup.crypto import Vault, load_vault
 from followup.db import make_engine, safe_url, sqlite_files, transaction
 from followup.errors import ConfigError, KeyUnavailable
+from followup.instruments import Instrument, load_instruments
 from followup.models import Partner, ProtocolRevision, Site
 from followup.protocol import Protocol, load_protocols
 
@@ -47,6 +48,13 @@ class Context:
         """The active protocols as the files say now."""
         return load_protocols(
             self.config.resolve(self.config.protocols.directory), self.config.protocols.active
+        )
+
+    @cached_property
+    def instruments(self) -> dict[str, Instrument]:
+        """The instrument files as they are now (`<protocols.directory>/instruments`)."""
+        return load_instruments(
+            self.config.resolve(self.config.protocols.directory) / "instruments"
         )
 
     def protocol(self, protocol_id: str | None) -> Protocol:

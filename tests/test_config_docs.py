@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from followup.channels import CHANNEL_KINDS, channel_class
 from followup.config import Config
+from followup.instruments import Instrument
 from followup.protocol import Protocol
 from followup.tomlfile import _inner
 
@@ -63,3 +64,14 @@ def test_the_channels_declare_their_environment_variables():
 @pytest.mark.parametrize("variable", environment_variables())
 def test_every_environment_variable_is_documented(variable):
     assert f"`{variable}`" in DOC, f"{variable} is missing from docs/configuration.md"
+
+
+INSTRUMENT_DOC = (Path(__file__).resolve().parents[1] / "docs" / "instruments.md").read_text()
+
+
+@pytest.mark.parametrize("key", key_paths(Instrument))
+def test_every_instrument_key_is_documented(key):
+    documented = key.removesuffix(".CODE")  # anchors = { "1" = … }: the table's key
+    assert f"`{documented}`" in INSTRUMENT_DOC, (
+        f"instrument key {key} is missing from docs/instruments.md"
+    )

@@ -46,6 +46,7 @@ for command in (
     dispatch.serve,
     dispatch.worker,
     report.report,
+    report.codebook,
     accounts.user,
     accounts.staff,
     accounts.audit,

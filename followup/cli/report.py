@@ -130,3 +130,34 @@ def _write_whole(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+@click.command()
+@config_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "csv", "json"]),
+    default="md",
+    show_default=True,
+    help="Markdown for people, CSV for statistical packages, JSON for programs.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write to this file instead of standard output.",
+)
+def codebook(config_path, fmt, out_path):
+    """Every instrument's items, codes, labels, missing codes and scores."""
+    from followup.operations.instruments import codebook as make
+
+    ctx = open_context(config_path, need_schema=False, need_key=False)
+    text = make(ctx, fmt)
+    if out_path:
+        with open(out_path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        click.echo(f"Wrote {out_path}")
+    else:
+        click.echo(text, nl=False)
