@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -26,6 +27,8 @@ from followup.errors import ConfigError, KeyUnavailable
 from followup.instruments import Instrument, load_instruments
 from followup.models import Partner, ProtocolRevision, Site
 from followup.protocol import Protocol, load_protocols
+
+SHIPPED_INSTRUMENTS = Path(__file__).resolve().parents[1] / "schedules" / "instruments"
 
 
 @dataclass
@@ -52,10 +55,22 @@ class Context:
 
     @cached_property
     def instruments(self) -> dict[str, Instrument]:
-        """The instrument files as they are now (`<protocols.directory>/instruments`)."""
-        return load_instruments(
-            self.config.resolve(self.config.protocols.directory) / "instruments"
-        )
+        """The instrument files as they are now: `<protocols.directory>/instruments`, or
+        the shipped ones when a deployment's own protocol folder has none."""
+        directory = self.config.resolve(self.config.protocols.directory) / "instruments"
+        if not directory.is_dir():
+            directory = SHIPPED_INSTRUMENTS
+        instruments = load_instruments(directory)
+        for protocol in self.protocols.values():
+            for index, checkpoint in enumerate(protocol.checkpoints):
+                if checkpoint.instrument and checkpoint.instrument not in instruments:
+                    where = self.config.resolve(self.config.protocols.directory)
+                    raise ConfigError(
+                        f"{where / (protocol.id + '.toml')}: checkpoints[{index}].instrument: "
+                        f'no instrument "{checkpoint.instrument}" in {directory}. Hint: one of '
+                        f"{', '.join(sorted(instruments))}, or add its file"
+                    )
+        return instruments
 
     def protocol(self, protocol_id: str | None) -> Protocol:
         protocol_id = protocol_id or self.config.protocols.default_id

@@ -357,7 +357,7 @@ class Instrument(Strict):
                     mode="json",
                     include={"type", "min", "max", "counts_as"},
                 )
-                | {"codes": _scored_codes(self.item(name))}  # type: ignore[arg-type]
+                | {"codes": _scored_codes(self.item(name), score.method)}  # type: ignore[arg-type]
                 for name in score.items
             ],
         }
@@ -375,10 +375,14 @@ def _scorable(item: Item, method: str) -> bool:
     return item.type in ("yes_no", "scale", "frequency", "number")
 
 
-def _scored_codes(item: Item) -> list[Any]:
+def _scored_codes(item: Item, method: str) -> list[Any]:
+    """What a score reads from each of the item's codes: a count of yes needs only
+    whether a band is above zero; a sum or mean needs its number."""
     if item.type == "choice":
         return [[o.code, o.value] for o in item.options]
     if item.type == "frequency":
+        if method == "count_yes":
+            return [[b.code, b.midpoint > 0] for b in item.bands]
         return [[b.code, b.midpoint] for b in item.bands]
     return list(item.codes)
 

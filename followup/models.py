@@ -201,6 +201,16 @@ class Interview(SQLModel, table=True):
     felt_safety: int | None = None  # 1 (very unsafe) .. 5 (very safe)
     risk_level: str | None = None
     notes_sealed: bytes | None = None
+    # The instrument asked (schedules/instruments) and its revision. An interview recorded
+    # through the columns above (the events CSV, `record interview --physical …`, and
+    # every interview from before instruments) is `core` with no revision: its answers
+    # ARE those columns (followup.answers). Any other has InstrumentAnswer rows, and the
+    # columns above hold what its items' counts_as / felt_safety / risk_level say.
+    instrument: str = Field(
+        default="core",
+        sa_column=sa.Column(sa.String(64), nullable=False, server_default="core"),
+    )
+    instrument_revision: str | None = Field(default=None, max_length=16)
     # "Held, nothing asked": the reason, sealed (it may say why she could not talk). An
     # interview with no answer completes its follow-up only with this set.
     nothing_asked_sealed: bytes | None = None
@@ -230,6 +240,51 @@ class ContactAttempt(SQLModel, table=True):
     override_sealed: bytes | None = None
     import_key: str | None = Field(default=None, unique=True, max_length=64)
     recorded_at: datetime = Field(default_factory=written_at, sa_type=UTCDateTime)
+
+
+class InstrumentRevision(SQLModel, table=True):
+    """An instrument file as applied (`schedule apply`): answers name their revision, so
+    an edited file changes nothing until applied, and old answers keep their definition."""
+
+    __tablename__ = "instrument_revision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    instrument_id: str = Field(max_length=64, index=True)
+    revision: str = Field(max_length=16, unique=True)
+    definition: str  # Instrument.to_json()
+    applied_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class InstrumentAnswer(SQLModel, table=True):
+    """One item's answer in an interview: its value as text (a code, a number, a date) or a
+    missing code; a text item's words are sealed and its value is NULL."""
+
+    __tablename__ = "instrument_answer"
+    __table_args__ = (sa.UniqueConstraint("interview_id", "item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    item: str = Field(max_length=64)
+    value: str | None = Field(default=None, max_length=64)
+    value_sealed: bytes | None = None
+
+
+class InterviewScore(SQLModel, table=True):
+    """A score of an interview as computed when it was recorded, and a professional's
+    override of its band (both kept; the reason sealed)."""
+
+    __tablename__ = "interview_score"
+    __table_args__ = (sa.UniqueConstraint("interview_id", "score"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    score: str = Field(max_length=64)
+    value: float | None = None
+    band: str | None = Field(default=None, max_length=32)
+    withheld: str | None = None  # why no value (too many items missing)
+    override_band: str | None = Field(default=None, max_length=32)
+    override_reason_sealed: bytes | None = None
+    overridden_by: str | None = None
 
 
 class Event(SQLModel, table=True):

@@ -99,6 +99,12 @@ class Checkpoint(Strict):
         "stop",
         description='"stop" or "continue" when the man drops out, is excluded or transferred',
     )
+    instrument: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9_\-]*$",
+        description='the questionnaire asked (schedules/instruments/<id>.toml), e.g. '
+        '"partner-followup"; omitted: "core"',
+    )
     lost_after_attempts: int | None = Field(
         None,
         ge=0,
@@ -188,8 +194,9 @@ class Protocol(Strict):
 
     @property
     def revision(self) -> str:
-        """A hash of everything that moves a date; labels, descriptions and the
-        lost-to-follow-up rule (it moves no date, and applies as written today) do not."""
+        """A hash of everything that moves a date; labels, descriptions, the instrument a
+        checkpoint asks and the lost-to-follow-up rule (they move no date, and apply as
+        written today) do not."""
         return hashlib.sha256(self.schedule_json().encode()).hexdigest()[:12]
 
     def schedule_json(self) -> str:
@@ -199,7 +206,7 @@ class Protocol(Strict):
                 "name": True,
                 "description": True,
                 "lost_after_attempts": True,
-                "checkpoints": {"__all__": {"label", "lost_after_attempts"}},
+                "checkpoints": {"__all__": {"label", "lost_after_attempts", "instrument"}},
             },
         )
         return json.dumps(payload, sort_keys=True, separators=(",", ":"))
@@ -214,6 +221,11 @@ class Protocol(Strict):
 
     def checkpoint(self, name: str, subject: str) -> Checkpoint | None:
         return next((c for c in self.checkpoints if c.name == name and c.subject == subject), None)
+
+    def instrument_for(self, name: str, subject: str) -> str:
+        """The instrument this checkpoint asks ("core" when it names none)."""
+        found = self.checkpoint(name, subject)
+        return (found.instrument if found is not None else None) or "core"
 
     def lost_after(self, name: str, subject: str) -> int | None:
         """Attempts after which this checkpoint's follow-up is unreachable (followup.lost)."""

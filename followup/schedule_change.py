@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from followup import instrument_store
 from followup.audit import audit
 from followup.context import Context
 from followup.models import Participant
@@ -116,6 +117,8 @@ class ChangePlan:
     # many enrolments are on that revision.
     protocols: list[dict] = field(default_factory=list)
     revisions: dict[str, str] = field(default_factory=dict)  # protocol id -> current revision
+    # Instrument files that differ from the revision in force (followup.instrument_store).
+    instruments: list[dict] = field(default_factory=list)
     # Partners' follow-ups this viewer may not see, by action: counted in totals, not listed.
     partner_changes_hidden: dict[str, int] = field(default_factory=_no_changes)
 
@@ -126,6 +129,7 @@ class ChangePlan:
             "totals": self.totals,
             "partner_changes_hidden": self.partner_changes_hidden,
             "protocol_changes": self.protocols,
+            "instrument_changes": self.instruments,
             "people": self.people,
         }
 
@@ -220,6 +224,10 @@ def plan_change(ctx: Context, *, apply: bool, may_see_her: MaySeeHer = nobody) -
             return ctx.protocol_at(session, revision)
 
         result.protocols = _protocol_diffs(session, ctx)
+        if apply:
+            result.instruments = instrument_store.apply_changes(session, ctx.instruments, ctx.now())
+        else:
+            result.instruments = instrument_store.pending_changes(session, ctx.instruments)
 
         def label_for(person: PersonPlan) -> Callable[[str, str], str]:
             versions = [protocol_for(person.protocol_id, person.revision_after)]
@@ -266,6 +274,7 @@ def plan_change(ctx: Context, *, apply: bool, may_see_her: MaySeeHer = nobody) -
                 None,
                 **result.totals,
                 revisions=current,
+                instruments={c["instrument"]: c["revision_to"] for c in result.instruments},
                 partners=sorted(shown),
                 partner_changes_hidden=hidden,
             )
@@ -357,8 +366,28 @@ def render_diff(plan: ChangePlan) -> list[str]:
     return lines
 
 
+def render_instruments(plan: ChangePlan) -> list[str]:
+    lines = []
+    for change in plan.instruments:
+        was = change["revision_from"] or "not yet in use"
+        verb = "applied" if plan.applied else "would apply"
+        line = f"Instrument {change['instrument']}: {was} -> {change['revision_to']} ({verb})"
+        details = []
+        if change["items_added"]:
+            details.append(f"items added: {', '.join(change['items_added'])}")
+        if change["items_removed"]:
+            details.append(f"items removed: {', '.join(change['items_removed'])}")
+        if change["scores_redefined"]:
+            details.append(
+                f"scores redefined (not pooled with earlier answers): "
+                f"{', '.join(change['scores_redefined'])}"
+            )
+        lines.append(line + (f"; {'; '.join(details)}" if details else ""))
+    return lines
+
+
 def render_text(plan: ChangePlan) -> str:
-    lines = render_diff(plan)
+    lines = render_diff(plan) + render_instruments(plan)
     if not plan.people and not plan.hidden and not plan.totals["people"]:
         return "\n".join([*lines, "No pending follow-up would change."])
     for person in plan.people:

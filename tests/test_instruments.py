@@ -324,3 +324,43 @@ def test_the_codebook_command_prints_and_writes_each_format(deployment, tmp_path
     assert written.exit_code == 0, written.err
     assert out.read_text().startswith(",".join(CSV_COLUMNS))
     assert deployment.run("codebook", "--format", "json").out.lstrip().startswith("[")
+
+
+# --- the interview's columns and its answers ---------------------------------------------
+
+
+def test_an_interview_recorded_through_its_columns_reads_as_core_answers(shipped):
+    from types import SimpleNamespace
+
+    from followup.answers import core_answers, interview_columns
+
+    interview = SimpleNamespace(
+        physical=True, sexual=None, psychological=False, economic=None, coercive=None,
+        stalking=False, felt_safety=2, risk_level="high",
+    )  # fmt: skip
+    answers = core_answers(interview)
+    assert answers["physical"] == "yes" and answers["sexual"] == "not_asked"
+    assert answers["felt_safety"] == "2" and answers["risk_level"] == "high"
+    assert check_answers(shipped["core"], answers).ok
+    columns = interview_columns(shipped["core"], answers)
+    assert {k: columns[k] for k in ("physical", "sexual", "psychological", "stalking")} == {
+        "physical": True, "sexual": None, "psychological": False, "stalking": False,
+    }  # fmt: skip
+    assert (columns["felt_safety"], columns["risk_level"]) == (2, "high")
+
+
+def test_any_instrument_fills_the_violence_columns_through_counts_as(shipped):
+    from followup.answers import interview_columns
+
+    answers = _partner_answers(
+        shipped,
+        sexual_times="before_only",
+        coercive_times="dont_know",
+        physical_times="once",
+        injured="no",
+    )
+    columns = interview_columns(shipped["partner-followup"], answers)
+    assert columns["physical"] is True
+    assert columns["sexual"] is False  # before the period only
+    assert columns["coercive"] is None  # don't know is not no
+    assert columns["felt_safety"] == 3 and columns["risk_level"] is None

@@ -197,6 +197,11 @@ def test_a_0002_database_upgrades_to_corrections_with_every_interview_and_event_
                 sa.text(f"select count(*) from {table} where voided_at is not null")
             )
             assert voided.scalar_one() == 0
+        # 0008_instruments: every interview is a `core` interview whose answers are its
+        # columns (no revision, no answer rows to disagree with them).
+        kinds = conn.execute(sa.text("select instrument, count(*) from interview group by 1"))
+        assert dict(kinds.all()) == {"core": before["interview"]}
+        assert after["instrument_answer"] == 0
     assert migrate.state(engine).up_to_date and _differences(engine) == []
     engine.dispose()
     # The release database was made in November 2026: read it as of then, whatever the
