@@ -204,3 +204,32 @@ def test_the_lead_before_her_window_is_configurable(her_worker_reads_english, dr
     run_passes(driver, local("2026-03-23 07:50"), local("2026-03-23 08:10"))
     (reminder,) = her_due_day_reminders(cohort)
     assert reminder.not_before == local("2026-03-23 09:30")
+
+
+P1 = csv(
+    """\
+    partner_id,case_id,relationship,consent_on,channel,phone,email,support_worker
+    P-1,BG-1,current,2026-03-15,phone,+381605556677,jelena.p1@example.net,PS1
+    """
+)
+
+
+def test_on_the_night_the_clocks_go_forward_her_reminder_is_still_half_an_hour_before(
+    her_worker_reads_english, driver_for
+):
+    """BG-1's partner's call is due Sunday 29 March, the first day of summer time: her
+    window 10:00-12:00 local is 08:00 UTC, so the reminder goes at 07:30 UTC."""
+    cohort = her_worker_reads_english
+    with freeze_time(local("2026-03-20 07:00")):
+        assert cohort.run("import", "partners", str(cohort.csv("p1.csv", P1))).exit_code == 0
+    give_her_a_plan(cohort, plan("Sun 10:00-12:00"), "P-1")
+    driver = driver_for(cohort)
+    run_passes(driver, local("2026-03-28 23:50"), local("2026-03-29 09:40"))
+    (reminder,) = [
+        row
+        for row, staff in outbox_rows(cohort, kind="reminder")
+        if staff == "PS1" and row.key.endswith(":0:2026-03-29")
+    ]
+    assert reminder.not_before == utc("2026-03-29 07:30") == local("2026-03-29 09:30")
+    assert reminder.status == "sent" and reminder.sent_at == utc("2026-03-29 07:30")
+    assert "due today (2026-03-29) — safe window 10:00–12:00" in driver.console.getvalue()
