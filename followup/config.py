@@ -147,6 +147,13 @@ class RemindersConfig(Strict):
         ge=1,
         description="reminders this late (after downtime) are folded into one catch-up digest per person",
     )
+    partner_lead_minutes: int = Field(
+        30,
+        ge=0,
+        le=720,
+        description="a partner follow-up's due-day reminder goes this many minutes before "
+        "her first safe window that day (never in the quiet hours)",
+    )
 
     @field_validator("lead_days")
     @classmethod

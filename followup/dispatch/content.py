@@ -4,9 +4,12 @@ Each claimed row becomes `Ready` (the template data and the recipient) or `Gone`
 longer worth sending: the follow-up was completed, moved, reassigned or cancelled — as
 when she withdrew consent — or a digest has nothing left to say).
 
-The template data holds case ids, checkpoint labels, dates, counts, staff names and
-links only. Nothing here selects a partner's contact details, interview answers or
-notes: the queries below never touch those columns, so no template can show them.
+The template data holds case ids, checkpoint labels, dates, counts, attempt counts and
+outcomes, staff names and links only. Nothing here selects a partner's contact details,
+interview answers or notes: the queries below never touch those columns, so no template
+can show them. Her safe-contact plan is opened (followup.dispatch.policy.her_plan) for
+two things only — her due-day reminder's safe window and, after "not safe to talk", her
+next safe time — and only the times of her windows leave it.
 """
 
 from __future__ import annotations
@@ -21,11 +24,22 @@ from sqlalchemy.orm import Session, aliased
 from followup.context import Context
 from followup.db import code_point_order
 from followup.dispatch.outbox import payload_of
-from followup.dispatch.policy import Bounds, Policy, protocol_bounds, site_zone
+from followup.dispatch.policy import Bounds, Policy, her_plan, protocol_bounds, site_zone
 from followup.dispatch.render import Templates
-from followup.dispatch.timing import local_instant
+from followup.dispatch.timing import local_instant, partner_window, window_text
 from followup.labels import CheckpointLabels
-from followup.models import Event, FollowUp, Interview, Outbox, Participant, SafetyAlert, Staff
+from followup.lost import UNSAFE_TO_TALK
+from followup.models import (
+    Event,
+    FollowUp,
+    Interview,
+    Outbox,
+    Participant,
+    Partner,
+    SafetyAlert,
+    Staff,
+)
+from followup.safe_contact import SafeContactPlan
 from followup.schedule import PENDING
 
 log = logging.getLogger("followup.dispatch")
@@ -62,6 +76,8 @@ def _followup_query() -> sa.Select:
             FollowUp.window_closes_on,
             FollowUp.status,
             FollowUp.assigned_staff_id,
+            FollowUp.attempts,
+            FollowUp.last_attempt_outcome,
             Participant.case_id,
             Participant.site_code,
             Participant.protocol_revision,
@@ -97,7 +113,9 @@ def _worklist_statements(dialect: str) -> _Worklist:
     )
     still_open = FollowUp.window_closes_on >= day
     sections = {
-        "overdue": FollowUp.window_closes_on < day,
+        # Closed after an attempt reads as unreachable (followup.lost.status_on): not
+        # overdue, off the list.
+        "overdue": sa.and_(FollowUp.window_closes_on < day, FollowUp.attempts == 0),
         "due": sa.and_(still_open, FollowUp.window_opens_on <= day),
         "upcoming": sa.and_(
             still_open,
@@ -332,12 +350,18 @@ class ContentBuilder:
             raise NotWorthSending("follow-up moved to another date")
         if f.assigned_staff_id not in (None, person.id) and f.assigned_active:
             raise NotWorthSending("follow-up reassigned")
-        return {**self.item(f, language), "lead_days": payload["lead_days"]}
+        return {
+            **self.item(f, language),
+            "lead_days": payload["lead_days"],
+            "safe_window": self.safe_window(f),
+        }
 
     def _escalation(self, row, person, language, payload, followups, staff) -> dict:
         f = self._pending(followups.get(row.followup_id))
         if f.window_closes_on.isoformat() != payload["window_closes_on"]:
             raise NotWorthSending("follow-up window moved")
+        if f.attempts:
+            raise NotWorthSending("follow-up unreachable (tried, window closed)")
         return self.item(f, language, with_worker=True)
 
     def _digest(self, row, person, language, payload, followups, staff) -> dict:
@@ -352,7 +376,7 @@ class ContentBuilder:
         escalations = [
             self.item(f, language, with_worker=True)
             for i in payload.get("escalations", [])
-            if (f := followups.get(i)) is not None and f.status == PENDING
+            if (f := followups.get(i)) is not None and f.status == PENDING and not f.attempts
         ]
         reminded = [
             f
@@ -521,6 +545,12 @@ class ContentBuilder:
     def item(self, f, language: str, *, with_worker: bool = False) -> dict:
         subject = "participant" if f.partner_id is None else "partner"
         return {
+            "attempts": f.attempts,
+            "last_attempt_outcome": f.last_attempt_outcome,
+            # She said it was not safe to talk: her worker tries again at her next safe
+            # time (`retry_at`, set on her worker's own list), nobody is told it was undone.
+            "unsafe_to_talk": f.last_attempt_outcome == UNSAFE_TO_TALK,
+            "retry_at": None,
             "case_id": f.case_id,
             "subject": subject,
             "checkpoint": self.label(language, f.protocol_revision, f.checkpoint, subject),
@@ -576,8 +606,46 @@ class ContentBuilder:
             "upcoming_days": self.policy.digest_days,
             "link": self.link("/followups"),
             "counts": counts,
-            **{name: [self.item(f, language) for f in rows] for name, rows in listed.items()},
+            **{name: [self.own_item(f, language) for f in rows] for name, rows in listed.items()},
         }
+
+    def own_item(self, f, language: str) -> dict:
+        """An item of the person's own list: for her follow-up after "not safe to talk",
+        with the time of her next safe window (her worker's list: she is assigned)."""
+        shown = self.item(f, language)
+        if shown["unsafe_to_talk"] and f.partner_id is not None:
+            shown["retry_at"] = self.next_safe_time(f)
+        return shown
+
+    # --- her plan: the times of her safe windows, nothing else ------------------------
+
+    def her_plan(self, f) -> SafeContactPlan | None:
+        row = self.session.execute(
+            sa.select(Partner.id.label("partner_id"), Partner.plan_sealed).where(
+                Partner.id == f.partner_id
+            )
+        ).first()
+        return her_plan(self.ctx, row) if row is not None else None
+
+    def safe_window(self, f) -> str | None:
+        """ "10:00–12:00": her first safe window on the due day that her worker can still
+        be reminded of (the window the reminder was timed for), or None."""
+        if f.partner_id is None:
+            return None
+        zone = site_zone(self.ctx.config, f.site_code)
+        window = partner_window(f.due_on, self.her_plan(f), zone, self.policy.quiet)
+        return window_text(window) if window is not None else None
+
+    def next_safe_time(self, f) -> str | None:
+        """When her next safe window opens (now, if one is open), at her site: the time
+        only ("2026-03-24 10:00"); None when her plan records no safe times."""
+        zone = site_zone(self.ctx.config, f.site_code)
+        plan = self.her_plan(f)
+        local_now = self.now.astimezone(zone).replace(tzinfo=None)
+        window = plan.next_window(local_now) if plan is not None else None
+        if window is None:
+            return None
+        return max(window[0], local_now).strftime("%Y-%m-%d %H:%M")
 
     def on_worklist(self, f, person, day: date) -> bool:
         """Whether a pending follow-up (a `followups` row) is in one of the person's
@@ -586,6 +654,7 @@ class ContentBuilder:
         return (
             f.assigned_staff_id == person.id
             and f.due_on <= day + timedelta(days=horizon)
+            and not (f.window_closes_on < day and f.attempts)  # unreachable, off the list
             and (
                 f.window_opens_on <= day
                 or f.window_closes_on < day

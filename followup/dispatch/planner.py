@@ -8,11 +8,15 @@ and asks the database for the follow-ups due on exactly those days, through the
 
 - reminder: `lead_days` before the due date, on the morning of that day (local
   midnight, moved to the end of the quiet hours: 08:00 by default), to the assigned
-  worker; to the site's supervisors when nobody is assigned.
+  worker; to the site's supervisors when nobody is assigned. A partner follow-up's
+  due-day reminder goes `partner_lead_minutes` before her first safe window that day
+  (her plan, opened for the follow-ups due in the pass's mornings only), never earlier
+  than the morning.
 - digest: at `digest_time` on working days that are not the centre's holidays, to each
   member of staff with something overdue, due or coming up.
 - escalation: on the morning `escalate_after_days` after the day a window closed,
-  when the follow-up is still pending, to the site's supervisors.
+  when the follow-up is still pending and nobody tried to reach the person (with an
+  attempt it reads as unreachable, followup.lost), to the site's supervisors.
 - catch-up: whatever of the above was due more than `catch_up_after_minutes` before
   `now` (the service was not running) becomes one catch-up digest per person instead
   of a burst.
@@ -32,15 +36,16 @@ from sqlalchemy.orm import Session
 
 from followup.context import Context
 from followup.dispatch.outbox import Message, enqueue
-from followup.dispatch.policy import Bounds, Policy, protocol_bounds, site_zone
+from followup.dispatch.policy import Bounds, Policy, her_plan, protocol_bounds, site_zone
 from followup.dispatch.routing import preferred
 from followup.dispatch.timing import (
     digests_between,
     mornings_between,
     out_of_quiet_hours,
+    partner_reminder_at,
     start_of_day,
 )
-from followup.models import DispatchWatermark, FollowUp, Participant, Staff
+from followup.models import DispatchWatermark, FollowUp, Participant, Partner, Staff
 from followup.schedule import PENDING
 
 PLANNER = "planner"
@@ -150,8 +155,10 @@ class _Plan:
                 FollowUp.partner_id,
                 Participant.site_code,
                 Participant.facilitator_id,
+                Partner.plan_sealed,  # hers only, for the due day's safe window
             )
             .join(Participant, Participant.id == FollowUp.participant_id)
+            .outerjoin(Partner, Partner.id == FollowUp.partner_id)
             .where(
                 FollowUp.status == PENDING,
                 FollowUp.due_on.in_(sorted(wanted)),
@@ -166,6 +173,8 @@ class _Plan:
             )
             recipients = [worker] if worker is not None else self.supervisors_for(row)
             for lead, at in wanted[row.due_on]:
+                if lead == 0 and row.partner_id is not None:
+                    at = self.before_her_window(row)
                 for person in recipients:
                     if self.late(at):
                         folded = self.catch_up[person.id]
@@ -187,6 +196,18 @@ class _Plan:
                     )
                     self.result.reminders += 1
 
+    def before_her_window(self, row) -> datetime:
+        """Her worker's due-day reminder: `partner_lead_minutes` before her first safe
+        window that day (followup.dispatch.timing.partner_reminder_at); the plan is
+        opened only for the partner follow-ups due in this pass's mornings."""
+        return partner_reminder_at(
+            row.due_on,
+            her_plan(self.ctx, row),
+            site_zone(self.ctx.config, row.site_code),
+            self.policy.partner_lead,
+            self.policy.quiet,
+        )
+
     def escalations(self, sites: list[str], mornings: list[tuple[date, datetime]]) -> None:
         closed = {
             day - timedelta(days=1 + self.policy.escalate_after_days): at for day, at in mornings
@@ -203,6 +224,9 @@ class _Plan:
             .join(Participant, Participant.id == FollowUp.participant_id)
             .where(
                 FollowUp.status == PENDING,
+                # Tried at least once: it reads as unreachable (followup.lost.status_on),
+                # not as "not done", so nobody is told it was left undone.
+                FollowUp.attempts == 0,
                 FollowUp.due_on.between(first - timedelta(days=self.bounds.window_after), last),
                 FollowUp.window_closes_on.in_(sorted(closed)),
                 Participant.site_code.in_(sites),
@@ -264,6 +288,8 @@ class _Plan:
             FollowUp.assigned_staff_id == Staff.id,
             FollowUp.status == PENDING,
             FollowUp.due_on <= last + timedelta(days=horizon),
+            # Overdue only when nobody tried: closed after an attempt reads as unreachable.
+            sa.or_(FollowUp.window_closes_on >= day, FollowUp.attempts == 0),
             sa.or_(
                 FollowUp.window_opens_on <= day,
                 FollowUp.due_on <= day + timedelta(days=self.policy.digest_days),

@@ -12,7 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from followup.safe_contact import SafeContactPlan
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -126,3 +130,55 @@ def digests_between(
 
 def start_of_day(instant: datetime, zone: ZoneInfo) -> datetime:
     return local_instant(local_date(instant, zone), time(0, 0), zone)
+
+
+# --- her worker's reminder, before her safe window ------------------------------------
+
+
+def partner_window(
+    due_on: date, plan: SafeContactPlan | None, zone: ZoneInfo, quiet: QuietHours
+) -> tuple[datetime, datetime] | None:
+    """Her first safe window on the due day (naive local start and end, her site's zone)
+    that is still open when the day's reminders may go (the end of the quiet hours):
+    a window over before the worker may be reminded cannot be aimed at. None when her
+    plan has no window left that day, or there is no plan."""
+    if plan is None:
+        return None
+    morning = morning_of(due_on, zone, quiet)
+    for starts, ends in plan.windows_on(due_on):
+        if _aware(ends, zone) > morning:
+            return starts, ends
+    return None
+
+
+def partner_reminder_at(
+    due_on: date,
+    plan: SafeContactPlan | None,
+    zone: ZoneInfo,
+    lead: timedelta,
+    quiet: QuietHours,
+) -> datetime:
+    """When her worker's due-day reminder goes (UTC): `lead` before her first safe window
+    that day, so it arrives before she can be called — never before the day's morning
+    (the end of the quiet hours, the existing rule) and never inside the quiet hours (a
+    late-evening window is reminded in the morning). No window that day, or no plan:
+    the morning, as for every other reminder."""
+    morning = morning_of(due_on, zone, quiet)
+    window = partner_window(due_on, plan, zone, quiet)
+    if window is None:
+        return morning
+    at = max(_aware(window[0], zone) - lead, morning)
+    return morning if in_quiet_hours(at, zone, quiet) else at
+
+
+def window_text(window: tuple[datetime, datetime]) -> str:
+    """ "10:00–12:00": the times of a window, nothing else of her plan."""
+    starts, ends = window
+    end = "24:00" if ends.time() == time(0, 0) and ends.date() > starts.date() else f"{ends:%H:%M}"
+    return f"{starts:%H:%M}–{end}"
+
+
+def _aware(local: datetime, zone: ZoneInfo) -> datetime:
+    """A naive local time at the centre as a UTC instant (zoneinfo's reading of a skipped
+    or repeated wall time, as everywhere in this module)."""
+    return local.replace(tzinfo=zone).astimezone(UTC)

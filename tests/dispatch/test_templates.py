@@ -26,6 +26,10 @@ def item(
         "window_closes_on": date(2026, 4, 7),
         "link": f"{BASE}/followups/{100000 + n}",
         "assigned_to": "BG-PS",
+        "attempts": 3,
+        "last_attempt_outcome": "someone_else_answered",
+        "unsafe_to_talk": False,
+        "retry_at": None,
     }
 
 
@@ -48,7 +52,7 @@ def sample(kind: str, name: str = "Ana Jovanović") -> dict:
     return (
         base
         | {
-            "reminder": {**item(123456), "lead_days": 7},
+            "reminder": {**item(123456), "lead_days": 7, "safe_window": "10:00–12:00"},
             "digest": lists,
             "catch_up": {
                 **lists,
@@ -62,7 +66,7 @@ def sample(kind: str, name: str = "Ana Jovanović") -> dict:
                 "reminded_total": 31,
                 "site_link": f"{BASE}/followups?scope=site",
             },
-            "escalation": item(123456),
+            "escalation": item(123456) | {"attempts": 0, "last_attempt_outcome": None},
             "alert": {
                 "case_id": "BG-123456",
                 "source": "recidivism",
@@ -139,7 +143,8 @@ def test_a_deployment_can_reword_one_template_and_keep_the_rest(tmp_path):
     assert (
         templates.render("digest", "en", sample("digest")).sms == f"Today: 3 due. {BASE}/followups"
     )
-    assert templates.render("reminder", "en", sample("reminder")).sms.startswith("Due in 7 days")
+    his = sample("reminder") | {"subject": "participant"}
+    assert templates.render("reminder", "en", his).sms.startswith("Due in 7 days")
 
 
 @pytest.mark.parametrize("kind", KINDS)
