@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from followup import answer_store, instrument_store, scoring
+from followup.context import SHIPPED_INSTRUMENTS
+from followup.instruments import load_instruments
 from followup.models import (
     FollowUp,
     InstrumentAnswer,
@@ -574,3 +576,19 @@ def test_the_revision_in_force_is_the_one_answers_are_checked_against(cohort, tm
     (interview,) = [i for i in interviews(cohort).values() if i.checkpoint == "intake_assessment"]
     assert interview.instrument_revision == applied.revision
     assert interview.instrument_revision != cohort.ctx.instruments["import-test"].revision
+
+
+def test_the_example_in_the_data_docs_is_a_clean_file():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "data.md").read_text()
+    example = text.split("```csv\n")[1].split("```")[0]
+    groups: dict[tuple[str, str], dict[str, str]] = {}
+    for line in example.splitlines()[1:]:
+        case_id, partner_id, _, _, _, instrument, item, value = line.split(",")
+        groups.setdefault((partner_id, instrument), {})[item] = value
+    shipped = load_instruments(SHIPPED_INSTRUMENTS)
+    assert [
+        (g, scoring.check_answers(shipped[g[1]], given).problems) for g, given in groups.items()
+    ] == [
+        (("", "core"), {}),
+        (("P-0042", "partner-followup"), {}),
+    ]
