@@ -14,6 +14,7 @@ from freezegun import freeze_time
 
 from followup import answer_store, instrument_store, scoring
 from followup.context import SHIPPED_INSTRUMENTS
+from followup.imports import load
 from followup.instruments import load_instruments
 from followup.models import (
     FollowUp,
@@ -390,7 +391,12 @@ def test_an_events_interview_in_the_same_load_stays_a_core_interview(cohort):
 # --- a whole load -------------------------------------------------------------------------
 
 
-def test_import_all_reads_answers_csv_after_the_events(make_deployment, tmp_path):
+@pytest.mark.parametrize("part_bytes", [None, 256], ids=["one part", "many parts"])
+def test_import_all_reads_answers_csv_after_the_events(
+    make_deployment, tmp_path, monkeypatch, part_bytes
+):
+    if part_bytes:
+        monkeypatch.setattr(load, "PART_BYTES", part_bytes)  # a person's rows in one part
     deployment = make_deployment(
         protocols_dir=_own_schedules(tmp_path / "schedules"), active=("undp-serbia",)
     )
@@ -408,8 +414,10 @@ def test_import_all_reads_answers_csv_after_the_events(make_deployment, tmp_path
     assert result.out.splitlines()[-1].endswith(
         "answers.csv: 17 answers row(s): 17 new, 0 updated, 0 already present"
     )
-    assert len(interviews(deployment)) == 3
+    found = interviews(deployment)
+    assert len(found) == 3 and all(i.followup_id is not None for i in found.values())
     assert count(deployment, InstrumentAnswer) == 24
+    assert count(deployment, InterviewScore) == 3
 
 
 # --- problems -----------------------------------------------------------------------------
