@@ -135,12 +135,23 @@ def check(
         )
     }
     known = _known(conn, list(groups))
+    stored = _stored_answers(conn, [interview_id for interview_id, _ in known.values()])
     today = {code: ctx.site_today(code) for code in ctx.config.sites}
     in_force: dict[str, Instrument] = {}
     checked = Checked()
     for key, group in groups.items():
         _check_group(
-            session, ctx, key, group, people, partners, known, today, in_force, problems, checked
+            session,
+            ctx,
+            key,
+            group,
+            people,
+            partners,
+            (known, stored),
+            today,
+            in_force,
+            problems,
+            checked,
         )
     return checked
 
@@ -191,9 +202,20 @@ def _known(conn, keys: list[str]) -> dict[str, tuple[int, str | None]]:
     }
 
 
+def _stored_answers(conn, interview_ids: list[int]) -> dict[int, dict[str, tuple]]:
+    """The answers of interviews imported before: id -> item -> (value, sealed)."""
+    a = InstrumentAnswer.__table__
+    query = sa.select(a.c.interview_id, a.c.item, a.c.value, a.c.value_sealed)
+    found: dict[int, dict[str, tuple]] = {}
+    for r in rows_where_in(conn, query, a.c.interview_id, interview_ids):
+        found.setdefault(r.interview_id, {})[r.item] = (r.value, r.value_sealed)
+    return found
+
+
 def _check_group(
-    session, ctx, key, group: _Group, people, partners, known, today, in_force, problems, checked
+    session, ctx, key, group: _Group, people, partners, before, today, in_force, problems, checked
 ) -> None:
+    known, answered_before = before
     first = Cells(group.rows[0], problems)
     person = people.get(group.case_id)
     if person is None:
@@ -244,7 +266,9 @@ def _check_group(
     if answers is None:
         return
     if stored is not None:
-        _compare(session, ctx, stored[0], group, answers, problems, checked)
+        _compare(
+            ctx, stored[0], answered_before.get(stored[0], {}), group, answers, problems, checked
+        )
         return
     checked.rows += len(group.rows)
     columns = interview_columns(instrument, answers)
@@ -365,16 +389,12 @@ def _answers(instrument: Instrument, group: _Group, problems: Problems) -> dict[
     return result.answers
 
 
-def _compare(session, ctx, interview_id, group, answers, problems, checked) -> None:
+def _compare(ctx, interview_id, before, group, answers, problems, checked) -> None:
     """The same interview again: skipped when its answers are the ones stored, refused
     (at the row of the first item that differs) when not."""
     stored = {
         item: value if sealed is None else ctx.vault.open(sealed)
-        for item, value, sealed in session.execute(
-            sa.select(
-                InstrumentAnswer.item, InstrumentAnswer.value, InstrumentAnswer.value_sealed
-            ).where(InstrumentAnswer.interview_id == interview_id)
-        )
+        for item, (value, sealed) in before.items()
     }
     if stored == answers:
         checked.skipped += len(group.rows)
