@@ -482,6 +482,25 @@ def test_every_problem_is_reported_with_its_file_and_row(cohort):
     ]
 
 
+def test_a_refused_row_leaves_its_interview_checked_but_not_its_answers(cohort):
+    problems = rejected(
+        cohort,
+        HEADER
+        + "BG-9,,2026-01-10,participant,intake_assessment,import-test,hit,\n"
+        + "BG-1,,2026-01-10,participant,intake_assessment,Import-Test,hit,\n"
+        + "BG-1,,2026-01-10,participant,intake_assessment,import-test,mood,3\n",
+    )
+    empty = (
+        "value: required, but empty. Hint: write a missing code (dont_know, refused, "
+        "not_asked, not_applicable) for an item without an answer"
+    )
+    assert problems == [
+        f"answers.csv:2: {empty}",
+        "answers.csv:2: case_id: case 'BG-9' is not enrolled. Hint: import participants first",
+        f"answers.csv:3: {empty}",  # and nothing about hit having no row
+    ]
+
+
 def test_a_problem_matching_the_follow_up_is_reported_in_the_answers_file(cohort):
     # Her check-in's window has not opened on 12 January (the programme starts on the 26th).
     problems = rejected(

@@ -95,6 +95,8 @@ class _Group:
     on: date | None = None
     informant: str = ""
     checkpoint: str = ""
+    broken: bool = False  # a row of it was refused
+    first: Row | None = None  # where problems of the whole interview are reported
 
 
 def import_key(case_id: str, partner_id: str, on: date, informant: str, checkpoint: str) -> str:
@@ -167,6 +169,9 @@ def _groups(rows: list[Row], problems: Problems) -> dict[str, _Group]:
         on = cells.required("date", parse_date)
         informant = cells.required("informant", lambda v: parse_choice(v, INFORMANTS, "informant"))
         checkpoint = cells.required("checkpoint")
+        if not cells.ok:
+            continue
+        assert case_id and on and informant and checkpoint
         cells.required("instrument")
         cells.required("item")
         if not row.get("value"):
@@ -175,9 +180,6 @@ def _groups(rows: list[Row], problems: Problems) -> dict[str, _Group]:
                 "required, but empty. Hint: write a missing code (dont_know, refused, "
                 "not_asked, not_applicable) for an item without an answer",
             )
-        if not cells.ok:
-            continue
-        assert case_id and on and informant and checkpoint
         key = import_key(case_id, partner_id, on, informant, checkpoint)
         group = groups.get(key)
         if group is None:
@@ -187,8 +189,14 @@ def _groups(rows: list[Row], problems: Problems) -> dict[str, _Group]:
                 on=on,
                 informant=informant,
                 checkpoint=checkpoint,
+                first=row,
             )
-        group.rows.append(row)
+        if cells.ok:
+            group.rows.append(row)
+        else:
+            # Its interview is still checked (case, date, checkpoint), not its answers:
+            # they would only report the missing row again ("hit has no row").
+            group.broken = True
     return groups
 
 
@@ -216,7 +224,8 @@ def _check_group(
     session, ctx, key, group: _Group, people, partners, before, today, in_force, problems, checked
 ) -> None:
     known, answered_before = before
-    first = Cells(group.rows[0], problems)
+    assert group.first is not None
+    first = Cells(group.first, problems)
     person = people.get(group.case_id)
     if person is None:
         first.fail(
@@ -247,17 +256,27 @@ def _check_group(
     named_wrong: set[str] = set()
     for row in group.rows:
         named = row.get("instrument")
-        if named != expected and named not in named_wrong:
+        if named.lower() != expected and named not in named_wrong:
             named_wrong.add(named)
             Cells(row, problems).fail(
                 "instrument",
                 f"checkpoint {group.checkpoint} asks {expected} of the {group.informant}, "
                 f"not {named}. Hint: write {expected} on this interview's rows",
             )
-    if named_wrong or not first.ok:
+    if named_wrong or not first.ok or group.broken:
         return
     if expected not in in_force:
-        in_force[expected] = instrument_store.applied(session, ctx.instruments, expected, ctx.now())
+        try:
+            in_force[expected] = instrument_store.applied(
+                session, ctx.instruments, expected, ctx.now()
+            )
+        except KeyError:  # an older protocol revision's instrument, never applied, file gone
+            first.fail(
+                "instrument",
+                f"instrument {expected} has no file in the instruments folder. Hint: restore "
+                f"{expected}.toml",
+            )
+            return
     instrument = in_force[expected]
     stored = known.get(key)
     if stored is not None and stored[1] is not None:
