@@ -511,6 +511,20 @@ def test_a_problem_matching_the_follow_up_is_reported_in_the_answers_file(cohort
     assert "window" in problems[0]
 
 
+def test_a_checkpoint_recorded_before_and_an_interview_after_her_withdrawal_are_refused(cohort):
+    import_answers(cohort, GOOD)
+    withdrawn = cohort.run("record", "consent", "P-1", "--withdrawn", "--on", "2026-03-01")
+    assert withdrawn.exit_code == 0, withdrawn.err
+    again = HEADER + "BG-1,,2026-01-20,participant,intake_assessment,import-test,hit,no\n"
+    assert rejected(cohort, again) == [
+        "answers.csv:2: checkpoint: intake_assessment was already recorded on 2026-01-10",
+    ]
+    after = HEADER + "BG-1,P-1,2026-03-05,partner,partner_checkin,import-test,hit,no\n"
+    assert rejected(cohort, after) == [
+        "answers.csv:2: date: partner withdrew consent on 2026-03-01; no interview after that",
+    ]
+
+
 def test_her_answers_never_appear_in_a_problem(cohort):
     said = "he broke the door"
     problems = rejected(
