@@ -10,12 +10,14 @@ partners. The messages say which case and where to look; never what was reported
 Imports: an events file is history as much as news. Only reports dated within the last
 `IMPORT_ALERT_DAYS` days (reported-on for recidivism, the interview date for partner
 interviews, in the centre's own calendar) raise alerts when imported, so loading years
-of records does not flood anyone's phone; older ones are recorded without an alert.
+of records does not flood anyone's phone; older ones are recorded without an alert. An
+answers import follows the same rule, for the same partner interviews and for any
+interview with a score in its `alert_at` band.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -179,10 +181,16 @@ class _Directory:
 
 
 def after_import(
-    session: Session, ctx: Context, events: Iterable[Mapping], interviews: Iterable[Mapping]
+    session: Session,
+    ctx: Context,
+    events: Iterable[Mapping],
+    interviews: Iterable[Mapping],
+    alert_bands: Collection[str] = frozenset(),
 ) -> int:
-    """Alerts for an events import: recidivism rows, and partner interviews reporting
-    violence, dated within the last IMPORT_ALERT_DAYS days. Returns how many were raised."""
+    """Alerts for an import: recidivism rows, partner interviews reporting violence, and
+    interviews with a score in its alert_at band (their import keys in `alert_bands`,
+    whoever answered: the risk is to her), dated within the last IMPORT_ALERT_DAYS days.
+    Returns how many were raised."""
     recent: dict[str, str] = {}  # import_key -> "event" | "interview"
     site_of = {}
     # Older than the earliest site's cut-off is old everywhere: most of a history import
@@ -197,10 +205,9 @@ def after_import(
                 recent[row["import_key"]] = "event"
                 site_of[row["import_key"]] = (row["participant_id"], on)
     for row in interviews:
-        if (
-            row["conducted_on"] >= earliest
-            and row["informant"] == "partner"
-            and violence_reported(row)
+        if row["conducted_on"] >= earliest and (
+            (row["informant"] == "partner" and violence_reported(row))
+            or row["import_key"] in alert_bands
         ):
             recent[row["import_key"]] = "interview"
             site_of[row["import_key"]] = (row["participant_id"], row["conducted_on"])

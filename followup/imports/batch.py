@@ -22,9 +22,10 @@ class Batch:
     plan: set[int] = field(default_factory=set)  # this part's people to plan
     interviews: list[tuple[Row, dict]] = field(default_factory=list)  # to match after
     events: list[dict] = field(default_factory=list)  # written, for safety alerts
+    answers: dict[str, Any] = field(default_factory=dict)  # import key -> answers to write
 
     def next_part(self) -> None:
-        self.plan, self.interviews, self.events = set(), [], []
+        self.plan, self.interviews, self.events, self.answers = set(), [], [], {}
 
     def staff_rows(self, conn) -> dict[str, Any]:
         """Every member of staff (a few per hundred cases), read once per load."""

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from followup.errors import CsvRejected, FollowupError
-from followup.values import MAX_EMAIL, MAX_ID, MAX_NAME, MAX_SHORT, limit_length, refuse_control
+from followup.values import (
+    MAX_EMAIL,
+    MAX_ID,
+    MAX_NAME,
+    MAX_NOTES,
+    MAX_SHORT,
+    limit_length,
+    refuse_control,
+)
 
 MAX_SHOWN = 50  # problems listed; the count of the rest follows
 MAX_KEPT = 10_000  # problems kept to sort by row; a file of nothing but errors stays cheap
@@ -38,7 +46,8 @@ ID_COLUMNS = frozenset(
 def column_limit(column: str) -> int:
     if column in ID_COLUMNS:
         return MAX_ID
-    return {"name": MAX_NAME, "email": MAX_EMAIL}.get(column, MAX_SHORT)
+    # `value` (answers.csv) holds a text item's words too: as long as a note may be.
+    return {"name": MAX_NAME, "email": MAX_EMAIL, "value": MAX_NOTES}.get(column, MAX_SHORT)
 
 
 @dataclass

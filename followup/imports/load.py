@@ -1,7 +1,7 @@
 """One load: the CSV files of an import, checked and written together in one transaction.
 
 `followup import --all DIR` (or several KIND FILE pairs, or one) comes here. Staff are
-written first; then the people files (participants, partners, events) are split into
+written first; then the people files (participants, partners, events, answers) are split into
 parts by case — every row of a case, in any file, lands in the same part — and each part
 is checked, written and planned in turn:
 
@@ -35,7 +35,7 @@ from followup.audit import audit
 from followup.context import Context
 from followup.db import transaction
 from followup.errors import CsvRejected, FollowupError
-from followup.imports import events, participants, partners, staff
+from followup.imports import answers, events, participants, partners, staff
 from followup.imports.batch import Batch
 from followup.imports.csvfile import Problems, Row, iter_rows
 from followup.imports.progress import Progress, Silent
@@ -47,9 +47,10 @@ KINDS: dict[str, ModuleType] = {
     "participants": participants,
     "partners": partners,
     "events": events,
+    "answers": answers,
 }
 ORDER = tuple(KINDS)  # the order a load applies its files in
-PEOPLE = ("participants", "partners", "events")
+PEOPLE = ("participants", "partners", "events", "answers")
 # The size of the files (in bytes of CSV) kept in memory at once; a bigger load is split
 # into parts of about this size. 2 MiB is ~3,000 cases with their partners and events.
 PART_BYTES = 2 * 2**20
@@ -199,13 +200,29 @@ def _import_part(
     if batch.plan:
         with phase("plan and match"):
             replanned, unmatched = settle(session, ctx, batch, now)
+        answered = answers.origin_rows(batch)
         for row, column, message in unmatched:
-            problems["events"].add(row.number, column, message)
-        result = results.get("events") or results.get("partners") or results["participants"]
+            kind = "answers" if id(row) in answered else "events"
+            problems[kind].add(row.number, column, message)
+        result = (
+            results.get("events")
+            or results.get("answers")
+            or results.get("partners")
+            or results["participants"]
+        )
         result.people_replanned += replanned
+        if batch.answers and not unmatched:
+            with phase("write"):
+                answers.write_answers(session, ctx, batch)
     if batch.events or batch.interviews:
         with phase("alerts"):
-            alerts.after_import(session, ctx, batch.events, [i for _, i in batch.interviews])
+            alerts.after_import(
+                session,
+                ctx,
+                batch.events,
+                [i for _, i in batch.interviews],
+                alert_bands=answers.alert_keys(batch),
+            )
 
 
 def _raise_if_any(problems: dict[str, Problems]) -> None:

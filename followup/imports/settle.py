@@ -52,7 +52,14 @@ def settle(
                 except InvalidRecord as exc:
                     unmatched.append((row, "checkpoint", str(exc)))
                     continue
-                if slot is not None and nothing_asked(item) and not item["nothing_asked_sealed"]:
+                if (
+                    slot is not None
+                    and item.get("instrument_revision") is None
+                    and nothing_asked(item)
+                    and not item["nothing_asked_sealed"]
+                ):
+                    # An instrument's interview (import answers) was checked for an
+                    # answer by its importer: its items need not be the columns below.
                     # followup.checks: an untouched form completes nothing (the reason
                     # goes in an optional nothing_asked column).
                     unmatched.append((row, "physical", nothing_asked_problem(slot.checkpoint)))
@@ -80,6 +87,9 @@ def settle(
     if batch.interviews and not unmatched:
         for _, item in batch.interviews:
             item.setdefault("followup_id", None)
+            # One statement for events' interviews and answers' (every row the same keys).
+            item.setdefault("instrument", "core")
+            item.setdefault("instrument_revision", None)
         executemany(
             session.connection(),
             Interview.__table__.insert(),
