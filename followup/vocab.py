@@ -106,6 +106,7 @@ class ImportKind(StrEnum):
     participants = "participants"
     partners = "partners"
     events = "events"
+    attempts = "attempts"
 
 
 class CaseloadStatus(StrEnum):
