@@ -97,6 +97,9 @@ class FollowUpRow:
     # Her next safe window (naive local start, end in her site's zone), from her plan:
     # only for those who may see her plan; None for his follow-ups.
     next_safe_window: tuple[datetime, datetime] | None = None
+    # The channel an attempt form offers first: her plan's first channel (those who may
+    # see her), his phone otherwise.
+    attempt_channel: str = "phone"
 
     @property
     def late(self) -> bool:
@@ -177,9 +180,9 @@ def followup_row(r, p: Principal, labels: CheckpointLabels, today: date | None) 
     )
 
 
-def with_next_safe_window(row: FollowUpRow, r, ctx: Context) -> FollowUpRow:
-    """`row` with her next safe window after now, from her plan, when the row may show
-    her (its partner_id is set only for those who may open her record)."""
+def with_her_plan(row: FollowUpRow, r, ctx: Context) -> FollowUpRow:
+    """`row` with her next safe window after now and her plan's first channel, when the
+    row may show her (its partner_id is set only for those who may open her record)."""
     if row.partner_id is None or row.status != PENDING:
         return row
     her = SimpleNamespace(
@@ -190,9 +193,13 @@ def with_next_safe_window(row: FollowUpRow, r, ctx: Context) -> FollowUpRow:
     )
     plan = her_plan.plan_of(ctx.vault, her)
     if plan is None:
-        return row
+        return replace(row, attempt_channel=row.channel or "phone")
     local = ctx.now().astimezone(ctx.config.sites[row.site].zone).replace(tzinfo=None)
-    return replace(row, next_safe_window=plan.next_window(local))
+    return replace(
+        row,
+        next_safe_window=plan.next_window(local),
+        attempt_channel=next(iter(plan.channels), row.channel or "phone"),
+    )
 
 
 def _pending(
@@ -582,10 +589,7 @@ def work_list(
         workers = _worker_counts(session, filtered(bare, filters, todays))
     found = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
     labels = CheckpointLabels(session, ctx, p.language)
-    rows = [
-        with_next_safe_window(followup_row(r, p, labels, todays[r.site_code]), r, ctx)
-        for r in found
-    ]
+    rows = [with_her_plan(followup_row(r, p, labels, todays[r.site_code]), r, ctx) for r in found]
     hers = alerts.flagged_partners(
         session, p, [r.partner_pk for r in found if r.partner_pk is not None]
     )
