@@ -148,6 +148,10 @@ def test_the_third_unanswered_call_takes_it_off_the_list(team):
     assert "now unreachable and has left the list" in page
     assert f'href="/followups/{hers(team)}"' not in page
     assert team.followup(hers(team)).status == "unreachable"
+    assert '<span class="badge unreachable" id="status">Unreachable</span>' in (
+        browser.get(f"/followups/{hers(team)}").text
+    )
+    assert ">Unreachable</span>" in browser.get("/partners/P-1").text
 
 
 def test_an_attempt_without_the_csrf_token_is_refused(team):

@@ -61,6 +61,7 @@ FAMILIES = {
     "answer.": ("yes", "no", "not_asked"),
     "attempts.outcome_": ATTEMPT_OUTCOMES,
     "attempts.recorded_": ("scheduled", "unreachable", "refused"),
+    "attempts.status_": ("unreachable", "refused"),
     "safety.": ("1", "2", "3", "4", "5"),
     "contact.": ("phone", "email", "address"),
     "weekday.": tuple(str(d) for d in range(7)),
