@@ -24,6 +24,7 @@ from followup.operations.policy import NotVisible
 from followup.safe_contact import SafeContactPlan, parse_safe_times
 from tests.conftest import REPO
 from tests.web.conftest import _quick_password_hashes, build_team  # noqa: F401
+from tests.web.test_partner_wall import his_facilitator_holding
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 REASON = "She texted asking to be called now zebra-7731"
@@ -281,7 +282,13 @@ def test_an_attempt_on_a_completed_follow_up_is_refused_with_a_clear_message(tea
 
 def test_his_facilitator_cannot_record_an_attempt_on_her_follow_up(team):
     result = hers(team, "--outcome", "no_answer", "--channel", "phone", who="facilitator")
-    assert result.exit_code == 1 and "may see" in result.err
+    missing = attempt(
+        team, "partner_first_contact", "--partner", "P-404", "--outcome", "no_answer",
+        "--channel", "phone", who="facilitator",
+    )  # fmt: skip
+    assert (result.exit_code, missing.exit_code) == (1, 1)
+    assert result.err == missing.err.replace("P-404", "P-1")  # nor learns she exists
+    assert "may see" in result.err
     followup_id = her_followup(team).id
     with team.session() as session:
         p = principal_as(session, team.ctx, "facilitator", via="test")
@@ -371,3 +378,20 @@ def test_a_reached_contact_re_confirms_her_plan_on_its_local_date(team):
     assert her_plan.plan_of(team.ctx.vault, her).confirmed_on == date(2026, 12, 7)
     assert her_plan.plan_of(team.ctx.vault, her).windows == WEEKDAYS_PHONE.windows
     assert audit_lines(team, "record_attempt")[-1]["plan_confirmed"] is True
+
+
+def test_his_facilitator_holding_her_side_too_cannot_record_hers_nor_be_named_for_it(team):
+    his_facilitator_holding(team, "facilitator;partner_support")
+    result = team.deployment.run(
+        "record", "attempt", "BG-2", "partner_first_contact", "--partner", "P-2",
+        "--outcome", "no_answer", "--channel", "phone", "--as", "fx1",
+    )  # fmt: skip
+    assert result.exit_code == 1 and "may see" in result.err
+    named = team.deployment.run(
+        "record", "attempt", "BG-2", "partner_first_contact", "--partner", "P-2",
+        "--outcome", "no_answer", "--channel", "phone", "--by", "FX1",
+    )  # fmt: skip
+    assert named.exit_code == 1 and "FX1 is the facilitator of case BG-2" in named.err
+    assert (
+        team.followup(team.followup_id("BG-2", "partner_first_contact", partner=True)).attempts == 0
+    )

@@ -34,7 +34,7 @@ from followup.audit import audit
 from followup.context import Context
 from followup.dispatch.outbox import cancel_stale
 from followup.enrol import check_worker
-from followup.errors import InvalidRecord
+from followup.errors import InvalidRecord, NotFound
 from followup.models import ContactAttempt, FollowUp, Participant, Partner
 from followup.operations import policy
 from followup.operations.followups import recordable
@@ -243,8 +243,13 @@ def attempt_followup(
     """The follow-up an attempt names by case, checkpoint and (her follow-ups) partner:
     the pending one of that checkpoint, picked as `record interview` picks (the one whose
     window holds `on`, else the one due nearest it whose window has opened)."""
-    person = lookup.participant(session, case_id)
-    if not policy.view_participant(p, person.site_code):
+    try:
+        person = lookup.participant(session, case_id)
+    except NotFound:
+        if p.account_id is None:  # the operator: the plain message
+            raise
+        person = None
+    if person is None or not policy.view_participant(p, person.site_code):
         raise NotVisible(f"no case {case_id!r} that {p.username} may see")
     partner = None
     if partner_id is not None:
@@ -252,10 +257,10 @@ def attempt_followup(
             sa.select(Partner).where(Partner.partner_id == partner_id)
         ).scalar_one_or_none()
         visible = policy.view_partner_status(p, person.site_code, person.facilitator_id)
-        if partner is None or partner.participant_id != person.id or not visible:
-            raise NotVisible(
-                f"no partner {partner_id!r} of case {case_id} that {p.username} may see"
-            )
+        if not visible:
+            raise NotVisible(f"no partner {partner_id!r} that {p.username} may see")
+        if partner is None or partner.participant_id != person.id:
+            raise InvalidRecord(f"partner {partner_id!r} is not linked to case {case_id}")
     rows = (
         session.execute(
             sa.select(FollowUp).where(
