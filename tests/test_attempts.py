@@ -395,3 +395,29 @@ def test_his_facilitator_holding_her_side_too_cannot_record_hers_nor_be_named_fo
     assert (
         team.followup(team.followup_id("BG-2", "partner_first_contact", partner=True)).attempts == 0
     )
+
+
+def test_of_her_check_ins_the_attempt_goes_to_the_one_whose_window_holds_its_date(team, clock):
+    set_plan(team, "P-1", WEEKDAYS_PHONE)
+    early = attempt(
+        team, "partner_checkin", "--partner", "P-1", "--outcome", "no_answer", "--channel", "phone"
+    )
+    assert early.exit_code == 1 and "before the partner_checkin window opens" in early.err
+    # Check-ins every 4 weeks from the expected programme start (25 December): windows
+    # 19-29 January, 16-26 February. Wednesday 17 February, 10:30 in Belgrade:
+    clock.move_to(datetime(2027, 2, 17, 9, 30, tzinfo=UTC))
+    for at in ("2027-02-17T10:15", "2027-01-21T10:15"):  # the second check-in, the first
+        hers_checkin = attempt(
+            team, "partner_checkin", "--partner", "P-1", "--outcome", "no_answer",
+            "--channel", "phone", "--at", at,
+        )  # fmt: skip
+        assert hers_checkin.exit_code == 0, hers_checkin.err
+    with team.session() as session:
+        tried = dict(
+            session.execute(
+                sa.select(FollowUp.occurrence, FollowUp.attempts).where(
+                    FollowUp.checkpoint == "partner_checkin", FollowUp.attempts > 0
+                )
+            ).all()
+        )
+    assert tried == {1: 1, 2: 1}

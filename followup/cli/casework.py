@@ -492,7 +492,13 @@ def record_attempt(
 
     def run(s, c, p):
         followup_id = attempt_followup(
-            s, c, p, case_id=case_id, checkpoint=checkpoint, partner_id=partner_id
+            s,
+            c,
+            p,
+            case_id=case_id,
+            checkpoint=checkpoint,
+            partner_id=partner_id,
+            attempted_at=attempted_at,
         )
         return do(
             s,

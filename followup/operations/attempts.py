@@ -238,11 +238,12 @@ def attempt_followup(
     case_id: str,
     checkpoint: str,
     partner_id: str | None = None,
-    on: date | None = None,
+    attempted_at: datetime | None = None,
 ) -> int:
     """The follow-up an attempt names by case, checkpoint and (her follow-ups) partner:
     the pending one of that checkpoint, picked as `record interview` picks (the one whose
-    window holds `on`, else the one due nearest it whose window has opened)."""
+    window holds the attempt's local date, else the one due nearest it whose window has
+    opened). `attempted_at` as record_attempt takes it (default now)."""
     try:
         person = lookup.participant(session, case_id)
     except NotFound:
@@ -282,8 +283,10 @@ def attempt_followup(
             f"case {case_id}: {who} {checkpoint} is {ended}; "
             "attempts are recorded only on a pending follow-up"
         )
+    zone = ctx.config.sites[person.site_code].zone
+    on = local_time(to_utc(attempted_at or ctx.now(), zone), zone).date()
     try:
-        found = pick_followup(pending, on or ctx.site_today(person.site_code), checkpoint)
+        found = pick_followup(pending, on, checkpoint)
     except InvalidRecord:
         found = None  # not open yet: record_attempt says when it opens
     return (found or min(pending, key=lambda f: f.window_opens_on)).id
