@@ -98,29 +98,21 @@ def record_attempt(
     override_reason: str | None = None,
     plan_confirmed: bool = False,
 ) -> RecordedAttempt:
-    """Record one attempt on a pending follow-up whose window has opened. `attempted_at`
-    (default now; a naive time is read in the case's site zone) may not be in the future. Raises OutsidePlan (an InvalidRecord)
-    when her plan does not allow it and no `override_reason` is given."""
+    """Record one attempt on a pending follow-up whose window has opened.
+
+    `attempted_at` (default now; a naive time is read in the case's site zone) may not be
+    in the future. Raises OutsidePlan (an InvalidRecord) when her plan does not allow it
+    and no `override_reason` is given; NotVisible / Forbidden as `recordable` does."""
     target = recordable(session, ctx, p, followup_id)
     outcome = _choice(outcome, ATTEMPT_OUTCOMES, "outcome")
     channel = _choice(channel, PLAN_CHANNELS, "channel")
     note = _free_text(note, "note")
     override_reason = _free_text(override_reason, "override reason")
     now = ctx.now()
-    zone = ctx.config.sites[target.site].zone
-    # A naive time is local to the case's site (what a worker reads off her own clock).
-    at = now if attempted_at is None else to_utc(attempted_at, zone)
-    problem = future_problem(at, now)
-    if problem:
-        raise InvalidRecord(f"case {target.case_id}: {problem}")
-    followup = session.get(FollowUp, target.id)
-    problem = status_problem(followup.status, followup.checkpoint)
-    if problem:
-        raise InvalidRecord(f"case {target.case_id}: {problem}")
-    local = local_time(at, zone)
-    problem = window_problem(local.date(), followup.checkpoint, followup.window_opens_on)
-    if problem:
-        raise InvalidRecord(f"case {target.case_id}: {problem}")
+    # The row locked: two attempts recorded at once must not both count from the same
+    # counters (PostgreSQL; SQLite has one writer at a time).
+    followup = session.get(FollowUp, target.id, with_for_update=True, populate_existing=True)
+    at, local = _when(ctx, target, followup, attempted_at, now)
     person = session.get(Participant, followup.participant_id)
     worker_id = _conducted_by(session, p, person, target.subject, by)
     partner = session.get(Partner, followup.partner_id) if followup.partner_id else None
@@ -162,6 +154,7 @@ def record_attempt(
     followup.unreached_attempts = counters.unreached_attempts
     followup.last_attempt_at = counters.last_attempt_at
     followup.last_attempt_outcome = counters.last_attempt_outcome
+    followup.updated_at = now
     session.flush()
     if counters.status != target.status:
         # Queued reminders about a follow-up that is no longer pending die with it.
@@ -196,6 +189,25 @@ def record_attempt(
         no_plan=partner is not None and plan is None,
         plan_confirmed_on=confirmed_on,
     )
+
+
+def _when(
+    ctx: Context, target, followup: FollowUp, attempted_at: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """The attempt's instant (UTC) and local time at the case's site, once it is known
+    that the follow-up may take it then: pending, its window open, not in the future."""
+    zone = ctx.config.sites[target.site].zone
+    # A naive time is local to the case's site (what a worker reads off her own clock).
+    at = now if attempted_at is None else to_utc(attempted_at, zone)
+    local = local_time(at, zone)
+    for problem in (
+        future_problem(at, now),
+        status_problem(followup.status, followup.checkpoint),
+        window_problem(local.date(), followup.checkpoint, followup.window_opens_on),
+    ):
+        if problem:
+            raise InvalidRecord(f"case {target.case_id}: {problem}")
+    return at, local
 
 
 def _conducted_by(
