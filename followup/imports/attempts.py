@@ -65,6 +65,15 @@ REQUIRED = (
     "conducted_by",
 )
 OPTIONAL = ("note", "override_reason")
+_PARTNER_COLUMNS = (
+    "id",
+    "partner_id",
+    "participant_id",
+    "plan_sealed",
+    "safe_hours",
+    "channel",
+    "contact_sealed",
+)
 _FOLLOWUP_COLUMNS = (
     "id",
     "participant_id",
@@ -127,15 +136,8 @@ def check(
         r.partner_id: r
         for r in rows_where_in(
             conn,
-            sa.select(
-                t.c.id,
-                t.c.partner_id,
-                t.c.participant_id,
-                t.c.plan_sealed,
-                t.c.safe_hours,
-                t.c.channel,
-                t.c.contact_sealed,
-            ),
+            # What her_plan.plan_of reads (the older safe_hours and channel while they last).
+            sa.select(*(t.c[name] for name in _PARTNER_COLUMNS if name in t.c)),
             t.c.partner_id,
             filter(None, (row.get("partner_id") for row in rows)),
         )
