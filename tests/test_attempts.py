@@ -421,3 +421,39 @@ def test_of_her_check_ins_the_attempt_goes_to_the_one_whose_window_holds_its_dat
             ).all()
         )
     assert tried == {1: 1, 2: 1}
+
+
+# --- the pure rule (followup.attempt_rules), no database --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("instant", "allowed"),
+    [
+        ("2026-12-07T09:30:00+00:00", True),  # winter, CET: 10:30
+        ("2026-12-07T11:30:00+00:00", False),  # 12:30
+        ("2026-07-06T08:30:00+00:00", True),  # summer, CEST: 10:30
+        ("2026-07-06T09:30:00+00:00", True),  # 11:30
+        ("2026-07-06T10:30:00+00:00", False),  # 12:30
+        ("2026-12-05T09:30:00+00:00", False),  # a Saturday
+    ],
+)
+def test_her_safe_times_are_read_in_her_sites_zone_on_both_sides_of_dst(instant, allowed):
+    from zoneinfo import ZoneInfo
+
+    from followup.attempt_rules import local_time, plan_problem
+
+    local = local_time(datetime.fromisoformat(instant), ZoneInfo("Europe/Belgrade"))
+    assert (plan_problem(WEEKDAYS_PHONE, "phone", local) is None) is allowed
+
+
+def test_the_latest_attempt_is_the_last_whatever_order_they_come_in():
+    from followup.attempt_rules import Counters, after_attempt
+
+    late = datetime(2026, 12, 4, 9, tzinfo=UTC)
+    early = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    counters = after_attempt(Counters("scheduled"), "no_answer", late, 3)
+    counters = after_attempt(counters, "unsafe_to_talk", early, 3)
+    assert (counters.attempts, counters.unreached_attempts) == (2, 1)
+    assert (counters.last_attempt_at, counters.last_attempt_outcome) == (late, "no_answer")
+    assert after_attempt(counters, "moved", early, 2).status == "unreachable"
+    assert after_attempt(counters, "moved", early, None).status == "scheduled"  # 0: window only
