@@ -102,7 +102,7 @@ class Checkpoint(Strict):
     instrument: str | None = Field(
         None,
         pattern=r"^[a-z0-9][a-z0-9_\-]*$",
-        description='the questionnaire asked (schedules/instruments/<id>.toml), e.g. '
+        description="the questionnaire asked (schedules/instruments/<id>.toml), e.g. "
         '"partner-followup"; omitted: "core"',
     )
     lost_after_attempts: int | None = Field(

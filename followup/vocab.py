@@ -107,6 +107,7 @@ class ImportKind(StrEnum):
     partners = "partners"
     events = "events"
     answers = "answers"
+    attempts = "attempts"
 
 
 class CaseloadStatus(StrEnum):

@@ -40,7 +40,7 @@ def frozen():
         (
             ("import", "visits", "x.csv"),
             2,
-            "Error: Invalid value for 'KIND': 'visits' is not one of 'staff', 'participants', 'partners', 'events', 'answers'. (see `followup import --help`)",
+            "Error: Invalid value for 'KIND': 'visits' is not one of 'staff', 'participants', 'partners', 'events', 'answers', 'attempts'. (see `followup import --help`)",
         ),
         (
             (

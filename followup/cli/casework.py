@@ -414,6 +414,121 @@ def record_missed(config_path, as_user, case_id, checkpoint, informant, partner_
     click.echo(f"Marked {case_id} {informant} {checkpoint} as missed.")
 
 
+class InstantType(click.ParamType):
+    name = "ISO-INSTANT"
+
+    def convert(self, value, param, ctx):
+        from followup.attempt_rules import parse_attempted_at
+
+        try:
+            return parse_attempted_at(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@record.command("attempt")
+@config_option
+@as_option
+@click.argument("case_id")
+@click.argument("checkpoint")
+@click.option(
+    "--outcome",
+    type=click.Choice(vocab.ATTEMPT_OUTCOMES),
+    required=True,
+    help="What came of it.",
+)
+@click.option(
+    "--channel",
+    type=click.Choice(vocab.CONTACT_CHANNELS),
+    required=True,
+    help="How she or he was tried.",
+)
+@click.option(
+    "--partner", "partner_id", default=None, help="partner_id: her follow-up (default: his)."
+)
+@click.option(
+    "--at",
+    "attempted_at",
+    type=InstantType(),
+    default=None,
+    help="When: an ISO instant with its offset (2026-11-30T10:05+01:00), or a local "
+    "YYYY-MM-DDTHH:MM read in the case's site zone. Default: now.",
+)
+@click.option("--by", default=None, help="staff_id of whoever made the attempt.")
+@click.option("--note", default=None, help="Free text; stored encrypted.")
+@click.option(
+    "--override-reason",
+    default=None,
+    help="Why an attempt outside her safe-contact plan was made (stored encrypted, audited).",
+)
+@click.option(
+    "--plan-confirmed",
+    is_flag=True,
+    help="She re-confirmed her safe-contact plan at this contact (outcome reached only).",
+)
+def record_attempt(
+    config_path,
+    as_user,
+    case_id,
+    checkpoint,
+    outcome,
+    channel,
+    partner_id,
+    attempted_at,
+    by,
+    note,
+    override_reason,
+    plan_confirmed,
+):
+    """Record one attempt to reach a person for a follow-up (a call, a text, a visit).
+
+    Her follow-ups obey her safe-contact plan: an attempt by a channel she did not allow
+    or outside her safe times is refused unless --override-reason says why."""
+    from followup.operations.attempts import attempt_followup
+    from followup.operations.attempts import record_attempt as do
+
+    note = free_text(note, "--note")
+    override_reason = free_text(override_reason, "--override-reason")
+
+    def run(s, c, p):
+        followup_id = attempt_followup(
+            s,
+            c,
+            p,
+            case_id=case_id,
+            checkpoint=checkpoint,
+            partner_id=partner_id,
+            attempted_at=attempted_at,
+        )
+        return do(
+            s,
+            c,
+            p,
+            followup_id,
+            outcome=outcome,
+            channel=channel,
+            attempted_at=attempted_at,
+            by=by,
+            note=note,
+            override_reason=override_reason,
+            plan_confirmed=plan_confirmed,
+        )
+
+    done = in_transaction(config_path, as_user, run)
+    who = f"partner {done.partner_id}" if done.partner_id else done.subject
+    click.echo(
+        f"Recorded a {done.outcome} attempt by {done.channel} on {case_id} {who} "
+        f"{done.checkpoint} at {done.attempted_at:%Y-%m-%dT%H:%MZ} "
+        f"(attempts: {done.attempts}; follow-up {done.status})."
+    )
+    if done.override:
+        click.echo("Outside her safe-contact plan: recorded with your reason (audited).")
+    if done.no_plan:
+        click.echo("She has no safe-contact plan on record: ask her for one.")
+    if done.plan_confirmed_on:
+        click.echo(f"Her safe-contact plan is confirmed as of {done.plan_confirmed_on}.")
+
+
 # --- corrections: `followup record correct|void|history` -------------------------
 
 

@@ -117,15 +117,15 @@ def db_history():
     "folder",
     type=click.Path(file_okay=False),
     help="Import every file the folder holds (staff.csv, participants.csv, partners.csv, "
-    "events.csv, answers.csv) together.",
+    "events.csv, answers.csv, attempts.csv) together.",
 )
 @click.argument("items", nargs=-1, metavar="[KIND FILE]...")
 def import_(config_path, folder, items):
-    """Import CSV files of staff, participants, partners, events or instrument answers
-    (all rows or none).
+    """Import CSV files of staff, participants, partners, events, instrument answers or
+    contact attempts (all rows or none).
 
-    KIND is one of staff, participants, partners, events, answers. Several KIND FILE pairs, or
-    --all FOLDER, import the files together in one transaction, each person planned once:
+    KIND is one of staff, participants, partners, events, answers, attempts. Several KIND
+    FILE pairs, or --all FOLDER, import the files together in one transaction, each person planned once:
     the fast way to load a whole export."""
     from followup.imports import files_in, import_files
 

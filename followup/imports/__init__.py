@@ -1,4 +1,5 @@
-"""CSV imports: staff, participants, partners, events (columns per DESIGN.md).
+"""CSV imports: staff, participants, partners, events, attempts (columns per DESIGN.md;
+attempts: followup.imports.attempts, docs/data.md).
 
 A file is imported whole or not at all: every row is checked and every problem reported
 as `FILE:ROW: column: message`; only clean files are written, in one transaction. The

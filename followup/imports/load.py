@@ -1,13 +1,15 @@
 """One load: the CSV files of an import, checked and written together in one transaction.
 
 `followup import --all DIR` (or several KIND FILE pairs, or one) comes here. Staff are
-written first; then the people files (participants, partners, events, answers) are split into
-parts by case — every row of a case, in any file, lands in the same part — and each part
+written first; then the people files (participants, partners, events, answers, attempts)
+are split into parts by case — every row of a case, in any file, lands in the same part — and each part
 is checked, written and planned in turn:
 
 - each person's timeline is built first (enrolment, partners, status dates), then his
   follow-ups are planned once, and the part's interviews are matched to them in memory,
   so each follow-up is written once, with its final dates and status;
+- then the part's contact attempts are checked against those follow-ups and applied,
+  per follow-up in time order (followup.imports.attempts);
 - memory holds one part at a time, so a file of a million cases reads in about the
   memory of a few thousand (the parts wait in temporary files, a line per row);
 - the checks of a part read only the database rows of its cases.
@@ -35,7 +37,7 @@ from followup.audit import audit
 from followup.context import Context
 from followup.db import transaction
 from followup.errors import CsvRejected, FollowupError
-from followup.imports import answers, events, participants, partners, staff
+from followup.imports import answers, attempts, events, participants, partners, staff
 from followup.imports.batch import Batch
 from followup.imports.csvfile import Problems, Row, iter_rows
 from followup.imports.progress import Progress, Silent
@@ -48,9 +50,13 @@ KINDS: dict[str, ModuleType] = {
     "partners": partners,
     "events": events,
     "answers": answers,
+    "attempts": attempts,
 }
 ORDER = tuple(KINDS)  # the order a load applies its files in
-PEOPLE = ("participants", "partners", "events", "answers")
+PEOPLE = ("participants", "partners", "events", "answers", "attempts")
+# Checked after the part's people are planned: attempts name follow-ups, which a load's
+# enrolments and status dates create and move.
+AFTER_PLAN = ("attempts",)
 # The size of the files (in bytes of CSV) kept in memory at once; a bigger load is split
 # into parts of about this size. 2 MiB is ~3,000 cases with their partners and events.
 PART_BYTES = 2 * 2**20
@@ -179,7 +185,10 @@ def _import_part(
     session, ctx, part: dict[str, list[Row]], batch, problems, results, progress, phase
 ):
     batch.next_part()
+    at_start = {kind: problems[kind].total for kind in problems}
     for kind in PEOPLE:
+        if kind in AFTER_PLAN:
+            continue
         rows = part.get(kind)
         if not rows:
             continue
@@ -223,6 +232,20 @@ def _import_part(
                 [i for _, i in batch.interviews],
                 alert_bands=answers.alert_keys(batch),
             )
+    if any(problems[kind].total > at_start[kind] for kind in problems):
+        return  # the part's follow-ups are not as the load would leave them
+    for kind in AFTER_PLAN:
+        rows = part.get(kind)
+        if not rows:
+            continue
+        module = KINDS[kind]
+        before = problems[kind].total
+        with phase("check"):
+            checked = module.check(session, ctx, rows, problems[kind], progress, batch)
+        progress.advance(len(rows))
+        if problems[kind].total == before:
+            with phase("write"):
+                module.write(session, ctx, checked, results[kind], batch)
 
 
 def _raise_if_any(problems: dict[str, Problems]) -> None:

@@ -10,6 +10,7 @@ itself and writes its own audit line, so a CLI command and a web page cannot dis
 - people     a participant's timeline, a partner's record (open, reveal, contact rules),
              search
 - followups  one follow-up; record an interview or a missed follow-up on it
+- attempts   a contact attempt on a follow-up (her safe-contact plan enforced)
 - records    enrol, record status / interview / recidivism / check / consent / missed
 - casework   the browser's casework forms: their choices, add / edit a partner, and
              which follow-ups a status change moved (the writes: records, enrol)

@@ -8,6 +8,10 @@ say where each stands with `status_on`:
 - `due`        its window is open;
 - `scheduled`  its window has not opened yet.
 
+A pending follow-up whose window has closed after at least one contact attempt is
+`unreachable` (followup.lost.status_on): it leaves every list here. One whose window
+closed with no attempt stays, as `overdue` (the report counts it as missed).
+
 My follow-ups lays these out by date as well (`group_of`): overdue, window open (`today`:
 due, whatever its due date), this week, upcoming — a layout of the same words, not a
 second set.
@@ -20,12 +24,14 @@ million participants as at ten thousand.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from followup import her_plan
 from followup.audit import audit
 from followup.checks import is_late
 from followup.context import Context
@@ -85,6 +91,15 @@ class FollowUpRow:
     assigned_to: str | None = None
     safe_hours: str | None = None  # her safe-contact rules: partner-support workers only
     channel: str | None = None
+    attempts: int = 0  # contact attempts so far (followup.operations.attempts)
+    last_attempt_at: datetime | None = None  # UTC
+    last_attempt_outcome: str | None = None
+    # Her next safe window (naive local start, end in her site's zone), from her plan:
+    # only for those who may see her plan; None for his follow-ups.
+    next_safe_window: tuple[datetime, datetime] | None = None
+    # The channel an attempt form offers first: her plan's first channel (those who may
+    # see her), his phone otherwise.
+    attempt_channel: str = "phone"
 
     @property
     def late(self) -> bool:
@@ -105,6 +120,9 @@ _COLUMNS = (
     FollowUp.status,
     FollowUp.completed_on,
     FollowUp.updated_at,
+    FollowUp.attempts,
+    FollowUp.last_attempt_at,
+    FollowUp.last_attempt_outcome,
     Participant.case_id,
     Participant.site_code,
     Participant.protocol_revision,
@@ -112,6 +130,7 @@ _COLUMNS = (
     Partner.partner_id,
     Partner.safe_hours,
     Partner.channel,
+    Partner.plan_sealed,
     _WORKER.name.label("worker"),
     _WORKER.staff_id.label("worker_id"),
 )
@@ -155,6 +174,31 @@ def followup_row(r, p: Principal, labels: CheckpointLabels, today: date | None) 
         assigned_to=r.worker,
         safe_hours=r.safe_hours if hers else None,
         channel=r.channel if hers else None,
+        attempts=r.attempts or 0,
+        last_attempt_at=r.last_attempt_at,
+        last_attempt_outcome=r.last_attempt_outcome,
+    )
+
+
+def with_her_plan(row: FollowUpRow, r, ctx: Context) -> FollowUpRow:
+    """`row` with her next safe window after now and her plan's first channel, when the
+    row may show her (its partner_id is set only for those who may open her record)."""
+    if row.partner_id is None or row.status != PENDING:
+        return row
+    her = SimpleNamespace(
+        plan_sealed=r.plan_sealed,
+        safe_hours=getattr(r, "safe_hours", None),
+        channel=getattr(r, "channel", None),
+        contact_sealed=None,
+    )
+    plan = her_plan.plan_of(ctx.vault, her)
+    if plan is None:
+        return replace(row, attempt_channel=row.channel or "phone")
+    local = ctx.now().astimezone(ctx.config.sites[row.site].zone).replace(tzinfo=None)
+    return replace(
+        row,
+        next_safe_window=plan.next_window(local),
+        attempt_channel=next(iter(plan.channels), row.channel or "phone"),
     )
 
 
@@ -170,7 +214,8 @@ def _pending(
 ):
     """THE caseload query: pending follow-ups this person may see at these sites (keys of
     `todays`, each with its own today), whose window is open or whose due date falls
-    within `days` (None: no limit), plus everything overdue (since `closed_since`)."""
+    within `days` (None: no limit), plus everything overdue (since `closed_since`) that
+    nobody tried: tried and closed is unreachable (followup.lost.status_on)."""
     per_site = [
         sa.and_(
             Participant.site_code == code,
@@ -180,6 +225,8 @@ def _pending(
                 FollowUp.window_opens_on <= today,
                 FollowUp.due_on <= today + timedelta(days=days),
             ),
+            # Tried, and the window has closed: unreachable (followup.lost), off the list.
+            sa.or_(FollowUp.attempts == 0, FollowUp.window_closes_on >= today),
         )
         for code, today in todays.items()
     ]
@@ -216,6 +263,9 @@ class DueItem:
     site: str
     provisional: bool  # placed on an expected date; moves when the real date is recorded
     followup_id: int
+    attempts: int = 0  # contact attempts so far
+    last_attempt_at: datetime | None = None  # UTC
+    last_attempt_outcome: str | None = None
 
     def to_json(self) -> dict:
         # Field by field, in order (what `asdict` gives, without its deep copies: a
@@ -223,6 +273,8 @@ class DueItem:
         data = {name: getattr(self, name) for name in _DUE_FIELDS}
         for key in ("due_on", "window_opens_on", "window_closes_on"):
             data[key] = data[key].isoformat()
+        if self.last_attempt_at is not None:
+            data["last_attempt_at"] = self.last_attempt_at.isoformat()
         return data
 
 
@@ -323,6 +375,9 @@ def due_items(
                 site=r.site_code,
                 provisional=bool(r.provisional),
                 followup_id=r.id,
+                attempts=r.attempts or 0,
+                last_attempt_at=r.last_attempt_at,
+                last_attempt_outcome=r.last_attempt_outcome,
             )
         if found or not skip:
             skip = 0
@@ -534,7 +589,7 @@ def work_list(
         workers = _worker_counts(session, filtered(bare, filters, todays))
     found = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
     labels = CheckpointLabels(session, ctx, p.language)
-    rows = [followup_row(r, p, labels, todays[r.site_code]) for r in found]
+    rows = [with_her_plan(followup_row(r, p, labels, todays[r.site_code]), r, ctx) for r in found]
     hers = alerts.flagged_partners(
         session, p, [r.partner_pk for r in found if r.partner_pk is not None]
     )

@@ -21,7 +21,12 @@ from followup.labels import CheckpointLabels
 from followup.models import FollowUp, Interview, Participant, Partner, SafetyAlert
 from followup.operations import policy
 from followup.operations.acting import acting
-from followup.operations.caseload import FollowUpRow, followup_row, select_followups
+from followup.operations.caseload import (
+    FollowUpRow,
+    followup_row,
+    select_followups,
+    with_her_plan,
+)
 from followup.operations.people import InterviewView, interview_view
 from followup.operations.policy import Forbidden, NotVisible, Principal
 from followup.schedule import PENDING
@@ -51,7 +56,7 @@ def followup_detail(
         raise NotVisible()
     today = ctx.site_today(r.site_code)
     labels = CheckpointLabels(session, ctx, p.language)
-    row = followup_row(r, p, labels, today)
+    row = with_her_plan(followup_row(r, p, labels, today), r, ctx)
     person = lookup.participant(session, r.case_id)
     interview = alert_id = None
     content = (

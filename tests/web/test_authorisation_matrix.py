@@ -101,6 +101,26 @@ MATRIX = [
         forbidden={"supervisor"},
         hidden=True,
     ),
+    # A contact attempt: his or hers by who may record the follow-up. The samples' windows
+    # have not opened, so an allowed attempt is refused as a form problem (422): no change.
+    row(
+        "POST",
+        "/followups/{followup_id}/attempt",
+        {"facilitator", "admin"},
+        sample={"followup_id": "his_later"},
+        forbidden={"partner_support", "supervisor", "supervisor_ps"},
+        hidden=True,
+        data={"outcome": "no_answer", "channel": "phone", "back": "/followups"},
+    ),
+    row(
+        "POST",
+        "/followups/{followup_id}/attempt",
+        HER_SIDE,
+        sample={"followup_id": "hers_later"},
+        forbidden={"supervisor"},
+        hidden=True,
+        data={"outcome": "no_answer", "channel": "phone", "from": "followup"},
+    ),
     row(
         "POST",
         "/followups/mark-missed",

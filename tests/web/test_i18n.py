@@ -27,6 +27,7 @@ from followup.operations.caseload import GROUPS, STATUSES
 from followup.operations.followups import MISSED_REASONS
 from followup.operations.people import PARTNER_EVENTS
 from followup.protocol import ANCHORS
+from followup.vocab import ATTEMPT_OUTCOMES
 from followup.web import i18n
 from followup.web.routes.outcomes import BY, ORIGINS
 from followup.web.routes.people import NOTICES
@@ -58,6 +59,9 @@ FAMILIES = {
     ),
     "timing.": (*GROUPS, *(f"{g}_heading" for g in GROUPS)),
     "answer.": ("yes", "no", "not_asked"),
+    "attempts.outcome_": ATTEMPT_OUTCOMES,
+    "attempts.recorded_": ("scheduled", "unreachable", "refused"),
+    "attempts.status_": ("unreachable", "refused"),
     "safety.": ("1", "2", "3", "4", "5"),
     "contact.": ("phone", "email", "address"),
     "weekday.": tuple(str(d) for d in range(7)),

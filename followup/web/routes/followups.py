@@ -9,7 +9,7 @@ from followup.db import transaction
 from followup.errors import FollowupError
 from followup.operations import followups, policy
 from followup.operations.policy import Principal
-from followup.vocab import VIOLENCE_TYPES
+from followup.vocab import ATTEMPT_OUTCOMES, CONTACT_CHANNELS, VIOLENCE_TYPES
 from followup.web import forms
 from followup.web.auth import Form, checked_form, context, guard
 from followup.web.common import see_other
@@ -19,7 +19,7 @@ router = APIRouter()
 one = guard(policy.list_followups, hide=True)
 
 
-def _detail_page(
+def detail_page(
     request: Request,
     p: Principal,
     followup_id: int,
@@ -28,7 +28,10 @@ def _detail_page(
     values: dict | None = None,
     errors: dict | None = None,
     problem: str | None = None,
+    attempt_problem: object = None,
 ) -> Response:
+    """The follow-up page (also shown again by a refused attempt, its problem beside
+    the attempt form: followup.web.routes.worklists.record_attempt)."""
     ctx = context(request)
     with transaction(ctx.engine) as session:
         detail = followups.followup_detail(session, ctx, p, followup_id)
@@ -43,17 +46,20 @@ def _detail_page(
         values=values or {"conducted_on": detail.today.isoformat()},
         errors=errors or {},
         problem=problem,
-        saved=saved if saved in ("interview", "missed", "unscheduled") else None,
+        saved=saved if saved in ("interview", "missed", "unscheduled", "attempt") else None,
         violence_types=VIOLENCE_TYPES,
         modes=("in_person", "phone", "video"),
         risk_levels=("low", "medium", "high"),
         missed_reasons=followups.MISSED_REASONS,
+        attempt_problem=attempt_problem,
+        outcomes=ATTEMPT_OUTCOMES,
+        channels=CONTACT_CHANNELS,
     )
 
 
 @router.get("/followups/{followup_id}")
 def followup(request: Request, followup_id: int, p: Principal = Depends(one)) -> Response:
-    return _detail_page(request, p, followup_id)
+    return detail_page(request, p, followup_id)
 
 
 @router.post("/followups/{followup_id}")
@@ -77,7 +83,7 @@ def save_interview(
     if checked.ok and problem is None:
         saved = "unscheduled" if checked.values.get("unscheduled") else "interview"
         return see_other(f"/followups/{followup_id}?saved={saved}")
-    return _detail_page(
+    return detail_page(
         request,
         p,
         followup_id,
@@ -108,4 +114,4 @@ def mark_missed(
             problem = str(refused)
     if problem is None:
         return see_other(f"/followups/{followup_id}?saved=missed")
-    return _detail_page(request, p, followup_id, status=422, problem=problem)
+    return detail_page(request, p, followup_id, status=422, problem=problem)

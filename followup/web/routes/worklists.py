@@ -5,6 +5,7 @@ followup.operations (caseload, followups, people); this module parses and render
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
@@ -12,16 +13,30 @@ from fastapi.responses import Response
 
 from followup.db import transaction
 from followup.errors import FollowupError
-from followup.operations import caseload, followups, people, policy
+from followup.operations import attempts, caseload, followups, people, policy
 from followup.operations.policy import Principal
+from followup.vocab import ATTEMPT_OUTCOMES, CONTACT_CHANNELS
 from followup.web.auth import Form, checked_form, context, guard
 from followup.web.common import see_other
 from followup.web.render import page
+from followup.web.routes.followups import detail_page
 
 router = APIRouter()
 lists = guard(policy.list_followups)
+one = guard(policy.list_followups, hide=True)
 FILTERS = ("scope", "worker", "checkpoint", "informant", "status", "site", "group")
 MAX_ID_TEXT = 64
+
+
+@dataclass(frozen=True)
+class AttemptProblem:
+    """A refused attempt, shown next to its row's form: `outside_plan` adds the field
+    for a reason to record it anyway; `values` is what was chosen."""
+
+    id: int
+    message: str
+    outside_plan: bool
+    values: dict[str, str]
 
 
 def _int(text: str | None, default: int, lowest: int = 1) -> int:
@@ -62,6 +77,8 @@ def _list_page(
     marked: int | None = None,
     refused: list[tuple[int, str]] | None = None,
     reason: str = "",
+    attempted: str | None = None,
+    attempt_problem: AttemptProblem | None = None,
 ) -> Response:
     ctx = context(request)
     kept = _listing_params(params, p, ctx.config.sites)
@@ -109,17 +126,23 @@ def _list_page(
         marked=marked,
         refused=refused or [],
         reason=reason,
+        attempted=attempted,
+        attempt_problem=attempt_problem,
+        outcomes=ATTEMPT_OUTCOMES,
+        channels=CONTACT_CHANNELS,
     )
 
 
 @router.get("/followups")
 def work_list(request: Request, p: Principal = Depends(lists)) -> Response:
     marked = request.query_params.get("marked")
+    attempted = request.query_params.get("attempted")
     return _list_page(
         request,
         p,
         request.query_params,
         marked=_int(marked, 0, 0) if marked is not None else None,
+        attempted=attempted if attempted in ATTEMPT_SAVED else None,
     )
 
 
@@ -182,3 +205,49 @@ def my_caseload(request: Request, p: Principal = Depends(lists)) -> Response:
     with transaction(ctx.engine) as session:
         mine = people.my_caseload(session, ctx, p, limit=size, offset=(number - 1) * size)
     return page(request, p, "caseload.html", c=mine, number=number)
+
+
+# --- one-click contact attempts --------------------------------------------------------
+
+ATTEMPT_SAVED = ("scheduled", "unreachable", "refused")  # the follow-up's status after it
+
+
+@router.post("/followups/{followup_id}/attempt")
+def record_attempt(
+    request: Request,
+    followup_id: int,
+    p: Principal = Depends(one),
+    form: Form = Depends(checked_form),
+) -> Response:
+    """One attempt from the work list or the follow-up page (followup.operations.attempts:
+    the same rules, her plan and audit line as `followup record attempt`). Refused outside
+    her plan: the form comes back with the reason field to override it."""
+    ctx = context(request)
+    problem = None
+    with transaction(ctx.engine) as session:
+        try:
+            with session.begin_nested():
+                done = attempts.record_attempt(
+                    session,
+                    ctx,
+                    p,
+                    followup_id,
+                    outcome=form.get("outcome"),
+                    channel=form.get("channel"),
+                    note=form.get("note") or None,
+                    override_reason=form.get("override_reason") or None,
+                    plan_confirmed=form.get("plan_confirmed") == "yes",
+                )
+        except attempts.OutsidePlan as refused:
+            problem = AttemptProblem(followup_id, str(refused), True, dict(form.values))
+        except FollowupError as refused:
+            problem = AttemptProblem(followup_id, str(refused), False, dict(form.values))
+    on_page = form.get("from") == "followup"
+    if problem is not None:
+        if on_page:
+            return detail_page(request, p, followup_id, status=422, attempt_problem=problem)
+        return _list_page(request, p, _back(form), status=422, attempt_problem=problem)
+    if on_page:
+        return see_other(f"/followups/{followup_id}?saved=attempt")
+    kept = _listing_params(_back(form), p, ctx.config.sites)
+    return see_other("/followups?" + urlencode({**kept, "attempted": done.status}))
