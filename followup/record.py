@@ -277,8 +277,7 @@ def record_interview(
         or risk_level is not None
     ):
         raise InvalidRecord(
-            "give the instrument's answers or the violence, felt-safety and risk columns, "
-            "not both"
+            "give the instrument's answers or the violence, felt-safety and risk columns, not both"
         )
     person = lookup.participant(session, case_id)
     _not_future(ctx, person, on, "interview")
