@@ -255,6 +255,7 @@ def record_interview(
     nothing_asked_reason: str | None = None,
     answers: dict[str, str] | None = None,
     score_overrides: Overrides | None = None,
+    instrument_id: str | None = None,
 ) -> Interview:
     """`followup_id`: the follow-up this interview fulfils, when the caller knows it (the
     web's Record interview page); otherwise it is picked by date and checkpoint.
@@ -268,7 +269,10 @@ def record_interview(
     felt-safety and risk-level columns, which are then filled from what the items mean
     (followup.answers.interview_columns). Problems raise InvalidAnswers, item by item.
     `score_overrides`: {score: (band, reason)}, a professional judgement moving a score's
-    band (scores with `override = true` only; the reason is required and sealed)."""
+    band (scores with `override = true` only; the reason is required and sealed).
+    `instrument_id`: the instrument the answers are to, when the caller knows it better
+    than the checkpoint (an unscheduled contact recorded from a follow-up's page asks
+    that follow-up's questionnaire)."""
     if answers is None and score_overrides:
         raise InvalidRecord("a band override needs the instrument's answers")
     if answers is not None and (
@@ -328,8 +332,18 @@ def record_interview(
         followup = _matching_followup(session, person, partner, checkpoint, on)
     instrument = checked = results = None
     if answers is not None:
-        name = checkpoint or (followup.checkpoint if followup else None)
-        instrument = instrument_for(session, ctx, person, name, informant)
+        if instrument_id is not None:
+            if instrument_id not in ctx.instruments:
+                raise InvalidRecord(
+                    f"no instrument {instrument_id!r}; expected one of "
+                    f"{', '.join(sorted(ctx.instruments))}"
+                )
+            instrument = instrument_store.applied(
+                session, ctx.instruments, instrument_id, ctx.now()
+            )
+        else:
+            name = checkpoint or (followup.checkpoint if followup else None)
+            instrument = instrument_for(session, ctx, person, name, informant)
         checked, results = _checked(instrument, answers, score_overrides or {})
         columns = interview_columns(instrument, checked)
         asked = any(value not in MISSING_CODES for value in checked.values())

@@ -184,6 +184,14 @@ def recordable(session: Session, ctx: Context, p: Principal, followup_id: int) -
     )
 
 
+def asked_instrument(session: Session, ctx: Context, target: Recordable) -> Instrument | None:
+    """The instrument the follow-up's checkpoint asks, at the revision in force; None for
+    `core`, which the Record interview page asks through its own built-in fields."""
+    person = lookup.participant(session, target.case_id)
+    asked = record.instrument_for(session, ctx, person, target.checkpoint, target.subject)
+    return None if asked.id == DEFAULT_INSTRUMENT else asked
+
+
 def record_interview(
     session: Session, ctx: Context, p: Principal, followup_id: int, **answers
 ) -> Interview:
