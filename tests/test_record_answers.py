@@ -344,3 +344,19 @@ def test_a_correction_of_an_instrument_interviews_columns_says_to_record_a_new_o
         "record", "void", "interview", str(interview.id), "--reason", "wrong case"
     )
     assert voided.exit_code == 0, voided.err
+
+
+def test_a_text_answer_is_in_no_audit_line_and_not_in_clear_in_the_database(team):
+    words = "she keeps the spare key under the blue pot"
+    interview = _record(team, "participant", {**FULL, "in_his_words": words})
+    with team.session() as session:
+        lines = session.scalars(sa.select(Audit.detail).where(Audit.detail.is_not(None))).all()
+        sealed = session.scalar(
+            sa.select(InstrumentAnswer.value_sealed).where(
+                InstrumentAnswer.interview_id == interview.id,
+                InstrumentAnswer.item == "in_his_words",
+            )
+        )
+    assert not any("blue pot" in line for line in lines)
+    assert b"blue pot" not in bytes(sealed)
+    assert team.ctx.vault.open(sealed) == words

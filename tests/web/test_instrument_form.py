@@ -11,9 +11,13 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from followup.models import InstrumentAnswer, Interview, InterviewScore, SafetyAlert
-from followup.web.i18n import translator
-from followup.web.instrument_form import form_of
+from followup.models import (
+    InstrumentAnswer,
+    Interview,
+    InterviewScore,
+    SafetyAlert,
+    UserAccount,
+)
 from tests.support.instrument_world import FULL, instrument_schedules, risk_answers
 from tests.web.conftest import build_team
 
@@ -84,18 +88,18 @@ def test_every_item_type_is_a_field_with_its_missing_codes_and_the_core_fields_a
     assert 'name="override_danger"' in page  # the score allows a professional override
 
 
-def test_labels_are_in_the_users_language_and_english_where_an_item_has_none():
-    import tempfile
-    from pathlib import Path
-
-    from followup.instruments import load_instrument
-
-    folder = instrument_schedules(Path(tempfile.mkdtemp()) / "schedules")
-    instrument = load_instrument(folder / "instruments" / "all-types.toml")
-    shown = form_of(instrument, "sr-Latn", translator("sr-Latn"))
-    assert shown.items[0].label == "Da li je nekoga udario?"
-    assert shown.items[2].label == "How often did he threaten anyone?"  # no sr-Latn text
-    assert shown.reference_period == "poslednja 3 meseca"
+def test_labels_are_in_the_users_language_and_english_where_an_item_has_none(team):
+    with team.session() as session:
+        session.execute(
+            sa.update(UserAccount)
+            .where(UserAccount.username == "facilitator")
+            .values(language="sr-Latn")
+        )
+    page = team.browser("facilitator").get(f"/followups/{_his(team)}").text
+    assert "Da li je nekoga udario?" in page and "Svaka vrsta pitanja" in page
+    assert "How often did he threaten anyone?" in page  # no sr-Latn text: English
+    assert "Pitanja se odnose na period: poslednja 3 meseca." in page
+    assert ">Ne zna</label>" in words(page).replace("> ", ">")
 
 
 def test_a_full_interview_is_saved_and_its_score_and_band_are_shown(team):
