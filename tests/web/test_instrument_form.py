@@ -184,6 +184,9 @@ def test_her_risk_checklist_at_fourteen_alerts_her_worker_and_his_facilitator_se
     with team.session() as session:
         assert _count(team, SafetyAlert) == 1
         interview_id = session.scalars(sa.select(Interview.id)).one()
+        alert_id = session.scalars(sa.select(SafetyAlert.id)).one()
+    alert = words(worker.get(f"/alerts/{alert_id}").text)
+    assert "A score of a partner interview reached its alert band" in alert
     facilitator = team.browser("facilitator")
     assert facilitator.get(f"/followups/{hers}").status_code == 404
     assert facilitator.get(f"/records/interview/{interview_id}").status_code == 404
