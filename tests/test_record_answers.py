@@ -96,7 +96,7 @@ def test_every_item_type_is_stored_and_the_columns_and_scores_follow_from_it(tea
         assert followup.status == "completed"
 
 
-@pytest.mark.parametrize("code", [c for c in MISSING_CODES if c != "not_applicable"])
+@pytest.mark.parametrize("code", MISSING_CODES)
 def test_every_missing_code_is_kept_apart_on_every_item_type(team, code):
     given = {item: code for item in FULL}
     interview = _record(team, "participant", given, nothing_asked_reason="she could not talk")
@@ -360,3 +360,18 @@ def test_a_text_answer_is_in_no_audit_line_and_not_in_clear_in_the_database(team
     assert not any("blue pot" in line for line in lines)
     assert b"blue pot" not in bytes(sealed)
     assert team.ctx.vault.open(sealed) == words
+
+
+@pytest.mark.parametrize("code", MISSING_CODES)
+def test_every_missing_code_comes_through_a_json_file(team, tmp_path, code):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps({item: code for item in FULL}))
+    result = _cli(team, path, "--nothing-asked", "he would not answer")
+    assert result.exit_code == 0, result.err
+    assert "danger: withheld (3 of 3 items missing" in result.out
+    with team.session() as session:
+        interview_id = session.scalars(sa.select(Interview.id)).one()
+    assert _stored(team, interview_id) == {
+        **{item: code for item in FULL},
+        "injured": "not_applicable",
+    }
