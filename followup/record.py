@@ -30,7 +30,7 @@ from followup.context import Context
 from followup.dispatch.outbox import cancel_stale
 from followup.enrol import check_worker, protocol_for_enrolment
 from followup.errors import InvalidAnswers, InvalidRecord
-from followup.instruments import DEFAULT_INSTRUMENT, MISSING_CODES, Instrument
+from followup.instruments import DEFAULT_INSTRUMENT, Instrument
 from followup.models import (
     ENDINGS,
     INTERVIEW_MODES,
@@ -46,7 +46,7 @@ from followup.models import (
 )
 from followup.replan import replan
 from followup.schedule import COMPLETED, MISSED, PENDING
-from followup.scoring import ScoreResult, check_answers, scores
+from followup.scoring import NOT_APPLICABLE, NOT_ASKED, ScoreResult, check_answers, scores
 from followup.values import MAX_NOTES, limit_length, refuse_control
 
 Violence = dict[str, bool | None]
@@ -346,7 +346,7 @@ def record_interview(
             instrument = instrument_for(session, ctx, person, name, informant)
         checked, results = _checked(instrument, answers, score_overrides or {})
         columns = interview_columns(instrument, checked)
-        asked = any(value not in MISSING_CODES for value in checked.values())
+        asked = was_asked(checked)
     else:
         columns = {**_violence(violence), "felt_safety": felt_safety, "risk_level": risk_level}
         asked = None
@@ -403,6 +403,12 @@ def record_interview(
         **({"overridden": sorted(score_overrides)} if score_overrides else {}),
     )
     return interview
+
+
+def was_asked(answers: dict[str, str]) -> bool:
+    """Whether an instrument's interview asked anything: an answer, or "don't know" or
+    "refused" (she was asked); only not_asked / not_applicable everywhere is nothing."""
+    return any(value not in (NOT_ASKED, NOT_APPLICABLE) for value in answers.values())
 
 
 def instrument_for(
@@ -487,8 +493,8 @@ def check_interview_fits(
     """The rules between an interview and the follow-up it fulfils (followup.checks): not
     before its window opens; an interview with no answer completes it only as "held,
     nothing asked" with a reason. Also read when an interview is corrected. `asked`:
-    whether any question was answered, when the caller knows (an instrument's answers:
-    any that is not a missing code); otherwise read from the columns in `answers`."""
+    whether any question was asked, when the caller knows (an instrument's answers:
+    `was_asked`); otherwise read from the columns in `answers`."""
     none_asked = nothing_asked(answers) if asked is None else not asked
     if nothing_asked_reason is not None and not nothing_asked_reason.strip():
         raise InvalidRecord(f"case {person.case_id}: say why nothing was asked")

@@ -99,7 +99,10 @@ def test_every_item_type_is_stored_and_the_columns_and_scores_follow_from_it(tea
 @pytest.mark.parametrize("code", MISSING_CODES)
 def test_every_missing_code_is_kept_apart_on_every_item_type(team, code):
     given = {item: code for item in FULL}
-    interview = _record(team, "participant", given, nothing_asked_reason="she could not talk")
+    # Don't know and refused were asked; not asked and not applicable everywhere is an
+    # interview held with nothing asked, which needs its reason.
+    held = {"nothing_asked_reason": "he left"} if code in ("not_asked", "not_applicable") else {}
+    interview = _record(team, "participant", given, **held)
     stored = _stored(team, interview.id)
     # injured is asked only when hit is yes: with hit missing it was not applicable.
     assert stored == {**given, "injured": "not_applicable"}
@@ -366,7 +369,8 @@ def test_a_text_answer_is_in_no_audit_line_and_not_in_clear_in_the_database(team
 def test_every_missing_code_comes_through_a_json_file(team, tmp_path, code):
     path = tmp_path / "answers.json"
     path.write_text(json.dumps({item: code for item in FULL}))
-    result = _cli(team, path, "--nothing-asked", "he would not answer")
+    held = ("--nothing-asked", "he left") if code in ("not_asked", "not_applicable") else ()
+    result = _cli(team, path, *held)
     assert result.exit_code == 0, result.err
     assert "danger: withheld (3 of 3 items missing" in result.out
     with team.session() as session:
@@ -375,3 +379,12 @@ def test_every_missing_code_comes_through_a_json_file(team, tmp_path, code):
         **{item: code for item in FULL},
         "injured": "not_applicable",
     }
+
+
+def test_refusing_every_question_is_an_interview_and_not_asking_any_needs_a_reason(team):
+    refused = {item: "refused" for item in FULL}
+    with pytest.raises(InvalidRecord, match="'held, nothing asked' is for an interview with none"):
+        _record(team, "participant", refused, nothing_asked_reason="he left")
+    with pytest.raises(InvalidRecord, match="nothing was asked"):
+        _record(team, "participant", {item: "not_asked" for item in FULL})
+    assert _record(team, "participant", refused).followup_id is not None

@@ -30,7 +30,6 @@ from followup.audit import audit
 from followup.checks import FIELD_OF_EVENT, is_late, nothing_asked, refuse_status_problems
 from followup.context import Context
 from followup.errors import InvalidRecord
-from followup.instruments import MISSING_CODES
 from followup.models import (
     ENDINGS,
     INTERVIEW_MODES,
@@ -262,8 +261,7 @@ def correct_interview(
     had = row.nothing_asked_sealed is not None
     asked = None  # read from the columns, unless its answers say (an instrument's)
     if row.instrument_revision is not None:
-        given = answer_store.answers_of(session, ctx.vault, row).values()
-        asked = any(value not in MISSING_CODES for value in given)
+        asked = record.was_asked(answer_store.answers_of(session, ctx.vault, row))
     if (
         nothing_asked_reason is None
         and had
