@@ -59,11 +59,19 @@ class Report:
     event_id: int | None = None
 
 
-def after_interview(session: Session, ctx: Context, interview: Interview) -> int | None:
-    if interview.informant != "partner" or not violence_reported(vars(interview)):
+def after_interview(
+    session: Session, ctx: Context, interview: Interview, *, reason: str | None = None
+) -> int | None:
+    """One alert for a partner interview that reports violence, or whose instrument puts a
+    score in its alert band (`reason`, e.g. "risk-checklist: high", written to the audit
+    line). His own interviews raise none, as before instruments: what he says is not her
+    report, and his facilitator is never told about her."""
+    if interview.informant != "partner":
+        return None
+    if not violence_reported(vars(interview)) and reason is None:
         return None
     report = Report(interview.participant_id, interview.partner_id, interview_id=interview.id)
-    return raise_alerts(session, ctx, [report])[0]
+    return raise_alerts(session, ctx, [report], reason=reason)[0]
 
 
 def after_recidivism(session: Session, ctx: Context, event: Event) -> int:
@@ -77,10 +85,12 @@ def raise_alerts(
     reports: Sequence[Report],
     *,
     now: datetime | None = None,
+    reason: str | None = None,
 ) -> list[int]:
     """A SafetyAlert per report, its messages queued and audited, in the caller's
     transaction. Returns the alert ids, in the order of `reports`. Written in bulk: an
-    import may raise thousands at once."""
+    import may raise thousands at once. `reason`: besides violence, why (a score's alert
+    band, "INSTRUMENT: BAND"), audited; never what she said."""
     if not reports:
         return []
     now = now or ctx.now()
@@ -114,6 +124,7 @@ def raise_alerts(
             directory.person(report.participant_id)[0],
             alert=alert_id,
             told=[p.staff_id for p in recipients],
+            **({"reason": reason} if reason else {}),
         )
     enqueue(session, messages, now=now)
     return ids

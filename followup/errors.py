@@ -23,6 +23,28 @@ class InvalidRecord(FollowupError):
     """A record that contradicts what is already known (dates out of order, ...)."""
 
 
+class InvalidAnswers(InvalidRecord):
+    """An instrument's answers with problems, each kept by the item it belongs to (and a
+    band override's by its score), so a page can show each next to its field and the CLI
+    can print `FILE: item: problem` lines. Nothing was written."""
+
+    def __init__(
+        self,
+        instrument: str,
+        problems: dict[str, str],
+        override_problems: dict[str, str] | None = None,
+    ) -> None:
+        self.instrument = instrument
+        self.problems = dict(problems)
+        self.override_problems = dict(override_problems or {})
+        lines = [f"{name}: {problem}" for name, problem in self.problems.items()]
+        lines += [f"override {name}: {problem}" for name, problem in self.override_problems.items()]
+        super().__init__(
+            f"{instrument}: {len(lines)} problem(s) in the answers; nothing was recorded\n"
+            + "\n".join(lines)
+        )
+
+
 class AlreadyRecorded(InvalidRecord):
     """A case id or partner id that is already taken."""
 

@@ -14,7 +14,8 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup import alerts, lookup, wall
+from followup import alerts, answer_store, instrument_store, lookup, wall
+from followup.answers import interview_columns
 from followup.audit import audit
 from followup.checks import (
     FIELD_OF_EVENT,
@@ -28,7 +29,8 @@ from followup.checks import (
 from followup.context import Context
 from followup.dispatch.outbox import cancel_stale
 from followup.enrol import check_worker, protocol_for_enrolment
-from followup.errors import InvalidRecord
+from followup.errors import InvalidAnswers, InvalidRecord
+from followup.instruments import DEFAULT_INSTRUMENT, Instrument
 from followup.models import (
     ENDINGS,
     INTERVIEW_MODES,
@@ -44,8 +46,11 @@ from followup.models import (
 )
 from followup.replan import replan
 from followup.schedule import COMPLETED, MISSED, PENDING
+from followup.scoring import NOT_APPLICABLE, NOT_ASKED, ScoreResult, check_answers, scores
+from followup.values import MAX_NOTES, limit_length, refuse_control
 
 Violence = dict[str, bool | None]
+Overrides = dict[str, tuple[str, str]]  # score id -> (band, reason)
 
 
 def _replan(session: Session, ctx: Context, person: Participant, reason: str) -> None:
@@ -248,13 +253,36 @@ def record_interview(
     followup_id: int | None = None,
     unscheduled: bool = False,
     nothing_asked_reason: str | None = None,
+    answers: dict[str, str] | None = None,
+    score_overrides: Overrides | None = None,
+    instrument_id: str | None = None,
 ) -> Interview:
     """`followup_id`: the follow-up this interview fulfils, when the caller knows it (the
     web's Record interview page); otherwise it is picked by date and checkpoint.
 
     `unscheduled`: a contact that fulfils no follow-up (kept and shown, never counted as a
     checkpoint's outcome). `nothing_asked_reason`: the interview was held but nothing was
-    asked, and why; without it a form with no answer does not complete a follow-up."""
+    asked, and why; without it a form with no answer does not complete a follow-up.
+
+    `answers`: {item: text} to the checkpoint's instrument (the revision in force; `core`
+    for a checkpoint that names none, or an unscheduled contact) instead of the violence,
+    felt-safety and risk-level columns, which are then filled from what the items mean
+    (followup.answers.interview_columns). Problems raise InvalidAnswers, item by item.
+    `score_overrides`: {score: (band, reason)}, a professional judgement moving a score's
+    band (scores with `override = true` only; the reason is required and sealed).
+    `instrument_id`: the instrument the answers are to, when the caller knows it better
+    than the checkpoint (an unscheduled contact recorded from a follow-up's page asks
+    that follow-up's questionnaire)."""
+    if answers is None and score_overrides:
+        raise InvalidRecord("a band override needs the instrument's answers")
+    if answers is not None and (
+        any(v is not None for v in (violence or {}).values())
+        or felt_safety is not None
+        or risk_level is not None
+    ):
+        raise InvalidRecord(
+            "give the instrument's answers or the violence, felt-safety and risk columns, not both"
+        )
     person = lookup.participant(session, case_id)
     _not_future(ctx, person, on, "interview")
     early = interview_problem(on, person.enrolled_on)
@@ -302,8 +330,27 @@ def record_interview(
         followup = _chosen_followup(session, person, partner, followup_id)
     else:
         followup = _matching_followup(session, person, partner, checkpoint, on)
-    answers = {**_violence(violence), "felt_safety": felt_safety, "risk_level": risk_level}
-    check_interview_fits(person, followup, on, answers, nothing_asked_reason)
+    instrument = checked = results = None
+    if answers is not None:
+        if instrument_id is not None:
+            if instrument_id not in ctx.instruments:
+                raise InvalidRecord(
+                    f"no instrument {instrument_id!r}; expected one of "
+                    f"{', '.join(sorted(ctx.instruments))}"
+                )
+            instrument = instrument_store.applied(
+                session, ctx.instruments, instrument_id, ctx.now()
+            )
+        else:
+            name = checkpoint or (followup.checkpoint if followup else None)
+            instrument = instrument_for(session, ctx, person, name, informant)
+        checked, results = _checked(instrument, answers, score_overrides or {})
+        columns = interview_columns(instrument, checked)
+        asked = was_asked(checked)
+    else:
+        columns = {**_violence(violence), "felt_safety": felt_safety, "risk_level": risk_level}
+        asked = None
+    check_interview_fits(person, followup, on, columns, nothing_asked_reason, asked=asked)
     interview = Interview(
         participant_id=person.id,
         partner_id=partner.id if partner else None,
@@ -312,20 +359,28 @@ def record_interview(
         conducted_on=on,
         conducted_by=worker_id,
         mode=mode,
-        felt_safety=felt_safety,
-        risk_level=risk_level,
         import_key=import_key,
         followup_id=followup.id if followup else None,
         notes_sealed=ctx.vault.seal(notes) if notes else None,
         nothing_asked_sealed=ctx.vault.seal(nothing_asked_reason) if nothing_asked_reason else None,
-        **_violence(violence),
+        **columns,
     )
+    if instrument is not None:
+        interview.instrument, interview.instrument_revision = instrument.id, instrument.revision
     session.add(interview)
     if followup is not None:
         followup.status, followup.completed_on = COMPLETED, on
     session.flush()
+    alarm = None
+    if instrument is not None:
+        answer_store.write(session, ctx.vault, interview.id, instrument, checked, results)
+        for score_id, (band, reason) in (score_overrides or {}).items():
+            answer_store.override_band(
+                session, ctx.vault, interview.id, score_id, band, reason.strip(), ctx.actor
+            )
+        alarm = alert_band(instrument, results, score_overrides or {})
     cancel_stale(session, person.id, now=ctx.now())
-    alerts.after_interview(session, ctx, interview)
+    alerts.after_interview(session, ctx, interview, reason=alarm)
     audit(
         session,
         ctx.actor,
@@ -339,8 +394,87 @@ def record_interview(
             late=followup is not None and on > followup.window_closes_on,
             nothing_asked=bool(nothing_asked_reason),
         ),
+        # Which instrument and which bands were overridden; never an answer or a reason.
+        **(
+            {"instrument": instrument.id, "revision": instrument.revision}
+            if instrument is not None
+            else {}
+        ),
+        **({"overridden": sorted(score_overrides)} if score_overrides else {}),
     )
     return interview
+
+
+def was_asked(answers: dict[str, str]) -> bool:
+    """Whether an instrument's interview asked anything: an answer, or "don't know" or
+    "refused" (she was asked); only not_asked / not_applicable everywhere is nothing."""
+    return any(value not in (NOT_ASKED, NOT_APPLICABLE) for value in answers.values())
+
+
+def instrument_for(
+    session: Session, ctx: Context, person: Participant, checkpoint: str | None, informant: str
+) -> Instrument:
+    """The instrument a checkpoint asks, at the revision in force (followup.instrument_store):
+    `core` when the checkpoint names none, or when there is no checkpoint (unscheduled)."""
+    name = DEFAULT_INSTRUMENT
+    if checkpoint is not None:
+        protocol = ctx.protocol_at(session, person.protocol_revision)
+        name = protocol.instrument_for(checkpoint, informant)
+    return instrument_store.applied(session, ctx.instruments, name, ctx.now())
+
+
+def _checked(
+    instrument: Instrument, given: dict[str, str], overrides: Overrides
+) -> tuple[dict[str, str], list[ScoreResult]]:
+    """The answers to store and their scores, or InvalidAnswers with every problem."""
+    checked = check_answers(
+        instrument, {str(k): None if v is None else str(v) for k, v in given.items()}
+    )
+    override_problems = {
+        score_id: problem
+        for score_id, (band, reason) in overrides.items()
+        if (problem := override_problem(instrument, score_id, band, reason))
+    }
+    if checked.problems or override_problems:
+        raise InvalidAnswers(instrument.id, checked.problems, override_problems)
+    return checked.answers, scores(instrument, checked.answers)
+
+
+def override_problem(instrument: Instrument, score_id: str, band: str, reason: str) -> str | None:
+    """What is wrong with overriding `score_id`'s band to `band` for `reason`, or None."""
+    score = instrument.score(score_id)
+    if score is None:
+        known = [s.id for s in instrument.scores if s.override]
+        return f"not a score of {instrument.id} that may be overridden; " + (
+            f"expected {', '.join(known)}" if known else "none may be"
+        )
+    if not score.override:
+        return f"{instrument.id} does not let a professional judgement move this score's band"
+    labels = [b.label for b in score.bands]
+    if band not in labels:
+        return f"band {band!r} is not one of {', '.join(labels)}"
+    text = (reason or "").strip()
+    if not text:
+        return "say why the band is overridden (the reason is kept, sealed)"
+    try:
+        limit_length(refuse_control(text, "reason", allow="\n\t\r"), "reason", MAX_NOTES)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def alert_band(
+    instrument: Instrument, results: list[ScoreResult], overrides: Overrides
+) -> str | None:
+    """Why a score raises a safety alert: "INSTRUMENT.SCORE: BAND" for the first score whose
+    band (after a professional's override) is its `alert_at` (a band the instrument file
+    names, so the audit line says nothing the file does not); None when none is."""
+    for result in results:
+        definition = instrument.score(result.score)
+        band = overrides[result.score][0] if result.score in overrides else result.band
+        if definition is not None and definition.alert_at and band == definition.alert_at:
+            return f"{instrument.id}.{result.score}: {band}"
+    return None
 
 
 def _marks(**flags: bool) -> dict[str, bool]:
@@ -353,13 +487,18 @@ def check_interview_fits(
     on: date,
     answers: dict,
     nothing_asked_reason: str | None,
+    *,
+    asked: bool | None = None,
 ) -> None:
     """The rules between an interview and the follow-up it fulfils (followup.checks): not
     before its window opens; an interview with no answer completes it only as "held,
-    nothing asked" with a reason. Also read when an interview is corrected."""
+    nothing asked" with a reason. Also read when an interview is corrected. `asked`:
+    whether any question was asked, when the caller knows (an instrument's answers:
+    `was_asked`); otherwise read from the columns in `answers`."""
+    none_asked = nothing_asked(answers) if asked is None else not asked
     if nothing_asked_reason is not None and not nothing_asked_reason.strip():
         raise InvalidRecord(f"case {person.case_id}: say why nothing was asked")
-    if nothing_asked_reason and not nothing_asked(answers):
+    if nothing_asked_reason and not none_asked:
         raise InvalidRecord(
             f"case {person.case_id}: answers were given; "
             "'held, nothing asked' is for an interview with none"
@@ -369,7 +508,7 @@ def check_interview_fits(
     early = window_problem(on, followup.checkpoint, followup.window_opens_on)
     if early:
         raise InvalidRecord(f"case {person.case_id}: {early}")
-    if nothing_asked(answers) and not nothing_asked_reason:
+    if none_asked and not nothing_asked_reason:
         raise InvalidRecord(f"case {person.case_id}: {nothing_asked_problem(followup.checkpoint)}")
 
 

@@ -98,6 +98,8 @@ def check_answers(instrument: Instrument, given: dict[str, str | None]) -> Check
         except ValueError as exc:
             problems[item.id] = str(exc)
             continue
+        if item.show_if is not None and item.show_if.item in problems:
+            continue  # whether it is asked waits on the earlier answer's own problem
         if not _shown(instrument, item, answers):
             if value is not None and value not in MISSING_CODES:
                 problems[item.id] = f"not asked here: it is asked only when {_condition_text(item)}"

@@ -184,6 +184,29 @@ def record_status(config_path, as_user, case_id, event, on):
     help="The interview was held but nothing was asked, and why (stored encrypted). "
     "Without it an interview with no answer does not complete its follow-up.",
 )
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE.json",
+    help="The answers to the checkpoint's instrument, a JSON object {item: value} (an option "
+    "code, a number, a date or a missing code such as dont_know), instead of --physical … "
+    "--risk. Problems are listed item by item and nothing is recorded.",
+)
+@click.option(
+    "--override",
+    "overrides",
+    multiple=True,
+    metavar="SCORE=BAND",
+    help="A professional judgement moving a score's band (scores that allow it); repeat for "
+    "several. Needs --answers and --override-reason.",
+)
+@click.option(
+    "--override-reason",
+    default=None,
+    help="Why the band is overridden (stored encrypted, never in the audit trail).",
+)
 def record_interview(
     config_path,
     as_user,
@@ -200,39 +223,69 @@ def record_interview(
     notes,
     unscheduled,
     nothing_asked,
+    answers_file,
+    overrides,
+    override_reason,
 ):
-    """Record an interview and the violence reported since the last contact.
+    """Record an interview and the violence reported since the last contact, or (with
+    --answers) the answers to the checkpoint's instrument.
 
     An interview before its follow-up's window opens is refused (record it with
     --unscheduled); one after the window closes completes it as late."""
+    from followup.errors import InvalidAnswers
     from followup.operations.records import record_interview as do
 
     if notes == "-":
         notes = sys.stdin.read()
     notes = free_text(notes, "--notes")
     nothing_asked = free_text(nothing_asked, "--nothing-asked")
-    interview = in_transaction(
-        config_path,
-        as_user,
-        lambda s, c, p: do(
-            s,
-            c,
-            p,
-            case_id=case_id,
-            informant=informant,
-            partner_id=partner_id,
-            checkpoint=checkpoint,
-            on=on,
-            by=by,
-            mode=mode,
-            violence=violence,
-            felt_safety=felt_safety,
-            risk_level=risk,
-            notes=notes,
-            unscheduled=unscheduled,
-            nothing_asked_reason=nothing_asked,
-        ),
-    )
+    answers = read_answers(answers_file) if answers_file is not None else None
+    score_overrides = _overrides(overrides, override_reason, answers is not None)
+    if answers is not None and (
+        any(v is not None for v in violence.values()) or felt_safety is not None or risk
+    ):
+        raise click.UsageError(
+            "give --answers or --physical … --risk, not both (the instrument's items hold them)"
+        )
+    try:
+        interview = in_transaction(
+            config_path,
+            as_user,
+            lambda s, c, p: do(
+                s,
+                c,
+                p,
+                case_id=case_id,
+                informant=informant,
+                partner_id=partner_id,
+                checkpoint=checkpoint,
+                on=on,
+                by=by,
+                mode=mode,
+                violence=violence,
+                felt_safety=felt_safety,
+                risk_level=risk,
+                notes=notes,
+                unscheduled=unscheduled,
+                nothing_asked_reason=nothing_asked,
+                **(
+                    {"answers": answers, "score_overrides": score_overrides}
+                    if answers is not None
+                    else {}
+                ),
+            ),
+        )
+    except InvalidAnswers as refused:
+        for item, problem in refused.problems.items():
+            click.echo(f"{answers_file}: {item}: {problem}", err=True)
+        for score, problem in refused.override_problems.items():
+            click.echo(f"--override {score}: {problem}", err=True)
+        click.echo(
+            f"Error: {answers_file}: {len(refused.problems) + len(refused.override_problems)} "
+            f"problem(s) in the {refused.instrument} answers; nothing was recorded",
+            err=True,
+        )
+        sys.exit(1)
     if interview.followup_id is None:
         done = " as an unscheduled contact" + (
             "" if unscheduled else " (no pending follow-up matched)"
@@ -245,6 +298,67 @@ def record_interview(
         f"Recorded the {informant} interview for {case_id} on {on}{done} "
         f"(interview {interview.id})."
     )
+    for score in interview.scores:
+        click.echo(f"  {score}")
+
+
+def read_answers(path: str) -> dict[str, str | None]:
+    """A --answers file: one JSON object {item: value}, values as text or numbers (null:
+    not answered). Errors name the file and the fix."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            given = json.load(handle)
+    except OSError as exc:
+        raise click.BadParameter(f"{path}: {exc.strerror}", param_hint="--answers") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(
+            f"{path}: not JSON ({exc}). Hint: write one object such as "
+            '{"physical_times": "none", "felt_safety": 4}',
+            param_hint="--answers",
+        ) from None
+    if not isinstance(given, dict):
+        raise click.BadParameter(
+            f'{path}: expected one JSON object {{"item": value, ...}}, got a {type(given).__name__}',
+            param_hint="--answers",
+        )
+    answers: dict[str, str | None] = {}
+    for item, value in given.items():
+        if value is None or isinstance(value, str):
+            answers[item] = value
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            answers[item] = f"{value:g}" if isinstance(value, float) else str(value)
+        else:
+            raise click.BadParameter(
+                f"{path}: {item}: expected text or a number, got {json.dumps(value)}",
+                param_hint="--answers",
+            )
+    return answers
+
+
+def _overrides(
+    given: tuple[str, ...], reason: str | None, has_answers: bool
+) -> dict[str, tuple[str, str]]:
+    """--override SCORE=BAND (repeatable) with the one --override-reason."""
+    if not given:
+        if reason is not None:
+            raise click.UsageError("--override-reason goes with --override SCORE=BAND")
+        return {}
+    if not has_answers:
+        raise click.UsageError("--override moves a band of the --answers' scores; give --answers")
+    if not reason or not reason.strip():
+        raise click.UsageError("--override needs --override-reason: say why (kept encrypted)")
+    reason = free_text(reason, "--override-reason")
+    found: dict[str, tuple[str, str]] = {}
+    for pair in given:
+        score, equals, band = pair.partition("=")
+        if not equals or not score.strip() or not band.strip():
+            raise click.BadParameter(
+                f"{pair!r}: write SCORE=BAND, e.g. risk_total=high", param_hint="--override"
+            )
+        found[score.strip()] = (band.strip(), reason)
+    return found
 
 
 @record.command("recidivism")

@@ -43,7 +43,7 @@ class AlertRow:
     raised_at: datetime
     acknowledged_at: datetime | None
     acknowledged_by: str | None
-    kind: str  # interview (a partner interview) | report (a recidivism report)
+    kind: str  # interview (a partner interview) | interview_band (its score) | report
     source: str | None  # who reported, for reports
     partner_id: str | None  # only for those who may open her record
     reported: tuple[str, ...]  # the types of violence: partner-support workers and admins
@@ -96,7 +96,7 @@ def _row(p: Principal, r, vault=None) -> AlertRow:
         raised_at=alert.raised_at,
         acknowledged_at=alert.acknowledged_at,
         acknowledged_by=r.acker or alert.acknowledged_by,
-        kind="interview" if alert.interview_id is not None else "report",
+        kind=_kind(alert, r.Interview),
         source=r.Event.source if r.Event is not None else None,
         partner_id=r.partner_id if hers else None,
         reported=tuple(
@@ -114,6 +114,16 @@ def _row(p: Principal, r, vault=None) -> AlertRow:
         if content and vault is not None and alert.action_note_sealed
         else None,
     )
+
+
+def _kind(alert: SafetyAlert, interview: Interview | None) -> str:
+    """report | interview (violence in her interview) | interview_band (no violence: a
+    score of her interview's instrument reached its alert band, followup.record)."""
+    if alert.interview_id is None:
+        return "report"
+    violence = interview is None or any(getattr(interview, k) is True for k in VIOLENCE_TYPES)
+    banded = interview is not None and interview.instrument_revision is not None
+    return "interview_band" if banded and not violence else "interview"
 
 
 def _one(session: Session, p: Principal, alert_id: int, vault=None) -> AlertRow:

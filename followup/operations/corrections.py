@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup import alerts, record
+from followup import alerts, answer_store, record
 from followup.audit import audit
 from followup.checks import FIELD_OF_EVENT, is_late, nothing_asked, refuse_status_problems
 from followup.context import Context
@@ -176,6 +176,21 @@ def _not_voided(row, kind: str) -> None:
 # --- interviews -------------------------------------------------------------------------
 
 
+def _columns_of_an_instrument(row: Interview, new: dict[str, Any]) -> None:
+    """An interview recorded through an instrument's answers: its violence, felt-safety
+    and risk columns are what its items say, and its scores were computed from them.
+    Changing a column alone would make them disagree; the answers are re-recorded instead."""
+    if row.instrument_revision is None:
+        return
+    columns = sorted(set(new) & {*VIOLENCE_TYPES, "felt_safety", "risk_level"})
+    if columns:
+        raise InvalidRecord(
+            f"interview {row.id} was recorded with the {row.instrument} questionnaire: "
+            f"{', '.join(columns)} come from its answers and cannot be corrected alone. "
+            "Hint: void it and record a new interview with the right answers"
+        )
+
+
 def correct_interview(
     session: Session,
     ctx: Context,
@@ -220,6 +235,7 @@ def correct_interview(
             raise InvalidRecord(f"{name!r} cannot be cleared")
         if getattr(row, name) is not None:
             new[name] = None
+    _columns_of_an_instrument(row, new)
     changed = sorted(new)
     if notes is not None:
         changed.append("notes")
@@ -243,11 +259,18 @@ def correct_interview(
         for name in (*VIOLENCE_TYPES, "felt_safety", "risk_level")
     }
     had = row.nothing_asked_sealed is not None
-    if nothing_asked_reason is None and had and not nothing_asked(answers):
+    asked = None  # read from the columns, unless its answers say (an instrument's)
+    if row.instrument_revision is not None:
+        asked = record.was_asked(answer_store.answers_of(session, ctx.vault, row))
+    if (
+        nothing_asked_reason is None
+        and had
+        and (asked or (asked is None and not nothing_asked(answers)))
+    ):
         nothing_asked_reason = ""  # answers given now: no longer "held, nothing asked"
         changed.append("nothing_asked")
     held = nothing_asked_reason if nothing_asked_reason is not None else ("kept" if had else None)
-    record.check_interview_fits(person, followup, day, answers, held or None)
+    record.check_interview_fits(person, followup, day, answers, held or None, asked=asked)
     version = _keep_version(session, ctx, person, row, "corrected", reason)
     for name, value in new.items():
         setattr(row, name, value)

@@ -13,10 +13,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup import lookup, record
+from followup import answer_store, instrument_store, lookup, record
 from followup.audit import audit
 from followup.context import Context
 from followup.errors import FollowupError
+from followup.instruments import DEFAULT_INSTRUMENT, Instrument, label_in
 from followup.labels import CheckpointLabels
 from followup.models import FollowUp, Interview, Participant, Partner, SafetyAlert
 from followup.operations import policy
@@ -34,6 +35,22 @@ from followup.vocab import MISSED_REASONS
 
 
 @dataclass(frozen=True)
+class ScoreView:
+    """One score of a recorded interview, as those who may read the interview see it."""
+
+    score: str
+    label: str
+    value: float | None
+    band: str | None  # as computed
+    override_band: str | None  # a professional's judgement, when given (both are kept)
+    withheld: str | None
+
+    @property
+    def shown_band(self) -> str | None:
+        return self.override_band or self.band
+
+
+@dataclass(frozen=True)
 class FollowUpDetail:
     row: FollowUpRow
     participant_status: str
@@ -41,6 +58,10 @@ class FollowUpDetail:
     interview: InterviewView | None
     alert_id: int | None
     today: date
+    # The instrument the Record interview form asks, when it is not `core` (core keeps the
+    # built-in form), and the recorded interview's scores (empty when none, or not hers).
+    instrument: Instrument | None = None
+    scores: tuple[ScoreView, ...] = ()
 
 
 def followup_detail(
@@ -59,6 +80,7 @@ def followup_detail(
     row = with_her_plan(followup_row(r, p, labels, today), r, ctx)
     person = lookup.participant(session, r.case_id)
     interview = alert_id = None
+    score_views: tuple[ScoreView, ...] = ()
     content = (
         policy.view_partner(p, r.site_code, r.facilitator_id)
         if subject == "partner"
@@ -79,16 +101,47 @@ def followup_detail(
             alert_id = session.execute(
                 sa.select(SafetyAlert.id).where(SafetyAlert.interview_id == found.id)
             ).scalar_one_or_none()
+            score_views = interview_scores(session, found, p.language)
+    may_record = policy.record_followup(p, subject, r.site_code, r.facilitator_id)
+    instrument = None
+    if may_record and row.status == PENDING:
+        asked = record.instrument_for(session, ctx, person, row.checkpoint, subject)
+        instrument = None if asked.id == DEFAULT_INSTRUMENT else asked
     if row.partner_id is not None:
         audit(session, p.actor, "read_partner", "partner", row.partner_id, followup=followup_id)
     return FollowUpDetail(
         row=row,
         participant_status=person.status,
-        may_record=policy.record_followup(p, subject, r.site_code, r.facilitator_id),
+        may_record=may_record,
         interview=interview,
         alert_id=alert_id,
         today=today,
+        instrument=instrument,
+        scores=score_views,
     )
+
+
+def interview_scores(session: Session, found: Interview, language: str) -> tuple[ScoreView, ...]:
+    """A recorded interview's scores and bands. Call only for a reader the policy lets see
+    the interview (her worker for hers: followup.operations.policy.view_partner)."""
+    if found.instrument_revision is None:
+        return ()
+    instrument = instrument_store.at_revision(session, found.instrument_revision)
+    views = []
+    for row in answer_store.scores_of(session, found.id):
+        definition = instrument.score(row.score)
+        label = definition.label if definition is not None else None
+        views.append(
+            ScoreView(
+                score=row.score,
+                label=label_in(label, language, row.score.replace("_", " ").capitalize()),
+                value=row.value,
+                band=row.band,
+                override_band=row.override_band,
+                withheld=row.withheld,
+            )
+        )
+    return tuple(views)
 
 
 @dataclass(frozen=True)
@@ -134,6 +187,14 @@ def recordable(session: Session, ctx: Context, p: Principal, followup_id: int) -
         partner_id=partner_id,
         today=ctx.site_today(site),
     )
+
+
+def asked_instrument(session: Session, ctx: Context, target: Recordable) -> Instrument | None:
+    """The instrument the follow-up's checkpoint asks, at the revision in force; None for
+    `core`, which the Record interview page asks through its own built-in fields."""
+    person = lookup.participant(session, target.case_id)
+    asked = record.instrument_for(session, ctx, person, target.checkpoint, target.subject)
+    return None if asked.id == DEFAULT_INSTRUMENT else asked
 
 
 def record_interview(

@@ -22,6 +22,7 @@ from followup.errors import NotFound
 from followup.models import Event, FollowUp, Participant, Partner
 from followup.operations import policy
 from followup.operations.acting import acting
+from followup.operations.followups import ScoreView, interview_scores
 from followup.operations.policy import Forbidden, NotVisible, Principal
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ class RecordedInterview:
     followup_id: int | None
     checkpoint: str | None
     late: bool
+    # An instrument's scores, one line each ("risk_total: 15 (high)"), for the person who
+    # recorded the interview (they may read it); empty for an interview by columns.
+    scores: tuple[str, ...] = ()
 
 
 def record_interview(
@@ -113,7 +117,17 @@ def record_interview(
         followup_id=interview.followup_id,
         checkpoint=interview.checkpoint,
         late=followup is not None and is_late(interview.conducted_on, followup.window_closes_on),
+        scores=tuple(score_line(v) for v in interview_scores(session, interview, p.language)),
     )
+
+
+def score_line(view: ScoreView) -> str:
+    if view.value is None:
+        return f"{view.score}: withheld ({view.withheld})"
+    line = f"{view.score}: {view.value:g}" + (f" ({view.band})" if view.band else "")
+    if view.override_band:
+        line += f", band overridden to {view.override_band}"
+    return line
 
 
 def record_recidivism(

@@ -6,14 +6,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from followup.db import transaction
-from followup.errors import FollowupError
+from followup.errors import FollowupError, InvalidAnswers
 from followup.operations import followups, policy
 from followup.operations.policy import Principal
 from followup.vocab import ATTEMPT_OUTCOMES, CONTACT_CHANNELS, VIOLENCE_TYPES
-from followup.web import forms
+from followup.web import forms, instrument_form
 from followup.web.auth import Form, checked_form, context, guard
 from followup.web.common import see_other
-from followup.web.render import page
+from followup.web.i18n import supported, translator
+from followup.web.render import language_of, page
 
 router = APIRouter()
 one = guard(policy.list_followups, hide=True)
@@ -29,6 +30,7 @@ def detail_page(
     errors: dict | None = None,
     problem: str | None = None,
     attempt_problem: object = None,
+    item_errors: dict | None = None,
 ) -> Response:
     """The follow-up page (also shown again by a refused attempt, its problem beside
     the attempt form: followup.web.routes.worklists.record_attempt)."""
@@ -36,6 +38,12 @@ def detail_page(
     with transaction(ctx.engine) as session:
         detail = followups.followup_detail(session, ctx, p, followup_id)
     saved = request.query_params.get("saved")
+    language = supported(language_of(request, p))
+    questionnaire = (
+        instrument_form.form_of(detail.instrument, language, translator(language))
+        if detail.instrument is not None
+        else None
+    )
     return page(
         request,
         p,
@@ -54,6 +62,9 @@ def detail_page(
         attempt_problem=attempt_problem,
         outcomes=ATTEMPT_OUTCOMES,
         channels=CONTACT_CHANNELS,
+        questionnaire=questionnaire,
+        item_errors=item_errors or {},
+        missing_codes=instrument_form.OFFERED_MISSING,
     )
 
 
@@ -71,16 +82,30 @@ def save_interview(
 ) -> Response:
     ctx = context(request)
     problem = None
+    item_errors: dict[str, str] = {}
     with transaction(ctx.engine) as session:
         target = followups.recordable(session, ctx, p, followup_id)
         checked = forms.interview(form, today=target.today, enrolled_on=target.enrolled_on)
-        if checked.ok:
+        instrument = followups.asked_instrument(session, ctx, target)
+        if instrument is not None:  # its items, instead of the core form's fields
+            language = supported(language_of(request, p))
+            posted = instrument_form.read_posted(form, instrument, translator(language))
+            item_errors.update(posted.errors)
+            checked.values["answers"] = posted.answers
+            checked.values["score_overrides"] = posted.overrides
+            checked.values["instrument_id"] = instrument.id
+        if checked.ok and not item_errors:
             try:
                 with session.begin_nested():
                     followups.record_interview(session, ctx, p, followup_id, **checked.values)
+            except InvalidAnswers as refused:
+                item_errors.update({f"answer_{k}": v for k, v in refused.problems.items()})
+                item_errors.update(
+                    {f"override_{k}": v for k, v in refused.override_problems.items()}
+                )
             except FollowupError as refused:
                 problem = str(refused)
-    if checked.ok and problem is None:
+    if checked.ok and problem is None and not item_errors:
         saved = "unscheduled" if checked.values.get("unscheduled") else "interview"
         return see_other(f"/followups/{followup_id}?saved={saved}")
     return detail_page(
@@ -91,6 +116,7 @@ def save_interview(
         values=dict(form.values),
         errors=checked.errors,
         problem=problem,
+        item_errors=item_errors,
     )
 
 

@@ -42,3 +42,69 @@ document.addEventListener("change", function (event) {
     other.value = instead ? instead.value : "";
   }
 });
+
+// --- instrument questionnaire: skip rules while filling in ------------------------------
+// An item with data-show-if="answer_ITEM" is asked only when that earlier item's answer is
+// one of data-show-any (space-separated codes) or above data-show-above (a number; a
+// frequency band's midpoint is its option's data-number). A hidden item is disabled, so
+// it is not sent; the server applies the same rule (followup.scoring) and stores it as
+// not_applicable. Without JavaScript every item is shown with its rule in words.
+var MISSING_ANSWERS = ["dont_know", "refused", "not_asked", "not_applicable"];
+
+function instrumentAnswer(form, name) {
+  var field = form.elements[name];
+  if (!field) {
+    return { value: "", number: NaN };
+  }
+  var chosen = null;
+  if (field.tagName === "SELECT") {
+    chosen = field.disabled ? null : field.selectedOptions[0];
+  } else if (typeof field.length === "number") {
+    chosen = Array.prototype.find.call(field, function (radio) {
+      return radio.checked && !radio.disabled;
+    });
+  } else if (!field.disabled) {
+    return { value: field.value, number: parseFloat(field.value) };
+  }
+  if (!chosen || !chosen.value) {
+    return { value: "", number: NaN };
+  }
+  var number = chosen.getAttribute("data-number");
+  return { value: chosen.value, number: number === null ? parseFloat(chosen.value) : parseFloat(number) };
+}
+
+function applySkipRules(form) {
+  // In the order asked: an item hidden here hides the items that depend on it.
+  form.querySelectorAll(".instrument [data-show-if]").forEach(function (item) {
+    var answer = instrumentAnswer(form, item.getAttribute("data-show-if"));
+    var shown = false;
+    if (answer.value && MISSING_ANSWERS.indexOf(answer.value) < 0) {
+      var above = item.getAttribute("data-show-above");
+      if (above !== null) {
+        shown = answer.number > parseFloat(above);
+      } else {
+        shown = item.getAttribute("data-show-any").split(" ").indexOf(answer.value) >= 0;
+      }
+    }
+    item.hidden = !shown;
+    item.querySelectorAll("input, select, textarea").forEach(function (control) {
+      control.disabled = !shown;
+    });
+  });
+}
+
+function skipRulesOf(element) {
+  var form = element && element.closest && element.closest("form");
+  if (form && form.querySelector(".instrument [data-show-if]")) {
+    applySkipRules(form);
+  }
+}
+document.addEventListener("change", function (event) {
+  skipRulesOf(event.target);
+});
+document.addEventListener("input", function (event) {
+  skipRulesOf(event.target);
+});
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".instrument").forEach(skipRulesOf);
+});
