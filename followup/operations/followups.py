@@ -16,14 +16,16 @@ from sqlalchemy.orm import Session
 from followup import lookup, record
 from followup.audit import audit
 from followup.context import Context
-from followup.errors import FollowupError
+from followup.errors import FollowupError, InvalidRecord
 from followup.labels import CheckpointLabels
-from followup.models import FollowUp, Interview, Participant, Partner, SafetyAlert
-from followup.operations import policy
+from followup.lost import counts_towards_lost
+from followup.models import ContactAttempt, FollowUp, Interview, Participant, Partner, SafetyAlert
+from followup.operations import policy, safe_plan
 from followup.operations.acting import acting
 from followup.operations.caseload import FollowUpRow, followup_row, select_followups
 from followup.operations.people import InterviewView, interview_view
 from followup.operations.policy import Forbidden, NotVisible, Principal
+from followup.operations.safe_plan import PlanView
 from followup.schedule import PENDING
 from followup.vocab import MISSED_REASONS
 
@@ -36,10 +38,13 @@ class FollowUpDetail:
     interview: InterviewView | None
     alert_id: int | None
     today: date
+    # Her safe-contact plan, for those who may see her (None: not hers, or no plan).
+    plan: PlanView | None = None
+    zone: str | None = None  # her site's time zone, which the plan's times are in
 
 
 def followup_detail(
-    session: Session, ctx: Context, p: Principal, followup_id: int
+    session: Session, ctx: Context, p: Principal, followup_id: int, *, reveal: bool = False
 ) -> FollowUpDetail:
     """The follow-up and, once done, its interview. Showing her partner id is an audited
     read of partner data."""
@@ -51,7 +56,7 @@ def followup_detail(
         raise NotVisible()
     today = ctx.site_today(r.site_code)
     labels = CheckpointLabels(session, ctx, p.language)
-    row = followup_row(r, p, labels, today)
+    row = followup_row(r, p, labels, today, ctx.config.partner.reconfirm_plan_days)
     person = lookup.participant(session, r.case_id)
     interview = alert_id = None
     content = (
@@ -74,9 +79,15 @@ def followup_detail(
             alert_id = session.execute(
                 sa.select(SafetyAlert.id).where(SafetyAlert.interview_id == found.id)
             ).scalar_one_or_none()
+    plan = None
     if row.partner_id is not None:
         audit(session, p.actor, "read_partner", "partner", row.partner_id, followup=followup_id)
+        plan = safe_plan.read_safe_plan(
+            session, ctx, p, row.partner_id, reveal=reveal, followup_id=followup_id
+        )
     return FollowUpDetail(
+        plan=plan,
+        zone=ctx.config.sites[r.site_code].timezone if row.partner_id is not None else None,
         row=row,
         participant_status=person.status,
         may_record=policy.record_followup(p, subject, r.site_code, r.facilitator_id),
@@ -142,6 +153,9 @@ def record_interview(
     role = policy.PARTNER_SUPPORT if target.subject == "partner" else policy.FACILITATOR
     by = p.staff_id if p.site == target.site and role in p.roles else None
     unscheduled = bool(answers.pop("unscheduled", False))
+    plan_confirmed = bool(answers.pop("plan_confirmed", False))
+    if plan_confirmed and target.partner_id is not None:
+        safe_plan.confirm_safe_plan(session, ctx, p, target.partner_id, followup_id=target.id)
     return record.record_interview(
         session,
         acting(ctx, p),
@@ -153,6 +167,60 @@ def record_interview(
         by=by,
         **answers,
     )
+
+
+def record_unsafe_to_talk(
+    session: Session, ctx: Context, p: Principal, followup_id: int, *, channel: str | None = None
+) -> ContactAttempt:
+    """ "Was it safe to talk?" — no: no interview; an `unsafe_to_talk` attempt instead
+    (it does not count towards lost to follow-up: followup.lost), so her worker tries
+    again at her next safe time."""
+    target = recordable(session, ctx, p, followup_id)
+    if target.subject != "partner":
+        raise InvalidRecord("safe_to_talk: asked only in an interview with her")
+    found = session.get(FollowUp, followup_id)
+    if channel is None and found.partner_id is not None:
+        channel = session.get(Partner, found.partner_id).channel
+    by = p.staff_id if p.site == target.site and policy.PARTNER_SUPPORT in p.roles else None
+    return _record_attempt_until_merge(
+        session, ctx, p, found, outcome="unsafe_to_talk", channel=channel or "phone", by=by
+    )
+
+
+def _record_attempt_until_merge(
+    session: Session,
+    ctx: Context,
+    p: Principal,
+    found: FollowUp,
+    *,
+    outcome: str,
+    channel: str,
+    by: int | None,
+) -> ContactAttempt:
+    """PLACEHOLDER for followup.operations.attempts.record_attempt (the `attempts`
+    branch of issue 13): the lead swaps this for
+    `record_attempt(session, ctx, p, followup_id=found.id, outcome=outcome,
+    channel=channel, attempted_at=ctx.now())` at merge. It writes the attempt and keeps
+    the follow-up's counters in step; unsafe_to_talk does not count towards
+    unreached_attempts (followup.lost.counts_towards_lost)."""
+    now = ctx.now()
+    attempt = ContactAttempt(
+        followup_id=found.id,
+        participant_id=found.participant_id,
+        partner_id=found.partner_id,
+        attempted_at=now,
+        channel=channel,
+        outcome=outcome,
+        conducted_by=by,
+    )
+    session.add(attempt)
+    found.attempts = (found.attempts or 0) + 1
+    if counts_towards_lost(outcome):
+        found.unreached_attempts = (found.unreached_attempts or 0) + 1
+    found.last_attempt_at, found.last_attempt_outcome = now, outcome
+    session.flush()
+    audit(session, p.actor, "record_attempt", "followup", found.id, outcome=outcome)
+    return attempt
 
 
 def record_missed(

@@ -7,8 +7,8 @@ from fastapi.responses import Response
 
 from followup.db import transaction
 from followup.errors import FollowupError
-from followup.operations import followups, policy
-from followup.operations.policy import Principal
+from followup.operations import followups, policy, safe_plan
+from followup.operations.policy import NotVisible, Principal
 from followup.vocab import VIOLENCE_TYPES
 from followup.web import forms
 from followup.web.auth import Form, checked_form, context, guard
@@ -28,10 +28,11 @@ def _detail_page(
     values: dict | None = None,
     errors: dict | None = None,
     problem: str | None = None,
+    reveal: bool = False,
 ) -> Response:
     ctx = context(request)
     with transaction(ctx.engine) as session:
-        detail = followups.followup_detail(session, ctx, p, followup_id)
+        detail = followups.followup_detail(session, ctx, p, followup_id, reveal=reveal)
     saved = request.query_params.get("saved")
     return page(
         request,
@@ -43,7 +44,9 @@ def _detail_page(
         values=values or {"conducted_on": detail.today.isoformat()},
         errors=errors or {},
         problem=problem,
-        saved=saved if saved in ("interview", "missed", "unscheduled") else None,
+        saved=saved
+        if saved in ("interview", "missed", "unscheduled", "unsafe", "plan_confirmed")
+        else None,
         violence_types=VIOLENCE_TYPES,
         modes=("in_person", "phone", "video"),
         risk_levels=("low", "medium", "high"),
@@ -67,16 +70,32 @@ def save_interview(
     problem = None
     with transaction(ctx.engine) as session:
         target = followups.recordable(session, ctx, p, followup_id)
-        checked = forms.interview(form, today=target.today, enrolled_on=target.enrolled_on)
-        if checked.ok:
+        her = target.subject == "partner"
+        safe = forms.safe_to_talk(form) if her else forms.Checked()
+        unsafe = her and safe.ok and not safe.values["safe_to_talk"]
+        if unsafe:  # "Was it safe to talk?" no: an attempt, and no interview
+            checked = safe
             try:
                 with session.begin_nested():
-                    followups.record_interview(session, ctx, p, followup_id, **checked.values)
+                    followups.record_unsafe_to_talk(
+                        session, ctx, p, followup_id, channel=safe.values["channel"]
+                    )
             except FollowupError as refused:
                 problem = str(refused)
+        else:
+            checked = forms.interview(form, today=target.today, enrolled_on=target.enrolled_on)
+            checked.errors.update(safe.errors)
+            if her:
+                checked.values["plan_confirmed"] = form.get("plan_confirmed") == "yes"
+            if checked.ok:
+                try:
+                    with session.begin_nested():
+                        followups.record_interview(session, ctx, p, followup_id, **checked.values)
+                except FollowupError as refused:
+                    problem = str(refused)
     if checked.ok and problem is None:
         saved = "unscheduled" if checked.values.get("unscheduled") else "interview"
-        return see_other(f"/followups/{followup_id}?saved={saved}")
+        return see_other(f"/followups/{followup_id}?saved={'unsafe' if unsafe else saved}")
     return _detail_page(
         request,
         p,
@@ -108,4 +127,47 @@ def mark_missed(
             problem = str(refused)
     if problem is None:
         return see_other(f"/followups/{followup_id}?saved=missed")
+    return _detail_page(request, p, followup_id, status=422, problem=problem)
+
+
+@router.post("/followups/{followup_id}/reveal")
+def reveal_plan(
+    request: Request,
+    followup_id: int,
+    p: Principal = Depends(one),
+    _form: Form = Depends(checked_form),
+) -> Response:
+    """Her plan with each channel's number or address, shown once on this response;
+    audited (the same reveal as on her page). Only for those who may record her
+    follow-up (her worker), never his side."""
+    ctx = context(request)
+    with transaction(ctx.engine) as session:
+        if followups.recordable(session, ctx, p, followup_id).partner_id is None:
+            raise NotVisible()
+    return _detail_page(request, p, followup_id, reveal=True)
+
+
+@router.post("/followups/{followup_id}/plan-confirmed")
+def plan_confirmed(
+    request: Request,
+    followup_id: int,
+    p: Principal = Depends(one),
+    _form: Form = Depends(checked_form),
+) -> Response:
+    """ "Plan confirmed with her today", from her follow-up's page."""
+    ctx = context(request)
+    problem = None
+    with transaction(ctx.engine) as session:
+        target = followups.recordable(session, ctx, p, followup_id)
+        try:
+            if target.partner_id is None:
+                raise NotVisible()
+            with session.begin_nested():
+                safe_plan.confirm_safe_plan(
+                    session, ctx, p, target.partner_id, followup_id=followup_id
+                )
+        except FollowupError as refused:
+            problem = str(refused)
+    if problem is None:
+        return see_other(f"/followups/{followup_id}?saved=plan_confirmed")
     return _detail_page(request, p, followup_id, status=422, problem=problem)
