@@ -83,7 +83,7 @@ def build_plan(
         detail = typed or (keep or {}).get(channel) or contact.get(CHANNEL_DETAIL[channel]) or ""
         if typed:
             detail = _checked_detail(channel, typed)
-        if not detail:
+        if not detail and CHANNEL_DETAIL[channel] != "address":  # a visit may be at the centre
             raise InvalidRecord(
                 f"allowed_channels: {channel} is allowed but she has no "
                 f"{CHANNEL_DETAIL[channel]} on file; give it or untick {channel}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -61,6 +62,15 @@ def plan_view(
     )
 
 
+def plan_at(
+    plan: SafeContactPlan, now: datetime, zone: ZoneInfo, every_days: int, *, reveal: bool
+) -> PlanView:
+    """The plan at the UTC instant `now`, read in her site's zone (pure): the windows are
+    wall-clock times there, so they follow its daylight-saving changes."""
+    local = now.astimezone(zone)
+    return plan_view(plan, local.replace(tzinfo=None), local.date(), every_days, reveal=reveal)
+
+
 def read_safe_plan(
     session: Session,
     ctx: Context,
@@ -82,15 +92,8 @@ def _view(ctx: Context, her: Partner, site: str, *, reveal: bool) -> PlanView | 
     plan = her_plan.plan_of(ctx.vault, her)
     if plan is None:
         return None
-    now = ctx.now()
-    local = now.astimezone(ctx.config.sites[site].zone).replace(tzinfo=None)
-    return plan_view(
-        plan,
-        local,
-        ctx.site_today(site, now),
-        ctx.config.partner.reconfirm_plan_days,
-        reveal=reveal,
-    )
+    zone = ctx.config.sites[site].zone
+    return plan_at(plan, ctx.now(), zone, ctx.config.partner.reconfirm_plan_days, reveal=reveal)
 
 
 def store_plan(her: Partner, sealed: dict) -> None:
