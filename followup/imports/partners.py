@@ -253,7 +253,10 @@ def _plan(cells: Cells, channel: str | None, contact: dict) -> SafeContactPlan |
 
 
 def _yes_no(text: str) -> bool:
-    answer = parse_yes_no(text)
+    try:
+        answer = parse_yes_no(text)
+    except ValueError:
+        answer = None
     if answer is None:
         raise ValueError(f"expected yes or no, got {text!r}")
     return answer
