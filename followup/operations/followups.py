@@ -181,7 +181,7 @@ def record_unsafe_to_talk(
     found = session.get(FollowUp, followup_id)
     if channel is None and found.partner_id is not None:
         channel = session.get(Partner, found.partner_id).channel
-    by = p.staff_id if p.site == target.site and policy.PARTNER_SUPPORT in p.roles else None
+    by = p.staff_pk if p.site == target.site and policy.PARTNER_SUPPORT in p.roles else None
     return _record_attempt_until_merge(
         session, ctx, p, found, outcome="unsafe_to_talk", channel=channel or "phone", by=by
     )
