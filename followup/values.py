@@ -160,5 +160,3 @@ def escape_controls(text: str, *, keep: str = "") -> str:
         return char if char in keep else char.encode("unicode_escape").decode("ascii")
 
     return _CONTROL.sub(escaped, text)
-
-

@@ -43,5 +43,3 @@ def test_an_id_with_a_line_break_inside_is_refused():
 def test_escaping_writes_each_control_character_as_an_escape_and_keeps_what_is_asked():
     assert escape_controls("a\nb\r\x00\x1b\x7f\u2028č") == "a\\nb\\r\\x00\\x1b\\x7f\\u2028č"
     assert escape_controls("a\nb\tc", keep="\n") == "a\nb\\tc"
-
-
