@@ -168,7 +168,7 @@ def build(ctx: Context, people: int, today: date) -> None:
                             "relationship": "current",
                             "consent_on": today - timedelta(days=300),
                             "channel": "phone",
-                            "safe_hours": "10:00-12:00",
+                            "plan_confirmed_on": today - timedelta(days=30),
                             "support_worker_id": worker,
                             "do_not_contact": False,
                             "created_at": AT,

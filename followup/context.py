@@ -129,7 +129,9 @@ class Context:
     def check_key(self, session: Session) -> None:
         """Refuse to run when sealed partner data exists and cannot be opened."""
         sealed = session.execute(
-            sa.select(Partner.contact_sealed).where(Partner.contact_sealed.is_not(None)).limit(1)
+            sa.select(sa.func.coalesce(Partner.contact_sealed, Partner.plan_sealed))
+            .where(sa.or_(Partner.contact_sealed.is_not(None), Partner.plan_sealed.is_not(None)))
+            .limit(1)
         ).scalar_one_or_none()
         if sealed is None:
             return

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -10,9 +11,10 @@ from followup import lookup, wall
 from followup.audit import audit
 from followup.context import Context
 from followup.errors import AlreadyRecorded, InvalidRecord, NotFound
+from followup.her_plan import PlanInput, build_plan, seal_plan
 from followup.models import REFERRAL_SOURCES, RELATIONSHIPS, Participant, Partner, Staff
 from followup.replan import replan
-from followup.values import parse_identifier, parse_safe_hours
+from followup.values import parse_identifier
 
 
 def protocol_for_enrolment(ctx: Context, session: Session):
@@ -110,10 +112,11 @@ def add_partner(
     phone: str | None = None,
     email: str | None = None,
     support_worker: str | None = None,
-    safe_hours: str | None = None,
+    plan: PlanInput | None = None,
 ) -> Partner:
+    """`plan`: her safe-contact plan (channels default to `channel` with her phone or
+    e-mail); none and no channel: no plan is recorded."""
     partner_id = _valid(parse_identifier, partner_id, "partner id")
-    safe_hours = _valid(parse_safe_hours, safe_hours)
     person = lookup.participant(session, case_id)
     if relationship not in RELATIONSHIPS:
         raise InvalidRecord(
@@ -127,13 +130,20 @@ def add_partner(
         check_worker(worker, "partner_support", person.site_code)
         wall.check_support_worker(worker, person)
     contact = {k: v for k, v in {"phone": phone, "email": email}.items() if v}
+    if plan is None and channel:
+        plan = PlanInput(channels=(channel,))
+    if plan is not None and not plan.channels and channel:
+        plan = replace(plan, channels=(channel,))
+    sealed_plan = seal_plan(ctx.vault, build_plan(plan, contact)) if plan is not None else {}
+    if plan is not None and plan.channels:
+        channel = plan.channels[0]
     partner = Partner(
         partner_id=partner_id,
         participant_id=person.id,
         relationship=relationship,
         consent_on=consent_on,
         channel=channel,
-        safe_hours=safe_hours,
+        **sealed_plan,
         support_worker_id=worker.id if worker else None,
         contact_sealed=ctx.vault.seal(contact) if contact else None,
     )

@@ -7,10 +7,19 @@ the reader may see her (her worker, a supervisor, an admin); nothing here checks
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from followup.safe_contact import CHANNEL_DETAIL, SafeContactPlan, parse_safe_times
+from followup.errors import InvalidRecord
+from followup.safe_contact import (
+    CHANNEL_DETAIL,
+    PLAN_CHANNELS,
+    SafeContactPlan,
+    parse_plan_text,
+    parse_safe_times,
+)
+from followup.values import parse_email, parse_phone
 
 
 class _Vault(Protocol):
@@ -19,17 +28,11 @@ class _Vault(Protocol):
 
 
 def plan_of(vault: _Vault, partner: Any) -> SafeContactPlan | None:
-    """Her plan, or None when nothing about contacting her was ever recorded. A record
-    made before plans existed reads as a plan from its channel and safe hours."""
-    if getattr(partner, "plan_sealed", None) is not None:
-        return SafeContactPlan.from_json(vault.open(partner.plan_sealed))
-    safe_hours = getattr(partner, "safe_hours", None)
-    channel = getattr(partner, "channel", None)
-    if not safe_hours and not channel:
+    """Her plan, or None when none was ever recorded (migration 0009_plan sealed one
+    for every partner who had a channel or safe hours before plans existed)."""
+    if getattr(partner, "plan_sealed", None) is None:
         return None
-    contact = vault.open(partner.contact_sealed) or {} if partner.contact_sealed else {}
-    channels = {channel: contact.get(CHANNEL_DETAIL.get(channel, ""), "")} if channel else {}
-    return SafeContactPlan(channels=channels, windows=parse_safe_times(safe_hours))
+    return SafeContactPlan.from_json(vault.open(partner.plan_sealed))
 
 
 def seal_plan(vault: _Vault, plan: SafeContactPlan) -> dict[str, Any]:
@@ -37,5 +40,82 @@ def seal_plan(vault: _Vault, plan: SafeContactPlan) -> dict[str, Any]:
     return {"plan_sealed": vault.seal(plan.to_json()), "plan_confirmed_on": plan.confirmed_on}
 
 
+def needs_confirming(confirmed_on: date | None, today: date, every_days: int) -> bool:
+    """The flag the lists show, from the clear date beside the sealed plan (the same rule
+    as SafeContactPlan.needs_confirming, without opening the plan)."""
+    return confirmed_on is None or (today - confirmed_on).days >= every_days
+
+
 def plan_confirmed_on(partner: Any) -> date | None:
     return getattr(partner, "plan_confirmed_on", None)
+
+
+# --- a plan from what a form or a file row says ------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    """What a form or a file row says about her plan, before it is checked."""
+
+    channels: tuple[str, ...] = ()
+    details: dict[str, str] | None = None  # channel -> number or address typed for it
+    safe_times: str = ""
+    voicemail_ok: bool = False
+    may_name_organisation: bool = False
+    code_word: str = ""
+    if_someone_else_answers: str = ""
+
+
+def build_plan(
+    given: PlanInput, contact: dict, confirmed_on: date | None = None, keep: dict | None = None
+) -> SafeContactPlan:
+    """The plan from checked-by-field input (pure). A channel's number or address is the
+    one typed for it, else the one the plan had (`keep`), else her contact details'; a
+    channel with none is refused, naming the field."""
+    channels: dict[str, str] = {}
+    for channel in given.channels:
+        if channel not in PLAN_CHANNELS:
+            raise InvalidRecord(
+                f"allowed_channels: unknown channel {channel!r}; expected one or more of "
+                f"{', '.join(PLAN_CHANNELS)}"
+            )
+        typed = ((given.details or {}).get(channel) or "").strip()
+        detail = typed or (keep or {}).get(channel) or contact.get(CHANNEL_DETAIL[channel]) or ""
+        if typed:
+            detail = _checked_detail(channel, typed)
+        if not detail and CHANNEL_DETAIL[channel] != "address":  # a visit may be at the centre
+            raise InvalidRecord(
+                f"allowed_channels: {channel} is allowed but she has no "
+                f"{CHANNEL_DETAIL[channel]} on file; give it or untick {channel}"
+            )
+        channels[channel] = detail
+    try:
+        windows = parse_safe_times(given.safe_times)
+    except ValueError as problem:
+        raise InvalidRecord(f"safe_times: {problem}") from None
+    try:
+        code_word = parse_plan_text(given.code_word, "code_word")
+        if_else = parse_plan_text(given.if_someone_else_answers, "if_someone_else_answers")
+    except ValueError as problem:
+        raise InvalidRecord(str(problem)) from None
+    return SafeContactPlan(
+        channels=channels,
+        windows=windows,
+        voicemail_ok=given.voicemail_ok,
+        may_name_organisation=given.may_name_organisation,
+        code_word=code_word,
+        if_someone_else_answers=if_else,
+        confirmed_on=confirmed_on,
+    )
+
+
+def _checked_detail(channel: str, typed: str) -> str:
+    kind = CHANNEL_DETAIL[channel]
+    try:
+        if kind == "phone":
+            return parse_phone(typed) or ""
+        if kind == "email":
+            return parse_email(typed) or ""
+        return parse_plan_text(typed, f"{channel} address")
+    except ValueError as problem:
+        raise InvalidRecord(f"detail_{channel}: {problem}") from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -50,11 +51,16 @@ class SchemaState:
         return self.current == self.head
 
 
-def alembic_config(connection: sa.Connection | None = None) -> AlembicConfig:
+def alembic_config(connection: sa.Connection | None = None, vault: Any = None) -> AlembicConfig:
+    """`vault` (followup.crypto.Vault) lets a data migration seal partner data
+    (0009_plan seals her safe-contact plan); a migration that needs it and finds none
+    stops with a one-line hint."""
     config = AlembicConfig()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     if connection is not None:
         config.attributes["connection"] = connection
+    if vault is not None:
+        config.attributes["vault"] = vault
     return config
 
 
@@ -73,18 +79,18 @@ def state(engine: Engine) -> SchemaState:
     return SchemaState(current=current, head=head(), has_tables=has_tables)
 
 
-def create_or_upgrade(engine: Engine) -> tuple[SchemaState, SchemaState]:
+def create_or_upgrade(engine: Engine, vault: Any = None) -> tuple[SchemaState, SchemaState]:
     """What `followup init` does: an empty database gets today's schema, an older one
     is upgraded. Returns the state before and after."""
     before = state(engine)
     if before.empty:
         _create_at_head(engine)
     elif not before.up_to_date:
-        upgrade(engine)
+        upgrade(engine, vault=vault)
     return before, state(engine)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head", vault: Any = None) -> None:
     before = state(engine)
     if before.empty:
         raise ConfigError(
@@ -93,7 +99,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         )
     _refuse_unknown(engine, before)
     with _migration_connection(engine) as conn:
-        config = alembic_config(conn)
+        config = alembic_config(conn, vault)
         if before.unversioned:
             command.stamp(config, BASELINE)
         command.upgrade(config, revision)

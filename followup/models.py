@@ -109,7 +109,6 @@ class Partner(SQLModel, table=True):
     consent_withdrawn_on: date | None = None
     do_not_contact: bool = False
     channel: str | None = None  # how she may be contacted
-    safe_hours: str | None = None  # e.g. "10:00-12:00" (superseded by plan_sealed)
     # Her safe-contact plan (followup.safe_contact.SafeContactPlan.to_json), sealed: her
     # worker only. The date it was last confirmed with her stays readable so the lists can
     # flag a plan due for re-confirming without opening it.

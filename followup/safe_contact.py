@@ -180,7 +180,9 @@ def parse_safe_times(text: str | None) -> tuple[SafeWindow, ...]:
     for entry in (part.strip() for part in re.split(r"[;,]", text)):
         if not entry:
             continue
-        words = entry.lower().split()
+        # "09:00 - 10:00" and "Mon - Fri" (old files have spaces around the dash)
+        entry = re.sub(r"(?<=[\da-z])\s*-\s*(?=[\da-z])", "-", entry.lower())
+        words = entry.split()
         span = _SPAN.fullmatch(words[-1].replace(" ", "")) if words else None
         if span is None:
             raise ValueError(

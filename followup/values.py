@@ -27,7 +27,6 @@ _ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.\-/]{{0,{MAX_ID - 1}}}")
 # Unicode line and paragraph separators: everything a terminal, a log or a line-based
 # reader may take as the end of a line or as a command.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SAFE_HOURS = re.compile(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d")
 YES = {"yes": True, "y": True, "true": True, "1": True, "da": True, "po": True}
 NO = {"no": False, "n": False, "false": False, "0": False, "ne": False, "jo": False}
 
@@ -161,20 +160,3 @@ def escape_controls(text: str, *, keep: str = "") -> str:
         return char if char in keep else char.encode("unicode_escape").decode("ascii")
 
     return _CONTROL.sub(escaped, text)
-
-
-# --- safe hours --------------------------------------------------------------------------
-
-
-def parse_safe_hours(text: str | None) -> str | None:
-    """When she may be contacted: "10:00-12:00", or several spans separated by commas
-    ("09:00-10:00, 17:00-18:00"); empty means no restriction recorded. The one rule for
-    the partners import, the web and any other path that sets them."""
-    spans = [part.strip() for part in (text or "").split(",") if part.strip()]
-    tidy = []
-    for span in spans:
-        compact = span.replace(" ", "")
-        if not _SAFE_HOURS.fullmatch(compact):
-            raise ValueError(f"expected times such as 10:00-12:00, got {span!r}")
-        tidy.append(compact)
-    return limit_length(", ".join(tidy), "safe hours", MAX_SHORT) or None

@@ -92,6 +92,8 @@ def frozen():
                 "BG-1",
                 "--informant",
                 "partner",
+                "--safe-to-talk",
+                "yes",
                 "--on",
                 "2026-01-01",
                 "--physical",
@@ -224,7 +226,17 @@ def test_his_facilitator_cannot_be_recorded_as_the_interviewer_of_his_partner(st
     ):  # fmt: skip
         result = staffed.run(*args)
         assert result.exit_code == 0, result.err
-    interview = ("record", "interview", "BG-1", "--informant", "partner", "--on", "2026-11-20")
+    interview = (
+        "record",
+        "interview",
+        "BG-1",
+        "--informant",
+        "partner",
+        "--safe-to-talk",
+        "yes",
+        "--on",
+        "2026-11-20",
+    )
     result = staffed.run(*interview, "--by", "FP1")
     assert (result.exit_code, result.err) == (
         1,

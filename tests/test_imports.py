@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
+from followup.her_plan import plan_of
 from followup.models import Event, FollowUp, Interview, Participant, Partner, Staff
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -714,7 +715,7 @@ def test_unnamed_empty_columns_a_spreadsheet_adds_are_not_duplicates(staffed):
     assert count(staffed, Participant) == 1
 
 
-def test_the_partners_import_checks_safe_hours_by_the_rule_the_web_uses(cohort):
+def test_the_partners_import_reads_the_old_safe_hours_column_by_the_rule_the_web_uses(cohort):
     lines = rejected(
         cohort,
         "partners",
@@ -725,8 +726,10 @@ def test_the_partners_import_checks_safe_hours_by_the_rule_the_web_uses(cohort):
         """,
     )
     assert lines == [
-        "FILE:2: safe_hours: expected times such as 10:00-12:00, got 'whenever'",
-        "FILE:3: safe_hours: expected times such as 10:00-12:00, got '25:00-26:00'",
+        "FILE:2: safe_hours: expected safe times such as 'Mon-Fri 10:00-12:00' or "
+        "'10:00-12:00', got 'whenever'",
+        "FILE:3: safe_hours: expected safe times such as 'Mon-Fri 10:00-12:00' or "
+        "'10:00-12:00', got '25:00-26:00'",
         "Error: FILE: 2 problem(s); nothing was imported",
     ]
     imported(
@@ -739,7 +742,5 @@ def test_the_partners_import_checks_safe_hours_by_the_rule_the_web_uses(cohort):
         """,
     )
     with cohort.session() as session:
-        hours = session.execute(
-            sa.select(Partner.safe_hours).where(Partner.partner_id == "P-3")
-        ).scalar_one()
-    assert hours == "09:00-10:00, 17:00-18:00"
+        her = session.execute(sa.select(Partner).where(Partner.partner_id == "P-3")).scalar_one()
+    assert plan_of(cohort.ctx.vault, her).safe_times_text == "09:00-10:00; 17:00-18:00"

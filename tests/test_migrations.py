@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import shutil
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from sqlmodel import SQLModel
 import followup.models  # noqa: F401  (registers the tables)
 from followup import migrate
 from followup.db import make_engine
+from followup.safe_contact import SafeContactPlan
 from tests.conftest import REPO, Deployment
 
 RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "release-0.1.0"
@@ -183,6 +185,8 @@ def test_a_0002_database_upgrades_to_corrections_with_every_interview_and_event_
         command.stamp(migrate.alembic_config(conn), migrate.BASELINE)
     with engine.begin() as conn:
         command.upgrade(migrate.alembic_config(conn), "0002")
+    with engine.begin() as conn:
+        conn.execute(sa.text("update partner set safe_hours = '10:00-12:00' where id = 1"))
     before = _row_counts(tmp_path / "followup.db")
     assert before["interview"] > 0 and before["event"] > 0 and "record_version" not in before
 
@@ -203,9 +207,78 @@ def test_a_0002_database_upgrades_to_corrections_with_every_interview_and_event_
         assert dict(kinds.all()) == {"core": before["interview"]}
         assert after["instrument_answer"] == 0
     assert migrate.state(engine).up_to_date and _differences(engine) == []
+    with engine.connect() as conn:
+        sealed = conn.execute(sa.text("select plan_sealed from partner where id = 1")).scalar_one()
+    her = SafeContactPlan.from_json(deployment.ctx.vault.open(sealed))
+    assert her.safe_times_text == "10:00-12:00" and list(her.channels) == ["phone"]
     engine.dispose()
     # The release database was made in November 2026: read it as of then, whatever the
     # suite's clock says (the night run starts on 2026-10-25).
     with freeze_time("2026-11-24 12:00:00"):
         report = deployment.run("report", "--format", "json", "--as-of", "2026-11-01")
     assert report.exit_code == 0, report.err
+
+
+def _at_attempts_with_safe_hours(tmp_path, monkeypatch) -> tuple[Deployment, sa.Engine]:
+    """The release database upgraded to 0007_attempts (the last schema with safe_hours),
+    one partner's safe hours set the way the old web form wrote them."""
+    deployment = _release_deployment(tmp_path, monkeypatch)
+    engine = make_engine(deployment.database_url)
+    with engine.begin() as conn:
+        command.stamp(migrate.alembic_config(conn), migrate.BASELINE)
+    with engine.begin() as conn:
+        command.upgrade(migrate.alembic_config(conn), "0007_attempts")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("update partner set safe_hours = '10:00-12:00, 17:00-09:00' where id = 1")
+        )
+    return deployment, engine
+
+
+def test_0009_seals_every_partners_channel_and_safe_hours_into_her_plan(tmp_path, monkeypatch):
+    deployment, engine = _at_attempts_with_safe_hours(tmp_path, monkeypatch)
+    before = _row_counts(tmp_path / "followup.db")
+
+    result = deployment.run("db", "upgrade")
+
+    assert result.exit_code == 0, result.err
+    assert _row_counts(tmp_path / "followup.db") == before
+    assert migrate.state(engine).up_to_date and _differences(engine) == []
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("select id, channel, contact_sealed, plan_sealed from partner order by id")
+        ).all()
+    vault = deployment.ctx.vault
+    first = SafeContactPlan.from_json(vault.open(rows[0].plan_sealed))
+    # The old overnight span (the old rule let it end before it started) keeps its meaning.
+    assert first.safe_times_text == "10:00-12:00; 17:00-24:00; 00:00-09:00"
+    assert first.channels == {"phone": vault.open(rows[0].contact_sealed)["phone"]}
+    assert first.is_safe_at(datetime(2026, 12, 1, 23, 0)) and first.confirmed_on is None
+    assert all(r.plan_sealed is not None for r in rows if r.channel)
+    second = SafeContactPlan.from_json(vault.open(rows[1].plan_sealed))
+    assert second.windows == () and set(second.channels) == {rows[1].channel}
+    engine.dispose()
+
+
+def test_0009_without_the_key_stops_with_one_line_and_changes_nothing(tmp_path, monkeypatch):
+    deployment, engine = _at_attempts_with_safe_hours(tmp_path, monkeypatch)
+    monkeypatch.delenv("FOLLOWUP_SECRET_KEY")
+    (tmp_path / "followup.key").rename(tmp_path / "elsewhere.key")
+
+    result = deployment.run("db", "upgrade")
+
+    assert result.exit_code == 1
+    assert len(result.err.strip().splitlines()) == 1
+    assert "set FOLLOWUP_SECRET_KEY or security.key_file" in result.err
+    assert migrate.state(engine).current == "0007_attempts"
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                sa.text("select count(*) from partner where plan_sealed is not null")
+            ).scalar_one()
+            == 0
+        )
+        assert conn.execute(
+            sa.text("select safe_hours from partner where id = 1")
+        ).scalar_one() == ("10:00-12:00, 17:00-09:00")
+    engine.dispose()

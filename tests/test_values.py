@@ -1,4 +1,4 @@
-"""The one set of rules for what people type: control characters, lengths, safe hours."""
+"""The one set of rules for what people type: control characters, lengths."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from followup.values import (
     parse_email,
     parse_identifier,
     parse_name,
-    parse_safe_hours,
     refuse_control,
 )
 
@@ -44,22 +43,3 @@ def test_an_id_with_a_line_break_inside_is_refused():
 def test_escaping_writes_each_control_character_as_an_escape_and_keeps_what_is_asked():
     assert escape_controls("a\nb\r\x00\x1b\x7f\u2028č") == "a\\nb\\r\\x00\\x1b\\x7f\\u2028č"
     assert escape_controls("a\nb\tc", keep="\n") == "a\nb\\tc"
-
-
-@pytest.mark.parametrize(
-    ("text", "stored"),
-    [
-        ("10:00-12:00", "10:00-12:00"),
-        (" 09:00 - 10:00 ,17:00-18:00 ", "09:00-10:00, 17:00-18:00"),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_safe_hours_are_tidied(text, stored):
-    assert parse_safe_hours(text) == stored
-
-
-@pytest.mark.parametrize("text", ["noon", "24:00-25:00", "10-12", "10:00-12:00\nX", "9:00-10:00"])
-def test_safe_hours_that_are_not_times_are_refused(text):
-    with pytest.raises(ValueError, match="expected times such as 10:00-12:00"):
-        parse_safe_hours(text)

@@ -207,6 +207,19 @@ def record_status(config_path, as_user, case_id, event, on):
     default=None,
     help="Why the band is overridden (stored encrypted, never in the audit trail).",
 )
+@click.option(
+    "--safe-to-talk",
+    "safe_to_talk",
+    type=click.Choice(["yes", "no"]),
+    default=None,
+    help="Required with --informant partner: was it safe for her to talk? no: no interview "
+    "is recorded, an unsafe_to_talk contact attempt is (try again at her next safe time).",
+)
+@click.option(
+    "--plan-confirmed",
+    is_flag=True,
+    help="Her safe-contact plan was gone through with her in this contact (partner only).",
+)
 def record_interview(
     config_path,
     as_user,
@@ -226,14 +239,47 @@ def record_interview(
     answers_file,
     overrides,
     override_reason,
+    safe_to_talk,
+    plan_confirmed,
 ):
     """Record an interview and the violence reported since the last contact, or (with
     --answers) the answers to the checkpoint's instrument.
 
     An interview before its follow-up's window opens is refused (record it with
-    --unscheduled); one after the window closes completes it as late."""
+    --unscheduled); one after the window closes completes it as late. An interview with
+    her starts with --safe-to-talk yes|no."""
     from followup.errors import InvalidAnswers
     from followup.operations.records import record_interview as do
+
+    if informant == "partner" and safe_to_talk is None:
+        raise click.UsageError(
+            "--safe-to-talk: required for an interview with her: yes, or no (then no "
+            "interview is recorded, an unsafe_to_talk attempt is)"
+        )
+    if informant != "partner" and (safe_to_talk or plan_confirmed):
+        raise click.UsageError("--safe-to-talk and --plan-confirmed: only with --informant partner")
+    if safe_to_talk == "no":
+        from followup.operations.records import record_unsafe_to_talk
+
+        attempt = in_transaction(
+            config_path,
+            as_user,
+            lambda s, c, p: record_unsafe_to_talk(
+                s,
+                c,
+                p,
+                case_id=case_id,
+                partner_id=partner_id,
+                checkpoint=checkpoint,
+                on=on,
+                mode=mode,
+            ),
+        )
+        click.echo(
+            f"Not safe to talk: no interview recorded; an unsafe_to_talk attempt is recorded "
+            f"on follow-up {attempt.followup_id}. Try again at her next safe time."
+        )
+        return
 
     if notes == "-":
         notes = sys.stdin.read()
@@ -268,6 +314,7 @@ def record_interview(
                 notes=notes,
                 unscheduled=unscheduled,
                 nothing_asked_reason=nothing_asked,
+                plan_confirmed=plan_confirmed,
                 **(
                     {"answers": answers, "score_overrides": score_overrides}
                     if answers is not None

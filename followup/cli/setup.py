@@ -38,7 +38,7 @@ def init(config_path, demo):
             f"Created the encryption key {key_path} (mode 0600). Back it up: "
             "without it partner contact details cannot be read."
         )
-    before, after = create_or_upgrade(ctx.engine)
+    before, after = create_or_upgrade(ctx.engine, vault=_vault_if_any(ctx))
     with transaction(ctx.engine) as session:
         ctx.sync_sites(session)
         ctx.register_protocols(session)
@@ -76,9 +76,15 @@ def db_upgrade(config_path):
     if before.up_to_date:
         click.echo(f"Database schema is at {before.head}, this release's: nothing to do.")
         return
-    migrate.upgrade(ctx.engine)
+    migrate.upgrade(ctx.engine, vault=_vault_if_any(ctx))
     was = before.current or f"{migrate.BASELINE} (made before migrations)"
     click.echo(f"Database schema upgraded from {was} to {migrate.state(ctx.engine).current}.")
+
+
+def _vault_if_any(ctx):
+    """The key when one is configured: a data migration may need it to seal partner data
+    (it says so, naming the fix, when it does and there is none)."""
+    return ctx._vault  # None when no key is configured; a key file others can read raises
 
 
 @db.command("current")

@@ -1,8 +1,13 @@
-"""partners.csv: partner_id,case_id,relationship,consent_on,channel,phone,email[,support_worker,safe_hours]
+"""partners.csv: partner_id,case_id,relationship,consent_on,channel,phone,email
+[,support_worker,allowed_channels,safe_times,voicemail_ok,may_name_organisation,code_word,
+if_someone_else_answers,plan_confirmed_on] (`safe_hours` is read as an old name of
+`safe_times`).
 
-Phone and e-mail are sealed (encrypted) before they are written. Re-importing updates a
+Phone and e-mail are sealed (encrypted) before they are written, and so is her
+safe-contact plan (followup.safe_contact; docs/data.md). Re-importing updates a
 partner's details (matched by partner_id) and re-plans her follow-ups; a different
-case_id is refused.
+case_id is refused. An unchanged plan is not written again; an empty plan_confirmed_on
+keeps the date already recorded.
 """
 
 from __future__ import annotations
@@ -12,24 +17,41 @@ from sqlalchemy.orm import Session
 
 from followup.context import Context
 from followup.db import executemany
+from followup.her_plan import seal_plan
 from followup.imports.batch import Batch, rows_where_in
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
 from followup.models import CONTACT_CHANNELS, RELATIONSHIPS, Participant, Partner
+from followup.safe_contact import (
+    CHANNEL_DETAIL,
+    SafeContactPlan,
+    parse_channels,
+    parse_plan_text,
+    parse_safe_times,
+)
 from followup.values import (
     parse_choice,
     parse_date,
     parse_email,
     parse_identifier,
     parse_phone,
-    parse_safe_hours,
+    parse_yes_no,
 )
 from followup.wall import support_worker_refusal
 
 REQUIRED = ("partner_id", "case_id", "relationship", "consent_on", "channel", "phone", "email")
-OPTIONAL = ("support_worker", "safe_hours")
-UPDATABLE = ("relationship", "consent_on", "channel", "support_worker_id", "safe_hours")
+PLAN_COLUMNS = (
+    "allowed_channels",
+    "safe_times",
+    "voicemail_ok",
+    "may_name_organisation",
+    "code_word",
+    "if_someone_else_answers",
+    "plan_confirmed_on",
+)
+OPTIONAL = ("support_worker", *PLAN_COLUMNS, "safe_hours")
+UPDATABLE = ("relationship", "consent_on", "channel", "support_worker_id")
 
 
 def check(
@@ -80,11 +102,7 @@ def check(
         channel = cells.optional("channel", lambda v: parse_choice(v, CONTACT_CHANNELS, "channel"))
         phone = cells.optional("phone", parse_phone)
         email = cells.optional("email", parse_email)
-        safe_hours = cells.optional("safe_hours", parse_safe_hours)
-        if channel in ("phone", "sms") and not phone and cells.ok:
-            cells.fail("phone", f"needed for the {channel} channel")
-        if channel == "email" and not email and cells.ok:
-            cells.fail("email", "needed for the email channel")
+        plan = _plan(cells, channel, {"phone": phone, "email": email})
         worker_id = None
         worker_key = cells.optional("support_worker")
         if worker_key:
@@ -124,8 +142,8 @@ def check(
                         "consent_on": consent_on,
                         "channel": channel,
                         "support_worker_id": worker_id,
-                        "safe_hours": safe_hours,
                         "contact": contact,
+                        "plan": plan,
                     },
                 )
             )
@@ -153,6 +171,7 @@ def write(
     now = ctx.now()
     for record in records:
         contact = record.pop("contact")
+        plan = record.pop("plan")
         old = existing.get(record["partner_id"])
         if old is None:
             new.append(
@@ -161,17 +180,33 @@ def write(
                     "do_not_contact": False,
                     "contact_sealed": vault.seal(contact),
                     "created_at": now,
+                    **_sealed_plan(vault, plan),
                 }
             )
             touched.add(record["participant_id"])
             continue
+        old_plan = (
+            SafeContactPlan.from_json(vault.open(old.plan_sealed)) if old.plan_sealed else None
+        )
+        if plan is not None and plan.confirmed_on is None and old_plan is not None:
+            plan = plan.confirmed(old_plan.confirmed_on)  # the file does not unconfirm it
         differs = any(getattr(old, f) != record[f] for f in UPDATABLE)
-        if differs or (vault.open(old.contact_sealed) or {}) != contact:
+        new_contact = (vault.open(old.contact_sealed) or {}) != contact
+        new_plan = (plan.to_json() if plan else None) != (old_plan.to_json() if old_plan else None)
+        if differs or new_contact or new_plan:
             changed.append(
                 {
                     "b_id": old.id,
                     **{f: record[f] for f in UPDATABLE},
-                    "contact_sealed": vault.seal(contact),
+                    "contact_sealed": vault.seal(contact) if new_contact else old.contact_sealed,
+                    **(
+                        _sealed_plan(vault, plan)
+                        if new_plan
+                        else {
+                            "plan_sealed": old.plan_sealed,
+                            "plan_confirmed_on": old.plan_confirmed_on,
+                        }
+                    ),
                 }
             )
             touched.add(record["participant_id"])
@@ -182,3 +217,52 @@ def write(
     result.created += len(new)
     result.updated += len(changed)
     batch.plan.update(touched)
+
+
+def _plan(cells: Cells, channel: str | None, contact: dict) -> SafeContactPlan | None:
+    """Her safe-contact plan from the row's plan columns (None: the row says nothing about
+    contacting her). A channel she allows needs its number or address in the row."""
+    safe_times = cells.optional("safe_times", parse_safe_times)
+    if not cells.row.get("safe_times"):  # the old name, still in files in the wild
+        safe_times = cells.optional("safe_hours", parse_safe_times)
+    allowed = cells.optional("allowed_channels", parse_channels) or ((channel,) if channel else ())
+    voicemail_ok = cells.optional("voicemail_ok", _yes_no) or False
+    may_name = cells.optional("may_name_organisation", _yes_no) or False
+    code_word = cells.optional("code_word", lambda v: parse_plan_text(v, "code word")) or ""
+    if_else = (
+        cells.optional("if_someone_else_answers", lambda v: parse_plan_text(v, "the cell")) or ""
+    )
+    confirmed_on = cells.optional("plan_confirmed_on", parse_date)
+    for allowed_channel in allowed:
+        detail = CHANNEL_DETAIL[allowed_channel]
+        if detail in contact and not contact[detail] and cells.ok:
+            cells.fail(detail, f"needed for the {allowed_channel} channel")
+    if not cells.ok:
+        return None
+    if not (allowed or safe_times or code_word or if_else or confirmed_on):
+        return None
+    return SafeContactPlan(
+        channels={c: contact.get(CHANNEL_DETAIL[c]) or "" for c in allowed},
+        windows=safe_times or (),
+        voicemail_ok=voicemail_ok,
+        may_name_organisation=may_name,
+        code_word=code_word,
+        if_someone_else_answers=if_else,
+        confirmed_on=confirmed_on,
+    )
+
+
+def _yes_no(text: str) -> bool:
+    try:
+        answer = parse_yes_no(text)
+    except ValueError:
+        answer = None
+    if answer is None:
+        raise ValueError(f"expected yes or no, got {text!r}")
+    return answer
+
+
+def _sealed_plan(vault, plan: SafeContactPlan | None) -> dict:
+    if plan is None:
+        return {"plan_sealed": None, "plan_confirmed_on": None}
+    return seal_plan(vault, plan)

@@ -36,6 +36,7 @@ from followup.audit import audit
 from followup.checks import is_late
 from followup.context import Context
 from followup.db import code_point_order
+from followup.her_plan import needs_confirming
 from followup.labels import CheckpointLabels
 from followup.models import FollowUp, Participant, Partner, Staff
 from followup.operations import alerts, policy
@@ -89,7 +90,9 @@ class FollowUpRow:
     timing: str | None  # pending ones: their section of My follow-ups (GROUPS)
     completed_on: date | None = None
     assigned_to: str | None = None
-    safe_hours: str | None = None  # her safe-contact rules: partner-support workers only
+    # Her plan not confirmed with her for partner.reconfirm_plan_days (or never), from the
+    # clear date beside the sealed plan: partner-support workers only.
+    plan_needs_confirming: bool = False
     channel: str | None = None
     attempts: int = 0  # contact attempts so far (followup.operations.attempts)
     last_attempt_at: datetime | None = None  # UTC
@@ -128,7 +131,7 @@ _COLUMNS = (
     Participant.protocol_revision,
     Participant.facilitator_id,
     Partner.partner_id,
-    Partner.safe_hours,
+    Partner.plan_confirmed_on,
     Partner.channel,
     Partner.plan_sealed,
     _WORKER.name.label("worker"),
@@ -150,7 +153,9 @@ def _subject(r) -> str:
     return "participant" if r.partner_pk is None else "partner"
 
 
-def followup_row(r, p: Principal, labels: CheckpointLabels, today: date | None) -> FollowUpRow:
+def followup_row(
+    r, p: Principal, labels: CheckpointLabels, today: date | None, reconfirm_days: int = 90
+) -> FollowUpRow:
     subject = _subject(r)
     hers = subject == "partner" and policy.view_partner(p, r.site_code, r.facilitator_id)
     pending = r.status == PENDING and today is not None
@@ -172,7 +177,8 @@ def followup_row(r, p: Principal, labels: CheckpointLabels, today: date | None) 
         timing=group_of(status, r.due_on, today) if pending else None,
         completed_on=r.completed_on,
         assigned_to=r.worker,
-        safe_hours=r.safe_hours if hers else None,
+        plan_needs_confirming=bool(hers and today is not None)
+        and needs_confirming(r.plan_confirmed_on, today, reconfirm_days),
         channel=r.channel if hers else None,
         attempts=r.attempts or 0,
         last_attempt_at=r.last_attempt_at,
@@ -589,7 +595,11 @@ def work_list(
         workers = _worker_counts(session, filtered(bare, filters, todays))
     found = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
     labels = CheckpointLabels(session, ctx, p.language)
-    rows = [with_her_plan(followup_row(r, p, labels, todays[r.site_code]), r, ctx) for r in found]
+    reconfirm = ctx.config.partner.reconfirm_plan_days
+    rows = [
+        with_her_plan(followup_row(r, p, labels, todays[r.site_code], reconfirm), r, ctx)
+        for r in found
+    ]
     hers = alerts.flagged_partners(
         session, p, [r.partner_pk for r in found if r.partner_pk is not None]
     )

@@ -293,7 +293,7 @@ def followups_named(
     ).all():
         subject = "participant" if r.partner_pk is None else "partner"
         if policy.view_followup(p, subject, person.site_code, person.facilitator_id):
-            shown.append(followup_row(r, p, labels, today))
+            shown.append(followup_row(r, p, labels, today, ctx.config.partner.reconfirm_plan_days))
     return shown
 
 

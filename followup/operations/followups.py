@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 from followup import answer_store, instrument_store, lookup, record
 from followup.audit import audit
 from followup.context import Context
-from followup.errors import FollowupError
+from followup.errors import FollowupError, InvalidRecord
 from followup.instruments import DEFAULT_INSTRUMENT, Instrument, label_in
 from followup.labels import CheckpointLabels
 from followup.models import FollowUp, Interview, Participant, Partner, SafetyAlert
-from followup.operations import policy
+from followup.operations import policy, safe_plan
 from followup.operations.acting import acting
 from followup.operations.caseload import (
     FollowUpRow,
@@ -30,6 +30,7 @@ from followup.operations.caseload import (
 )
 from followup.operations.people import InterviewView, interview_view
 from followup.operations.policy import Forbidden, NotVisible, Principal
+from followup.operations.safe_plan import PlanView
 from followup.schedule import PENDING
 from followup.vocab import MISSED_REASONS
 
@@ -62,10 +63,13 @@ class FollowUpDetail:
     # built-in form), and the recorded interview's scores (empty when none, or not hers).
     instrument: Instrument | None = None
     scores: tuple[ScoreView, ...] = ()
+    # Her safe-contact plan, for those who may see her (None: not hers, or no plan).
+    plan: PlanView | None = None
+    zone: str | None = None  # her site's time zone, which the plan's times are in
 
 
 def followup_detail(
-    session: Session, ctx: Context, p: Principal, followup_id: int
+    session: Session, ctx: Context, p: Principal, followup_id: int, *, reveal: bool = False
 ) -> FollowUpDetail:
     """The follow-up and, once done, its interview. Showing her partner id is an audited
     read of partner data."""
@@ -77,7 +81,8 @@ def followup_detail(
         raise NotVisible()
     today = ctx.site_today(r.site_code)
     labels = CheckpointLabels(session, ctx, p.language)
-    row = with_her_plan(followup_row(r, p, labels, today), r, ctx)
+    reconfirm = ctx.config.partner.reconfirm_plan_days
+    row = with_her_plan(followup_row(r, p, labels, today, reconfirm), r, ctx)
     person = lookup.participant(session, r.case_id)
     interview = alert_id = None
     score_views: tuple[ScoreView, ...] = ()
@@ -107,9 +112,15 @@ def followup_detail(
     if may_record and row.status == PENDING:
         asked = record.instrument_for(session, ctx, person, row.checkpoint, subject)
         instrument = None if asked.id == DEFAULT_INSTRUMENT else asked
+    plan = None
     if row.partner_id is not None:
         audit(session, p.actor, "read_partner", "partner", row.partner_id, followup=followup_id)
+        plan = safe_plan.read_safe_plan(
+            session, ctx, p, row.partner_id, reveal=reveal, followup_id=followup_id
+        )
     return FollowUpDetail(
+        plan=plan,
+        zone=ctx.config.sites[r.site_code].timezone if row.partner_id is not None else None,
         row=row,
         participant_status=person.status,
         may_record=may_record,
@@ -208,6 +219,9 @@ def record_interview(
     role = policy.PARTNER_SUPPORT if target.subject == "partner" else policy.FACILITATOR
     by = p.staff_id if p.site == target.site and role in p.roles else None
     unscheduled = bool(answers.pop("unscheduled", False))
+    plan_confirmed = bool(answers.pop("plan_confirmed", False))
+    if plan_confirmed and target.partner_id is not None:
+        safe_plan.confirm_safe_plan(session, ctx, p, target.partner_id, followup_id=target.id)
     return record.record_interview(
         session,
         acting(ctx, p),
@@ -219,6 +233,41 @@ def record_interview(
         by=by,
         **answers,
     )
+
+
+def record_unsafe_to_talk(
+    session: Session, ctx: Context, p: Principal, followup_id: int, *, channel: str | None = None
+):
+    """ "Was it safe to talk?" — no: no interview; an `unsafe_to_talk` attempt instead
+    (it does not count towards lost to follow-up: followup.lost), so her worker tries
+    again at her next safe time. The contact has happened: if it was outside her plan
+    the attempt is still recorded (losing it would hide the contact), with the override
+    written and audited as such, so her worker's supervisor sees it."""
+    from followup.attempt_rules import OutsidePlan
+    from followup.operations.attempts import record_attempt
+
+    target = recordable(session, ctx, p, followup_id)
+    if target.subject != "partner":
+        raise InvalidRecord("safe_to_talk: asked only in an interview with her")
+    found = session.get(FollowUp, followup_id)
+    if channel is None and found.partner_id is not None:
+        channel = session.get(Partner, found.partner_id).channel
+    channel = channel or "phone"
+    try:
+        return record_attempt(
+            session, ctx, p, followup_id, outcome="unsafe_to_talk", channel=channel
+        )
+    except OutsidePlan:
+        return record_attempt(
+            session,
+            ctx,
+            p,
+            followup_id,
+            outcome="unsafe_to_talk",
+            channel=channel,
+            override_reason="recorded from the interview form: she was reached outside her "
+            "plan and said it was not safe to talk",
+        )
 
 
 def record_missed(

@@ -19,10 +19,8 @@ from followup import record
 from followup.audit import audit
 from followup.checks import is_late
 from followup.context import Context
-from followup.errors import InvalidRecord
 from followup.labels import CheckpointLabels
 from followup.models import (
-    CONTACT_CHANNELS,
     STATUS_EVENTS,
     VIOLENCE_TYPES,
     Event,
@@ -39,7 +37,6 @@ from followup.operations.alerts import Banner
 from followup.operations.caseload import FollowUpRow, followup_row, select_followups
 from followup.operations.policy import NotVisible, Principal
 from followup.schedule import PENDING
-from followup.values import parse_safe_hours
 
 PARTNER_EVENTS = frozenset(
     {"consent_given", "consent_withdrawn", "do_not_contact", "contact_allowed"}
@@ -199,7 +196,7 @@ def participant_view(session: Session, ctx: Context, p: Principal, case_id: str)
     for r in session.execute(select_followups().where(FollowUp.participant_id == person.id)).all():
         subject = "participant" if r.partner_pk is None else "partner"
         if policy.view_followup(p, subject, site, his_facilitator):
-            row = followup_row(r, p, labels, today)
+            row = followup_row(r, p, labels, today, ctx.config.partner.reconfirm_plan_days)
             timeline.append(
                 TimelineEntry(
                     on=row.completed_on or row.due_on,
@@ -298,7 +295,6 @@ class PartnerView:
     consent_withdrawn_on: date | None
     do_not_contact: bool
     channel: str | None
-    safe_hours: str | None
     support_worker: str | None
     has_contact: bool
     contact: dict | None  # only after an audited reveal
@@ -329,7 +325,7 @@ def partner_view(
     today = ctx.site_today(person.site_code)
     labels = CheckpointLabels(session, ctx, p.language)
     followups = [
-        followup_row(r, p, labels, today)
+        followup_row(r, p, labels, today, ctx.config.partner.reconfirm_plan_days)
         for r in session.execute(
             select_followups()
             .where(FollowUp.partner_id == her.id)
@@ -382,7 +378,6 @@ def partner_view(
         consent_withdrawn_on=her.consent_withdrawn_on,
         do_not_contact=her.do_not_contact,
         channel=her.channel,
-        safe_hours=her.safe_hours,
         support_worker=worker,
         has_contact=her.contact_sealed is not None,
         contact=contact,
@@ -433,31 +428,6 @@ def set_do_not_contact(
 ) -> None:
     check_partner_change(session, p, partner_id)
     record.set_do_not_contact(session, acting(ctx, p), partner_id=partner_id, flag=flag, on=on)
-
-
-def set_contact_rules(
-    session: Session,
-    ctx: Context,
-    p: Principal,
-    partner_id: str,
-    *,
-    channel: str | None,
-    safe_hours: str | None,
-) -> Partner:
-    """How and when she may be contacted. Her contact details themselves change only by
-    re-importing the partners file."""
-    her, _person = check_partner_change(session, p, partner_id)
-    if channel is not None and channel not in CONTACT_CHANNELS:
-        raise InvalidRecord(
-            f"unknown channel {channel!r}; expected one of {', '.join(CONTACT_CHANNELS)}"
-        )
-    try:
-        safe_hours = parse_safe_hours(safe_hours)  # the one rule (followup.values)
-    except ValueError as problem:
-        raise InvalidRecord(f"safe hours: {problem}") from None
-    her.channel, her.safe_hours = channel, safe_hours
-    audit(session, p.actor, "contact_rules", "partner", partner_id)
-    return her
 
 
 # --- search ----------------------------------------------------------------------------------

@@ -89,8 +89,10 @@ def record_interview(
     case_id: str,
     informant: str,
     partner_id: str | None = None,
+    plan_confirmed: bool = False,
     **answers,
 ) -> RecordedInterview:
+    """`plan_confirmed`: her safe-contact plan was gone through with her (partner only)."""
     person = _case(session, p, case_id)
     if informant == "partner" and partner_id is not None:
         _her(session, p, partner_id)
@@ -111,6 +113,11 @@ def record_interview(
         partner_id=partner_id,
         **answers,
     )
+    if plan_confirmed and interview.partner_id is not None:
+        from followup.operations.safe_plan import confirm_safe_plan
+
+        her = session.get(Partner, interview.partner_id)
+        confirm_safe_plan(session, ctx, p, her.partner_id, followup_id=interview.followup_id)
     followup = session.get(FollowUp, interview.followup_id) if interview.followup_id else None
     return RecordedInterview(
         id=interview.id,
@@ -128,6 +135,44 @@ def score_line(view: ScoreView) -> str:
     if view.override_band:
         line += f", band overridden to {view.override_band}"
     return line
+
+
+def record_unsafe_to_talk(
+    session: Session,
+    ctx: Context,
+    p: Principal,
+    *,
+    case_id: str,
+    partner_id: str | None = None,
+    checkpoint: str | None = None,
+    on: date,
+    mode: str | None = None,
+):
+    """ "Was it safe to talk?" — no (`followup record interview --informant partner
+    --safe-to-talk no`): no interview; an `unsafe_to_talk` attempt on the follow-up the
+    interview would have fulfilled (the one whose window holds `on`, or `checkpoint`)."""
+    from followup.errors import InvalidRecord
+    from followup.operations.followups import record_unsafe_to_talk as on_followup
+
+    person = _case(session, p, case_id)
+    if partner_id is not None:
+        _her(session, p, partner_id)
+    if not policy.view_partner(p, person.site_code, person.facilitator_id):
+        raise NotVisible(f"no partner of case {case_id!r} that {p.username} may see")
+    _may(
+        policy.record_followup(p, "partner", person.site_code, person.facilitator_id),
+        p,
+        "record partner interviews here",
+    )
+    partner = record._her(session, person, partner_id)
+    followup = record._matching_followup(session, person, partner, checkpoint, on)
+    if followup is None:
+        raise InvalidRecord(
+            f"case {case_id}: no pending follow-up with her on {on} to record the attempt on; "
+            "name it with --checkpoint"
+        )
+    channel = mode if mode in ("phone", "in_person") else None
+    return on_followup(session, ctx, p, followup.id, channel=channel)
 
 
 def record_recidivism(

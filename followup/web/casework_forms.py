@@ -11,7 +11,6 @@ from followup.values import (
     parse_email,
     parse_identifier,
     parse_phone,
-    parse_safe_hours,
     refuse_control,
 )
 from followup.vocab import (
@@ -21,7 +20,7 @@ from followup.vocab import (
     STATUS_EVENTS,
     VIOLENCE_TYPES,
 )
-from followup.web.forms import Checked, a_date
+from followup.web.forms import Checked, a_date, safe_plan
 
 
 def _choice(form, name: str, choices, checked: Checked, *, required: bool = True) -> str | None:
@@ -103,10 +102,9 @@ def new_partner(form, *, workers, today: date) -> Checked:
         values["email"] = parse_email(form.get("email"))
     except ValueError:
         checked.errors["email"] = "casework.email"
-    try:
-        values["safe_hours"] = parse_safe_hours(form.get("safe_hours"))
-    except ValueError:
-        checked.errors["safe_hours"] = "form.safe_hours"
+    plan = safe_plan(form)
+    checked.errors.update(plan.errors)
+    values["plan"] = plan.values["plan"]
     return checked
 
 

@@ -7,8 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from followup.values import MAX_NOTES, parse_date, parse_safe_hours, refuse_control
-from followup.vocab import CONTACT_CHANNELS, INTERVIEW_MODES, RISK_LEVELS, VIOLENCE_TYPES
+from followup.her_plan import PlanInput
+from followup.safe_contact import CHANNEL_DETAIL, PLAN_CHANNELS, parse_plan_text, parse_safe_times
+from followup.values import (
+    MAX_NOTES,
+    parse_date,
+    parse_email,
+    parse_phone,
+    refuse_control,
+)
+from followup.vocab import INTERVIEW_MODES, RISK_LEVELS, VIOLENCE_TYPES
 
 NOTES_MAX = MAX_NOTES
 ANSWERS = {"yes": True, "no": False, "not_asked": None}
@@ -81,6 +89,19 @@ def interview(form, *, today: date, enrolled_on: date) -> Checked:
     return checked
 
 
+def safe_to_talk(form) -> Checked:
+    """ "Was it safe to talk?" — asked first in every interview with her (required), and
+    the channel the contact was made by (her interview's mode, when it names one)."""
+    checked = Checked()
+    answer = form.get("safe_to_talk", "")
+    if answer not in ("yes", "no"):
+        checked.errors["safe_to_talk"] = "safe_plan.choose_safe"
+    checked.values["safe_to_talk"] = answer == "yes"
+    mode = form.get("mode", "")
+    checked.values["channel"] = mode if mode in ("phone", "in_person") else None
+    return checked
+
+
 def _nothing_asked(form, checked: Checked) -> None:
     """ "Held, nothing asked" and its reason (followup.checks.nothing_asked)."""
     if form.get("held_nothing_asked") != "yes":
@@ -98,16 +119,55 @@ def _nothing_asked(form, checked: Checked) -> None:
     checked.values["nothing_asked_reason"] = reason or None
 
 
-def contact_rules(form) -> Checked:
-    """How and when she may be contacted: her channel and safe hours (the one rule for
-    safe hours, followup.values.parse_safe_hours, also used by the partners import)."""
+def safe_plan(form) -> Checked:
+    """Her safe-contact plan from its form (the partial _partials/safe_plan_fields.html):
+    a checkbox per channel with its number or address, safe times, the two yes/no
+    (default no), code word, what to do if someone else answers. `values["plan"]` is a
+    followup.her_plan.PlanInput; the operation fills a channel's number from her contact
+    details when none is typed."""
     checked = Checked()
-    channel = form.get("channel") or None
-    if channel is not None and channel not in CONTACT_CHANNELS:
-        checked.errors["channel"] = "form.choose"
-    checked.values["channel"] = channel
+    channels = tuple(c for c in PLAN_CHANNELS if form.get(f"channel_{c}") == "yes")
+    details = {}
+    for channel in PLAN_CHANNELS:
+        typed = form.get(f"detail_{channel}", "").strip()
+        if not typed:
+            continue
+        kind = CHANNEL_DETAIL[channel]
+        try:
+            if kind == "phone":
+                details[channel] = parse_phone(typed) or ""
+            elif kind == "email":
+                details[channel] = parse_email(typed) or ""
+            else:
+                details[channel] = parse_plan_text(typed, "address")
+        except ValueError:
+            checked.errors[f"detail_{channel}"] = (
+                f"casework.{kind}" if kind != "address" else "form.control"
+            )
+    safe_times = form.get("safe_times", "").strip()
     try:
-        checked.values["safe_hours"] = parse_safe_hours(form.get("safe_hours"))
+        parse_safe_times(safe_times)
     except ValueError:
-        checked.errors["safe_hours"] = "form.safe_hours"
+        checked.errors["safe_times"] = "safe_plan.bad_safe_times"
+    flags = {}
+    for name in ("voicemail_ok", "may_name_organisation"):
+        answer = form.get(name, "no")
+        if answer not in ("yes", "no"):
+            checked.errors[name] = "form.choose"
+        flags[name] = answer == "yes"
+    texts = {}
+    for name in ("code_word", "if_someone_else_answers"):
+        try:
+            texts[name] = parse_plan_text(form.get(name), name)
+        except ValueError:
+            checked.errors[name] = "form.control"
+    checked.values["plan"] = PlanInput(
+        channels=channels,
+        details=details,
+        safe_times=safe_times,
+        voicemail_ok=flags["voicemail_ok"],
+        may_name_organisation=flags["may_name_organisation"],
+        code_word=texts.get("code_word", ""),
+        if_someone_else_answers=texts.get("if_someone_else_answers", ""),
+    )
     return checked

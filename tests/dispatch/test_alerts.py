@@ -35,6 +35,8 @@ def test_a_partner_interview_reporting_violence_alerts_her_worker_and_the_superv
             "BG-2",
             "--informant",
             "partner",
+            "--safe-to-talk",
+            "yes",
             "--on",
             "2026-03-23",
             "--psychological",
@@ -82,8 +84,24 @@ def test_a_partner_interview_reporting_violence_alerts_her_worker_and_the_superv
 @pytest.mark.parametrize(
     "args",
     [
-        ("--informant", "partner", "--physical", "no", "--psychological", "no"),
-        ("--informant", "partner", "--nothing-asked", "she could not talk"),  # nothing asked
+        (
+            "--informant",
+            "partner",
+            "--safe-to-talk",
+            "yes",
+            "--physical",
+            "no",
+            "--psychological",
+            "no",
+        ),
+        (
+            "--informant",
+            "partner",
+            "--safe-to-talk",
+            "yes",
+            "--nothing-asked",
+            "she could not talk",
+        ),  # nothing asked
         ("--informant", "participant", "--physical", "yes"),
     ],
 )

@@ -59,6 +59,8 @@ def test_no_survivor_data_reaches_any_message_row_or_log(
             "BG-2",
             "--informant",
             "partner",
+            "--safe-to-talk",
+            "yes",
             "--on",
             "2026-03-24",
             "--physical",

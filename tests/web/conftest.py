@@ -96,6 +96,12 @@ class Team:
                 sa.select(Partner).where(Partner.partner_id == partner_id)
             ).scalar_one()
 
+    def plan(self, partner_id: str):
+        """Her safe-contact plan as stored (followup.safe_contact.SafeContactPlan or None)."""
+        from followup.her_plan import plan_of
+
+        return plan_of(self.ctx.vault, self.partner(partner_id))
+
     def browser(self, login: str | None = None, **kwargs) -> Browser:
         browser = Browser(TestClient(self.app, follow_redirects=False, **kwargs))
         if login is not None:
@@ -278,7 +284,7 @@ def _sample_records(team: Team, today) -> dict:
     ):
         args = ["record", "interview", case_id, "--informant", informant, "--unscheduled"]
         args += ["--on", today.isoformat(), "--physical", "no"]
-        args += ["--partner", partner] if partner else []
+        args += ["--partner", partner, "--safe-to-talk", "yes"] if partner else []
         result = team.deployment.run(*args)
         assert result.exit_code == 0, result.err
     with team.session() as session:

@@ -16,7 +16,11 @@ def her_interview_reports_violence(team) -> int:
     followup_id = team.followup_id("BG-1", "partner_first_contact", partner=True)
     response = team.browser("partner_support").post(
         f"/followups/{followup_id}",
-        {"conducted_on": team.ctx.site_today("BG").isoformat(), "violence_sexual": "yes"},
+        {
+            "safe_to_talk": "yes",
+            "conducted_on": team.ctx.site_today("BG").isoformat(),
+            "violence_sexual": "yes",
+        },
     )
     assert response.status_code == 303
     with team.session() as session:

@@ -123,6 +123,22 @@ MATRIX = [
     ),
     row(
         "POST",
+        "/followups/{followup_id}/reveal",
+        HER_SIDE,
+        sample={"followup_id": "hers"},
+        forbidden={"supervisor"},
+        hidden=True,
+    ),
+    row(
+        "POST",
+        "/followups/{followup_id}/plan-confirmed",
+        HER_SIDE,
+        sample={"followup_id": "hers"},
+        forbidden={"supervisor"},
+        hidden=True,
+    ),
+    row(
+        "POST",
         "/followups/mark-missed",
         CASEWORK,
         data={"reason": "unreachable", "followup_id": "0"},
@@ -165,11 +181,18 @@ MATRIX = [
     ),
     row(
         "POST",
-        "/partners/{partner_id:path}/contact-rules",
+        "/partners/{partner_id:path}/plan",
         HER_SIDE,
         sample={"partner_id": "P-1"},
         hidden=True,
-        data={"channel": "phone", "safe_hours": "10:00-12:00"},
+        data={"channel_phone": "yes", "safe_times": "10:00-12:00"},
+    ),
+    row(
+        "POST",
+        "/partners/{partner_id:path}/plan/confirm",
+        HER_SIDE,
+        sample={"partner_id": "P-1"},
+        hidden=True,
     ),
     # Casework forms (routes/casework.py): data {} is refused by the form, changing nothing.
     row("GET", "/enrol", ENROLS),

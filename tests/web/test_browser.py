@@ -392,3 +392,34 @@ def test_correct_an_interview_from_the_timeline_on_a_375_pixel_phone(chromium, s
     assert no_sideways_scroll(page) <= PHONE["width"]
     page.screenshot(path=str(ARTIFACTS / "timeline-corrected-375.png"), full_page=True)
     page.close()
+
+
+def test_her_follow_up_page_shows_her_plan_first_at_375_and_1280_pixels_and_passes_axe(
+    chromium, site
+):
+    """Her worker opens her follow-up: the plan comes before anything else, and on a
+    phone and a desktop it fits and passes axe; then "Was it safe to talk? no" records an
+    attempt and no interview."""
+    base, team = site
+    followup_id = team.followup_id("BG-1", "partner_first_contact", partner=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for viewport in (DESKTOP, PHONE):
+        page = log_in(chromium, base, "partner_support", viewport=viewport)
+        for path in (f"/followups/{followup_id}", "/partners/P-1"):
+            page.goto(f"{base}{path}")
+            assert page.locator("#safe-plan").is_visible()
+            assert "Do NOT leave a message" in page.locator("#safe-plan").inner_text()
+            check_page(page, f"safe-plan-{viewport['width']}{path.replace('/', '_')}")
+            assert no_sideways_scroll(page) <= viewport["width"], (path, viewport)
+        page.close()
+    page = log_in(chromium, base, "partner_support")
+    page.goto(f"{base}/followups/{followup_id}")
+    first = page.locator("main h2").first.inner_text()
+    assert first == "Her safe-contact plan"
+    page.screenshot(path=str(ARTIFACTS / "partner-followup-plan-375.png"), full_page=True)
+    page.check("input[name=safe_to_talk][value=no]")
+    page.click("#save-interview")
+    page.wait_for_load_state()
+    assert "no interview was recorded" in page.content()
+    assert team.followup(followup_id).attempts == 1
+    page.close()

@@ -162,9 +162,9 @@ def partner_form(**changes) -> dict:
         "partner_id": "P-2",
         "relationship": "ex",
         "consent_on": "",
-        "channel": "phone",
+        "channel_phone": "yes",
         "support_worker": "PS1",
-        "safe_hours": "09:00-11:00",
+        "safe_times": "09:00-11:00",
         "phone": PHONE,
         "email": "",
     }
@@ -179,7 +179,8 @@ def test_partner_support_adds_a_partner_whose_phone_is_then_shown_only_behind_sh
     assert response.status_code == 303 and response.headers["location"] == "/partners/P-2"
     her = team.partner("P-2")
     assert her.relationship == "ex" and her.channel == "phone"
-    assert her.safe_hours == "09:00-11:00"
+    assert team.plan("P-2").safe_times_text == "09:00-11:00"
+    assert team.plan("P-2").channels == {"phone": PHONE}
     assert PHONE not in str(her.contact_sealed)
     page = browser.get("/partners/P-2")
     assert PHONE not in page.text and "/partners/P-2/reveal" in page.text

@@ -96,7 +96,8 @@ def test_his_facilitator_cannot_correct_her_interview_nor_see_that_it_exists(tea
     today = team.ctx.site_today("BG").isoformat()
     hers = team.followup_id("BG-1", "partner_first_contact", partner=True)
     done = team.browser("partner_support").post(
-        f"/followups/{hers}", {"conducted_on": today, "violence_physical": "no"}
+        f"/followups/{hers}",
+        {"safe_to_talk": "yes", "conducted_on": today, "violence_physical": "no"},
     )
     assert done.status_code == 303
     with team.session() as session:
@@ -174,7 +175,8 @@ def test_the_command_line_acting_as_the_facilitator_gets_the_same_answers_as_the
     today = team.ctx.site_today("BG").isoformat()
     hers = team.followup_id("BG-1", "partner_first_contact", partner=True)
     team.browser("partner_support").post(
-        f"/followups/{hers}", {"conducted_on": today, "violence_physical": "no"}
+        f"/followups/{hers}",
+        {"safe_to_talk": "yes", "conducted_on": today, "violence_physical": "no"},
     )
     his = _record_intake(team, violence_physical="no")
     with team.session() as session:

@@ -19,7 +19,8 @@ def snapshot(team) -> dict:
                         Partner.consent_withdrawn_on,
                         Partner.do_not_contact,
                         Partner.channel,
-                        Partner.safe_hours,
+                        Partner.plan_sealed,
+                        Partner.plan_confirmed_on,
                     )
                 ).all()
             ),
@@ -53,7 +54,7 @@ def test_a_post_without_the_token_is_refused_on_every_form_and_changes_nothing(t
     harmful = {
         "consent": {"consent": "withdrawn", "on": team.ctx.site_today("BG").isoformat()},
         "do-not-contact": {"flag": "set", "on": team.ctx.site_today("BG").isoformat()},
-        "contact-rules": {"channel": "post", "safe_hours": "01:00-02:00"},
+        "plan": {"channel_post": "yes", "safe_times": "01:00-02:00"},
         "language": {"language": "sr-Latn"},
     }
     for entry in MATRIX:
@@ -92,7 +93,7 @@ def test_the_login_form_needs_its_token_too(team):
 def test_a_valid_token_lets_the_same_form_through(team, samples):
     browser = team.browser("partner_support")
     response = browser.post(
-        "/partners/P-1/contact-rules", {"channel": "sms", "safe_hours": "09:00-10:00"}
+        "/partners/P-1/plan", {"channel_sms": "yes", "safe_times": "09:00-10:00"}
     )
     assert response.status_code == 303
-    assert team.partner("P-1").safe_hours == "09:00-10:00"
+    assert team.plan("P-1").safe_times_text == "09:00-10:00"

@@ -59,12 +59,11 @@ def _day(day) -> str:
     return f"{day:%a} {day.isoformat()}"
 
 
-def test_a_partner_support_worker_sees_her_safe_hours_and_channel_in_the_list_and_that_is_audited(
-    team,
-):
+def test_a_partner_support_worker_sees_her_channel_and_plan_flag_in_the_list_audited(team):
     page = words(team.browser("partner_support").get("/followups").text)
     assert "BG-1 · First partner contact" in page
-    assert "Safe hours: 10:00-12:00 · Contact by: Phone call" in page
+    assert "Contact by: Phone call" in page and "plan-flag" in page
+    assert "10:00-12:00" not in page  # her safe times stay sealed: on her follow-up's page
     assert HER_PHONE not in page  # contact details only on her page, after an audited reveal
     with team.session() as session:
         row = session.execute(sa.select(Audit).where(Audit.action == "read_partner")).scalar_one()
@@ -144,6 +143,7 @@ def test_a_partner_reporting_new_violence_raises_a_safety_alert(team):
     response = browser.post(
         f"/followups/{followup_id}",
         {
+            "safe_to_talk": "yes",
             "conducted_on": team.ctx.site_today("BG").isoformat(),
             "violence_physical": "yes",
             "felt_safety": "2",
@@ -171,7 +171,11 @@ def test_the_interview_completes_the_follow_up_that_was_opened_even_if_another_w
     browser = team.browser("partner_support")
     response = browser.post(
         f"/followups/{first}",
-        {"conducted_on": team.ctx.site_today("BG").isoformat(), "felt_safety": "4"},
+        {
+            "safe_to_talk": "yes",
+            "conducted_on": team.ctx.site_today("BG").isoformat(),
+            "felt_safety": "4",
+        },
     )
     assert response.status_code == 303
     assert team.followup(first).status == "completed"

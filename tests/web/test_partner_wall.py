@@ -22,6 +22,7 @@ def record_her_side(team) -> None:
         ps.post(
             f"/followups/{followup_id}",
             {
+                "safe_to_talk": "yes",
                 "conducted_on": (today - timedelta(days=2)).isoformat(),
                 "violence_coercive": "yes",
                 "notes": "He follows her to work.",
@@ -70,7 +71,7 @@ def test_a_facilitator_asking_for_a_partner_gets_the_same_404_as_for_one_that_do
     assert real.status_code == missing.status_code == 404
     assert real.text == missing.text
     assert "P-1" not in real.text
-    for action in ("reveal", "consent", "do-not-contact", "contact-rules"):
+    for action in ("reveal", "consent", "do-not-contact", "plan", "plan/confirm"):
         real, missing = (
             browser.post(f"/partners/P-1/{action}"),
             browser.post(f"/partners/P-404/{action}"),
@@ -206,7 +207,9 @@ def test_her_page_is_audited_and_her_contact_details_need_a_second_audited_step(
         ).all()
     assert [(r.action, r.actor, r.entity_id) for r in rows] == [
         ("read_partner", "web:partner_support", "P-1"),
+        ("read_safe_plan", "web:partner_support", "P-1"),
         ("reveal_contact", "web:partner_support", "P-1"),
+        ("read_safe_plan", "web:partner_support", "P-1"),
     ]
     assert all(HER_PHONE not in (r.detail or "") for r in rows)
 
@@ -248,20 +251,23 @@ def test_do_not_contact_cancels_her_follow_ups_and_can_be_lifted(team):
     assert team.partner("P-1").do_not_contact is False
 
 
-def test_safe_contact_rules_are_checked_next_to_the_field(team):
+def test_her_safe_contact_plan_is_checked_next_to_the_field(team):
     browser = team.browser("partner_support")
     response = browser.post(
-        "/partners/P-1/contact-rules", {"channel": "pigeon", "safe_hours": "noon"}
+        "/partners/P-1/plan", {"channel_sms": "yes", "safe_times": "noon", "voicemail_ok": "maybe"}
     )
     assert response.status_code == 422
-    assert re.search(r'id="channel-error">Choose one of the options.<', response.text)
-    assert re.search(r'id="safe_hours-error">Write times as 10:00-12:00', response.text)
-    assert team.partner("P-1").safe_hours == "10:00-12:00"
+    assert re.search(
+        r'id="safe_times-error">Write safe times as Mon-Fri 10:00-12:00', response.text
+    )
+    assert re.search(r'id="voicemail_ok-error">Choose one of the options.<', response.text)
+    assert team.plan("P-1").safe_times_text == "10:00-12:00"
     ok = browser.post(
-        "/partners/P-1/contact-rules", {"channel": "sms", "safe_hours": "09:00-10:00, 17:00-18:00"}
+        "/partners/P-1/plan", {"channel_sms": "yes", "safe_times": "09:00-10:00, 17:00-18:00"}
     )
     assert ok.status_code == 303
-    assert team.partner("P-1").safe_hours == "09:00-10:00, 17:00-18:00"
+    assert team.plan("P-1").safe_times_text == "09:00-10:00; 17:00-18:00"
+    assert set(team.plan("P-1").channels) == {"sms"} and team.partner("P-1").channel == "sms"
 
 
 def test_a_refused_change_says_why_at_the_top_and_changes_nothing(team):
@@ -352,15 +358,18 @@ def test_his_facilitator_with_partner_support_can_neither_reveal_nor_change_her_
         "reveal": {},
         "consent": {"consent": "withdrawn", "on": today},
         "do-not-contact": {"flag": "set", "on": today},
-        "contact-rules": {"channel": "sms", "safe_hours": "09:00-10:00"},
+        "plan": {"channel_sms": "yes", "safe_times": "09:00-10:00"},
+        "plan/confirm": {},
     }
+    plan_before = team.partner(hers).plan_sealed
     for action, form in forms.items():
         real = browser.post(f"/partners/{hers}/{action}", form)
         missing = browser.post(f"/partners/P-404/{action}", form)
         assert (real.status_code, real.text) == (missing.status_code, missing.text), action
         assert real.status_code == 404 and HIS_PHONE_FOR_HER not in real.text
     her = team.partner(hers)
-    assert her.consent_withdrawn_on is None and not her.do_not_contact and her.safe_hours is None
+    assert her.consent_withdrawn_on is None and not her.do_not_contact
+    assert her.plan_sealed == plan_before and her.plan_confirmed_on is None
     with team.session() as session:
         read = session.execute(
             sa.select(Audit.action).where(Audit.entity == "partner", Audit.entity_id == hers)
@@ -426,24 +435,25 @@ def test_an_administrator_who_facilitates_him_is_walled_off_from_her_too(team):
     assert hers not in browser.get("/participants/BG-2").text
 
 
-def test_safe_hours_with_a_line_break_are_refused_by_the_rule_the_import_uses(team):
+def test_safe_times_with_a_line_break_are_refused_by_the_rule_the_import_uses(team):
     browser = team.browser("partner_support")
     response = browser.post(
-        "/partners/P-1/contact-rules", {"channel": "sms", "safe_hours": "09:00-10:00\r\nX"}
+        "/partners/P-1/plan", {"channel_sms": "yes", "safe_times": "09:00-10:00\r\nX"}
     )
     assert response.status_code == 422
-    assert re.search(r'id="safe_hours-error">Write times as 10:00-12:00', response.text)
-    assert team.partner("P-1").safe_hours == "10:00-12:00"
+    assert re.search(r'id="safe_times-error">Write safe times as', response.text)
+    assert team.plan("P-1").safe_times_text == "10:00-12:00"
 
 
-def test_the_contact_rules_operation_refuses_bad_safe_hours_whoever_calls_it(team):
+def test_the_plan_operation_refuses_bad_safe_times_whoever_calls_it(team):
     from followup.errors import InvalidRecord
-    from followup.operations.people import set_contact_rules
+    from followup.her_plan import PlanInput
     from followup.operations.policy import operator
+    from followup.operations.safe_plan import edit_safe_plan
 
-    refused = pytest.raises(InvalidRecord, match="safe hours: expected times such as 10:00-12:00")
+    refused = pytest.raises(InvalidRecord, match="safe_times: expected safe times such as")
     with refused, team.session() as session:
-        set_contact_rules(
-            session, team.ctx, operator("ops"), "P-1", channel="sms", safe_hours="all day"
+        edit_safe_plan(
+            session, team.ctx, operator("ops"), "P-1", PlanInput(("sms",), safe_times="all day")
         )
-    assert team.partner("P-1").safe_hours == "10:00-12:00"
+    assert team.plan("P-1").safe_times_text == "10:00-12:00"

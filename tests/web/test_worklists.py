@@ -318,6 +318,7 @@ def test_the_alert_page_shows_her_risk_and_felt_safety_and_links_the_interview(t
     saved = ps.post(
         f"/followups/{hers}",
         {
+            "safe_to_talk": "yes",
             "conducted_on": team.ctx.site_today("BG").isoformat(),
             "violence_physical": "yes",
             "felt_safety": "2",

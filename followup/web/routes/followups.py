@@ -7,8 +7,8 @@ from fastapi.responses import Response
 
 from followup.db import transaction
 from followup.errors import FollowupError, InvalidAnswers
-from followup.operations import followups, policy
-from followup.operations.policy import Principal
+from followup.operations import followups, policy, safe_plan
+from followup.operations.policy import NotVisible, Principal
 from followup.vocab import ATTEMPT_OUTCOMES, CONTACT_CHANNELS, VIOLENCE_TYPES
 from followup.web import forms, instrument_form
 from followup.web.auth import Form, checked_form, context, guard
@@ -31,12 +31,13 @@ def detail_page(
     problem: str | None = None,
     attempt_problem: object = None,
     item_errors: dict | None = None,
+    reveal: bool = False,
 ) -> Response:
     """The follow-up page (also shown again by a refused attempt, its problem beside
     the attempt form: followup.web.routes.worklists.record_attempt)."""
     ctx = context(request)
     with transaction(ctx.engine) as session:
-        detail = followups.followup_detail(session, ctx, p, followup_id)
+        detail = followups.followup_detail(session, ctx, p, followup_id, reveal=reveal)
     saved = request.query_params.get("saved")
     language = supported(language_of(request, p))
     questionnaire = (
@@ -54,7 +55,9 @@ def detail_page(
         values=values or {"conducted_on": detail.today.isoformat()},
         errors=errors or {},
         problem=problem,
-        saved=saved if saved in ("interview", "missed", "unscheduled", "attempt") else None,
+        saved=saved
+        if saved in ("interview", "missed", "unscheduled", "attempt", "unsafe", "plan_confirmed")
+        else None,
         violence_types=VIOLENCE_TYPES,
         modes=("in_person", "phone", "video"),
         risk_levels=("low", "medium", "high"),
@@ -85,29 +88,45 @@ def save_interview(
     item_errors: dict[str, str] = {}
     with transaction(ctx.engine) as session:
         target = followups.recordable(session, ctx, p, followup_id)
-        checked = forms.interview(form, today=target.today, enrolled_on=target.enrolled_on)
-        instrument = followups.asked_instrument(session, ctx, target)
-        if instrument is not None:  # its items, instead of the core form's fields
-            language = supported(language_of(request, p))
-            posted = instrument_form.read_posted(form, instrument, translator(language))
-            item_errors.update(posted.errors)
-            checked.values["answers"] = posted.answers
-            checked.values["score_overrides"] = posted.overrides
-            checked.values["instrument_id"] = instrument.id
-        if checked.ok and not item_errors:
+        her = target.subject == "partner"
+        safe = forms.safe_to_talk(form) if her else forms.Checked()
+        unsafe = her and safe.ok and not safe.values["safe_to_talk"]
+        if unsafe:  # "Was it safe to talk?" no: an attempt, and no interview
+            checked = safe
             try:
                 with session.begin_nested():
-                    followups.record_interview(session, ctx, p, followup_id, **checked.values)
-            except InvalidAnswers as refused:
-                item_errors.update({f"answer_{k}": v for k, v in refused.problems.items()})
-                item_errors.update(
-                    {f"override_{k}": v for k, v in refused.override_problems.items()}
-                )
+                    followups.record_unsafe_to_talk(
+                        session, ctx, p, followup_id, channel=safe.values["channel"]
+                    )
             except FollowupError as refused:
                 problem = str(refused)
+        else:
+            checked = forms.interview(form, today=target.today, enrolled_on=target.enrolled_on)
+            checked.errors.update(safe.errors)
+            if her:
+                checked.values["plan_confirmed"] = form.get("plan_confirmed") == "yes"
+            instrument = followups.asked_instrument(session, ctx, target)
+            if instrument is not None:  # its items, instead of the core form's fields
+                language = supported(language_of(request, p))
+                posted = instrument_form.read_posted(form, instrument, translator(language))
+                item_errors.update(posted.errors)
+                checked.values["answers"] = posted.answers
+                checked.values["score_overrides"] = posted.overrides
+                checked.values["instrument_id"] = instrument.id
+            if checked.ok and not item_errors:
+                try:
+                    with session.begin_nested():
+                        followups.record_interview(session, ctx, p, followup_id, **checked.values)
+                except InvalidAnswers as refused:
+                    item_errors.update({f"answer_{k}": v for k, v in refused.problems.items()})
+                    item_errors.update(
+                        {f"override_{k}": v for k, v in refused.override_problems.items()}
+                    )
+                except FollowupError as refused:
+                    problem = str(refused)
     if checked.ok and problem is None and not item_errors:
         saved = "unscheduled" if checked.values.get("unscheduled") else "interview"
-        return see_other(f"/followups/{followup_id}?saved={saved}")
+        return see_other(f"/followups/{followup_id}?saved={'unsafe' if unsafe else saved}")
     return detail_page(
         request,
         p,
@@ -140,4 +159,47 @@ def mark_missed(
             problem = str(refused)
     if problem is None:
         return see_other(f"/followups/{followup_id}?saved=missed")
+    return detail_page(request, p, followup_id, status=422, problem=problem)
+
+
+@router.post("/followups/{followup_id}/reveal")
+def reveal_plan(
+    request: Request,
+    followup_id: int,
+    p: Principal = Depends(one),
+    _form: Form = Depends(checked_form),
+) -> Response:
+    """Her plan with each channel's number or address, shown once on this response;
+    audited (the same reveal as on her page). Only for those who may record her
+    follow-up (her worker), never his side."""
+    ctx = context(request)
+    with transaction(ctx.engine) as session:
+        if followups.recordable(session, ctx, p, followup_id).partner_id is None:
+            raise NotVisible()
+    return detail_page(request, p, followup_id, reveal=True)
+
+
+@router.post("/followups/{followup_id}/plan-confirmed")
+def plan_confirmed(
+    request: Request,
+    followup_id: int,
+    p: Principal = Depends(one),
+    _form: Form = Depends(checked_form),
+) -> Response:
+    """ "Plan confirmed with her today", from her follow-up's page."""
+    ctx = context(request)
+    problem = None
+    with transaction(ctx.engine) as session:
+        target = followups.recordable(session, ctx, p, followup_id)
+        try:
+            if target.partner_id is None:
+                raise NotVisible()
+            with session.begin_nested():
+                safe_plan.confirm_safe_plan(
+                    session, ctx, p, target.partner_id, followup_id=followup_id
+                )
+        except FollowupError as refused:
+            problem = str(refused)
+    if problem is None:
+        return see_other(f"/followups/{followup_id}?saved=plan_confirmed")
     return detail_page(request, p, followup_id, status=422, problem=problem)

@@ -9,9 +9,9 @@ from fastapi.responses import Response
 
 from followup.db import transaction
 from followup.errors import FollowupError
-from followup.operations import people, policy
+from followup.operations import people, policy, safe_plan
 from followup.operations.policy import Principal
-from followup.vocab import CONTACT_CHANNELS
+from followup.safe_contact import PLAN_CHANNELS
 from followup.web import forms
 from followup.web.auth import Form, checked_form, context, guard
 from followup.web.common import see_other
@@ -62,6 +62,7 @@ def _partner_page(
     ctx = context(request)
     with transaction(ctx.engine) as session:
         view = people.partner_view(session, ctx, p, partner_id, reveal=reveal)
+        plan = safe_plan.read_safe_plan(session, ctx, p, partner_id, reveal=reveal)
     notice = request.query_params.get("saved")
     return page(
         request,
@@ -70,15 +71,13 @@ def _partner_page(
         status=status,
         v=view,
         errors=errors or {},
-        values=values
-        or {
-            "on": view.today.isoformat(),
-            "channel": view.channel or "",
-            "safe_hours": view.safe_hours or "",
-        },
+        values=values or {"on": view.today.isoformat(), **plan_form_values(plan)},
+        plan=plan,
+        zone=ctx.config.sites[view.site].timezone,
         problem=problem,
         notice=notice if notice in NOTICES else None,
-        channels=CONTACT_CHANNELS,
+        plan_confirmed=notice == "plan_confirmed",
+        channels=PLAN_CHANNELS,
     )
 
 
@@ -162,18 +161,52 @@ def do_not_contact(
     return _change(request, p, partner_id, form, apply)
 
 
-@router.post("/partners/{partner_id:path}/contact-rules")
-def contact_rules(
+@router.post("/partners/{partner_id:path}/plan")
+def edit_plan(
     request: Request,
     partner_id: str,
     p: Principal = Depends(partners),
     form: Form = Depends(checked_form),
 ) -> Response:
+    """Her safe-contact plan recorded or changed (audited, never with its contents)."""
+
     def apply(session, ctx, target, checked):
-        rules = forms.contact_rules(form)
-        checked.errors.update(rules.errors)
+        given = forms.safe_plan(form)
+        checked.errors.update(given.errors)
         if checked.ok:
-            people.set_contact_rules(session, ctx, p, partner_id, **rules.values)
+            safe_plan.edit_safe_plan(session, ctx, p, partner_id, given.values["plan"])
         return "contact_rules"
 
     return _change(request, p, partner_id, form, apply)
+
+
+@router.post("/partners/{partner_id:path}/plan/confirm")
+def confirm_plan(
+    request: Request,
+    partner_id: str,
+    p: Principal = Depends(partners),
+    form: Form = Depends(checked_form),
+) -> Response:
+    """ "Plan confirmed with her today"."""
+
+    def apply(session, ctx, target, checked):
+        safe_plan.confirm_safe_plan(session, ctx, p, partner_id)
+        return "plan_confirmed"
+
+    return _change(request, p, partner_id, form, apply)
+
+
+def plan_form_values(plan) -> dict:
+    """Her plan as the form's fields (numbers are never put back in the form: a channel's
+    number stays as it is unless a new one is typed)."""
+    if plan is None:
+        return {"voicemail_ok": "no", "may_name_organisation": "no"}
+    values = {f"channel_{c}": "yes" for c in plan.plan.channels}
+    values.update(
+        safe_times=plan.plan.safe_times_text,
+        voicemail_ok="yes" if plan.plan.voicemail_ok else "no",
+        may_name_organisation="yes" if plan.plan.may_name_organisation else "no",
+        code_word=plan.plan.code_word,
+        if_someone_else_answers=plan.plan.if_someone_else_answers,
+    )
+    return values
