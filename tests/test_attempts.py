@@ -49,12 +49,7 @@ def set_plan(team, partner_id: str, plan: SafeContactPlan | None) -> None:
             sa.select(Partner).where(Partner.partner_id == partner_id)
         ).scalar_one()
         if plan is None:
-            her.plan_sealed, her.plan_confirmed_on, her.safe_hours, her.channel = (
-                None,
-                None,
-                None,
-                None,
-            )
+            her.plan_sealed, her.plan_confirmed_on, her.channel = None, None, None
             return
         for column, value in her_plan.seal_plan(team.ctx.vault, plan).items():
             setattr(her, column, value)

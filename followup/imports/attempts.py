@@ -70,7 +70,6 @@ _PARTNER_COLUMNS = (
     "partner_id",
     "participant_id",
     "plan_sealed",
-    "safe_hours",
     "channel",
     "contact_sealed",
 )
@@ -136,8 +135,7 @@ def check(
         r.partner_id: r
         for r in rows_where_in(
             conn,
-            # What her_plan.plan_of reads (the older safe_hours and channel while they last).
-            sa.select(*(t.c[name] for name in _PARTNER_COLUMNS if name in t.c)),
+            sa.select(*(t.c[name] for name in _PARTNER_COLUMNS)),
             t.c.partner_id,
             filter(None, (row.get("partner_id") for row in rows)),
         )

@@ -193,7 +193,6 @@ def with_her_plan(row: FollowUpRow, r, ctx: Context) -> FollowUpRow:
         return row
     her = SimpleNamespace(
         plan_sealed=r.plan_sealed,
-        safe_hours=getattr(r, "safe_hours", None),
         channel=getattr(r, "channel", None),
         contact_sealed=None,
     )
