@@ -46,7 +46,13 @@ from followup.values import MAX_NOTES, limit_length, parse_choice, refuse_contro
 from followup.vocab import ATTEMPT_OUTCOMES
 from followup.wall import check_interviewer
 
-__all__ = ["OutsidePlan", "RecordedAttempt", "attempt_followup", "record_attempt"]
+__all__ = [
+    "OutsidePlan",
+    "RecordedAttempt",
+    "attempt_followup",
+    "record_attempt",
+    "record_unsafe_to_talk",
+]
 
 
 @dataclass(frozen=True)
@@ -302,3 +308,35 @@ def attempt_followup(
     except InvalidRecord:
         found = None  # not open yet: record_attempt says when it opens
     return (found or min(pending, key=lambda f: f.window_opens_on)).id
+
+
+def record_unsafe_to_talk(
+    session: Session, ctx: Context, p: Principal, followup_id: int, *, channel: str | None = None
+):
+    """ "Was it safe to talk?" — no: no interview; an `unsafe_to_talk` attempt instead
+    (it does not count towards lost to follow-up: followup.lost), so her worker tries
+    again at her next safe time. The contact has happened: if it was outside her plan
+    the attempt is still recorded (losing it would hide the contact), with the override
+    written and audited as such, so her worker's supervisor sees it."""
+    target = recordable(session, ctx, p, followup_id)
+    if target.subject != "partner":
+        raise InvalidRecord("safe_to_talk: asked only in an interview with her")
+    found = session.get(FollowUp, followup_id)
+    if channel is None and found.partner_id is not None:
+        channel = session.get(Partner, found.partner_id).channel
+    channel = channel or "phone"
+    try:
+        return record_attempt(
+            session, ctx, p, followup_id, outcome="unsafe_to_talk", channel=channel
+        )
+    except OutsidePlan:
+        return record_attempt(
+            session,
+            ctx,
+            p,
+            followup_id,
+            outcome="unsafe_to_talk",
+            channel=channel,
+            override_reason="recorded from the interview form: she was reached outside her "
+            "plan and said it was not safe to talk",
+        )

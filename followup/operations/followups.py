@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from followup import answer_store, instrument_store, lookup, record
 from followup.audit import audit
 from followup.context import Context
-from followup.errors import FollowupError, InvalidRecord
+from followup.errors import FollowupError
 from followup.instruments import DEFAULT_INSTRUMENT, Instrument, label_in
 from followup.labels import CheckpointLabels
 from followup.models import FollowUp, Interview, Participant, Partner, SafetyAlert
@@ -233,41 +233,6 @@ def record_interview(
         by=by,
         **answers,
     )
-
-
-def record_unsafe_to_talk(
-    session: Session, ctx: Context, p: Principal, followup_id: int, *, channel: str | None = None
-):
-    """ "Was it safe to talk?" — no: no interview; an `unsafe_to_talk` attempt instead
-    (it does not count towards lost to follow-up: followup.lost), so her worker tries
-    again at her next safe time. The contact has happened: if it was outside her plan
-    the attempt is still recorded (losing it would hide the contact), with the override
-    written and audited as such, so her worker's supervisor sees it."""
-    from followup.attempt_rules import OutsidePlan
-    from followup.operations.attempts import record_attempt
-
-    target = recordable(session, ctx, p, followup_id)
-    if target.subject != "partner":
-        raise InvalidRecord("safe_to_talk: asked only in an interview with her")
-    found = session.get(FollowUp, followup_id)
-    if channel is None and found.partner_id is not None:
-        channel = session.get(Partner, found.partner_id).channel
-    channel = channel or "phone"
-    try:
-        return record_attempt(
-            session, ctx, p, followup_id, outcome="unsafe_to_talk", channel=channel
-        )
-    except OutsidePlan:
-        return record_attempt(
-            session,
-            ctx,
-            p,
-            followup_id,
-            outcome="unsafe_to_talk",
-            channel=channel,
-            override_reason="recorded from the interview form: she was reached outside her "
-            "plan and said it was not safe to talk",
-        )
 
 
 def record_missed(

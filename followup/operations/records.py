@@ -152,7 +152,7 @@ def record_unsafe_to_talk(
     --safe-to-talk no`): no interview; an `unsafe_to_talk` attempt on the follow-up the
     interview would have fulfilled (the one whose window holds `on`, or `checkpoint`)."""
     from followup.errors import InvalidRecord
-    from followup.operations.followups import record_unsafe_to_talk as on_followup
+    from followup.operations.attempts import record_unsafe_to_talk as on_followup
 
     person = _case(session, p, case_id)
     if partner_id is not None:

@@ -56,7 +56,8 @@ def _hers(team) -> int:
 def _save(browser, followup_id: int, form: dict[str, str], team):
     return browser.post(
         f"/followups/{followup_id}",
-        {"conducted_on": team.ctx.site_today("BG").isoformat(), **form},
+        # "Was it safe to talk?" opens every interview with her (ignored for his).
+        {"safe_to_talk": "yes", "conducted_on": team.ctx.site_today("BG").isoformat(), **form},
     )
 
 

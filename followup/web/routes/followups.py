@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from followup.db import transaction
 from followup.errors import FollowupError, InvalidAnswers
-from followup.operations import followups, policy, safe_plan
+from followup.operations import attempts, followups, policy, safe_plan
 from followup.operations.policy import NotVisible, Principal
 from followup.vocab import ATTEMPT_OUTCOMES, CONTACT_CHANNELS, VIOLENCE_TYPES
 from followup.web import forms, instrument_form
@@ -95,7 +95,7 @@ def save_interview(
             checked = safe
             try:
                 with session.begin_nested():
-                    followups.record_unsafe_to_talk(
+                    attempts.record_unsafe_to_talk(
                         session, ctx, p, followup_id, channel=safe.values["channel"]
                     )
             except FollowupError as refused:
