@@ -266,9 +266,11 @@ def bounds(
 
     Ended, not due: a follow-up still open is not lost yet, and due = ended + open, so
     publishing both beside the follow-up rate would give away `open` (zero once every
-    window has closed) and withhold the rate or the bounds at every such checkpoint."""
-    if row is None or answered.value > row.done_or_missed.value:
-        return None
+    window has closed) and withhold the rate or the bounds at every such checkpoint. None,
+    too, where nobody answered: there is no rate to bound (a type nobody was asked about
+    stays a table that describes nobody)."""
+    if row is None or not answered.value or answered.value > row.done_or_missed.value:
+        return None  # nobody answered (e.g. a type nobody was asked about): no figure to bound
     ended = row.done_or_missed
     b = attrition_bounds(successes.value, answered.value, ended.value, confidence=confidence)
     not_reached = d.count(b.not_reached)
