@@ -330,7 +330,7 @@ def _measure(
         for code, revision in enumerate(labels.revisions)
     }
     followup = measures.followup(
-        *queries.followup_outcomes(conn, as_of, site, labels), labels, indicators.confidence, d
+        queries.followup_outcomes(conn, as_of, site, labels), labels, indicators.confidence, d
     )
     non_violence, unscheduled = measures.non_violence(interviews, followup, labels, indicators, d)
     return {

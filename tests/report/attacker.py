@@ -191,9 +191,17 @@ def _followup(s: System, table: dict[str, Any]) -> None:
             def r(key: str, f=f, prefix=prefix) -> str | None:
                 return s.read(f, key, f"{prefix}.{key}")
 
-            s.total(r("due"), [r("in_window"), r("late"), r("missed"), r("open")])
+            ended = [r("unreachable"), r("refused"), r("missed")]
+            s.total(r("due"), [r("in_window"), r("late"), *ended, r("open")])
             s.total(r("done"), [r("in_window"), r("late")])
-            s.total(r("done_or_missed"), [r("done"), r("missed")])
+            s.total(r("done_or_missed"), [r("done"), *ended])
+            r("cancelled")  # not in due: a count on its own
+            # attempted <= due and attempts >= attempted, by definition (the slacks are
+            # no figure of their own)
+            s.total(
+                r("due"), [r("attempted"), s.unknown(f"{prefix}.not_attempted", sensitive=False)]
+            )
+            s.total(r("attempts"), [r("attempted"), s.unknown(f"{prefix}.more", sensitive=False)])
 
 
 def _non_violence(s: System, table: dict[str, Any]) -> None:
@@ -206,13 +214,15 @@ def _non_violence(s: System, table: dict[str, Any]) -> None:
                  s.read(e, "violent", f"{prefix}.violent")],
             )  # fmt: skip
             s.read(e, "not_asked", f"{prefix}.not_asked")
-            # a follow-up with no interview is the follow-up table's missed
+            # a follow-up with no interview is the follow-up table's unreachable, refused
+            # or missed
+            row = f"followup.{checkpoint}.{who}"
             s.total(
                 s.read(e, "no_interview", f"{prefix}.no_interview"),
-                [f"followup.{checkpoint}.{who}.missed"]
-                if f"followup.{checkpoint}.{who}.missed" in s.cells
-                else [None],
-            )
+                [f"{row}.{k}" if f"{row}.{k}" in s.cells else None
+                 for k in ("unreachable", "refused", "missed")],
+            )  # fmt: skip
+            _bounds(s, e.get("bounds"), f"{prefix}.n", row, prefix)
             for kind, t in e["by_type"].items():
                 p = f"{prefix}.{kind}"
                 s.total(
@@ -220,6 +230,15 @@ def _non_violence(s: System, table: dict[str, Any]) -> None:
                     [s.read(t, "none_reported", f"{p}.none_reported"),
                      s.read(t, "reported", f"{p}.reported")],
                 )  # fmt: skip
+                _bounds(s, t.get("bounds"), f"{p}.n", row, p)
+
+
+def _bounds(s: System, b: dict[str, Any] | None, n: str, row: str, prefix: str) -> None:
+    """The bounds' ended is the follow-up row's done_or_missed; ended = n + not reached."""
+    if not b:
+        return
+    ended = s.read(b, "ended", f"{row}.done_or_missed")
+    s.total(ended, [n if n in s.cells else None, s.read(b, "not_reached", f"{prefix}.not_reached")])
 
 
 def _agreement(s: System, table: dict[str, Any]) -> None:
