@@ -48,6 +48,7 @@ from followup.report.columns import as_codes, coded, epoch_day, fetch, flag, sca
 from followup.report.disclosure import Count, Derived, Disclosure
 from followup.report.measures import proportion
 from followup.report.queries import NO, NOT_ASKED, UNKNOWN, YES, Labels, _in_site
+from followup.scoring import NOT_APPLICABLE
 from followup.scoring import scores as score_answers
 from followup.stats import agreement
 from followup.stats.scores import QUARTILE_METHOD, WILCOXON, describe, paired_change
@@ -369,15 +370,14 @@ def measure(
         present = sorted(set(revision[mine]), key=lambda r: (r != COLUMN_REVISION, r))
         if not present:
             continue
-        cells = _interview_counts(data, mine, names, d)
+        asked = _Asked(data, mine, revision, d)
         section: dict[str, Any] = {
             "revisions": [_shown_revision(r, revisions) for r in present],
-            "interviews": cells,
         }
         section["scores"] = _scores(data, mine, revision, present, revisions, names, confidence, d,
-                                    cells)  # fmt: skip
+                                    asked)  # fmt: skip
         section["items"] = _items(data, mine, revision, present, revisions, names, confidence, d,
-                                  cells)  # fmt: skip
+                                  asked)  # fmt: skip
         tree[inst_id] = section
     _agreement(data, scheduled & (revision != UNKNOWN), revision, revisions, names, d, tree)
     if non_violence:
@@ -389,20 +389,30 @@ def _shown_revision(revision: str, revisions: Revisions) -> str:
     return revisions.core.revision if revision == COLUMN_REVISION else revision
 
 
-def _slots(data: Read, mask: NDArray[np.bool_], names: list[str]):
-    """(checkpoint name, informant, mask) for every checkpoint and informant with rows."""
-    for c in np.unique(data.checkpoint[mask]):
-        for i, who in enumerate(INFORMANTS):
-            here = mask & (data.checkpoint == c) & (data.informant == i)
-            if here.any():
-                yield names[c] if c < len(names) else UNKNOWN, who, here
+class _Asked:
+    """How many interviews of some revisions of an instrument were held at a checkpoint
+    and informant. Never shown, but every interview has each score (withheld or not) and
+    an answer to each item (a missing code or not): the counts that add up to it are tied
+    to it, so a count hidden in one table is not given away by another's."""
 
+    def __init__(self, data: Read, mine, revision, d: Disclosure) -> None:
+        self.data, self.mine, self.revision, self.d = data, mine, revision, d
+        self.cells: dict[tuple, Count] = {}
 
-def _interview_counts(data: Read, mask, names, d: Disclosure) -> dict[str, dict[str, Count]]:
-    out: dict[str, dict[str, Count]] = {}
-    for name, who, here in _slots(data, mask, names):
-        out.setdefault(name, {})[who] = d.count(int(here.sum()))
-    return out
+    def tie(self, revisions: list[str], checkpoint: int, informant: int, parts: list[Count]):
+        key = (tuple(revisions), checkpoint, informant)
+        if key not in self.cells:
+            data = self.data
+            here = (
+                self.mine
+                & np.isin(self.revision, revisions)
+                & (data.checkpoint == checkpoint)
+                & (data.informant == informant)
+            )
+            self.cells[key] = self.d.count(int(here.sum()), shown=False)
+        total = self.cells[key]
+        if total.value == sum(p.value for p in parts):  # a row missing breaks the tie
+            self.d.total(total, parts)
 
 
 # --- scores --------------------------------------------------------------------------
@@ -435,8 +445,8 @@ def _scores(data, mine, revision, present, revisions, names, confidence, d, inte
                 names,
                 confidence,
                 d,
-                interviews if len(pools) == 1 else None,
-            )  # fmt: skip
+                interviews,
+            )
             for p in pools.values()
         }
         out[score_id] = _pooled(pools, pooled, revisions)
@@ -468,9 +478,7 @@ def _score_pool(data, pool, rows, score_id, p: _Pool, revisions, names, confiden
                 continue
             name = names[c]
             cell = _score_cell(values[here], band[here], bands, confidence, d)
-            total = interviews.get(name, {}).get(who) if interviews else None
-            if total is not None:
-                d.same(cell["total"], total)
+            interviews.tie(p.revisions, c, i, [cell["n"], cell["withheld"]])
             by_checkpoint.setdefault(name, {})[who] = cell
             ok = ~np.isnan(values[here])
             measured.setdefault(who, {})[name] = (at[here][ok], values[here][ok], band[here][ok])
@@ -487,8 +495,6 @@ def _score_cell(values, band, bands: list[str], confidence: float, d: Disclosure
     scored = ~np.isnan(values)
     n = d.count(int(scored.sum()))
     withheld = d.count(int((~scored).sum()))
-    total = d.count(n.value + withheld.value)
-    d.total(total, [n, withheld])
     s = describe(values[scored])
     counts: dict[str, Count] = {}
     if bands:  # a score without bands has no band counts
@@ -498,7 +504,6 @@ def _score_cell(values, band, bands: list[str], confidence: float, d: Disclosure
     return {
         "n": n,
         "withheld": withheld,
-        "total": total,
         "mean": d.derived(s.mean, n),
         "sd": d.derived(s.sd, n),
         "median": d.derived(s.median, n),
@@ -594,14 +599,14 @@ def _items(data, mine, revision, present, revisions, names, confidence, d, inter
                     names,
                     confidence,
                     d,
-                    interviews if len(pools) == 1 else None,
-                ),  # fmt: skip
+                    lambda c, i, parts, p=p: interviews.tie(p.revisions, c, i, parts),
+                ),
             }
         out[item_id] = _pooled(pools, pooled, revisions)
     return out
 
 
-def _prevalence(data, rows, values, item: Item, names, confidence, d, interviews):
+def _prevalence(data, rows, values, item: Item, names, confidence, d, tie):
     at = data.answer_at[rows]
     values = values[rows]
     reported_codes = [c for c in item.codes if _reported_code(item, c)]
@@ -617,12 +622,11 @@ def _prevalence(data, rows, values, item: Item, names, confidence, d, interviews
             not_reported = d.count(answered - reported.value)
             n = d.count(answered)
             d.total(n, [reported, not_reported])
-            missing = {code: d.count(int((v == code).sum())) for code in MISSING_CODES}
-            total = d.count(answered + sum(m.value for m in missing.values()))
-            d.total(total, [n, *missing.values()])
-            slot = interviews.get(names[c], {}).get(who) if interviews else None
-            if slot is not None:
-                d.same(total, slot)
+            # not_applicable is given only where a show_if hides the item: elsewhere it is
+            # zero by construction, and not published
+            codes = [m for m in MISSING_CODES if m != NOT_APPLICABLE or item.show_if]
+            missing = {code: d.count(int((v == code).sum())) for code in codes}
+            tie(c, i, [n, *missing.values()])
             p = proportion(d, reported, n, confidence)
             out.setdefault(names[c], {})[who] = {
                 "n": n,
@@ -631,7 +635,6 @@ def _prevalence(data, rows, values, item: Item, names, confidence, d, interviews
                 "share": p["rate"],
                 "ci": p["ci"],
                 "missing": missing,
-                "total": total,
             }
     return out
 
@@ -698,7 +701,7 @@ def _agreement(data: Read, usable, revision, revisions: Revisions, names, d, tre
                 "percent_agreement": d.derived(a.percent_agreement, agree, n),
                 "kappa": d.derived(a.kappa, agree, disagree),
             }
-            section = tree.setdefault(owner, {"revisions": [], "interviews": {}, "scores": {},
+            section = tree.setdefault(owner, {"revisions": [], "scores": {},
                                               "items": {}})  # fmt: skip
             section.setdefault("agreement", {}).setdefault(pair, {})[names[c]] = cell
 
@@ -719,19 +722,10 @@ def _same_as_non_violence(tree, non_violence, revisions, data, scheduled, d, nam
     a count hidden in one table is not given away by the other)."""
     for name, by_informant in non_violence.items():
         for who, entry in by_informant.items():
-            here_total = sum(
-                sec["interviews"].get(name, {}).get(who).value  # type: ignore[union-attr]
-                for sec in tree.values()
-                if sec["interviews"].get(name, {}).get(who) is not None
-            )
             c = names.index(name) if name in names else -1
-            everyone = int(
-                (
-                    scheduled & (data.checkpoint == c) & (data.informant == INFORMANTS.index(who))
-                ).sum()
-            )
-            if here_total != everyone or not everyone:
-                continue
+            slot = scheduled & (data.checkpoint == c) & (data.informant == INFORMANTS.index(who))
+            if not slot.any() or UNKNOWN in set(np.array(data.revision, dtype=object)[slot]):
+                continue  # an interview the section cannot read: the counts differ
             for kind, counts in entry.by_type.items():
                 parts = _type_cells(tree, name, who, kind, revisions)
                 if parts is None:
@@ -749,7 +743,11 @@ def _type_cells(tree, name, who, kind, revisions) -> list[dict] | None:
     instrument there has none, or several, or a changed definition)."""
     parts = []
     for section in tree.values():
-        if section["interviews"].get(name, {}).get(who) is None:
+        if not any(
+            who in pool.get("by_checkpoint", {}).get(name, {})
+            for entry in section["items"].values()
+            for pool in _pool_list(entry)
+        ):
             continue
         counting = []
         for item_id, entry in section["items"].items():
@@ -767,6 +765,12 @@ def _type_cells(tree, name, who, kind, revisions) -> list[dict] | None:
             return None
         parts.append(cell)
     return parts or None
+
+
+def _pool_list(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    if entry.get("definition_changed"):
+        return list(entry["by_definition"].values())
+    return [entry]
 
 
 def methods() -> dict[str, str]:
