@@ -92,12 +92,25 @@ class Read:
     revision: list[str]  # per interview (COLUMN_REVISION for column interviews)
     day: NDArray[np.float64]
     answer_at: NDArray[np.int64]  # index into the interviews
-    answer_item: list[str]
-    answer_value: list[str | None]
+    answer_item: NDArray[np.int64]  # index into `items`
+    answer_value: NDArray[np.int64]  # index into `values` (-1: NULL; len(values): other)
     score_at: NDArray[np.int64]
-    score_name: list[str]
+    score_name: NDArray[np.int64]  # index into `score_names`
     score_value: NDArray[np.float64]  # NaN: withheld
-    score_band: list[str | None]  # the band as reported: override where set
+    score_band: NDArray[np.int64]  # index into `band_names` (override where set; -1: none)
+    items: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+    score_names: list[str] = field(default_factory=list)
+    band_names: list[str] = field(default_factory=list)
+
+    def item_code(self, item: str) -> int:
+        return self.items.index(item) if item in self.items else -2
+
+    def value_codes(self, codes: Sequence[str]) -> list[int]:
+        return [self.values.index(c) for c in codes if c in self.values]
+
+    def band_code(self, band: str | None) -> int:
+        return self.band_names.index(band) if band in self.band_names else -1
 
 
 def interviews_query(as_of: date, site: str | None, labels: Labels, revisions: list[str],
@@ -208,22 +221,22 @@ def read(
     answers = fetch(conn, answers_query(items, values)) if items else np.empty((0, 3))
     at, known = _positions(ids, answers[:, 0].astype(np.int64))
     answer_at = at[known]
-    answer_item = [_label(items, c) for c in as_codes(answers[known, 1])]
-    answer_value = [_label(values, c) for c in as_codes(answers[known, 2])]
+    answer_item = as_codes(answers[known, 1])
+    answer_value = as_codes(answers[known, 2])
 
     score_names = sorted({s.id for inst in revisions.all() for s in inst.scores})
     band_names = sorted({b.label for inst in revisions.all() for s in inst.scores for b in s.bands})
     scored = fetch(conn, scores_query(score_names, band_names)) if score_names else np.empty((0, 5))
     at, known = _positions(ids, scored[:, 0].astype(np.int64))
     score_at = at[known]
-    score_name = [_label(score_names, c) for c in as_codes(scored[known, 1])]
+    score_name = as_codes(scored[known, 1])
     score_value = scored[known, 2]
-    score_band = [_label(band_names, c) for c in as_codes(scored[known, 3])]
+    score_band = as_codes(scored[known, 3])
 
     found = Read(
         ids, person, participant, as_codes(rows[:, 3]), informant, instrument, revision,
         rows[:, 7], answer_at, answer_item, answer_value, score_at, score_name, score_value,
-        score_band,
+        score_band, items, values, score_names, band_names,
     )  # fmt: skip
     _column_interviews(found, np.flatnonzero(on_columns), rows, revisions.core)
     return found
@@ -233,12 +246,6 @@ def _codes(item: Item) -> list[str]:
     if item.type == "scale" and item.min is not None and item.max is not None:
         return [str(v) for v in range(item.min, item.max + 1)]
     return list(item.codes)
-
-
-def _label(labels: Sequence[str], code: int) -> str | None:
-    if code < 0:
-        return None
-    return labels[code] if code < len(labels) else UNKNOWN
 
 
 def _positions(ids: NDArray[np.int64], wanted: NDArray[np.int64]) -> tuple[NDArray, NDArray]:
@@ -266,27 +273,34 @@ def _column_interviews(found: Read, where: NDArray, rows: NDArray, core: Instrum
     items = [i.id for i in core.items if i.type in PAIRED_TYPES]
     new_at, new_item, new_value = [], [], []
     score_at, score_name, score_value, score_band = [], [], [], []
+    other = len(found.values)
     for p in range(patterns.size):
         k = first[p]
         answers = core_answers(_ColumnRow(int(packed[k]), safety[k], int(risk[k])))
         mine = where[inverse == p]
         for item in items:
             if item in answers:
+                value = answers[item]
+                code = found.values.index(value) if value in found.values else other
                 new_at.append(mine)
-                new_item += [item] * mine.size
-                new_value += [answers[item]] * mine.size
+                new_item.append(np.full(mine.size, found.item_code(item)))
+                new_value.append(np.full(mine.size, code))
         for result in score_answers(core, answers):
             score_at.append(mine)
-            score_name += [result.score] * mine.size
+            score_name.append(np.full(mine.size, found.score_names.index(result.score)))
             score_value.append(np.full(mine.size, np.nan if result.value is None else result.value))
-            score_band += [result.band] * mine.size
-    found.answer_at = np.concatenate([found.answer_at, *new_at]).astype(np.int64)
-    found.answer_item += new_item
-    found.answer_value += new_value
-    found.score_at = np.concatenate([found.score_at, *score_at]).astype(np.int64)
-    found.score_name += score_name
-    found.score_value = np.concatenate([found.score_value, *score_value])
-    found.score_band += score_band
+            score_band.append(np.full(mine.size, found.band_code(result.band)))
+
+    def joined(old: NDArray, new: list[NDArray], dtype=np.int64) -> NDArray:
+        return np.concatenate([old, *new]).astype(dtype)
+
+    found.answer_at = joined(found.answer_at, new_at)
+    found.answer_item = joined(found.answer_item, new_item)
+    found.answer_value = joined(found.answer_value, new_value)
+    found.score_at = joined(found.score_at, score_at)
+    found.score_name = joined(found.score_name, score_name)
+    found.score_value = joined(found.score_value, score_value, np.float64)
+    found.score_band = joined(found.score_band, score_band)
 
 
 class _ColumnRow:
@@ -424,7 +438,6 @@ def _scores(data, mine, revision, present, revisions, names, confidence, d, inte
         for s in revisions.of(r).scores:  # type: ignore[union-attr]
             if s.id not in score_ids:
                 score_ids.append(s.id)
-    score_name = np.array(data.score_name, dtype=object)
     out: dict[str, Any] = {}
     for score_id in score_ids:
 
@@ -433,7 +446,7 @@ def _scores(data, mine, revision, present, revisions, names, confidence, d, inte
             return inst.score_definition(score_id) if inst and inst.score(score_id) else None
 
         pools = _pools(present, definition)
-        rows = score_name == score_id
+        rows = data.score_name == data.score_names.index(score_id)
         pooled = {
             p.definition: _score_pool(
                 data,
@@ -468,7 +481,7 @@ def _score_pool(data, pool, rows, score_id, p: _Pool, revisions, names, confiden
     in_pool = pool[data.score_at] & rows
     at = data.score_at[in_pool]
     values = data.score_value[in_pool]
-    band = np.array(data.score_band, dtype=object)[in_pool]
+    band = data.score_band[in_pool]
     by_checkpoint: dict[str, dict[str, Any]] = {}
     measured: dict[str, dict[str, tuple]] = {}  # informant -> checkpoint -> (at, values, band)
     for c in range(len(names)):
@@ -477,7 +490,7 @@ def _score_pool(data, pool, rows, score_id, p: _Pool, revisions, names, confiden
             if not here.any():
                 continue
             name = names[c]
-            cell = _score_cell(values[here], band[here], bands, confidence, d)
+            cell = _score_cell(values[here], band[here], bands, data, d)
             interviews.tie(p.revisions, c, i, [cell["n"], cell["withheld"]])
             by_checkpoint.setdefault(name, {})[who] = cell
             ok = ~np.isnan(values[here])
@@ -491,14 +504,14 @@ def _score_pool(data, pool, rows, score_id, p: _Pool, revisions, names, confiden
     return out
 
 
-def _score_cell(values, band, bands: list[str], confidence: float, d: Disclosure) -> dict:
+def _score_cell(values, band, bands: list[str], data: Read, d: Disclosure) -> dict:
     scored = ~np.isnan(values)
     n = d.count(int(scored.sum()))
     withheld = d.count(int((~scored).sum()))
     s = describe(values[scored])
     counts: dict[str, Count] = {}
     if bands:  # a score without bands has no band counts
-        counts = {b: d.count(int((band[scored] == b).sum())) for b in bands}
+        counts = {b: d.count(int((band[scored] == data.band_code(b)).sum())) for b in bands}
         counts[NO_BAND] = d.count(int(scored.sum()) - sum(c.value for c in counts.values()))
         d.total(n, counts.values())
     return {
@@ -516,7 +529,9 @@ def _score_cell(values, band, bands: list[str], confidence: float, d: Disclosure
 def _change(data, measured, names, bands, confidence, d) -> dict[str, dict[str, Any]]:
     """From the first checkpoint (protocol order) each informant's score was measured at,
     to each later one: the people measured at both (their latest interview at each)."""
-    order = {b: k for k, b in enumerate(bands)}
+    order = np.full(len(data.band_names) + 2, -1, dtype=np.int64)  # -1 (none) reads the last
+    for k, b in enumerate(bands):
+        order[data.band_code(b)] = k
     out: dict[str, dict[str, Any]] = {}
     for who, by_name in measured.items():
         ordered = [n for n in names if n in by_name and by_name[n][0].size]
@@ -527,9 +542,7 @@ def _change(data, measured, names, bands, confidence, d) -> dict[str, dict[str, 
             later = _latest_per_person(data, *by_name[later_name])
             common, i, j = np.intersect1d(first[0], later[0], return_indices=True)
             before, after = first[1][i], later[1][j]
-            rank = np.vectorize(lambda b: order.get(b, -1), otypes=[np.int64])
-            b_rank = rank(first[2][i]) if common.size else np.zeros(0, np.int64)
-            a_rank = rank(later[2][j]) if common.size else np.zeros(0, np.int64)
+            b_rank, a_rank = order[first[2][i]], order[later[2][j]]
             n = d.count(int(common.size))
             c = paired_change(before, after, confidence)
             cell: dict[str, Any] = {
@@ -573,8 +586,6 @@ def _items(data, mine, revision, present, revisions, names, confidence, d, inter
         for item in revisions.of(r).items:  # type: ignore[union-attr]
             if item.type in PREVALENCE_TYPES and item.id not in item_ids:
                 item_ids.append(item.id)
-    answer_item = np.array(data.answer_item, dtype=object)
-    answer_value = np.array(data.answer_value, dtype=object)
     out: dict[str, Any] = {}
     for item_id in item_ids:
 
@@ -583,7 +594,7 @@ def _items(data, mine, revision, present, revisions, names, confidence, d, inter
             return _item_definition(inst.item(item_id)) if inst else None
 
         pools = _pools(present, definition)
-        rows = answer_item == item_id
+        rows = data.answer_item == data.item_code(item_id)
         pooled = {}
         for p in pools.values():
             item = revisions.of(p.revisions[-1]).item(item_id)  # type: ignore[union-attr]
@@ -594,7 +605,6 @@ def _items(data, mine, revision, present, revisions, names, confidence, d, inter
                 "by_checkpoint": _prevalence(
                     data,
                     in_pool,
-                    answer_value,
                     item,
                     names,
                     confidence,
@@ -606,36 +616,42 @@ def _items(data, mine, revision, present, revisions, names, confidence, d, inter
     return out
 
 
-def _prevalence(data, rows, values, item: Item, names, confidence, d, tie):
+def _prevalence(data: Read, rows, item: Item, names, confidence, d, tie):
+    """Counts per checkpoint, informant and answer code in one bincount."""
     at = data.answer_at[rows]
-    values = values[rows]
-    reported_codes = [c for c in item.codes if _reported_code(item, c)]
+    width = len(data.values) + 2  # the codes, "other", and NULL (-1, read last)
+    slots = len(names) * len(INFORMANTS)
+    slot = data.checkpoint[at] * len(INFORMANTS) + data.informant[at]
+    value = np.where(data.answer_value[rows] < 0, width - 1, data.answer_value[rows])
+    table = np.bincount(slot * width + value, minlength=slots * width).reshape(slots, width)
+    reported_codes = data.value_codes([c for c in item.codes if _reported_code(item, c)])
+    answered_codes = data.value_codes(list(item.codes))
+    # not_applicable is given only where a show_if hides the item: elsewhere it is zero by
+    # construction, and not published
+    codes = [m for m in MISSING_CODES if m != NOT_APPLICABLE or item.show_if]
     out: dict[str, dict[str, Any]] = {}
-    for c in range(len(names)):
-        for i, who in enumerate(INFORMANTS):
-            here = (data.checkpoint[at] == c) & (data.informant[at] == i)
-            if not here.any():
-                continue
-            v = values[here]
-            reported = d.count(int(np.isin(v, reported_codes).sum()))
-            answered = int(np.isin(v, list(item.codes)).sum())
-            not_reported = d.count(answered - reported.value)
-            n = d.count(answered)
-            d.total(n, [reported, not_reported])
-            # not_applicable is given only where a show_if hides the item: elsewhere it is
-            # zero by construction, and not published
-            codes = [m for m in MISSING_CODES if m != NOT_APPLICABLE or item.show_if]
-            missing = {code: d.count(int((v == code).sum())) for code in codes}
-            tie(c, i, [n, *missing.values()])
-            p = proportion(d, reported, n, confidence)
-            out.setdefault(names[c], {})[who] = {
-                "n": n,
-                "reported": reported,
-                "not_reported": not_reported,
-                "share": p["rate"],
-                "ci": p["ci"],
-                "missing": missing,
-            }
+    for s in np.flatnonzero(table.sum(axis=1)):
+        c, i = divmod(int(s), len(INFORMANTS))
+        row = table[s]
+        reported = d.count(int(row[reported_codes].sum()))
+        answered = int(row[answered_codes].sum())
+        not_reported = d.count(answered - reported.value)
+        n = d.count(answered)
+        d.total(n, [reported, not_reported])
+        missing = {
+            code: d.count(int(row[data.values.index(code)]) if code in data.values else 0)
+            for code in codes
+        }
+        tie(c, i, [n, *missing.values()])
+        p = proportion(d, reported, n, confidence)
+        out.setdefault(names[c], {})[INFORMANTS[i]] = {
+            "n": n,
+            "reported": reported,
+            "not_reported": not_reported,
+            "share": p["rate"],
+            "ci": p["ci"],
+            "missing": missing,
+        }
     return out
 
 
@@ -652,28 +668,32 @@ def _agreement(data: Read, usable, revision, revisions: Revisions, names, d, tre
         for item in inst.items if inst else []:
             if item.pair and item.type in PAIRED_TYPES:
                 pair_items.setdefault(item.pair, {})[(r, item.id)] = item
-    answer_item = np.array(data.answer_item, dtype=object)
-    answer_value = np.array(data.answer_value, dtype=object)
     answer_revision = revision[data.answer_at]
+    answer_usable = usable[data.answer_at]
     participant, partner = INFORMANTS.index("participant"), INFORMANTS.index("partner")
+    instrument = np.array(data.instrument, dtype=object)
+    order_names = len(names) + 1
     for pair, items in sorted(pair_items.items()):
         codings = {tuple(_codes(item)) for item in items.values()}
         by_code = len(codings) == 1 and all(i.type != "frequency" for i in items.values())
-        rows = np.zeros(answer_item.size, bool)
-        answer = np.empty(answer_item.size, dtype=object)
+        rows = np.zeros(data.answer_item.size, bool)
+        answer = np.full(data.answer_item.size, -1, dtype=np.int64)
         for (r, item_id), item in items.items():
-            here = (answer_revision == r) & (answer_item == item_id) & usable[data.answer_at]
-            given = here & np.isin(answer_value, _codes(item))
+            here = answer_usable & (data.answer_item == data.item_code(item_id))
+            here &= answer_revision == r
+            given = here & np.isin(data.answer_value, data.value_codes(_codes(item)))
             rows |= given
-            for k in np.flatnonzero(given):
-                v = answer_value[k]
-                answer[k] = v if by_code else ("yes" if _reported_code(item, v) else "no")
+            if by_code:
+                answer[given] = data.answer_value[given]
+            else:
+                reported = data.value_codes([c for c in item.codes if _reported_code(item, c)])
+                answer[given] = np.isin(data.answer_value[given], reported).astype(np.int64)
         at = data.answer_at[rows]
         answer = answer[rows]
         sides = []
         for who in (participant, partner):
             mine = data.informant[at] == who
-            key = data.participant[at][mine] * (len(names) + 1) + data.checkpoint[at][mine]
+            key = data.participant[at][mine] * order_names + data.checkpoint[at][mine]
             order = np.lexsort((data.interview_id[at][mine], data.day[at][mine], key))
             k, a = key[order], answer[mine][order]
             last = np.ones(k.size, bool)
@@ -683,16 +703,15 @@ def _agreement(data: Read, usable, revision, revisions: Revisions, names, d, tre
         common, i, j = np.intersect1d(his_keys, her_keys, return_indices=True)
         if not common.size:
             continue
-        his_instrument = np.array(data.instrument, dtype=object)
-        checkpoint = common % (len(names) + 1)
+        checkpoint = common % order_names
         for c in np.unique(checkpoint):
             here = checkpoint == c
-            a = agreement(list(his[i][here]), list(hers[j][here]))
+            a = agreement(his[i][here], hers[j][here])
             agree = d.count(a.n_agree)
             disagree = d.count(a.n - a.n_agree)
             n = d.count(a.n)
             d.total(n, [agree, disagree])
-            owner = _owner(data, at, his_instrument, participant, int(c))
+            owner = _owner(data, at, instrument, participant, int(c))
             cell = {
                 "n": n,
                 "agree": agree,
@@ -701,8 +720,7 @@ def _agreement(data: Read, usable, revision, revisions: Revisions, names, d, tre
                 "percent_agreement": d.derived(a.percent_agreement, agree, n),
                 "kappa": d.derived(a.kappa, agree, disagree),
             }
-            section = tree.setdefault(owner, {"revisions": [], "scores": {},
-                                              "items": {}})  # fmt: skip
+            section = tree.setdefault(owner, {"revisions": [], "scores": {}, "items": {}})
             section.setdefault("agreement", {}).setdefault(pair, {})[names[c]] = cell
 
 
