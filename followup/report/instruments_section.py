@@ -638,6 +638,9 @@ def _prevalence(data: Read, rows, item: Item, names, confidence, d, tie):
         not_reported = d.count(answered - reported.value)
         n = d.count(answered)
         d.total(n, [reported, not_reported])
+        if not answered:  # nobody answered it (e.g. never asked): its zeros describe nobody
+            for cell in (n, reported, not_reported):
+                cell.primary = False
         missing = {
             code: d.count(int(row[data.values.index(code)]) if code in data.values else 0)
             for code in codes
@@ -747,6 +750,8 @@ def _same_as_non_violence(tree, non_violence, revisions, data, scheduled, d, nam
             for kind, counts in entry.by_type.items():
                 parts = _type_cells(tree, name, who, kind, revisions)
                 if parts is None:
+                    continue
+                if not counts.n.value:  # nobody answered: both tables show zeros of nobody
                     continue
                 for mine, theirs in (("n", "n"), ("reported", "reported"),
                                      ("not_reported", "none_reported")):  # fmt: skip
