@@ -281,3 +281,58 @@ def test_the_section_is_in_every_form(cohort):
     as_text = deployment.run("report")
     assert as_text.exit_code == 0, as_text.err
     assert "Instruments" in as_text.out and "risk_total" in as_text.out
+
+
+def test_revisions_are_pooled_where_the_definition_is_the_same_and_apart_where_it_changed(
+    deployment,
+):
+    ctx = deployment.ctx
+    for k in range(6):
+        assert deployment.run(
+            "enrol", f"BG-{k}", "--site", "BG", "--referral-source", "court",
+            "--enrolled-on", "2026-01-05",
+        ).exit_code == 0  # fmt: skip
+    shipped = ctx.instruments["risk-checklist"]
+    data = shipped.model_dump(mode="json")
+    data["items"][0]["label"] = {"en": "Reworded: injured now?"}  # wording only: pooled
+    reworded = type(shipped).model_validate(data)
+    data = reworded.model_dump(mode="json")
+    data["scores"][0]["bands"][1]["at_least"] = 12  # a cut-off moved: a new definition
+    recut = type(shipped).model_validate(data)
+    assert reworded.score_definition("risk_total") == shipped.score_definition("risk_total")
+    assert recut.score_definition("risk_total") != shipped.score_definition("risk_total")
+    from followup.instrument_store import _store
+
+    with deployment.session() as session:
+        for instrument in (shipped, reworded, recut):
+            _store(session, instrument, NOW)
+        ids = list(session.scalars(sa.select(Participant.id).order_by(Participant.id)))
+        answers = {i.id: ("yes" if n % 2 else "no") for n, i in enumerate(shipped.items)}
+        for k, person in enumerate(ids):
+            for checkpoint, instrument in ((A, shipped if k < 3 else reworded), (B, recut)):
+                row = Interview(participant_id=person, checkpoint=checkpoint,
+                                conducted_on=date(2026, 3, 1) if checkpoint == A
+                                else date(2026, 6, 1), informant="participant",
+                                instrument=instrument.id,
+                                instrument_revision=instrument.revision)  # fmt: skip
+                session.add(row)
+                session.flush()
+                checked = check_answers(instrument, answers)
+                answer_store.write(session, ctx.vault, row.id, instrument, checked.answers,
+                                   scores(instrument, checked.answers))  # fmt: skip
+    report = _report(deployment, suppress=False)["instruments"]["risk-checklist"]
+    score = report["scores"]["risk_total"]
+    assert score["definition_changed"] is True
+    assert sorted(score["revisions"]) == sorted(
+        [shipped.revision, reworded.revision, recut.revision]
+    )
+    before = score["by_definition"][shipped.score_definition("risk_total")]
+    after = score["by_definition"][recut.score_definition("risk_total")]
+    assert sorted(before["revisions"]) == sorted([shipped.revision, reworded.revision])
+    assert before["by_checkpoint"][A]["participant"]["n"] == 6 and B not in before["by_checkpoint"]
+    assert after["revisions"] == [recut.revision]
+    assert after["by_checkpoint"][B]["participant"]["n"] == 6 and A not in after["by_checkpoint"]
+    assert before["change"] == {} and after["change"] == {}  # never across definitions
+    item = report["items"]["injury_now"]
+    assert item["definition_changed"] is False and len(item["revisions"]) == 3
+    assert item["by_checkpoint"][A]["participant"]["n"] == 6
