@@ -149,9 +149,7 @@ def _mean_sd(cell: dict[str, Any]) -> str:
 
 
 def _median(cell: dict[str, Any]) -> str:
-    return (
-        f"{show.number(cell, 'median')} [{show.number(cell, 'q1')}-{show.number(cell, 'q3')}]"
-    )
+    return f"{show.number(cell, 'median')} [{show.number(cell, 'q1')}-{show.number(cell, 'q3')}]"
 
 
 def _change(cell: dict[str, Any] | None, t: int | None) -> str:
