@@ -336,3 +336,57 @@ def test_revisions_are_pooled_where_the_definition_is_the_same_and_apart_where_i
     item = report["items"]["injury_now"]
     assert item["definition_changed"] is False and len(item["revisions"]) == 3
     assert item["by_checkpoint"][A]["participant"]["n"] == 6
+
+
+COUNT_KEYS = {"n", "withheld", "moved_down", "same_band", "moved_up", "reported",
+              "not_reported", "agree", "disagree"}  # fmt: skip
+
+
+def _counts(shown: dict, full: dict, path: str = ""):
+    """(path, value, hidden, reason, parent) of every count in the unsuppressed tree."""
+    for key, value in full.items():
+        if key in ("suppressed", "suppressed_fields", "suppressed_reasons"):
+            continue
+        here = f"{path}.{key}"
+        if isinstance(value, dict):
+            yield from _counts(shown.get(key) or {}, value, here)
+        elif (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (key in COUNT_KEYS or ".bands" in here or ".missing" in here)
+        ):
+            hidden = key in shown.get("suppressed_fields", ())
+            reason = (shown.get("suppressed_reasons") or {}).get(key)
+            yield here, value, hidden, reason, full
+
+
+def test_every_instrument_count_below_the_threshold_is_hidden_as_small_and_none_at_it(cohort):
+    deployment, _recorded = cohort
+    deployment.extra = "[analysis]\nsuppression_threshold = 10\n"
+    deployment.write_config()
+    full = _report(deployment, suppress=False)["instruments"]
+    data = _report(deployment, suppress=True)
+    assert data["suppression"]["threshold"] == 10
+    seen = {"small": 0, "at_or_above": 0}
+    for path, value, hidden, reason, parent in _counts(data["instruments"], full):
+        # a table of nobody (an item nobody answered, a change nobody has both ends of)
+        # shows its zeros: they describe nobody (docs/report.md)
+        nobody = (".items." in path or ".change." in path) and parent.get("n") == 0
+        nobody = nobody and path.rsplit(".", 1)[1] in (
+            "n", "reported", "not_reported", "moved_down", "same_band", "moved_up"
+        )  # fmt: skip
+        if value < 10 and not nobody:
+            assert hidden and reason == "small", (path, value)
+            seen["small"] += 1
+        elif hidden:
+            assert reason == "complementary", (path, value, reason)
+        if value >= 10:
+            seen["at_or_above"] += 1
+    # the boundary itself: risk_total at the end has exactly 10 scores (11 asked, 1 withheld)
+    end = full["risk-checklist"]["scores"]["risk_total"]["by_checkpoint"][B]["participant"]
+    assert end["n"] == 10
+    shown = data["instruments"]["risk-checklist"]["scores"]["risk_total"]["by_checkpoint"][B]
+    assert shown["participant"].get("suppressed_reasons", {}).get("n") != "small"
+    assert seen["small"] and seen["at_or_above"]
+    assert data["suppression"]["audit"]["passed"] is True
+    assert findings(data) == []
