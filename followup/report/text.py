@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from followup.models import INFORMANTS
-from followup.report import show
+from followup.report import instruments_render, show
 from followup.report.build import Report
 from followup.report.disclosure import fields_of
 from followup.report.sections import (
@@ -34,6 +34,7 @@ def render_text(report: Report) -> str:
     lines += _recidivism(report.survival.recidivism, t)
     lines += _dropout(report.survival.dropout, t)
     lines += _data_quality(report.data_quality, t)
+    lines += instruments_render.text_lines(data, t, name)  # issue 14
     lines += [
         "Definitions: `followup report --format html` (or json) prints them in full; they "
         f"come from {data['definitions']['indicators_file']}."

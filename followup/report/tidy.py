@@ -28,6 +28,7 @@ import io
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from followup.report import instruments_render
 from followup.report.build import Report
 from followup.report.disclosure import Count, Derived, fields_of
 from followup.report.queries import FOLLOWUP_OUTCOMES
@@ -123,6 +124,7 @@ def render_csv(report: Report) -> str:
     _survival(out, "recidivism", report.survival.recidivism)
     _survival(out, "dropout", report.survival.dropout)
     _data_quality(out, report.data_quality)
+    instruments_render.csv_rows(out, data)  # issue 14: measure = instrument_*
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()

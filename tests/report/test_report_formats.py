@@ -71,7 +71,8 @@ def test_the_html_report_is_well_formed(html):
 
 
 def test_the_html_report_has_curves_funnel_followup_non_violence_and_definitions(html):
-    assert html.count("<svg") == 3  # recidivism, dropout, competing risks
+    # recidivism, dropout, competing risks; and the core instrument's violence_types score
+    assert html.count("<svg") == 4
     for heading in (
         "Cohort and completion",
         "Follow-up",
