@@ -1,6 +1,8 @@
 """Report cost: `followup report --format json` on 1,000,000 participants, against a lower bound.
 
     .venv/bin/python bench/report.py [--participants N] [--rebuild] [--repeat K]
+    .venv/bin/python bench/report.py --instruments [--participants 100000]  (issue 14:
+        the instruments section against raw SQL + numpy; see bench/report_instruments.py)
 
 The database (participants with partners, status events, follow-ups, interviews,
 recidivism reports and police record checks, five sites, ~80% completion among admitted
@@ -477,8 +479,19 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="Runs of each measurement; the best counts."
     )
-    parser.add_argument("--bound", choices=["columns", "queries"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--instruments",
+        action="store_true",
+        help="Time the instruments section (ten answers per interview) against raw SQL + numpy.",
+    )
+    parser.add_argument(
+        "--bound",
+        choices=["columns", "queries", "instrument-section", "instrument-bound"],
+        help=argparse.SUPPRESS,
+    )
     args = parser.parse_args()
+    if args.instruments or (args.bound or "").startswith("instrument-"):
+        return _instruments(args)
     db = OUT / f"report-{args.participants}.db"
     config = OUT / f"report-{args.participants}.toml"
     if args.bound == "columns":
@@ -523,6 +536,19 @@ def main() -> None:
         f"{report_cpu / columns_cpu:4.2f}x CPU  (reference, not a floor)"
     )
     print(f"peak RSS target < 2048 MiB: {'met' if report_mb < 2048 else 'NOT met'}")
+
+
+def _instruments(args: argparse.Namespace) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import report_instruments as bench
+
+    db, config, compiled = bench.paths(args.participants)
+    if args.bound == "instrument-section":
+        return bench.section(config)
+    if args.bound == "instrument-bound":
+        return bench.bound(db, compiled)
+    base = database(args.participants, args.rebuild)
+    bench.main(args.participants, base, args.repeat, args.rebuild)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from followup.context import Context
 from followup.errors import ConfigError, FollowupError
 from followup.models import REPORT_SOURCES, ProtocolRevision
 from followup.protocol import Protocol, checkpoint_label
-from followup.report import measures, outcomes, queries
+from followup.report import instruments_section, measures, outcomes, queries
 from followup.report.columns import day_number
 from followup.report.definitions import definitions
 from followup.report.disclosure import Disclosure, export
@@ -158,6 +158,7 @@ def build_report(ctx: Context, session: Session, options: ReportOptions | None =
         ),
         **export(tree, d.threshold),
     }
+    data["definitions"]["instruments"] = instruments_section.methods()
     audit_export(session, ctx, options)
     return Report(
         data=data,
@@ -330,7 +331,7 @@ def _measure(
         for code, revision in enumerate(labels.revisions)
     }
     followup = measures.followup(
-        *queries.followup_outcomes(conn, as_of, site, labels), labels, indicators.confidence, d
+        queries.followup_outcomes(conn, as_of, site, labels), labels, indicators.confidence, d
     )
     non_violence, unscheduled = measures.non_violence(interviews, followup, labels, indicators, d)
     return {
@@ -351,6 +352,10 @@ def _measure(
         ),
         "notes": {"interviews_without_checkpoint": d.count(unscheduled)},
         "data_quality": section(conn, people, quality, d, cases=not options.suppress),
+        # issue 14: instruments (scores, items, change, paired agreement); own reads
+        "instruments": instruments_section.instruments(
+            session, ctx.instruments, as_of, site, labels, indicators.confidence, d, non_violence
+        ),
     }
 
 

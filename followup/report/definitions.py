@@ -58,7 +58,11 @@ def definitions(
                 f"({_words([*nv.types, *nv.alongside])}). The headline informant is the "
                 f"{nv.informant}. An interview where a type was not asked, and a follow-up "
                 "with no interview, are missing: never counted as non-violent. Each interview "
-                "counts once (a repeated checkpoint counts each time it was held)."
+                "counts once (a repeated checkpoint counts each time it was held). Bounds "
+                "for the unknown: among the follow-ups at the checkpoint that have ended (the "
+                "follow-up rate's denominator), the share non-violent if everyone not reached "
+                "or not answering had reported violence (worst case) and if none had (best "
+                "case), each with its Wilson interval."
             ),
         },
         "recidivism": {
@@ -91,11 +95,17 @@ def definitions(
         },
         "followup": {
             "text": (
-                "Follow-ups due on or before the as-of date (not cancelled, and placed on a "
-                "recorded date rather than an expected one), per checkpoint and informant: "
-                "completed within (or before) the window; late (after the window closed); "
-                "missed (given up, or the window closed without an interview); still open. "
-                "The rate is completed (on time or late) among completed and missed."
+                "Follow-ups due on or before the as-of date (placed on a recorded date "
+                "rather than an expected one), per checkpoint and informant: completed within "
+                "(or before) the window; late (after the window closed); unreachable (tried: "
+                "the protocol's number of attempts did not reach the person, or the window "
+                "closed after at least one attempt); refused; missed (never tried: the window "
+                "closed with no contact attempt); still open. Cancelled follow-ups (consent "
+                "withdrawn, do not contact, left the programme, before the window closed) are "
+                "counted apart and are not due. Attempted: due follow-ups with at least one "
+                "contact attempt; attempts: every attempt on them. The rate is completed (on "
+                "time or late) among those that have ended: completed, unreachable, refused "
+                "and missed."
             ),
         },
         "dropout": {

@@ -147,7 +147,8 @@ class Disclosure:
         """A count in the report; `shown=False` for one that is never shown but belongs to a
         relation (protected when small, as a hidden count is); `primary=False` for one the
         small-count rule does not apply to (a survival curve's events: the curve shows them
-        step by step, each among at least the threshold at risk)."""
+        step by step, each among at least the threshold at risk). Both: the slack of an
+        inequality the definitions imply (e.g. attempted <= due), never protected itself."""
         cell = Count(value, suppressed=not shown, primary=primary, internal=not shown)
         self.counts.append(cell)
         return cell
@@ -248,8 +249,8 @@ class Disclosure:
 
     def _protected(self, cell: Count) -> bool:
         t = self.threshold or 0
-        if cell.internal:
-            return cell.value < t and cell.needed_width(t) > 0
+        if cell.internal:  # primary=False: the slack of an inequality, no figure of its own
+            return cell.primary and cell.value < t and cell.needed_width(t) > 0
         return cell.primary  # a curve's events and censorings: hidden only for others
 
     def _sensitive(self) -> list[Count]:

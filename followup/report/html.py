@@ -63,7 +63,26 @@ def render_html(report: Report, language: str = "en") -> str:
         figures=_figures(report.survival, w, label),
         defined=_definition_texts(report.data["definitions"], language, w, label),
         headline=_headline(report),
+        **_instruments(report, language, w),
     )
+
+
+def _instruments(report: Report, language: str, w: Callable[..., str]) -> dict[str, Any]:
+    """The instruments section's data, plots and helpers (followup.report.instruments_render)."""
+    from followup.report import instruments_render as ir
+
+    instruments = report.data.get("instruments") or {}
+
+    def where(name: str, who: str | None) -> str:
+        return report.checkpoint_label(name, who, language)
+
+    return {
+        "instruments": instruments,
+        "instrument_figures": ir.html_figures(report.data, where, w) if instruments else {},
+        "instrument_pools": lambda entry: list(ir.pools(entry)),
+        "instrument_bands": ir.bands,
+        "instrument_codes": lambda missing: [k for k in missing if k not in ir.HIDDEN_KEYS],
+    }
 
 
 def _headline(report: Report) -> dict[str, Any] | None:

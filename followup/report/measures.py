@@ -16,16 +16,20 @@ from followup.protocol import Programme
 from followup.report.disclosure import Count, Disclosure
 from followup.report.indicators import Indicators
 from followup.report.queries import (
+    CANCELLED_OUTCOME,
     FOLLOWUP_OUTCOMES,
     NO,
     UNKNOWN,
     YES,
+    FollowupOutcomes,
     Interviews,
     Labels,
     People,
 )
 from followup.report.sections import (
     Agreement,
+    BoundRate,
+    Bounds,
     Cohort,
     Completion,
     FollowupRate,
@@ -33,7 +37,7 @@ from followup.report.sections import (
     Retention,
     ViolenceType,
 )
-from followup.stats import agreement, wilson
+from followup.stats import Proportion, agreement, attrition_bounds, wilson
 
 
 def proportion(d: Disclosure, successes: Count, n: Count, confidence: float) -> dict[str, Any]:
@@ -190,44 +194,98 @@ def _checkpoint_names(labels: Labels) -> list[str]:
 
 
 def followup(
-    checkpoint: NDArray[np.int64],
-    informant: NDArray[np.int64],
-    outcome: NDArray[np.int64],
-    labels: Labels,
-    confidence: float,
-    d: Disclosure,
+    outcomes: FollowupOutcomes, labels: Labels, confidence: float, d: Disclosure
 ) -> dict[str, dict[str, FollowupRate]]:
-    """Per checkpoint and informant: due, in_window, late, missed, open and the rate done."""
+    """Per checkpoint and informant: due (in_window, late, unreachable, refused, missed,
+    open), cancelled beside it, the due follow-ups attempted and their attempts, and the
+    rate done."""
     names = _checkpoint_names(labels)
-    width = len(FOLLOWUP_OUTCOMES)
-    key = (checkpoint * len(INFORMANTS) + informant) * width + outcome
-    counts = np.bincount(key, minlength=len(names) * len(INFORMANTS) * width)
+    width = len(FOLLOWUP_OUTCOMES) + 1  # and cancelled
+    slots = len(names) * len(INFORMANTS)
+    slot = outcomes.checkpoint * len(INFORMANTS) + outcomes.informant
+    counts = np.bincount(slot * width + outcomes.outcome, minlength=slots * width)
     counts = counts.reshape(len(names), len(INFORMANTS), width)
+    due_rows = outcomes.outcome != CANCELLED_OUTCOME
+    tried = due_rows & (outcomes.attempts > 0)
+    attempted = np.bincount(slot[tried], minlength=slots).reshape(len(names), len(INFORMANTS))
+    attempts = np.bincount(
+        slot[due_rows], weights=outcomes.attempts[due_rows], minlength=slots
+    ).reshape(len(names), len(INFORMANTS))
     table: dict[str, dict[str, FollowupRate]] = {}
     for c, name in enumerate(names):
         for i, who in enumerate(INFORMANTS):
             if not counts[c, i].any():
                 continue
             cells = {o: d.count(counts[c, i, k]) for k, o in enumerate(FOLLOWUP_OUTCOMES)}
-            due = d.count(counts[c, i].sum())
+            due = d.count(counts[c, i, : len(FOLLOWUP_OUTCOMES)].sum())
             d.total(due, cells.values())
+            tried_cell = d.count(attempted[c, i])
+            # true by definition, so the attacker knows them: attempted <= due, and
+            # attempts >= attempted (slacks never shown and no figure of their own)
+            d.total(
+                due, [tried_cell, d.count(due.value - tried_cell.value, shown=False, primary=False)]
+            )
+            attempts_cell = d.count(int(attempts[c, i]))
+            d.total(
+                attempts_cell,
+                [
+                    tried_cell,
+                    d.count(attempts_cell.value - tried_cell.value, shown=False, primary=False),
+                ],
+            )
             # The rate and its CI give away its numerator and denominator, so they are
             # published as counts (and the rate is shown whenever they are).
             done = d.count(cells["in_window"].value + cells["late"].value)
             d.total(done, [cells["in_window"], cells["late"]])
-            done_or_missed = d.count(done.value + cells["missed"].value)
-            d.total(done_or_missed, [done, cells["missed"]])
+            ended = [cells["unreachable"], cells["refused"], cells["missed"]]
+            done_or_missed = d.count(done.value + sum(cell.value for cell in ended))
+            d.total(done_or_missed, [done, *ended])
             p = wilson(done.value, done_or_missed.value, confidence=confidence)
             sources = (done, done_or_missed)
             table.setdefault(name, {})[who] = FollowupRate(
                 due=due,
                 **cells,
+                cancelled=d.count(counts[c, i, CANCELLED_OUTCOME]),
+                attempted=tried_cell,
+                attempts=attempts_cell,
                 done=done,
                 done_or_missed=done_or_missed,
                 rate=d.derived(p.rate, *sources),
                 ci=d.derived(None if p.rate is None else [p.ci_low, p.ci_high], *sources),
             )
     return table
+
+
+def bounds(
+    successes: Count, answered: Count, row: FollowupRate | None, confidence: float, d: Disclosure
+) -> Bounds | None:
+    """The rate among every follow-up that has ended (the follow-up rate's done_or_missed)
+    if everyone not reached had reported violence (worst) or none had (best). None where
+    more answered than ended (interviews held before their follow-up fell due, or matched
+    to none): nobody is known to be missing there.
+
+    Ended, not due: a follow-up still open is not lost yet, and due = ended + open, so
+    publishing both beside the follow-up rate would give away `open` (zero once every
+    window has closed) and withhold the rate or the bounds at every such checkpoint. None,
+    too, where nobody answered: there is no rate to bound (a type nobody was asked about
+    stays a table that describes nobody)."""
+    if row is None or not answered.value or answered.value > row.done_or_missed.value:
+        return None  # nobody answered (e.g. a type nobody was asked about): no figure to bound
+    ended = row.done_or_missed
+    b = attrition_bounds(successes.value, answered.value, ended.value, confidence=confidence)
+    not_reached = d.count(b.not_reached)
+    d.total(ended, [answered, not_reached])
+
+    def end(p: Proportion, *sources: Count) -> BoundRate:
+        ci = None if p.rate is None else [p.ci_low, p.ci_high]
+        return BoundRate(rate=d.derived(p.rate, *sources), ci=d.derived(ci, *sources))
+
+    return Bounds(
+        ended=ended,
+        not_reached=not_reached,
+        worst=end(b.worst, successes, ended),
+        best=end(b.best, successes, not_reached, ended),
+    )
 
 
 # --- non-violence ------------------------------------------------------------------
@@ -280,7 +338,11 @@ def non_violence(
         rate = proportion(d, yes_no["non_violent"], n, indicators.confidence)
         not_asked = d.count(overall[s, UNANSWERED])
         due = followups.get(name, {}).get(who)
-        no_interview = due.missed if due else d.count(0)
+        no_interview = d.count(0)
+        if due:  # ended without an interview: unreachable, refused or never tried
+            ended = [due.unreachable, due.refused, due.missed]
+            no_interview = d.count(sum(cell.value for cell in ended))
+            d.total(no_interview, ended)
         by_type: dict[str, ViolenceType] = {}
         for t, counts in per_type.items():
             none, some = d.count(counts[s, NO]), d.count(counts[s, YES])
@@ -291,12 +353,14 @@ def non_violence(
                 none_reported=none,
                 reported=some,
                 **proportion(d, none, answered, indicators.confidence),
+                bounds=bounds(none, answered, due, indicators.confidence, d),
                 in_definition=t in nv.types,
             )
         table.setdefault(name, {})[who] = NonViolence(
             n=n,
             **yes_no,
             **rate,
+            bounds=bounds(yes_no["non_violent"], n, due, indicators.confidence, d),
             not_asked=not_asked,
             no_interview=no_interview,
             by_type=by_type,

@@ -32,7 +32,7 @@ from followup.models import (
     Site,
 )
 from followup.report.columns import as_codes, coded, day_number, epoch_day, fetch, flag, scanned
-from followup.schedule import CANCELLED, COMPLETED, MISSED
+from followup.schedule import CANCELLED, COMPLETED, MISSED, REFUSED, UNREACHABLE
 
 P = Participant.__table__
 F = FollowUp.__table__
@@ -253,31 +253,55 @@ def interviews(conn: sa.Connection, as_of: date, site: str | None, labels: Label
 
 # --- follow-ups ----------------------------------------------------------------------
 
-FOLLOWUP_OUTCOMES = ("in_window", "late", "missed", "open")
+# The outcomes of a due follow-up (their sum is `due`), then the one left out of `due`.
+FOLLOWUP_OUTCOMES = ("in_window", "late", "unreachable", "refused", "missed", "open")
+CANCELLED_OUTCOME = len(FOLLOWUP_OUTCOMES)
+
+
+@dataclass
+class FollowupOutcomes:
+    """Follow-ups due by the as-of date, one entry each (cancelled ones included, with
+    outcome CANCELLED_OUTCOME)."""
+
+    checkpoint: NDArray[np.int64]  # code in labels.checkpoints
+    informant: NDArray[np.int64]  # index in INFORMANTS
+    outcome: NDArray[np.int64]  # index in FOLLOWUP_OUTCOMES, or CANCELLED_OUTCOME
+    attempts: NDArray[np.int64]  # contact attempts recorded (FollowUp.attempts)
 
 
 def followup_outcomes_query(as_of: date, site: str | None, labels: Labels) -> sa.Select:
-    """Follow-ups due by the as-of date: checkpoint code, informant index, outcome index.
+    """Follow-ups due by the as-of date: checkpoint code, informant index, outcome index,
+    contact attempts.
 
-    Due: due on or before the as-of date, not cancelled, and placed on a recorded date (a
-    provisional follow-up waits for an anchor that has not happened). Completed by the
-    as-of date within the window (or before it) is in_window; after the window closed,
-    late; not completed and given up, or its window closed, missed; otherwise still open.
+    Due: due on or before the as-of date and placed on a recorded date (a provisional
+    follow-up waits for an anchor that has not happened); a cancelled one is read apart
+    (outcome CANCELLED_OUTCOME, never in `due`). Completed by the as-of date within the
+    window (or before it) is in_window; after the window closed, late; unreachable or
+    refused as recorded; marked missed, missed; otherwise, once its window has closed, it
+    reads as followup.lost.status_on says (unreachable after at least one attempt, missed
+    after none); else still open. The attempts are FollowUp's own counter: no join to
+    contact_attempt.
     """
     done = sa.and_(F.c.status == COMPLETED, F.c.completed_on <= as_of)
+    closed = F.c.window_closes_on < as_of
     outcome = sa.case(
+        (F.c.status == CANCELLED, CANCELLED_OUTCOME),
         (sa.and_(done, F.c.completed_on <= F.c.window_closes_on), 0),
         (done, 1),
-        (sa.or_(F.c.status == MISSED, F.c.window_closes_on < as_of), 2),
-        else_=3,
+        (F.c.status == UNREACHABLE, 2),
+        (F.c.status == REFUSED, 3),
+        (F.c.status == MISSED, 4),
+        (sa.and_(closed, F.c.attempts > 0), 2),
+        (closed, 4),
+        else_=5,
     )
     return sa.select(
         coded(F.c.checkpoint, labels.checkpoints),
         flag(F.c.partner_id.is_not(None)),
         outcome,
+        F.c.attempts,
     ).where(
         scanned(F.c.due_on) <= as_of,
-        F.c.status != CANCELLED,
         F.c.provisional == sa.false(),
         *_in_site(F.c.participant_id, site),
     )
@@ -285,6 +309,6 @@ def followup_outcomes_query(as_of: date, site: str | None, labels: Labels) -> sa
 
 def followup_outcomes(
     conn: sa.Connection, as_of: date, site: str | None, labels: Labels
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+) -> FollowupOutcomes:
     rows = fetch(conn, followup_outcomes_query(as_of, site, labels)).astype(np.int64)
-    return rows[:, 0], rows[:, 1], rows[:, 2]
+    return FollowupOutcomes(rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])

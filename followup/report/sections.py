@@ -64,15 +64,39 @@ class Retention(Completion):
 class FollowupRate:
     """One checkpoint and informant: what was due and how it went; the rate done."""
 
-    due: Count
+    due: Count  # in_window + late + unreachable + refused + missed + open (not cancelled)
     in_window: Count
     late: Count
-    missed: Count
+    unreachable: Count  # tried and not reached (followup.lost)
+    refused: Count
+    missed: Count  # never tried: the window closed with no contact attempt
     open: Count
-    done: Count  # in the window or late
-    done_or_missed: Count
+    cancelled: Count  # consent withdrawn etc. before the window closed; not in `due`
+    attempted: Count  # due follow-ups with at least one contact attempt
+    attempts: Count  # contact attempts on the due follow-ups, all told
+    done: Count  # reached: in the window or late
+    done_or_missed: Count  # done + unreachable + refused + missed (every ended one)
     rate: Derived
     ci: Derived
+
+
+@dataclass
+class BoundRate:
+    """One end of the bounds: a rate among everyone due, with its Wilson interval."""
+
+    rate: Derived
+    ci: Derived
+
+
+@dataclass
+class Bounds:
+    """What the non-violence rate would be among every follow-up at the checkpoint that
+    has ended if everyone not reached had reported violence (`worst`) or none had (`best`)."""
+
+    ended: Count  # the follow-up table's done_or_missed (the same count)
+    not_reached: Count  # ended - n: not interviewed, or not answering the question
+    worst: BoundRate  # non_violent / ended
+    best: BoundRate  # (non_violent + not_reached) / ended
 
 
 @dataclass
@@ -84,6 +108,7 @@ class ViolenceType:
     reported: Count
     rate: Derived
     ci: Derived
+    bounds: Bounds | None  # None where more answered than were due (see measures)
     in_definition: bool  # one of the types non-violence is defined by
 
 
@@ -97,6 +122,7 @@ class NonViolence:
     violent: Count
     rate: Derived
     ci: Derived
+    bounds: Bounds | None  # None where more answered than were due (see measures)
     not_asked: Count
     no_interview: Count
     by_type: dict[str, ViolenceType]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from followup.models import INFORMANTS
-from followup.report import show
+from followup.report import instruments_render, show
 from followup.report.build import Report
 from followup.report.disclosure import fields_of
 from followup.report.sections import (
@@ -34,6 +34,7 @@ def render_text(report: Report) -> str:
     lines += _recidivism(report.survival.recidivism, t)
     lines += _dropout(report.survival.dropout, t)
     lines += _data_quality(report.data_quality, t)
+    lines += instruments_render.text_lines(data, t, name)  # issue 14
     lines += [
         "Definitions: `followup report --format html` (or json) prints them in full; they "
         f"come from {data['definitions']['indicators_file']}."
@@ -93,16 +94,24 @@ def _followup(
 ) -> list[str]:
     if not table:
         return ["Follow-up: nothing due yet.", ""]
-    lines = ["Follow-up, per checkpoint (done of due: in window / late / missed / open):"]
+    lines = [
+        "Follow-up, per checkpoint (done of due: in window / late / unreachable / refused / "
+        "missed, never tried / open; cancelled, not due; due attempted, attempts):"
+    ]
     for checkpoint, by_informant in table.items():
         cells = []
         for who in INFORMANTS:
             f = by_informant.get(who)
             if f:
+                outcomes = " / ".join(
+                    show.count(f, k, t)
+                    for k in ("in_window", "late", "unreachable", "refused", "missed", "open")
+                )
                 cells.append(
                     f"{who} {show.percent(f, 'rate')} of {show.count(f, 'due', t)} "
-                    f"({show.count(f, 'in_window', t)} / {show.count(f, 'late', t)} / "
-                    f"{show.count(f, 'missed', t)} / {show.count(f, 'open', t)})"
+                    f"({outcomes}; {show.count(f, 'cancelled', t)} cancelled; "
+                    f"{show.count(f, 'attempted', t)} attempted, "
+                    f"{show.count(f, 'attempts', t)} attempts)"
                 )
         lines.append(f"  {name(checkpoint)}: " + "; ".join(cells))
     return [*lines, ""]
@@ -120,7 +129,9 @@ def _non_violence(
         return [f"Non-violence (no {types} violence reported): no interviews yet.", ""]
     first, second = nv["informant"], "participant" if nv["informant"] == "partner" else "partner"
     lines = [
-        f"Non-violence: no {types} violence since the last contact (headline: the {first}'s account):"
+        f"Non-violence: no {types} violence since the last contact (headline: the {first}'s "
+        "account); [bounds: among the follow-ups ended, worst case if everyone not reached "
+        "reported violence – best case if none did]:"
     ]
     for checkpoint, by_informant in table.items():
         cells = []
@@ -129,7 +140,7 @@ def _non_violence(
             if e:
                 cells.append(
                     f"{who} {show.percent(e, 'rate')} ({show.interval(e)}) of "
-                    f"{show.count(e, 'n', t)}"
+                    f"{show.count(e, 'n', t)}{_bounds(e, t)}"
                 )
         headline = by_informant.get(first)
         alongside = headline.by_type if headline else {}
@@ -144,6 +155,17 @@ def _non_violence(
             + (f"   [{first}, none reported: {extra}]" if extra else "")
         )
     return [*lines, ""]
+
+
+def _bounds(e: NonViolence, t: int | None) -> str:
+    b = e.bounds
+    if b is None:
+        return ""
+    return (
+        f" [bounds {show.percent(b.worst, 'rate')} ({show.interval(b.worst)}) – "
+        f"{show.percent(b.best, 'rate')} ({show.interval(b.best)}), "
+        f"{show.count(b, 'not_reached', t)} of {show.count(b, 'ended', t)} not reached]"
+    )
 
 
 def _agreement(table: dict[str, Agreement], t: int | None, name: Callable[[str], str]) -> list[str]:

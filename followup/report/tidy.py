@@ -25,13 +25,16 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from followup.report import instruments_render
 from followup.report.build import Report
-from followup.report.disclosure import fields_of
+from followup.report.disclosure import Count, Derived, fields_of
+from followup.report.queries import FOLLOWUP_OUTCOMES
 from followup.report.sections import (
     Agreement,
+    Bounds,
     Cohort,
     Completion,
     DataQuality,
@@ -121,6 +124,7 @@ def render_csv(report: Report) -> str:
     _survival(out, "recidivism", report.survival.recidivism)
     _survival(out, "dropout", report.survival.dropout)
     _data_quality(out, report.data_quality)
+    instruments_render.csv_rows(out, data)  # issue 14: measure = instrument_*
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -168,8 +172,11 @@ def _followup(out: _Rows, table: dict[str, dict[str, FollowupRate]]) -> None:
                 ci="ci",
                 **keys,
             )
-            for outcome in ("in_window", "late", "missed", "open"):
+            for outcome in FOLLOWUP_OUTCOMES:
                 out.add(f"followup_{outcome}", f, n="due", count=outcome, **keys)
+            out.add("followup_cancelled", f, count="cancelled", **keys)  # not in due
+            out.add("followup_attempted", f, n="due", count="attempted", **keys)
+            out.add("followup_attempts", f, n="attempted", count="attempts", **keys)
 
 
 def _non_violence(out: _Rows, table: dict[str, dict[str, NonViolence]]) -> None:
@@ -188,6 +195,7 @@ def _non_violence(out: _Rows, table: dict[str, dict[str, NonViolence]]) -> None:
             )
             for key in ("not_asked", "no_interview"):
                 out.add(f"non_violence_{key}", e, count=key, violence_type="definition", **keys)
+            _bounds(out, e.bounds, e.non_violent, violence_type="definition", **keys)
             for violence_type, v in e.by_type.items():
                 out.add(
                     "non_violence",
@@ -199,6 +207,33 @@ def _non_violence(out: _Rows, table: dict[str, dict[str, NonViolence]]) -> None:
                     violence_type=violence_type,
                     **keys,
                 )
+                _bounds(out, v.bounds, v.none_reported, violence_type=violence_type, **keys)
+
+
+def _bounds(out: _Rows, b: Bounds | None, none_reported: Count, **keys: Any) -> None:
+    """non_violence_not_reached (n ended, count not reached), non_violence_worst (count
+    none reported) and non_violence_best (count none reported + not reached), each of the
+    follow-ups that have ended; no rows where the report has no bounds."""
+    if b is None:
+        return
+    out.add("non_violence_not_reached", b, n="ended", count="not_reached", **keys)
+    worst = _BoundRow(b.ended, none_reported, b.worst.rate, b.worst.ci)
+    out.add("non_violence_worst", worst, n="ended", count="count", value="rate", ci="ci", **keys)
+    # none reported + not reached: shown when both are (else the row is suppressed anyway)
+    parts = (none_reported, b.not_reached)
+    best_count = None if any(p.suppressed for p in parts) else sum(p.value for p in parts)
+    best = _BoundRow(b.ended, best_count, b.best.rate, b.best.ci)
+    out.add("non_violence_best", best, n="ended", count="count", value="rate", ci="ci", **keys)
+
+
+@dataclass
+class _BoundRow:
+    """One end of the bounds as a CSV row reads it."""
+
+    ended: Count
+    count: Count | int | None
+    rate: Derived
+    ci: Derived
 
 
 def _agreement(out: _Rows, table: dict[str, Agreement]) -> None:

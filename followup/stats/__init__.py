@@ -7,11 +7,19 @@ NaN: a number that is undefined is None, so the records go to JSON as they are.
 from __future__ import annotations
 
 from followup.stats.competing import CompetingRisks, CumulativeIncidence, cumulative_incidence
-from followup.stats.proportions import Agreement, Proportion, agreement, wilson
+from followup.stats.proportions import (
+    Agreement,
+    AttritionBounds,
+    Proportion,
+    agreement,
+    attrition_bounds,
+    wilson,
+)
 from followup.stats.survival import KaplanMeier, LogRank, SurvivalAt, kaplan_meier, logrank
 
 __all__ = [
     "Agreement",
+    "AttritionBounds",
     "CompetingRisks",
     "CumulativeIncidence",
     "KaplanMeier",
@@ -19,6 +27,7 @@ __all__ = [
     "Proportion",
     "SurvivalAt",
     "agreement",
+    "attrition_bounds",
     "cumulative_incidence",
     "kaplan_meier",
     "logrank",

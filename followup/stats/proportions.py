@@ -55,6 +55,44 @@ def wilson(successes: int, n: int, *, confidence: float = 0.95) -> Proportion:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class AttritionBounds:
+    """Worst- and best-case bounds on a rate among everyone due, when only some were
+    asked: ``successes`` of ``answered``, and ``due - answered`` whose answer is unknown.
+    ``worst``: none of the unknown would have been a success; ``best``: all of them would.
+    Each is a plain proportion of ``due`` with its Wilson interval (the bounds are about
+    who is missing, not a model of them)."""
+
+    due: int
+    not_reached: int
+    worst: Proportion
+    best: Proportion
+    estimator: str = "worst- and best-case bounds (missing as failure / as success)"
+
+
+def attrition_bounds(
+    successes: int, answered: int, due: int, *, confidence: float = 0.95
+) -> AttritionBounds:
+    """Bounds for ``successes / answered`` when ``due`` were meant to be asked: the worst
+    case is ``successes / due``, the best ``(successes + due - answered) / due``."""
+    successes, answered, due = (
+        _count(successes, "successes"),
+        _count(answered, "answered"),
+        _count(due, "due"),
+    )
+    if successes > answered:
+        raise ValueError(f"successes ({successes}) cannot exceed answered ({answered})")
+    if answered > due:
+        raise ValueError(f"answered ({answered}) cannot exceed due ({due})")
+    unknown = due - answered
+    return AttritionBounds(
+        due=due,
+        not_reached=unknown,
+        worst=wilson(successes, due, confidence=confidence),
+        best=wilson(successes + unknown, due, confidence=confidence),
+    )
+
+
 def _count(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{name} must be a whole number, got {value!r}")

@@ -75,11 +75,32 @@ class System:
 
     # --- the attack ------------------------------------------------------------------
 
+    def _component(self, name: str) -> tuple[list[str], list[tuple[dict[str, float], float]]]:
+        """The unknowns tied to `name` through relations, and those relations: the rest of
+        the system constrains nothing here (an LP over it alone gives the same interval)."""
+        hidden = {n for n, c in self.cells.items() if c.value is None}
+        of: dict[str, list[int]] = {}
+        for k, (terms, _constant) in enumerate(self.equal):
+            for cell in terms:
+                if cell in hidden:
+                    of.setdefault(cell, []).append(k)
+        seen, todo, used = {name}, [name], set()
+        while todo:
+            for k in of.get(todo.pop(), ()):
+                if k in used:
+                    continue
+                used.add(k)
+                for cell in self.equal[k][0]:
+                    if cell in hidden and cell not in seen:
+                        seen.add(cell)
+                        todo.append(cell)
+        return sorted(seen), [self.equal[k] for k in sorted(used)]
+
     def interval(self, name: str) -> tuple[float, float]:
-        unknowns = [n for n, c in self.cells.items() if c.value is None]
+        unknowns, equal = self._component(name)
         index = {n: i for i, n in enumerate(unknowns)}
         rows, rhs = [], []
-        for terms, constant in self.equal:
+        for terms, constant in equal:
             row = np.zeros(len(unknowns))
             b = constant
             for cell, coefficient in terms.items():
@@ -116,6 +137,7 @@ def system(report: dict[str, Any]) -> System:
     _non_violence(s, report["non_violence"])
     _agreement(s, report["agreement"])
     _survival(s, report)
+    _instruments(s, report.get("instruments") or {}, report["non_violence"])
     return s
 
 
@@ -191,9 +213,17 @@ def _followup(s: System, table: dict[str, Any]) -> None:
             def r(key: str, f=f, prefix=prefix) -> str | None:
                 return s.read(f, key, f"{prefix}.{key}")
 
-            s.total(r("due"), [r("in_window"), r("late"), r("missed"), r("open")])
+            ended = [r("unreachable"), r("refused"), r("missed")]
+            s.total(r("due"), [r("in_window"), r("late"), *ended, r("open")])
             s.total(r("done"), [r("in_window"), r("late")])
-            s.total(r("done_or_missed"), [r("done"), r("missed")])
+            s.total(r("done_or_missed"), [r("done"), *ended])
+            r("cancelled")  # not in due: a count on its own
+            # attempted <= due and attempts >= attempted, by definition (the slacks are
+            # no figure of their own)
+            s.total(
+                r("due"), [r("attempted"), s.unknown(f"{prefix}.not_attempted", sensitive=False)]
+            )
+            s.total(r("attempts"), [r("attempted"), s.unknown(f"{prefix}.more", sensitive=False)])
 
 
 def _non_violence(s: System, table: dict[str, Any]) -> None:
@@ -206,13 +236,15 @@ def _non_violence(s: System, table: dict[str, Any]) -> None:
                  s.read(e, "violent", f"{prefix}.violent")],
             )  # fmt: skip
             s.read(e, "not_asked", f"{prefix}.not_asked")
-            # a follow-up with no interview is the follow-up table's missed
+            # a follow-up with no interview is the follow-up table's unreachable, refused
+            # or missed
+            row = f"followup.{checkpoint}.{who}"
             s.total(
                 s.read(e, "no_interview", f"{prefix}.no_interview"),
-                [f"followup.{checkpoint}.{who}.missed"]
-                if f"followup.{checkpoint}.{who}.missed" in s.cells
-                else [None],
-            )
+                [f"{row}.{k}" if f"{row}.{k}" in s.cells else None
+                 for k in ("unreachable", "refused", "missed")],
+            )  # fmt: skip
+            _bounds(s, e.get("bounds"), f"{prefix}.n", row, prefix)
             for kind, t in e["by_type"].items():
                 p = f"{prefix}.{kind}"
                 s.total(
@@ -220,6 +252,15 @@ def _non_violence(s: System, table: dict[str, Any]) -> None:
                     [s.read(t, "none_reported", f"{p}.none_reported"),
                      s.read(t, "reported", f"{p}.reported")],
                 )  # fmt: skip
+                _bounds(s, t.get("bounds"), f"{p}.n", row, p)
+
+
+def _bounds(s: System, b: dict[str, Any] | None, n: str, row: str, prefix: str) -> None:
+    """The bounds' ended is the follow-up row's done_or_missed; ended = n + not reached."""
+    if not b:
+        return
+    ended = s.read(b, "ended", f"{row}.done_or_missed")
+    s.total(ended, [n if n in s.cells else None, s.read(b, "not_reached", f"{prefix}.not_reached")])
 
 
 def _agreement(s: System, table: dict[str, Any]) -> None:
@@ -302,3 +343,103 @@ def _curve_events(s: System, entry: dict[str, Any], events: str | None, prefix: 
         s.relate({events: 1.0, after: -1.0}, float(shown))
     else:
         s.relate({events: 1.0}, float(shown))
+
+
+# --- the instruments section (issue 14) ---------------------------------------------------
+
+MISSING = ("dont_know", "refused", "not_asked", "not_applicable")
+
+
+def _pools(entry: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """A score's or item's figures: one pool, or one per definition when it changed."""
+    if entry.get("definition_changed"):
+        return list(entry["by_definition"].items())
+    return [("", entry)]
+
+
+def _instruments(s: System, sections: dict[str, Any], non_violence: dict[str, Any]) -> None:
+    for inst, section in sections.items():
+        base = f"instruments.{inst}"
+
+        for score, entry in section.get("scores", {}).items():
+            for definition, pool in _pools(entry):
+                p = f"{base}.scores.{score}.{definition}"
+                for checkpoint, by_informant in pool["by_checkpoint"].items():
+                    for who, cell in by_informant.items():
+                        q = f"{p}.{checkpoint}.{who}"
+                        n = s.read(cell, "n", f"{q}.n")
+                        total = _asked(s, base, pool, checkpoint, who)
+                        s.total(total, [n, s.read(cell, "withheld", f"{q}.withheld")])
+                        bands = {k: v for k, v in (cell.get("bands") or {}).items()
+                                 if k not in SUPPRESSION_KEYS}  # fmt: skip
+                        if bands:
+                            s.total(n, [s.read(cell["bands"], b, f"{q}.band.{b}") for b in bands])
+                for checkpoint, by_informant in pool.get("change", {}).items():
+                    for who, cell in by_informant.items():
+                        q = f"{p}.change.{checkpoint}.{who}"
+                        if "moved_down" in cell:
+                            s.total(
+                                s.read(cell, "n", f"{q}.n"),
+                                [s.read(cell, k, f"{q}.{k}")
+                                 for k in ("moved_down", "same_band", "moved_up")],
+                            )  # fmt: skip
+        for item, entry in section.get("items", {}).items():
+            for definition, pool in _pools(entry):
+                p = f"{base}.items.{item}.{definition}"
+                for checkpoint, by_informant in pool["by_checkpoint"].items():
+                    for who, cell in by_informant.items():
+                        q = f"{p}.{checkpoint}.{who}"
+                        n = s.read(cell, "n", f"{q}.n")
+                        s.total(n, [s.read(cell, "reported", f"{q}.reported"),
+                                    s.read(cell, "not_reported", f"{q}.not_reported")])  # fmt: skip
+                        missing = cell["missing"]
+                        total = _asked(s, base, pool, checkpoint, who)
+                        s.total(
+                            total,
+                            [n, *(s.read(missing, m, f"{q}.{m}") for m in MISSING if m in missing)],
+                        )
+        for pair, by_checkpoint in section.get("agreement", {}).items():
+            for checkpoint, cell in by_checkpoint.items():
+                q = f"{base}.agreement.{pair}.{checkpoint}"
+                s.total(s.read(cell, "n", f"{q}.n"),
+                        [s.read(cell, "agree", f"{q}.agree"),
+                         s.read(cell, "disagree", f"{q}.disagree")])  # fmt: skip
+    _instrument_types(s, sections, non_violence)
+
+
+def _asked(s: System, base: str, pool: dict[str, Any], checkpoint: str, who: str) -> str:
+    """The interviews of the pool's revisions at the checkpoint, never shown: every score's
+    n and withheld, and every item's n and missing codes, add up to it."""
+    key = f"{base}.asked.{','.join(pool['revisions'])}.{checkpoint}.{who}"
+    return key if key in s.cells else s.unknown(key)
+
+
+SUPPRESSION_KEYS = ("suppressed", "suppressed_fields", "suppressed_reasons")
+
+
+def _instrument_types(s: System, sections: dict[str, Any], non_violence: dict[str, Any]) -> None:
+    """Where only the core instrument was asked at a checkpoint (its interviews are all of
+    that checkpoint's), non-violence's counts per type are its items' counts."""
+    for checkpoint, by_informant in non_violence.items():
+        for who, entry in by_informant.items():
+            asked = [
+                i for i, sec in sections.items()
+                if any(who in pool["by_checkpoint"].get(checkpoint, {})
+                       for entry in sec.get("items", {}).values() for _d, pool in _pools(entry))
+            ]  # fmt: skip
+            if asked != ["core"]:
+                continue
+            items = sections["core"].get("items", {})
+            for kind in entry["by_type"]:
+                item = items.get(kind)
+                if not item or item.get("definition_changed"):
+                    continue
+                cell = item["by_checkpoint"].get(checkpoint, {}).get(who)
+                if cell is None:
+                    continue
+                q = f"instruments.core.items.{kind}..{checkpoint}.{who}"
+                p = f"non_violence.{checkpoint}.{who}.{kind}"
+                for mine, theirs in (("n", "n"), ("reported", "reported"),
+                                     ("not_reported", "none_reported")):  # fmt: skip
+                    if f"{q}.{mine}" in s.cells and f"{p}.{theirs}" in s.cells:
+                        s.total(f"{p}.{theirs}", [f"{q}.{mine}"])

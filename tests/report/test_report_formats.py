@@ -71,7 +71,8 @@ def test_the_html_report_is_well_formed(html):
 
 
 def test_the_html_report_has_curves_funnel_followup_non_violence_and_definitions(html):
-    assert html.count("<svg") == 3  # recidivism, dropout, competing risks
+    # recidivism, dropout, competing risks; and the core instrument's violence_types score
+    assert html.count("<svg") == 4
     for heading in (
         "Cohort and completion",
         "Follow-up",
@@ -152,14 +153,28 @@ def test_the_csv_and_the_json_carry_the_same_numbers(imported):
     overall = next(r for r in rows if r["measure"] == "completion_rate" and not r["group"])
     assert float(overall["value"]) == report["retention"]["completion_rate"]
     assert int(overall["n"]) == report["retention"]["n"]
-    missed = next(
-        r
-        for r in rows
-        if r["measure"] == "followup_missed"
-        and r["checkpoint"] == "followup_3m"
-        and r["informant"] == "partner"
-    )
-    assert int(missed["count"]) == report["followup"]["followup_3m"]["partner"]["missed"]
+
+    def row(measure: str, **keys: str) -> dict[str, str]:
+        return next(
+            r
+            for r in rows
+            if r["measure"] == measure
+            and r["checkpoint"] == "followup_3m"
+            and r["informant"] == "partner"
+            and all(r[k] == v for k, v in keys.items())
+        )
+
+    followup = report["followup"]["followup_3m"]["partner"]
+    for outcome in ("in_window", "late", "unreachable", "refused", "missed", "open"):
+        shown = followup[outcome]
+        cell = row(f"followup_{outcome}")["count"]
+        assert (int(cell) if shown is not None else None) == shown, outcome
+    bounds = report["non_violence"]["followup_3m"]["partner"]["bounds"]
+    for end in ("worst", "best"):
+        cells = row(f"non_violence_{end}", violence_type="definition")
+        assert int(cells["n"]) == bounds["ended"]
+        assert float(cells["value"]) == bounds[end]["rate"]
+        assert [float(cells["ci_low"]), float(cells["ci_high"])] == bounds[end]["ci"]
 
 
 def test_the_json_has_the_shape_the_design_promises(imported):

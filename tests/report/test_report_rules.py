@@ -235,9 +235,18 @@ N,2026-10-05,interview,participant,intake_assessment,,no,no,no,no,no,,
     ("as_of", "outcomes"),
     [
         # intake_assessment: due on enrolment, window closes 21 days later (22 October)
-        ("2026-10-10", {"in_window": 1, "late": 0, "missed": 0, "open": 1}),
-        ("2026-10-25", {"in_window": 1, "late": 0, "missed": 1, "open": 0}),
-        ("2026-11-24", {"in_window": 1, "late": 1, "missed": 0, "open": 0}),
+        (
+            "2026-10-10",
+            {"in_window": 1, "late": 0, "unreachable": 0, "refused": 0, "missed": 0, "open": 1},
+        ),
+        (
+            "2026-10-25",
+            {"in_window": 1, "late": 0, "unreachable": 0, "refused": 0, "missed": 1, "open": 0},
+        ),
+        (
+            "2026-11-24",
+            {"in_window": 1, "late": 1, "unreachable": 0, "refused": 0, "missed": 0, "open": 0},
+        ),
     ],
 )
 def test_follow_up_outcomes_are_read_as_they_stood_on_the_as_of_date(staffed, as_of, outcomes):
@@ -249,6 +258,9 @@ def test_follow_up_outcomes_are_read_as_they_stood_on_the_as_of_date(staffed, as
     assert intake["participant"] == {
         "due": 2,
         **outcomes,
+        "cancelled": 0,
+        "attempted": 0,
+        "attempts": 0,
         "done": outcomes["in_window"] + outcomes["late"],
         "done_or_missed": outcomes["in_window"] + outcomes["late"] + outcomes["missed"],
         "rate": pytest.approx(intake["participant"]["rate"]),

@@ -74,14 +74,21 @@ def test_complementary_suppression_leaves_no_hidden_count_recoverable(small_site
     )
     for by_informant in report["followup"].values():
         for f in by_informant.values():
-            assert_sum_is_safe(
-                (f, "due"), [(f, k) for k in ("in_window", "late", "missed", "open")]
-            )
+            outcomes = ("in_window", "late", "unreachable", "refused", "missed", "open")
+            assert_sum_is_safe((f, "due"), [(f, k) for k in outcomes])
+            ended = ("done", "unreachable", "refused", "missed")
+            assert_sum_is_safe((f, "done_or_missed"), [(f, k) for k in ended])
     for by_informant in report["non_violence"].values():
         for e in by_informant.values():
             assert_sum_is_safe((e, "n"), [(e, "non_violent"), (e, "violent")])
+            if e["bounds"]:
+                assert_sum_is_safe((e["bounds"], "ended"), [(e, "n"), (e["bounds"], "not_reached")])
             for t in e["by_type"].values():
                 assert_sum_is_safe((t, "n"), [(t, "none_reported"), (t, "reported")])
+                if t["bounds"]:
+                    assert_sum_is_safe(
+                        (t["bounds"], "ended"), [(t, "n"), (t["bounds"], "not_reached")]
+                    )
     for a in report["agreement"].values():
         assert_sum_is_safe((a, "n"), [(a, "agree"), (a, "disagree")])
         assert_sum_is_safe((a, "agree"), [(a, "both_non_violent"), (a, "both_violent")])
