@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -107,6 +108,22 @@ def iter_rows(
 
     A header without the required columns raises at once; a bad row becomes a problem
     and is not yielded. Only the columns we read are kept, stripped."""
+    columns: list[str] = []
+    for number, values in iter_cells(path, required, optional, problems, columns):
+        yield Row(number, dict(zip(columns, values, strict=True)))
+
+
+def iter_cells(
+    path: Path,
+    required: Iterable[str],
+    optional: Iterable[str],
+    problems: Problems,
+    columns: list[str],
+) -> Iterator[tuple[int, list[str]]]:
+    """`iter_rows` without the dicts: each row's number and its values, in the order of
+    `columns`, which is filled in once the header is read (the columns the file has, in
+    `required` + `optional` order, then those it lacks, which read as empty). A load
+    that only passes the values on (followup.imports.load) need not build a row."""
     name = str(path)
     required = tuple(required)
     known = (*required, *optional)
@@ -131,8 +148,11 @@ def iter_rows(
             names = [column for column in known if column in header]
             positions = [header.index(column) for column in names]
             # Columns the file lacks read as empty, so every row has every known column
-            # (in `known` order) and a row's values can be written out as they are.
+            # and a row's values can be written out as they are.
             absent = [column for column in known if column not in header]
+            columns[:] = [*names, *absent]
+            empty = [""] * len(absent)
+            pick = itemgetter(*positions) if len(positions) > 1 else None
             for number, cells in enumerate(reader, start=2):
                 if len(cells) != width:
                     if len(cells) > width:
@@ -143,19 +163,24 @@ def iter_rows(
                     if not any(c.strip() for c in cells):
                         continue  # spreadsheets leave blank lines at the end
                     cells = cells + [""] * (width - len(cells))  # as csv.DictReader reads
-                raw = [cells[at] for at in positions]
-                if not any(c.strip() for c in cells):
-                    continue
+                raw = pick(cells) if pick else [cells[at] for at in positions]
                 joined = "".join(raw)
+                # A cell we read that is not blank makes the row not blank: only a row
+                # of blanks looks at every cell.
+                if not joined.strip() and not any(c.strip() for c in cells):
+                    continue
                 # The common row is decided in C: printable ASCII and no cell longer than
-                # an id may be (the shortest limit) leaves nothing to refuse.
-                if (
-                    joined.isascii() and joined.isprintable() and max(map(len, raw)) <= MAX_ID
-                ) or cells_are_clean(number, dict(zip(names, raw, strict=True)), problems):
-                    values = dict(zip(names, [c.strip() for c in raw], strict=True))
-                    for column in absent:
-                        values[column] = ""
-                    yield Row(number, values)
+                # an id may be (the shortest limit) leaves nothing to refuse, and with no
+                # space in it (the only white space printable ASCII has) nothing to strip.
+                if joined.isascii() and joined.isprintable() and max(map(len, raw)) <= MAX_ID:
+                    values = list(raw) if " " not in joined else [c.strip() for c in raw]
+                elif cells_are_clean(number, dict(zip(names, raw, strict=True)), problems):
+                    values = [c.strip() for c in raw]
+                else:
+                    continue
+                if empty:
+                    values += empty
+                yield number, values
     except FileNotFoundError:
         raise FollowupError(f"{name}: file not found; nothing was imported") from None
     except UnicodeDecodeError as exc:
