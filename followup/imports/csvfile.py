@@ -75,23 +75,28 @@ class Problems:
 class Cells:
     """Typed access to one row's cells; a bad cell becomes a problem, not an exception."""
 
+    __slots__ = ("row", "problems", "ok", "_values")
+
     def __init__(self, row: Row, problems: Problems) -> None:
         self.row, self.problems, self.ok = row, problems, True
+        self._values = row.values  # read straight: a load reads millions of cells
 
     def fail(self, column: str, message: str) -> None:
         self.ok = False
         self.problems.add(self.row.number, column, message)
 
     def required(self, column: str, parse: Callable[[str], T] = str) -> T | None:
-        text = self.row.get(column)
+        text = self._values.get(column)
         if not text:
             self.fail(column, "required, but empty")
             return None
-        return self.parse(column, text, parse)
+        return text if parse is str else self.parse(column, text, parse)
 
     def optional(self, column: str, parse: Callable[[str], T] = str) -> T | None:
-        text = self.row.get(column)
-        return self.parse(column, text, parse) if text else None
+        text = self._values.get(column)
+        if not text:
+            return None
+        return text if parse is str else self.parse(column, text, parse)
 
     def parse(self, column: str, text: str, parse: Callable[[str], T]) -> T | None:
         try:

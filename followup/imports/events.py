@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 
 import sqlalchemy as sa
@@ -111,6 +111,11 @@ class Timeline:
     changed: bool = False
 
 
+# Timeline's fields read from the participant table, in order: a row makes a Timeline
+# positionally (cheaper than by name, once per case).
+_TIMELINE_COLUMNS = tuple(f.name for f in fields(Timeline) if f.name != "changed")
+
+
 @dataclass
 class Checked:
     status: list[tuple[Row, dict]] = field(default_factory=list)
@@ -144,17 +149,10 @@ def check(
     conn = session.connection()
     p = Participant.__table__
     timelines = {
-        r.case_id: Timeline(**r._mapping)
+        r.case_id: Timeline(*r)
         for r in rows_where_in(
             conn,
-            sa.select(
-                p.c.id,
-                p.c.case_id,
-                p.c.site_code,
-                p.c.protocol_revision,
-                p.c.facilitator_id,
-                *(p.c[name] for name in DATES),
-            ),
+            sa.select(*(p.c[name] for name in _TIMELINE_COLUMNS)),
             p.c.case_id,
             filter(None, (row.get("case_id") for row in rows)),
         )
