@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from followup.errors import CsvRejected, FollowupError
-from followup.values import MAX_EMAIL, MAX_ID, MAX_NAME, MAX_SHORT, limit_length, refuse_control
+from followup.values import (
+    MAX_EMAIL,
+    MAX_ID,
+    MAX_NAME,
+    MAX_SHORT,
+    limit_length,
+    parse_choice,
+    refuse_control,
+)
 
 MAX_SHOWN = 50  # problems listed; the count of the rest follows
 MAX_KEPT = 10_000  # problems kept to sort by row; a file of nothing but errors stays cheap
@@ -104,6 +112,24 @@ class Cells:
         except ValueError as exc:
             self.fail(column, str(exc))
             return None
+
+
+class Choice:
+    """A parser for a column of fixed choices, as `followup.values.parse_choice` reads it
+    (stripped, any case). A cell already written as one of the choices is found in one
+    set lookup; anything else goes through parse_choice, its normalising and its words."""
+
+    __slots__ = ("choices", "what", "_exact")
+
+    def __init__(self, choices: Iterable[str], what: str) -> None:
+        self.choices, self.what = tuple(choices), what
+        # Only choices parse_choice would return as they are (stripped, lower case).
+        self._exact = frozenset(c for c in self.choices if c == c.strip().lower())
+
+    def __call__(self, text: str) -> str:
+        if text in self._exact:
+            return text
+        return parse_choice(text, self.choices, self.what)
 
 
 def iter_rows(

@@ -22,6 +22,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import date
+from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -36,7 +37,7 @@ from followup.context import Context
 from followup.db import executemany
 from followup.errors import InvalidRecord
 from followup.imports.batch import Batch, rows_where_in
-from followup.imports.csvfile import Cells, Problems, Row
+from followup.imports.csvfile import Cells, Choice, Problems, Row
 from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
 from followup.models import (
@@ -52,7 +53,7 @@ from followup.models import (
     Partner,
 )
 from followup.record import apply_status
-from followup.values import parse_choice, parse_date, parse_yes_no
+from followup.values import parse_date, parse_yes_no
 from followup.wall import interviewer_refusal
 
 REQUIRED = (
@@ -80,6 +81,11 @@ OPTIONAL = (
     "nothing_asked",
 )
 KINDS = (*STATUS_EVENTS, "interview", "recidivism", "record_check")
+_KIND = Choice(KINDS, "event")
+_SOURCE = Choice(REPORT_SOURCES, "source")
+_INFORMANT = Choice(INFORMANTS, "informant")
+_RISK_LEVEL = Choice(RISK_LEVELS, "risk level")
+_MODE = Choice(INTERVIEW_MODES, "mode")
 _YES_NO = {"": None, "yes": True, "no": False}
 _OTHER = object()
 _ORDER = {"admitted": 0, "programme_start": 1}  # same-day events apply in programme order
@@ -128,12 +134,13 @@ class Checked:
 # A row's identity: every column but the nothing-asked reason (re-importing an older
 # export without that column must not add its interviews twice).
 _KEY_COLUMNS = (*REQUIRED, *(c for c in OPTIONAL if c != "nothing_asked"))
+_KEY_CELLS = itemgetter(*_KEY_COLUMNS)
 
 
 def import_key(row: Row) -> str:
     """The identity of a row: the same facts give the same key, whatever the spacing or case."""
     # Every known column is in a row's values (an absent one as ""): one C-level pass.
-    text = "\x1f".join(map(row.values.__getitem__, _KEY_COLUMNS)).lower()
+    text = "\x1f".join(_KEY_CELLS(row.values)).lower()
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -189,7 +196,7 @@ def check(
                 "case_id", f"case {case_id!r} is not enrolled. Hint: import participants first"
             )
         on = cells.required("date", parse_date)
-        kind = cells.required("event", lambda v: parse_choice(v, KINDS, "event"))
+        kind = cells.required("event", _KIND)
         if person is not None and on is not None and on > today[person.site_code]:
             cells.fail(
                 "date",
@@ -300,7 +307,7 @@ def _partner(cells: Cells, person: Timeline, partners_of, by_partner_id, require
 def _check_recidivism(
     cells, person, on, violence, key, partners_of, by_partner_id, ctx, checked
 ) -> None:
-    source = cells.required("source", lambda v: parse_choice(v, REPORT_SOURCES, "source"))
+    source = cells.required("source", _SOURCE)
     reported_on = cells.optional("reported_on", parse_date) or on
     if reported_on < on:
         cells.fail("reported_on", f"{reported_on} is before the violence on {on}")
@@ -324,7 +331,7 @@ def _check_recidivism(
 def _check_interview(
     cells, person, on, violence, key, partners_of, by_partner_id, staff, ctx, session, checked
 ) -> None:
-    informant = cells.required("informant", lambda v: parse_choice(v, INFORMANTS, "informant"))
+    informant = cells.required("informant", _INFORMANT)
     if informant is None:
         return
     early = interview_problem(on, person.enrolled_on)
@@ -349,8 +356,8 @@ def _check_interview(
                 f"{checkpoint!r}; expected one of {', '.join(names)}",
             )
     felt_safety = cells.optional("felt_safety", _felt_safety)
-    risk = cells.optional("risk_level", lambda v: parse_choice(v, RISK_LEVELS, "risk level"))
-    mode = cells.optional("mode", lambda v: parse_choice(v, INTERVIEW_MODES, "mode"))
+    risk = cells.optional("risk_level", _RISK_LEVEL)
+    mode = cells.optional("mode", _MODE)
     held = cells.optional("nothing_asked")  # "held, nothing asked": the reason
     by = cells.optional("conducted_by")
     if by and by not in staff:
