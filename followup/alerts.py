@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup.audit import audit
+from followup.audit import audit_line, audit_lines
 from followup.context import Context
 from followup.dispatch.outbox import Message, enqueue
 from followup.dispatch.routing import fastest
@@ -91,6 +91,7 @@ def raise_alerts(
         ).scalars()
     )
     messages: list[Message] = []
+    lines = []  # the audit trail's, written together
     for alert_id, report in zip(ids, reports, strict=True):
         recipients = directory.recipients(report.participant_id, report.partner_id)
         messages.extend(
@@ -104,15 +105,17 @@ def raise_alerts(
             )
             for person in recipients
         )
-        audit(
-            session,
-            ctx.actor,
-            "safety_alert",
-            "participant",
-            directory.person(report.participant_id)[0],
-            alert=alert_id,
-            told=[p.staff_id for p in recipients],
+        lines.append(
+            audit_line(
+                ctx.actor,
+                "safety_alert",
+                "participant",
+                directory.person(report.participant_id)[0],
+                alert=alert_id,
+                told=[p.staff_id for p in recipients],
+            )
         )
+    audit_lines(session, lines)
     enqueue(session, messages, now=now)
     return ids
 
