@@ -160,11 +160,11 @@ def iter_replan(
         for person in people:
             protocol = protocol_for(person.protocol_id, person.protocol_revision)
             dates = ParticipantDates(
-                enrolled_on=person.enrolled_on,
-                admitted_on=person.admitted_on,
-                programme_start_on=person.programme_start_on,
-                completed_on=person.completed_on,
-                ended_on=person.ended_on,
+                person.enrolled_on,
+                person.admitted_on,
+                person.programme_start_on,
+                person.completed_on,
+                person.ended_on,
             )
             her = partners[person.id]
             states = [
