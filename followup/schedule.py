@@ -228,7 +228,7 @@ class _Rule:
         self.repeats = checkpoint.repeat_every is not None
         self.before = timedelta(days=checkpoint.window_before_days)
         self.after = timedelta(days=checkpoint.window_after_days)
-        self._timings: dict[date, tuple] = {}  # anchor date -> its occurrences, or series
+        self._timings: dict[date, tuple] = {}  # anchor date -> occurrences (a repeat's: a series)
         self._items: dict[tuple, tuple[Planned, ...]] = {}
 
     def timing(
@@ -240,7 +240,7 @@ class _Rule:
             if len(self._timings) >= self.MEMO:
                 self._timings.clear()
             if self.repeats:
-                found = ([], [])  # a series of occurrences and their due dates, grown below
+                found = ((), ())  # a series of occurrences and their due dates, grown below
             else:
                 due = self.offset.after(anchor_on)
                 found = ((1, due, due - self.before, due + self.after),)
@@ -254,13 +254,22 @@ class _Rule:
         # later end needs more of it. Due dates only grow (repeat_every is positive).
         series, dues = found
         count = bisect_left(dues, last)
-        while count == len(dues) and count < MAX_OCCURRENCES:
-            first = dues[0] if dues else self.offset.after(anchor_on)
+        if count == len(dues) and count < MAX_OCCURRENCES:
+            # Grown into new tuples, then swapped in whole: a thread planning at the same
+            # time sees the old series or the new one, never half of one.
+            series, dues = self._grow(anchor_on, list(series), list(dues), last)
+            self._timings[anchor_on] = (series, dues)
+            count = bisect_left(dues, last)
+        return series[:count]
+
+    def _grow(self, anchor_on: date, series: list, dues: list[date], last: date) -> tuple:
+        first = dues[0] if dues else self.offset.after(anchor_on)
+        while len(dues) < MAX_OCCURRENCES and (not dues or dues[-1] < last):
+            count = len(dues)
             due = self.repeat_every.after(first, count)
             dues.append(due)
             series.append((count + 1, due, due - self.before, due + self.after))
-            count = bisect_left(dues, last)
-        return tuple(series[:count])
+        return tuple(series), tuple(dues)
 
     def participant_items(
         self, anchor_on: date, last: date | None, provisional: bool
