@@ -88,6 +88,8 @@ _RISK_LEVEL = Choice(RISK_LEVELS, "risk level")
 _MODE = Choice(INTERVIEW_MODES, "mode")
 _YES_NO = {"": None, "yes": True, "no": False}
 _OTHER = object()
+_VIOLENCE_OR_BLANK = (VIOLENCE_TYPES, ("",) * len(VIOLENCE_TYPES))  # values.get(type, "")
+_OTHERS = (_OTHER,) * len(VIOLENCE_TYPES)
 _ORDER = {"admitted": 0, "programme_start": 1}  # same-day events apply in programme order
 DATES = (
     "enrolled_on",
@@ -202,12 +204,19 @@ def check(
                 "date",
                 f"{on} is in the future (today is {today[person.site_code]} at {person.site_code})",
             )
-        values = row.values
-        violence = {}
-        for kind_ in VIOLENCE_TYPES:
-            # The usual cells in one lookup; anything else through the full rule.
-            answer = _YES_NO.get(values.get(kind_, ""), _OTHER)
-            violence[kind_] = cells.optional(kind_, parse_yes_no) if answer is _OTHER else answer
+        # The usual cells (yes, no, empty) read in C; anything else through the full rule,
+        # in column order.
+        violence = dict(
+            zip(
+                VIOLENCE_TYPES,
+                map(_YES_NO.get, map(row.values.get, *_VIOLENCE_OR_BLANK), _OTHERS),
+                strict=True,
+            )
+        )
+        if _OTHER in violence.values():
+            for kind_, answer in violence.items():
+                if answer is _OTHER:
+                    violence[kind_] = cells.optional(kind_, parse_yes_no)
         if not cells.ok:
             continue
         if kind in STATUS_EVENTS:
