@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from followup.audit import audit
+from followup.audit import audit_line, audit_lines
 from followup.context import Context
 from followup.dispatch.outbox import Message, enqueue
 from followup.dispatch.routing import fastest
@@ -103,6 +103,7 @@ def raise_alerts(
         ).scalars()
     )
     messages: list[Message] = []
+    lines = []  # the audit trail's, written together
     for alert_id, report in zip(ids, reports, strict=True):
         recipients = directory.recipients(report.participant_id, report.partner_id)
         messages.extend(
@@ -116,16 +117,18 @@ def raise_alerts(
             )
             for person in recipients
         )
-        audit(
-            session,
-            ctx.actor,
-            "safety_alert",
-            "participant",
-            directory.person(report.participant_id)[0],
-            alert=alert_id,
-            told=[p.staff_id for p in recipients],
-            **({"reason": reason} if reason else {}),
+        lines.append(
+            audit_line(
+                ctx.actor,
+                "safety_alert",
+                "participant",
+                directory.person(report.participant_id)[0],
+                alert=alert_id,
+                told=[p.staff_id for p in recipients],
+                **({"reason": reason} if reason else {}),
+            )
         )
+    audit_lines(session, lines)
     enqueue(session, messages, now=now)
     return ids
 

@@ -125,17 +125,22 @@ def _event(person: StatusDates, name: str) -> str:
     return EVENTS[name]
 
 
+# Each status date after enrolment, with the dates it may not precede (enrolment,
+# admission, programme start: at most the first three), in programme order.
+_EARLIER = tuple((later, STATUS_DATES[: min(at, 3)]) for at, later in enumerate(STATUS_DATES) if at)
+
+
 def status_problems(person: StatusDates) -> list[Problem]:
     """Every rule `person`'s status dates break, each worded the same on every path.
 
     A date before several earlier ones is reported once, against the first of them in
     programme order (a completion before the enrolment is "before enrolment")."""
     found = []
-    for later in STATUS_DATES[1:]:
+    for later, earliers in _EARLIER:
         day = getattr(person, later)
         if day is None:
             continue
-        for earlier in STATUS_DATES[: min(STATUS_DATES.index(later), 3)]:
+        for earlier in earliers:
             before = getattr(person, earlier)
             if before is not None and day < before:
                 found.append(

@@ -156,6 +156,17 @@ def executemany(conn: sa.Connection, statement: sa.Executable, rows: Sequence[Ma
         processed = [(n, process) for n, (_, process) in enumerate(varying) if process]
         if not processed:
             params: list = list(map(pick, rows))
+        elif len(processed) == 1:
+            # One column to convert (a write stamp, usually): the row is the columns
+            # before it, it, and the columns after it, each side picked in C.
+            n, process = processed[0]
+            name = varying[n][0]
+            before = _picker([column for column, _ in varying[:n]])
+            after = _picker([column for column, _ in varying[n + 1 :]])
+            params = [
+                (*before(row), None if row[name] is None else process(row[name]), *after(row))
+                for row in rows
+            ]
         else:
             params = []
             for row in rows:
@@ -181,6 +192,16 @@ def executemany(conn: sa.Connection, statement: sa.Executable, rows: Sequence[Ma
     else:
         params = converted
     conn.exec_driver_sql(compiled.string, params)
+
+
+def _picker(names: list[str]) -> Callable[[Mapping], tuple]:
+    """A function that picks `names` from a row as a tuple (of one or none too)."""
+    if not names:
+        return lambda _row: ()
+    if len(names) == 1:
+        (only,) = names
+        return lambda row: (row[only],)
+    return operator.itemgetter(*names)
 
 
 def _left_to_driver(type_, dialect, process: Callable | None) -> Callable | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -220,7 +221,15 @@ class Protocol(Strict):
         return cls.model_validate(json.loads(text))
 
     def checkpoint(self, name: str, subject: str) -> Checkpoint | None:
-        return next((c for c in self.checkpoints if c.name == name and c.subject == subject), None)
+        return self.checkpoint_index.get((name, subject))
+
+    @cached_property
+    def checkpoint_index(self) -> dict[tuple[str, str], Checkpoint]:
+        """(name, subject) -> checkpoint, built once: an import looks one up per interview."""
+        index: dict[tuple[str, str], Checkpoint] = {}
+        for c in self.checkpoints:
+            index.setdefault((c.name, c.subject), c)
+        return index
 
     def instrument_for(self, name: str, subject: str) -> str:
         """The instrument this checkpoint asks ("core" when it names none)."""

@@ -127,6 +127,9 @@ def _set_status(person, event: str, on: date) -> None:
         person.ended_on, person.end_reason = on, event
 
 
+_TRIAL_FIELDS = (*STATUS_DATES, "end_reason", "case_id")  # what check_status_order reads
+
+
 def check_status_order(person, event: str, on: date, *, ignore: tuple[str, ...] = ()) -> None:
     """Refuse a status date that would break a rule of followup.checks; a correction of
     the same event is fine. The message depends only on the dates, not on which of them
@@ -136,9 +139,7 @@ def check_status_order(person, event: str, on: date, *, ignore: tuple[str, ...] 
         raise InvalidRecord(
             f"case {person.case_id}: already {person.end_reason} on {person.ended_on}"
         )
-    trial = SimpleNamespace(
-        **{name: getattr(person, name) for name in (*STATUS_DATES, "end_reason", "case_id")}
-    )
+    trial = SimpleNamespace(**{name: getattr(person, name) for name in _TRIAL_FIELDS})
     _set_status(trial, event, on)
     refuse_status_problems(trial, {FIELD_OF_EVENT[event]}, ignore=ignore)
 
@@ -180,6 +181,8 @@ def pick_followup(rows, on: date, checkpoint: str | None):
         rows = [f for f in rows if f.checkpoint == checkpoint]
     pending = [f for f in rows if f.status == PENDING]
     in_window = [f for f in pending if f.window_opens_on <= on <= f.window_closes_on]
+    if len(in_window) == 1:
+        return in_window[0]  # the usual case, without the arithmetic
     if in_window:
         return min(in_window, key=lambda f: abs((f.due_on - on).days))
     # Late: the window has closed. Never one whose window has not opened yet

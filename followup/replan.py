@@ -160,11 +160,11 @@ def iter_replan(
         for person in people:
             protocol = protocol_for(person.protocol_id, person.protocol_revision)
             dates = ParticipantDates(
-                enrolled_on=person.enrolled_on,
-                admitted_on=person.admitted_on,
-                programme_start_on=person.programme_start_on,
-                completed_on=person.completed_on,
-                ended_on=person.ended_on,
+                person.enrolled_on,
+                person.admitted_on,
+                person.programme_start_on,
+                person.completed_on,
+                person.ended_on,
             )
             her = partners[person.id]
             states = [
@@ -192,9 +192,9 @@ def iter_replan(
                     writes.complete(current, before, changes)
                     if planned:
                         new_rows[person.id] = planned
-                writes.collect(
-                    person.id, changes, workers, _cancel_reasons(her, dates, reason), planned
-                )
+                # Why a follow-up is cancelled is worded only for people with a cancel.
+                reasons = _cancel_reasons(her, dates, reason) if changes.cancel else {}
+                writes.collect(person.id, changes, workers, reasons, planned)
                 writes.reassign(rows, workers)
                 if revision_after != person.protocol_revision:
                     writes.revisions.append({"b_id": person.id, "b_revision": revision_after})

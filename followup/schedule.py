@@ -9,6 +9,7 @@ for a protocol change before `schedule apply` writes it.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -155,64 +156,158 @@ def plan(
     """Every follow-up this person (and each partner) should have, past and future."""
     anchors = anchor_dates(protocol.programme, dates)
     partners = list(partners)
+    left = dates.left_early
     planned: list[Planned] = []
-    for checkpoint in protocol.checkpoints:
-        if checkpoint.subject == "participant":
-            planned.extend(_occurrences(checkpoint, anchors, dates, None))
+    for rule in _rules(protocol):
+        anchor = anchors[rule.anchor]
+        if anchor is None:
+            continue
+        stops = left and rule.stops_on_dropout
+        if stops and rule.anchor in ("completion", "end_of_participation"):
+            continue
+        last = None
+        if rule.repeats:
+            # Repeats run while the programme runs: until participation ends (or is expected to).
+            end = anchors["end_of_participation"]
+            last = end.on if end is not None else None
+        if rule.participant and not stops:
+            planned.extend(rule.participant_items(anchor.on, last, anchor.provisional))
+            continue
+        timing = rule.timing(anchor.on, last)
+        if stops:
+            timing = _before(timing, dates.ended_on)
+        if rule.participant:
+            planned.extend(
+                Planned(None, rule.name, number, due, opens, closes, anchor.provisional)
+                for number, due, opens, closes in timing
+            )
             continue
         for partner in partners:
             # Withdrawn consent: nothing from that day on. A window that had already
             # closed stays (missed or unreachable, followup.lost), so withdrawing cannot
             # shrink the follow-up rate's denominator after the fact. Do-not-contact has
             # no date: every pending contact goes.
-            stop_on = partner.consent_withdrawn_on
             if partner.do_not_contact:
                 continue
-            if checkpoint.needs_consent and partner.consent_on is None:
+            stop_on = partner.consent_withdrawn_on
+            consent_on = partner.consent_on
+            if rule.needs_consent and consent_on is None:
                 continue
-            for item in _occurrences(checkpoint, anchors, dates, partner.key):
-                if stop_on is not None and item.window_closes_on >= stop_on:
+            for number, due, opens, closes in timing:
+                if stop_on is not None and closes >= stop_on:
                     continue
                 # She cannot be followed up for a window that closed before she consented.
-                if checkpoint.needs_consent and item.window_closes_on < partner.consent_on:
+                if rule.needs_consent and closes < consent_on:
                     continue
-                planned.append(item)
+                planned.append(
+                    Planned(partner.key, rule.name, number, due, opens, closes, anchor.provisional)
+                )
     return planned
 
 
-def _occurrences(
-    checkpoint: Checkpoint,
-    anchors: dict[str, AnchorDate | None],
-    dates: ParticipantDates,
-    partner_key: int | None,
-) -> list[Planned]:
-    anchor = anchors[checkpoint.anchor]
-    if anchor is None:
-        return []
-    stops = checkpoint.on_dropout == "stop" and dates.left_early
-    if stops and checkpoint.anchor in ("completion", "end_of_participation"):
-        return []
-    first = checkpoint.offset.after(anchor.on)
-    dues = [first]
-    if checkpoint.repeat_every is not None:
-        # Repeats run while the programme runs: until participation ends (or is expected to).
-        end = anchors["end_of_participation"]
-        last = end.on if end is not None else first
-        dues = []
-        for times in range(MAX_OCCURRENCES):
-            due = checkpoint.repeat_every.after(first, times)
-            if due >= last:
-                break  # the end-of-programme contact takes over on the last day
+def _before(timing: Sequence[tuple], ended_on: date) -> list[tuple]:
+    """The occurrences whose window opened before he left (he had left before the rest
+    were due); `timing` is in date order, as _Rule.timing gives it."""
+    kept = []
+    for item in timing:
+        if item[2] >= ended_on:  # the day its window opens
+            break
+        kept.append(item)
+    return kept
+
+
+class _Rule:
+    """A checkpoint as `plan` reads it, with the dates it gives memoised.
+
+    A checkpoint's dates depend only on its anchor's date (and, for a repeat, the end of
+    participation): an import plans a hundred thousand people over a few hundred
+    distinct dates, so most people's dates are already known. The participant's own
+    follow-ups (immutable) are kept too, to be shared."""
+
+    MEMO = 65_536  # entries kept per checkpoint; a service planning for years starts over
+
+    def __init__(self, checkpoint: Checkpoint) -> None:
+        self.name = checkpoint.name
+        self.anchor = checkpoint.anchor
+        self.participant = checkpoint.subject == "participant"
+        self.needs_consent = checkpoint.needs_consent
+        self.stops_on_dropout = checkpoint.on_dropout == "stop"
+        self.offset = checkpoint.offset
+        self.repeat_every = checkpoint.repeat_every
+        self.repeats = checkpoint.repeat_every is not None
+        self.before = timedelta(days=checkpoint.window_before_days)
+        self.after = timedelta(days=checkpoint.window_after_days)
+        self._timings: dict[date, tuple] = {}  # anchor date -> occurrences (a repeat's: a series)
+        self._items: dict[tuple, tuple[Planned, ...]] = {}
+
+    def timing(
+        self, anchor_on: date, last: date | None
+    ) -> tuple[tuple[int, date, date, date], ...]:
+        """(occurrence, due, window opens, window closes) of each occurrence."""
+        found = self._timings.get(anchor_on)
+        if found is None:
+            if len(self._timings) >= self.MEMO:
+                self._timings.clear()
+            if self.repeats:
+                found = ((), ())  # a series of occurrences and their due dates, grown below
+            else:
+                due = self.offset.after(anchor_on)
+                found = ((1, due, due - self.before, due + self.after),)
+            self._timings[anchor_on] = found
+        if not self.repeats:
+            return found
+        if last is None:
+            return ()
+        # A repeat runs from the anchor until participation ends (the end-of-programme
+        # contact takes over on the last day): one series per anchor date, grown when a
+        # later end needs more of it. Due dates only grow (repeat_every is positive).
+        series, dues = found
+        count = bisect_left(dues, last)
+        if count == len(dues) and count < MAX_OCCURRENCES:
+            # Grown into new tuples, then swapped in whole: a thread planning at the same
+            # time sees the old series or the new one, never half of one.
+            series, dues = self._grow(anchor_on, list(series), list(dues), last)
+            self._timings[anchor_on] = (series, dues)
+            count = bisect_left(dues, last)
+        return series[:count]
+
+    def _grow(self, anchor_on: date, series: list, dues: list[date], last: date) -> tuple:
+        first = dues[0] if dues else self.offset.after(anchor_on)
+        while len(dues) < MAX_OCCURRENCES and (not dues or dues[-1] < last):
+            count = len(dues)
+            due = self.repeat_every.after(first, count)
             dues.append(due)
-    provisional = anchor.provisional
-    items = []
-    for number, due in enumerate(dues, start=1):
-        opens = due - timedelta(days=checkpoint.window_before_days)
-        if stops and opens >= dates.ended_on:
-            break  # he had left before this one was due
-        closes = due + timedelta(days=checkpoint.window_after_days)
-        items.append(Planned(partner_key, checkpoint.name, number, due, opens, closes, provisional))
-    return items
+            series.append((count + 1, due, due - self.before, due + self.after))
+        return tuple(series), tuple(dues)
+
+    def participant_items(
+        self, anchor_on: date, last: date | None, provisional: bool
+    ) -> tuple[Planned, ...]:
+        key = (anchor_on, last, provisional)
+        found = self._items.get(key)
+        if found is None:
+            if len(self._items) >= self.MEMO:
+                self._items.clear()
+            found = self._items[key] = tuple(
+                Planned(None, self.name, number, due, opens, closes, provisional)
+                for number, due, opens, closes in self.timing(anchor_on, last)
+            )
+        return found
+
+
+_RULES: dict[int, tuple[Protocol, tuple[_Rule, ...]]] = {}  # id(protocol) -> its rules
+
+
+def _rules(protocol: Protocol) -> tuple[_Rule, ...]:
+    found = _RULES.get(id(protocol))
+    if found is None or found[0] is not protocol:  # an id is reused once its object is gone
+        if len(_RULES) >= 64:
+            _RULES.clear()
+        found = _RULES[id(protocol)] = (
+            protocol,
+            tuple(_Rule(checkpoint) for checkpoint in protocol.checkpoints),
+        )
+    return found[1]
 
 
 def reconcile(stored: Sequence[Stored], planned: Sequence[Planned]) -> Changes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +21,7 @@ from followup.values import (
     MAX_NOTES,
     MAX_SHORT,
     limit_length,
+    parse_choice,
     refuse_control,
 )
 
@@ -83,23 +85,28 @@ class Problems:
 class Cells:
     """Typed access to one row's cells; a bad cell becomes a problem, not an exception."""
 
+    __slots__ = ("row", "problems", "ok", "_values")
+
     def __init__(self, row: Row, problems: Problems) -> None:
         self.row, self.problems, self.ok = row, problems, True
+        self._values = row.values  # read straight: a load reads millions of cells
 
     def fail(self, column: str, message: str) -> None:
         self.ok = False
         self.problems.add(self.row.number, column, message)
 
     def required(self, column: str, parse: Callable[[str], T] = str) -> T | None:
-        text = self.row.get(column)
+        text = self._values.get(column)
         if not text:
             self.fail(column, "required, but empty")
             return None
-        return self.parse(column, text, parse)
+        return text if parse is str else self.parse(column, text, parse)
 
     def optional(self, column: str, parse: Callable[[str], T] = str) -> T | None:
-        text = self.row.get(column)
-        return self.parse(column, text, parse) if text else None
+        text = self._values.get(column)
+        if not text:
+            return None
+        return text if parse is str else self.parse(column, text, parse)
 
     def parse(self, column: str, text: str, parse: Callable[[str], T]) -> T | None:
         try:
@@ -109,6 +116,24 @@ class Cells:
             return None
 
 
+class Choice:
+    """A parser for a column of fixed choices, as `followup.values.parse_choice` reads it
+    (stripped, any case). A cell already written as one of the choices is found in one
+    set lookup; anything else goes through parse_choice, its normalising and its words."""
+
+    __slots__ = ("choices", "what", "_exact")
+
+    def __init__(self, choices: Iterable[str], what: str) -> None:
+        self.choices, self.what = tuple(choices), what
+        # Only choices parse_choice would return as they are (stripped, lower case).
+        self._exact = frozenset(c for c in self.choices if c == c.strip().lower())
+
+    def __call__(self, text: str) -> str:
+        if text in self._exact:
+            return text
+        return parse_choice(text, self.choices, self.what)
+
+
 def iter_rows(
     path: Path, required: Iterable[str], optional: Iterable[str], problems: Problems
 ) -> Iterator[Row]:
@@ -116,6 +141,22 @@ def iter_rows(
 
     A header without the required columns raises at once; a bad row becomes a problem
     and is not yielded. Only the columns we read are kept, stripped."""
+    columns: list[str] = []
+    for number, values in iter_cells(path, required, optional, problems, columns):
+        yield Row(number, dict(zip(columns, values, strict=True)))
+
+
+def iter_cells(
+    path: Path,
+    required: Iterable[str],
+    optional: Iterable[str],
+    problems: Problems,
+    columns: list[str],
+) -> Iterator[tuple[int, list[str]]]:
+    """`iter_rows` without the dicts: each row's number and its values, in the order of
+    `columns`, which is filled in once the header is read (the columns the file has, in
+    `required` + `optional` order, then those it lacks, which read as empty). A load
+    that only passes the values on (followup.imports.load) need not build a row."""
     name = str(path)
     required = tuple(required)
     known = (*required, *optional)
@@ -140,8 +181,11 @@ def iter_rows(
             names = [column for column in known if column in header]
             positions = [header.index(column) for column in names]
             # Columns the file lacks read as empty, so every row has every known column
-            # (in `known` order) and a row's values can be written out as they are.
+            # and a row's values can be written out as they are.
             absent = [column for column in known if column not in header]
+            columns[:] = [*names, *absent]
+            empty = [""] * len(absent)
+            pick = itemgetter(*positions) if len(positions) > 1 else None
             for number, cells in enumerate(reader, start=2):
                 if len(cells) != width:
                     if len(cells) > width:
@@ -152,19 +196,24 @@ def iter_rows(
                     if not any(c.strip() for c in cells):
                         continue  # spreadsheets leave blank lines at the end
                     cells = cells + [""] * (width - len(cells))  # as csv.DictReader reads
-                raw = [cells[at] for at in positions]
-                if not any(c.strip() for c in cells):
-                    continue
+                raw = pick(cells) if pick else [cells[at] for at in positions]
                 joined = "".join(raw)
+                # A cell we read that is not blank makes the row not blank: only a row
+                # of blanks looks at every cell.
+                if not joined.strip() and not any(c.strip() for c in cells):
+                    continue
                 # The common row is decided in C: printable ASCII and no cell longer than
-                # an id may be (the shortest limit) leaves nothing to refuse.
-                if (
-                    joined.isascii() and joined.isprintable() and max(map(len, raw)) <= MAX_ID
-                ) or cells_are_clean(number, dict(zip(names, raw, strict=True)), problems):
-                    values = dict(zip(names, [c.strip() for c in raw], strict=True))
-                    for column in absent:
-                        values[column] = ""
-                    yield Row(number, values)
+                # an id may be (the shortest limit) leaves nothing to refuse, and with no
+                # space in it (the only white space printable ASCII has) nothing to strip.
+                if joined.isascii() and joined.isprintable() and max(map(len, raw)) <= MAX_ID:
+                    values = list(raw) if " " not in joined else [c.strip() for c in raw]
+                elif cells_are_clean(number, dict(zip(names, raw, strict=True)), problems):
+                    values = [c.strip() for c in raw]
+                else:
+                    continue
+                if empty:
+                    values += empty
+                yield number, values
     except FileNotFoundError:
         raise FollowupError(f"{name}: file not found; nothing was imported") from None
     except UnicodeDecodeError as exc:

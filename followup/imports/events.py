@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
+from operator import itemgetter
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -36,7 +37,7 @@ from followup.context import Context
 from followup.db import executemany
 from followup.errors import InvalidRecord
 from followup.imports.batch import Batch, rows_where_in
-from followup.imports.csvfile import Cells, Problems, Row
+from followup.imports.csvfile import Cells, Choice, Problems, Row
 from followup.imports.progress import Progress
 from followup.imports.result import ImportResult
 from followup.models import (
@@ -52,7 +53,7 @@ from followup.models import (
     Partner,
 )
 from followup.record import apply_status
-from followup.values import parse_choice, parse_date, parse_yes_no
+from followup.values import parse_date, parse_yes_no
 from followup.wall import interviewer_refusal
 
 REQUIRED = (
@@ -80,8 +81,15 @@ OPTIONAL = (
     "nothing_asked",
 )
 KINDS = (*STATUS_EVENTS, "interview", "recidivism", "record_check")
+_KIND = Choice(KINDS, "event")
+_SOURCE = Choice(REPORT_SOURCES, "source")
+_INFORMANT = Choice(INFORMANTS, "informant")
+_RISK_LEVEL = Choice(RISK_LEVELS, "risk level")
+_MODE = Choice(INTERVIEW_MODES, "mode")
 _YES_NO = {"": None, "yes": True, "no": False}
 _OTHER = object()
+_VIOLENCE_OR_BLANK = (VIOLENCE_TYPES, ("",) * len(VIOLENCE_TYPES))  # values.get(type, "")
+_OTHERS = (_OTHER,) * len(VIOLENCE_TYPES)
 _ORDER = {"admitted": 0, "programme_start": 1}  # same-day events apply in programme order
 DATES = (
     "enrolled_on",
@@ -111,6 +119,11 @@ class Timeline:
     changed: bool = False
 
 
+# Timeline's fields read from the participant table, in order: a row makes a Timeline
+# positionally (cheaper than by name, once per case).
+_TIMELINE_COLUMNS = tuple(f.name for f in fields(Timeline) if f.name != "changed")
+
+
 @dataclass
 class Checked:
     status: list[tuple[Row, dict]] = field(default_factory=list)
@@ -123,12 +136,13 @@ class Checked:
 # A row's identity: every column but the nothing-asked reason (re-importing an older
 # export without that column must not add its interviews twice).
 _KEY_COLUMNS = (*REQUIRED, *(c for c in OPTIONAL if c != "nothing_asked"))
+_KEY_CELLS = itemgetter(*_KEY_COLUMNS)
 
 
 def import_key(row: Row) -> str:
     """The identity of a row: the same facts give the same key, whatever the spacing or case."""
     # Every known column is in a row's values (an absent one as ""): one C-level pass.
-    text = "\x1f".join(map(row.values.__getitem__, _KEY_COLUMNS)).lower()
+    text = "\x1f".join(_KEY_CELLS(row.values)).lower()
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
@@ -144,17 +158,10 @@ def check(
     conn = session.connection()
     p = Participant.__table__
     timelines = {
-        r.case_id: Timeline(**r._mapping)
+        r.case_id: Timeline(*r)
         for r in rows_where_in(
             conn,
-            sa.select(
-                p.c.id,
-                p.c.case_id,
-                p.c.site_code,
-                p.c.protocol_revision,
-                p.c.facilitator_id,
-                *(p.c[name] for name in DATES),
-            ),
+            sa.select(*(p.c[name] for name in _TIMELINE_COLUMNS)),
             p.c.case_id,
             filter(None, (row.get("case_id") for row in rows)),
         )
@@ -191,18 +198,25 @@ def check(
                 "case_id", f"case {case_id!r} is not enrolled. Hint: import participants first"
             )
         on = cells.required("date", parse_date)
-        kind = cells.required("event", lambda v: parse_choice(v, KINDS, "event"))
+        kind = cells.required("event", _KIND)
         if person is not None and on is not None and on > today[person.site_code]:
             cells.fail(
                 "date",
                 f"{on} is in the future (today is {today[person.site_code]} at {person.site_code})",
             )
-        values = row.values
-        violence = {}
-        for kind_ in VIOLENCE_TYPES:
-            # The usual cells in one lookup; anything else through the full rule.
-            answer = _YES_NO.get(values.get(kind_, ""), _OTHER)
-            violence[kind_] = cells.optional(kind_, parse_yes_no) if answer is _OTHER else answer
+        # The usual cells (yes, no, empty) read in C; anything else through the full rule,
+        # in column order.
+        violence = dict(
+            zip(
+                VIOLENCE_TYPES,
+                map(_YES_NO.get, map(row.values.get, *_VIOLENCE_OR_BLANK), _OTHERS),
+                strict=True,
+            )
+        )
+        if _OTHER in violence.values():
+            for kind_, answer in violence.items():
+                if answer is _OTHER:
+                    violence[kind_] = cells.optional(kind_, parse_yes_no)
         if not cells.ok:
             continue
         if kind in STATUS_EVENTS:
@@ -302,7 +316,7 @@ def _partner(cells: Cells, person: Timeline, partners_of, by_partner_id, require
 def _check_recidivism(
     cells, person, on, violence, key, partners_of, by_partner_id, ctx, checked
 ) -> None:
-    source = cells.required("source", lambda v: parse_choice(v, REPORT_SOURCES, "source"))
+    source = cells.required("source", _SOURCE)
     reported_on = cells.optional("reported_on", parse_date) or on
     if reported_on < on:
         cells.fail("reported_on", f"{reported_on} is before the violence on {on}")
@@ -326,7 +340,7 @@ def _check_recidivism(
 def _check_interview(
     cells, person, on, violence, key, partners_of, by_partner_id, staff, ctx, session, checked
 ) -> None:
-    informant = cells.required("informant", lambda v: parse_choice(v, INFORMANTS, "informant"))
+    informant = cells.required("informant", _INFORMANT)
     if informant is None:
         return
     early = interview_problem(on, person.enrolled_on)
@@ -351,8 +365,8 @@ def _check_interview(
                 f"{checkpoint!r}; expected one of {', '.join(names)}",
             )
     felt_safety = cells.optional("felt_safety", _felt_safety)
-    risk = cells.optional("risk_level", lambda v: parse_choice(v, RISK_LEVELS, "risk level"))
-    mode = cells.optional("mode", lambda v: parse_choice(v, INTERVIEW_MODES, "mode"))
+    risk = cells.optional("risk_level", _RISK_LEVEL)
+    mode = cells.optional("mode", _MODE)
     held = cells.optional("nothing_asked")  # "held, nothing asked": the reason
     by = cells.optional("conducted_by")
     if by and by not in staff:

@@ -39,7 +39,7 @@ from followup.db import transaction
 from followup.errors import CsvRejected, FollowupError
 from followup.imports import answers, attempts, events, participants, partners, staff
 from followup.imports.batch import Batch
-from followup.imports.csvfile import Problems, Row, iter_rows
+from followup.imports.csvfile import Problems, Row, iter_cells, iter_rows
 from followup.imports.progress import Progress, Silent
 from followup.imports.result import ImportResult
 from followup.imports.settle import settle
@@ -273,7 +273,7 @@ class _Parts:
         size = sum(path.stat().st_size for _, path in sources if path.exists())
         self.count = max(1, -(-size // PART_BYTES))
         self.rows = 0
-        self._columns: dict[str, tuple[str, ...]] = {}
+        self._columns: dict[str, list[str]] = {}
         self._memory: dict[str, list[Row]] | None = None
         self._sealed: dict[str, list[_Sealed]] = {}
         if self.count == 1:
@@ -282,13 +282,17 @@ class _Parts:
             self._split()
 
     def _read(self, kind: str, path: Path) -> list[Row]:
-        rows = list(self._rows(kind, path))
+        columns: list[str] = []
+        rows = [
+            Row(n, dict(zip(columns, v, strict=True))) for n, v in self._cells(kind, path, columns)
+        ]
         self.results[kind].rows = len(rows)
         self.rows += len(rows)
         return rows
 
-    def _rows(self, kind: str, path: Path) -> Iterator[Row]:
-        """The file's rows, a row repeating an earlier one's key reported and left out.
+    def _cells(self, kind: str, path: Path, columns: list[str]) -> Iterator[tuple[int, list]]:
+        """The file's rows (number, values in `columns` order, see csvfile.iter_cells), a
+        row repeating an earlier one's key reported and left out.
 
         Repeats are found here, while the file is read once, rather than part by part:
         a partner id repeated on another case lands in another part. Only the keys
@@ -297,34 +301,42 @@ class _Parts:
         problems = self.problems[kind]
         column = REPEAT_KEYS.get(kind)
         seen: dict[str, int] = {}
-        for row in iter_rows(path, module.REQUIRED, module.OPTIONAL, problems):
-            if column is not None and (key := row.values[column]):
-                first = seen.setdefault(key, row.number)
-                if first != row.number:
-                    problems.add(
-                        row.number, column, f"{key!r} appears again (first on row {first})"
-                    )
-                    continue
-            yield row
+        at = None
+        for number, values in iter_cells(path, module.REQUIRED, module.OPTIONAL, problems, columns):
+            if column is not None:
+                if at is None:
+                    at = columns.index(column)
+                if key := values[at]:
+                    first = seen.setdefault(key, number)
+                    if first != number:
+                        problems.add(
+                            number, column, f"{key!r} appears again (first on row {first})"
+                        )
+                        continue
+            yield number, values
 
     def _split(self) -> None:
         for kind, path in self.sources:
             count_parts = self.count
             outs = [_Sealed(self.spill / f"{kind}.{n}") for n in range(count_parts)]
             self._sealed[kind] = outs
+            columns: list[str] = []
+            self._columns[kind] = columns  # filled in once the header is read
             count = 0
+            case = None
             try:
-                for row in self._rows(kind, path):
-                    values = row.values  # the same columns in the same order on every row
-                    if not count:
-                        self._columns[kind] = tuple(values)
-                    line = f"{row.number}\x1f" + "\x1f".join(values.values()) + "\n"
-                    outs[zlib.crc32(values["case_id"].encode()) % count_parts].write(line)
+                for number, values in self._cells(kind, path, columns):
+                    if case is None:
+                        case = columns.index("case_id")
+                    # The cells, then the row number (so a line splits into the values
+                    # in `columns` order, with the number last).
+                    values.append(str(number))
+                    line = "\x1f".join(values) + "\n"
+                    outs[zlib.crc32(values[case].encode()) % count_parts].write(line)
                     count += 1
             finally:
                 for out in outs:
                     out.close()
-            self._columns.setdefault(kind, ())
             self.results[kind].rows = count
             self.rows += count
 
@@ -337,10 +349,14 @@ class _Parts:
             part = {}
             for kind, _ in self.sources:
                 columns = self._columns[kind]
+                width = len(columns) + 1
                 rows = []
                 for line in self._sealed[kind][n].read_and_delete().split("\n")[:-1]:
-                    number, *cells = line.split("\x1f")
-                    rows.append(Row(int(number), dict(zip(columns, cells, strict=True))))
+                    cells = line.split("\x1f")
+                    if len(cells) != width:  # no clean cell holds a separator
+                        raise AssertionError(f"a {kind} part line has {len(cells)} cells")
+                    # zip stops before the number, the last cell
+                    rows.append(Row(int(cells[-1]), dict(zip(columns, cells, strict=False))))
                 # A file's rows in file order, as the checks expect.
                 part[kind] = rows
             yield part

@@ -41,14 +41,19 @@ def settle(
         theirs = waiting.get(participant_id)
         if not theirs:
             return
-        slots: dict[int | None, list[Stored]] = defaultdict(list)
+        # (subject, checkpoint) -> its follow-ups, and (subject, None) -> all of them: an
+        # interview naming its checkpoint is matched among that checkpoint's alone (what
+        # pick_followup would keep of all of them, in the same order).
+        slots: dict[tuple[int | None, str | None], list[Stored]] = defaultdict(list)
         for f in follow_ups:
-            slots[f.partner_key].append(f)
+            slots[f.partner_key, None].append(f)
+            slots[f.partner_key, f.checkpoint].append(f)
         for subject, items in theirs.items():
             for row, item in items:
                 on = item["conducted_on"]
+                checkpoint = item["checkpoint"]
                 try:
-                    slot = pick_followup(slots[subject], on, item["checkpoint"])
+                    slot = pick_followup(slots[subject, checkpoint or None], on, checkpoint)
                 except InvalidRecord as exc:
                     unmatched.append((row, "checkpoint", str(exc)))
                     continue
