@@ -388,3 +388,12 @@ def test_refusing_every_question_is_an_interview_and_not_asking_any_needs_a_reas
     with pytest.raises(InvalidRecord, match="nothing was asked"):
         _record(team, "participant", {item: "not_asked" for item in FULL})
     assert _record(team, "participant", refused).followup_id is not None
+
+
+def test_the_message_of_a_band_alert_says_a_score_reached_it_not_new_violence(team):
+    _record(team, "partner", risk_answers(14))
+    sent = team.deployment.run("dispatch", "--once")
+    assert sent.exit_code == 0, sent.err
+    said = (sent.out + sent.err).lower()
+    assert "a risk score reached its alert band in case bg-1" in said
+    assert "new violence" not in said

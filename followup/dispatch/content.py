@@ -41,6 +41,7 @@ from followup.models import (
 )
 from followup.safe_contact import SafeContactPlan
 from followup.schedule import PENDING
+from followup.vocab import VIOLENCE_TYPES
 
 log = logging.getLogger("followup.dispatch")
 
@@ -440,11 +441,19 @@ class ContentBuilder:
             .join(Participant, Participant.id == SafetyAlert.participant_id)
             .where(SafetyAlert.id == row.alert_id)
         ).one()
+        what = "violence"
         if alert.interview_id is not None:
             source, reported_by = "partner_interview", "partner"
-            reported_on = self.session.execute(
-                sa.select(Interview.conducted_on).where(Interview.id == alert.interview_id)
+            interview = self.session.execute(
+                sa.select(Interview).where(Interview.id == alert.interview_id)
             ).scalar_one()
+            reported_on = interview.conducted_on
+            # No violence reported, an instrument's score in its alert band raised it
+            # (followup.record): say so, not "new violence" (never which items).
+            if interview.instrument_revision is not None and not any(
+                getattr(interview, kind) is True for kind in VIOLENCE_TYPES
+            ):
+                what = "risk_band"
         else:
             event = self.session.execute(
                 sa.select(Event.reported_on, Event.occurred_on, Event.source).where(
@@ -455,6 +464,7 @@ class ContentBuilder:
             reported_on = event.reported_on or event.occurred_on
         return {
             "case_id": alert.case_id,
+            "what": what,
             "source": source,
             "reported_by": reported_by,
             "reported_on": reported_on,

@@ -69,6 +69,7 @@ def sample(kind: str, name: str = "Ana Jovanović") -> dict:
             "escalation": item(123456) | {"attempts": 0, "last_attempt_outcome": None},
             "alert": {
                 "case_id": "BG-123456",
+                "what": "violence",
                 "source": "recidivism",
                 "reported_by": "social_services",
                 "reported_on": date(2026, 3, 10),
@@ -134,6 +135,27 @@ def test_html_escapes_what_it_is_given_and_text_keeps_it_as_it_is(kind):
     rendered = Templates().render(kind, "en", sample(kind, name="<b>Ana & co</b>"))
     assert "&lt;b&gt;Ana &amp; co&lt;/b&gt;" in rendered.html and "<b>Ana" not in rendered.html
     assert "<b>Ana & co</b>" in rendered.text
+
+
+BAND_WORDS = {
+    "en": "a risk score reached its alert band",
+    "sr-Latn": "procena rizika dostigla nivo za uzbunu",
+    "sq": "vlerësimi i rrezikut arriti nivelin e alarmit",
+}
+VIOLENCE_WORDS = {"en": "new violence", "sr-Latn": "novo nasilje", "sq": "dhunë e re"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_alert_raised_by_a_score_says_so_and_not_new_violence(language):
+    banded = sample("alert") | {"what": "risk_band", "source": "partner_interview"}
+    rendered = Templates().render("alert", language, banded)
+    for part in (rendered.subject, rendered.sms):
+        assert BAND_WORDS[language] in part.lower()
+    for part in (rendered.subject, rendered.sms, rendered.text, rendered.html):
+        assert VIOLENCE_WORDS[language] not in part.lower()
+    plain = Templates().render("alert", language, sample("alert"))
+    assert VIOLENCE_WORDS[language] in plain.subject.lower()
+    assert segments(to_gsm7(rendered.sms)) <= 2
 
 
 def test_a_deployment_can_reword_one_template_and_keep_the_rest(tmp_path):
