@@ -19,6 +19,7 @@ from followup.instruments import MISSING_CODES, Instrument, Item, label_in
 CSV_COLUMNS = (
     "instrument",
     "revision",
+    "status",
     "kind",
     "id",
     "code",
@@ -36,10 +37,14 @@ CSV_COLUMNS = (
 )
 
 
-def render(instruments: Iterable[Instrument], fmt: str) -> str:
-    chosen = sorted(instruments, key=lambda i: i.id)
+def render(versions: Iterable[Instrument | tuple[Instrument, str]], fmt: str) -> str:
+    """`versions`: instruments, or (instrument, status) pairs — "in force", "earlier
+    revision", "file not yet applied" (followup.operations.instruments)."""
+    pairs = [v if isinstance(v, tuple) else (v, "") for v in versions]
+    chosen = sorted(pairs, key=lambda pair: pair[0].id)  # stable: applied order kept
     if fmt == "json":
-        return json.dumps([_as_json(i) for i in chosen], indent=2, ensure_ascii=False) + "\n"
+        books = [_as_json(i) | ({"status": status} if status else {}) for i, status in chosen]
+        return json.dumps(books, indent=2, ensure_ascii=False) + "\n"
     if fmt == "csv":
         return _as_csv(chosen)
     return _as_markdown(chosen)
@@ -70,7 +75,7 @@ def _show_if(item: Item) -> str:
     return f"{rule.item} > {rule.above:g}"
 
 
-def _as_csv(instruments: list[Instrument]) -> str:
+def _as_csv(instruments: list[tuple[Instrument, str]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n", restval="")
     writer.writeheader()
@@ -78,10 +83,18 @@ def _as_csv(instruments: list[Instrument]) -> str:
     def row(ins: Instrument, kind: str, label: Any = None, **cells: Any) -> None:
         texts = dict(zip((f"label_{lang}" for lang in LANGUAGES), _labels(label, ""), strict=True))
         writer.writerow(
-            {"instrument": ins.id, "revision": ins.revision, "kind": kind, **cells, **texts}
+            {
+                "instrument": ins.id,
+                "revision": ins.revision,
+                "status": statuses[ins.revision],
+                "kind": kind,
+                **cells,
+                **texts,
+            }
         )
 
-    for ins in instruments:
+    statuses = {ins.revision: status for ins, status in instruments}
+    for ins, _ in instruments:
         for item in ins.items:
             row(
                 ins,
@@ -129,7 +142,7 @@ def _as_csv(instruments: list[Instrument]) -> str:
     return out.getvalue()
 
 
-def _as_markdown(instruments: list[Instrument]) -> str:
+def _as_markdown(instruments: list[tuple[Instrument, str]]) -> str:
     lines = ["# Codebook", ""]
     lines.append(
         "Every answer may instead be one of the missing codes "
@@ -137,10 +150,11 @@ def _as_markdown(instruments: list[Instrument]) -> str:
         + ": kept apart from each other and never counted as “no”. Items hidden by their "
         "`show_if` are stored as `not_applicable`; items shown and left empty as `not_asked`."
     )
-    for ins in instruments:
+    for ins, status in instruments:
         lines += [
             "",
-            f"## {ins.name_in('en')} (`{ins.id}`, revision `{ins.revision}`)",
+            f"## {ins.name_in('en')} (`{ins.id}`, revision `{ins.revision}`"
+            + (f", {status})" if status else ")"),
             "",
             f"Reference period: {label_in(ins.reference_period, 'en', '')}."
             + (

@@ -114,3 +114,27 @@ def test_a_deployment_without_its_own_instruments_uses_the_shipped_ones(make_dep
     book = deployment.run("codebook", "--format", "json")
     assert book.exit_code == 0, book.err
     assert {b["id"] for b in json.loads(book.out)} >= {"core", "risk-checklist"}
+
+
+def test_the_codebook_lists_every_revision_answers_may_be_in_and_marks_the_one_in_force(own):
+    deployment, folder = own
+    assert deployment.run("schedule", "apply").exit_code == 0
+    first = deployment.ctx.instruments["risk-checklist"].revision
+    path = folder / "instruments" / "risk-checklist.toml"
+    _edit(path, "at_least = 14", "at_least = 15")
+    deployment._ctx = None
+    assert deployment.run("schedule", "apply").exit_code == 0
+    second = deployment.ctx.instruments["risk-checklist"].revision
+    _edit(path, "at_least = 15", "at_least = 16")
+    deployment._ctx = None
+    third = deployment.ctx.instruments["risk-checklist"].revision
+
+    book = json.loads(deployment.run("codebook", "--format", "json").out)
+    risk = {b["revision"]: b["status"] for b in book if b["id"] == "risk-checklist"}
+    assert risk == {
+        first: "earlier revision",
+        second: "in force",
+        third: "file not yet applied",
+    }
+    markdown = deployment.run("codebook").out
+    assert f"revision `{second}`, in force)" in markdown
