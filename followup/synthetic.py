@@ -69,6 +69,15 @@ class Cohort:
         return files
 
 
+# Safe-contact windows the demo's partners told their workers (her site's local time).
+SAFE_TIMES = (
+    "Mon-Fri 10:00-12:00",
+    "Mon-Fri 09:00-11:00; Sat 10:00-12:00",
+    "Tue+Thu 14:00-16:00",
+    "Mon-Fri 13:00-15:00",
+)
+
+
 def staff_for(sites: dict[str, str], rng: random.Random) -> list[dict]:
     """A team per site: two facilitators, a partner-support worker, a supervisor, an evaluator."""
     team = [
@@ -147,6 +156,8 @@ def cohort(
                     "phone": f"+38169800{i % 10000:04d}",
                     "email": "",
                     "support_worker": f"{site}-PS",
+                    # Her safe times (no draw from rng: the cohort's figures stay as they were).
+                    "safe_times": SAFE_TIMES[i % len(SAFE_TIMES)],
                 }
             )
         result.events.extend(_interviews(protocol, dates, partner, case_id, today, rng))
