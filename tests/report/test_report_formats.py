@@ -107,7 +107,7 @@ def test_the_html_report_opens_offline_in_a_browser(imported, tmp_path):
         )
         page.on("request", lambda request: requests.append(request.url))
         page.goto(page_file.as_uri())
-        assert page.locator("svg").count() == 3
+        assert page.locator("svg").count() == 4  # survival, dropout, competing risks, core score
         assert page.locator("svg").first.bounding_box()["width"] > 200
         browser.close()
     assert requests == [page_file.as_uri()]

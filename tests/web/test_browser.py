@@ -299,7 +299,7 @@ def test_on_paper_the_outcomes_page_has_no_navigation_forms_or_buttons(chromium,
         assert shown == [], selector
     assert page.locator("section.report h2").first.is_visible()
     svgs = page.locator("section.report svg")
-    assert svgs.count() == 3
+    assert svgs.count() == 4  # survival, dropout, competing risks, the core score
     for svg in svgs.all():
         assert svg.get_attribute("role") == "img"
         assert "table below" in svg.get_attribute("aria-label")
