@@ -103,20 +103,24 @@ def to_utc(attempted_at: datetime, zone: ZoneInfo) -> datetime:
     return attempted_at.astimezone(UTC)
 
 
-def plan_problem(plan: SafeContactPlan | None, channel: str, local: datetime) -> str | None:
+def plan_problem(
+    plan: SafeContactPlan | None, channel: str, local: datetime, *, show_plan: bool = True
+) -> str | None:
     """Which rule of her plan an attempt by `channel` at `local` breaks, or None. No plan
-    at all breaks none (the pages flag a partner with no plan)."""
+    at all breaks none (the pages flag a partner with no plan). `show_plan`: name her
+    allowed channels and safe times — only to her worker recording the attempt; an
+    import's error list goes to whoever runs it and into tickets, so it says which rule
+    and not what her plan holds."""
     if plan is None:
         return None
     if not plan.allows_channel(channel):
         allowed = ", ".join(sorted(plan.channels)) or "none recorded"
-        return (
-            f"her safe-contact plan does not allow contact by {channel} "
-            f"(allowed: {allowed}); {OVERRIDE_HINT}"
-        )
+        shown = f" (allowed: {allowed})" if show_plan else ""
+        return f"her safe-contact plan does not allow contact by {channel}{shown}; {OVERRIDE_HINT}"
     if not plan.is_safe_at(local):
+        shown = f" ({plan.safe_times_text})" if show_plan else " (her worker sees them on her page)"
         return (
-            f"{local:%a %d %b %H:%M} (her local time) is outside her safe times "
-            f"({plan.safe_times_text}); {OVERRIDE_HINT}"
+            f"{local:%a %d %b %H:%M} (her local time) is outside her safe times"
+            f"{shown}; {OVERRIDE_HINT}"
         )
     return None

@@ -16,6 +16,7 @@ from followup.safe_contact import (
     CHANNEL_DETAIL,
     PLAN_CHANNELS,
     SafeContactPlan,
+    needs_confirming,  # noqa: F401  (re-exported: the rule lives with the plan)
     parse_plan_text,
     parse_safe_times,
 )
@@ -38,16 +39,6 @@ def plan_of(vault: _Vault, partner: Any) -> SafeContactPlan | None:
 def seal_plan(vault: _Vault, plan: SafeContactPlan) -> dict[str, Any]:
     """The partner columns that store `plan`: set them on the row (or in a bulk write)."""
     return {"plan_sealed": vault.seal(plan.to_json()), "plan_confirmed_on": plan.confirmed_on}
-
-
-def needs_confirming(confirmed_on: date | None, today: date, every_days: int) -> bool:
-    """The flag the lists show, from the clear date beside the sealed plan (the same rule
-    as SafeContactPlan.needs_confirming, without opening the plan)."""
-    return confirmed_on is None or (today - confirmed_on).days >= every_days
-
-
-def plan_confirmed_on(partner: Any) -> date | None:
-    return getattr(partner, "plan_confirmed_on", None)
 
 
 # --- a plan from what a form or a file row says ------------------------------------

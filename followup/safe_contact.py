@@ -120,7 +120,7 @@ class SafeContactPlan:
 
     def needs_confirming(self, today: date, every_days: int) -> bool:
         """Not confirmed with her for `every_days` days (or never)."""
-        return self.confirmed_on is None or (today - self.confirmed_on).days >= every_days
+        return needs_confirming(self.confirmed_on, today, every_days)
 
     @property
     def missing(self) -> tuple[str, ...]:
@@ -166,6 +166,12 @@ class SafeContactPlan:
             if_someone_else_answers=str(data.get("if_someone_else_answers") or ""),
             confirmed_on=date.fromisoformat(confirmed) if confirmed else None,
         )
+
+
+def needs_confirming(confirmed_on: date | None, today: date, every_days: int) -> bool:
+    """The re-confirm rule, on the date alone: the lists read the clear date beside the
+    sealed plan (Partner.plan_confirmed_on) without opening it."""
+    return confirmed_on is None or (today - confirmed_on).days >= every_days
 
 
 # --- parsing what people type -------------------------------------------------------

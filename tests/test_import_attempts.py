@@ -114,6 +114,9 @@ def test_every_problem_is_reported_by_row_and_column_and_nothing_is_written(team
     for line in expected:
         assert line in result.err, line
     assert "give an override_reason to record it anyway" in result.err
+    # Whoever runs the import (and whatever ticket its errors are pasted into) learns which
+    # rule of her plan a row breaks, never her safe times or allowed channels.
+    assert "10:00-12:00" not in result.err and "allowed: phone" not in result.err
     assert f"{path}:13:" not in result.err  # a good row, rolled back with the rest
     assert attempts_stored(team) == []
     assert her_followup(team).attempts == 0

@@ -206,7 +206,7 @@ def check(
             if her.id not in plans:
                 plans[her.id] = her_plan.plan_of(ctx.vault, her)
             plan = plans[her.id]
-            broken = plan_problem(plan, channel, local)
+            broken = plan_problem(plan, channel, local, show_plan=False)
             if broken and not cells.optional("override_reason"):
                 column = "channel" if not plan.allows_channel(channel) else "attempted_at"
                 cells.fail(column, broken.replace("give a reason", "give an override_reason"))

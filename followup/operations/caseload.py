@@ -36,11 +36,11 @@ from followup.audit import audit
 from followup.checks import is_late
 from followup.context import Context
 from followup.db import code_point_order
-from followup.her_plan import needs_confirming
 from followup.labels import CheckpointLabels
 from followup.models import FollowUp, Participant, Partner, Staff
 from followup.operations import alerts, policy
 from followup.operations.policy import Principal
+from followup.safe_contact import needs_confirming
 from followup.schedule import PENDING
 
 STATUSES = ("overdue", "due", "scheduled")
