@@ -134,7 +134,13 @@ def add_partner(
         plan = PlanInput(channels=(channel,))
     if plan is not None and not plan.channels and channel:
         plan = replace(plan, channels=(channel,))
-    sealed_plan = seal_plan(ctx.vault, build_plan(plan, contact)) if plan is not None else {}
+    sealed_plan = {}
+    if plan is not None:
+        # Recorded by her worker today: a partners file dated before does not replace it.
+        made = replace(
+            build_plan(plan, contact), worker_changed_on=ctx.site_today(person.site_code)
+        )
+        sealed_plan = seal_plan(ctx.vault, made)
     if plan is not None and plan.channels:
         channel = plan.channels[0]
     partner = Partner(

@@ -41,6 +41,47 @@ def seal_plan(vault: _Vault, plan: SafeContactPlan) -> dict[str, Any]:
     return {"plan_sealed": vault.seal(plan.to_json()), "plan_confirmed_on": plan.confirmed_on}
 
 
+@dataclass(frozen=True)
+class FilePlanOutcome:
+    plan: SafeContactPlan | None  # the plan to store
+    kept_worker_change: bool  # the file's plan differed, and her worker's newer one stays
+
+
+def plan_from_file(
+    stored: SafeContactPlan | None, from_file: SafeContactPlan | None, says_plan: bool
+) -> FilePlanOutcome:
+    """Which plan a partners-file row leaves on her record (pure).
+
+    A file is often an old spreadsheet exported again. It must never quietly put back a
+    number he has found or a time that is no longer safe:
+    - a row whose plan columns are all empty (`says_plan` False) leaves a stored plan as
+      it is (its `channel` column alone does not replace her plan);
+    - a row whose plan differs from the stored one replaces it, unless her worker changed
+      or confirmed the stored plan (`worker_changed_on`) on or after the row's
+      `plan_confirmed_on` (a row without a date is older than any such change): then
+      her worker's plan stays, and the import says so;
+    - an empty `plan_confirmed_on` keeps the date already recorded (a file does not
+      unconfirm a plan), and the same plan with a later date in the file is confirmed
+      as of that date."""
+    if stored is None:
+        return FilePlanOutcome(from_file, False)
+    if from_file is None or not says_plan:
+        return FilePlanOutcome(stored, False)
+    if from_file.same_content(stored):
+        later = max(filter(None, (stored.confirmed_on, from_file.confirmed_on)), default=None)
+        if later == stored.confirmed_on:
+            return FilePlanOutcome(stored, False)  # nothing to write
+        return FilePlanOutcome(stored.confirmed(later), False)
+    changed = stored.worker_changed_on
+    if changed is not None and (
+        from_file.confirmed_on is None or from_file.confirmed_on <= changed
+    ):
+        return FilePlanOutcome(stored, True)
+    if from_file.confirmed_on is None and stored.confirmed_on is not None:
+        from_file = from_file.confirmed(stored.confirmed_on)
+    return FilePlanOutcome(from_file, False)
+
+
 # --- a plan from what a form or a file row says ------------------------------------
 
 

@@ -77,6 +77,9 @@ class SafeContactPlan:
     code_word: str = ""  # a code word or a verification question
     if_someone_else_answers: str = ""  # what to do (e.g. "say wrong number, hang up")
     confirmed_on: date | None = None  # when the plan was last confirmed with her
+    # The last day her worker changed or confirmed the plan on the web or the command
+    # line (not a file import): a partners file dated before it does not overwrite it.
+    worker_changed_on: date | None = None
 
     # --- questions every contact path asks ------------------------------------------
 
@@ -139,6 +142,15 @@ class SafeContactPlan:
     def confirmed(self, on: date) -> SafeContactPlan:
         return replace(self, confirmed_on=on)
 
+    def confirmed_by_worker(self, on: date) -> SafeContactPlan:
+        """Her worker went through the plan with her on `on`."""
+        return replace(self, confirmed_on=on, worker_changed_on=on)
+
+    def same_content(self, other: SafeContactPlan) -> bool:
+        """The same plan, whenever it was confirmed or changed."""
+        dates = {"confirmed_on": None, "worker_changed_on": None}
+        return replace(self, **dates) == replace(other, **dates)
+
     # --- storage ----------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
@@ -151,12 +163,16 @@ class SafeContactPlan:
             "code_word": self.code_word,
             "if_someone_else_answers": self.if_someone_else_answers,
             "confirmed_on": self.confirmed_on.isoformat() if self.confirmed_on else None,
+            "worker_changed_on": (
+                self.worker_changed_on.isoformat() if self.worker_changed_on else None
+            ),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> SafeContactPlan:
         data = data or {}
         confirmed = data.get("confirmed_on")
+        changed = data.get("worker_changed_on")  # absent from plans sealed before it existed
         return cls(
             channels={str(k): str(v or "") for k, v in (data.get("channels") or {}).items()},
             windows=parse_safe_times(data.get("safe_times") or ""),
@@ -165,6 +181,7 @@ class SafeContactPlan:
             code_word=str(data.get("code_word") or ""),
             if_someone_else_answers=str(data.get("if_someone_else_answers") or ""),
             confirmed_on=date.fromisoformat(confirmed) if confirmed else None,
+            worker_changed_on=date.fromisoformat(changed) if changed else None,
         )
 
 

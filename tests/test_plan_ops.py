@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from followup.errors import InvalidRecord, NotVisible
-from followup.her_plan import plan_of
+from followup.her_plan import PlanInput, plan_of
 from followup.models import Audit, ContactAttempt, FollowUp, Interview, Partner, Staff
 from followup.operations.caseload import followup_row, select_followups
 from followup.operations.policy import Principal, operator
-from followup.operations.safe_plan import confirm_safe_plan, read_safe_plan
+from followup.operations.safe_plan import confirm_safe_plan, edit_safe_plan, read_safe_plan
 from tests.test_imports import PARTICIPANTS, imported
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -82,6 +82,79 @@ def test_a_changed_plan_is_written(planned):
     )
     plan = plan_of(planned.ctx.vault, her(planned))
     assert plan.safe_times_text == "Mon-Fri 10:00-12:00; Sun 18:00-20:00"
+
+
+# --- a file must not put back a plan her worker has changed since -------------------
+
+WORKER_TIMES = "Tue 14:00-15:00"  # what she told her worker after the file was made
+
+
+def _worker_changes_her_plan(deployment) -> None:
+    given = PlanInput(channels=("email",), safe_times=WORKER_TIMES, code_word="new-word-88")
+    with deployment.session() as session:
+        edit_safe_plan(session, deployment.ctx, operator("ops"), "P-1", given)
+
+
+def _stored_plan(deployment):
+    return plan_of(deployment.ctx.vault, her(deployment))
+
+
+def test_an_older_partners_file_does_not_put_back_a_plan_her_worker_changed(planned):
+    _worker_changes_her_plan(planned)  # on 2026-11-24, after the file's 2026-11-02
+    assert _stored_plan(planned).worker_changed_on == date(2026, 11, 24)
+    again = imported(planned, "partners", "partners.csv", HER_PLAN)
+    plan = _stored_plan(planned)
+    assert plan.safe_times_text == WORKER_TIMES and plan.code_word == "new-word-88"
+    assert plan.channels == {"email": "her@example.org"} and her(planned).channel == "email"
+    shown = again.out.replace(str(planned.folder / "partners.csv"), "FILE")
+    assert (
+        "FILE:2: plan_confirmed_on: partner P-1: her worker changed or confirmed her plan on "
+        "2026-11-24, on or after this row's date (2026-11-02); her worker's plan was kept."
+    ) in shown
+    for secret in (CODE_WORD, "new-word-88", WORKER_TIMES, "Mon-Fri 10:00-12:00", "+38160"):
+        assert secret not in again.out  # the note names the rule, never her plan
+    with planned.session() as session:
+        detail = (
+            session.execute(
+                sa.select(Audit.detail).where(Audit.action == "import").order_by(Audit.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+    assert '"noted": 1' in detail
+    # A row without a date is older than any change of her worker's.
+    imported(planned, "partners", "partners.csv", HER_PLAN.replace(",2026-11-02", ","))
+    assert _stored_plan(planned).code_word == "new-word-88"
+
+
+def test_a_file_dated_after_her_workers_change_replaces_the_plan(planned):
+    _worker_changes_her_plan(planned)
+    later = imported(
+        planned, "partners", "partners.csv", HER_PLAN.replace("2026-11-02", "2026-11-25")
+    )
+    assert "was kept" not in later.out
+    plan = _stored_plan(planned)
+    assert plan.code_word == CODE_WORD and plan.confirmed_on == date(2026, 11, 25)
+    assert plan.worker_changed_on is None  # the file is the record again
+
+
+def test_a_partners_file_without_plan_columns_leaves_her_plan_as_it_is(planned):
+    before, channel = her(planned).plan_sealed, her(planned).channel
+    old_format = "\n".join(",".join(line.split(",")[:7]) for line in HER_PLAN.strip().splitlines())
+    result = imported(planned, "partners", "partners.csv", old_format)
+    assert result.exit_code == 0, result.err
+    assert her(planned).plan_sealed == before and her(planned).channel == channel
+    assert _stored_plan(planned).code_word == CODE_WORD
+
+
+def test_a_plan_her_worker_confirmed_with_her_is_kept_over_an_older_file(planned):
+    with freeze_time("2026-11-20 10:00:00"), planned.session() as session:
+        confirm_safe_plan(session, planned.ctx, operator("ops"), "P-1")
+    changed = HER_PLAN.replace("Sat 09:00-11:00", "Sun 18:00-20:00")
+    imported(planned, "partners", "partners.csv", changed.replace("2026-11-02", "2026-11-19"))
+    assert _stored_plan(planned).safe_times_text == "Mon-Fri 10:00-12:00; Sat 09:00-11:00"
+    imported(planned, "partners", "partners.csv", changed.replace("2026-11-02", "2026-11-21"))
+    assert _stored_plan(planned).safe_times_text == "Mon-Fri 10:00-12:00; Sun 18:00-20:00"
 
 
 def test_a_channel_she_allows_without_its_number_is_a_row_error(staffed):

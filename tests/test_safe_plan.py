@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from followup.errors import InvalidRecord
-from followup.her_plan import PlanInput, build_plan, needs_confirming
+from followup.her_plan import PlanInput, build_plan, needs_confirming, plan_from_file
 from followup.operations.safe_plan import plan_at
 from followup.safe_contact import SafeContactPlan, parse_channels, parse_safe_times
 
@@ -193,3 +193,44 @@ def test_the_sealed_form_round_trips():
         confirmed_on=date(2026, 11, 2),
     )
     assert SafeContactPlan.from_json(full.to_json()) == full
+
+
+# --- which plan a partners-file row leaves (her_plan.plan_from_file) -------------------
+
+OLD = SafeContactPlan(
+    channels={"sms": "+381601234567"}, windows=parse_safe_times("Mon 10:00-11:00")
+)
+NEW = SafeContactPlan(channels={"email": "a@b.org"}, windows=parse_safe_times("Tue 14:00-15:00"))
+D = date(2026, 11, 20)
+
+
+@pytest.mark.parametrize(
+    ("stored", "row", "says", "expected", "kept"),
+    [
+        (None, NEW, True, NEW, False),  # a first plan
+        (OLD, None, False, OLD, False),  # the row says nothing
+        (OLD, NEW, False, OLD, False),  # only its channel column: not her plan
+        (OLD, NEW, True, NEW, False),  # no change of her worker's: the file is the record
+        (OLD.confirmed(D), NEW, True, NEW.confirmed(D), False),  # no date: keeps the date
+        (OLD.confirmed_by_worker(D), NEW, True, OLD.confirmed_by_worker(D), True),
+        (OLD.confirmed_by_worker(D), NEW.confirmed(D), True, OLD.confirmed_by_worker(D), True),
+        (OLD.confirmed_by_worker(D), NEW.confirmed(date(2026, 11, 21)), True,
+         NEW.confirmed(date(2026, 11, 21)), False),  # dated after: replaces
+        (OLD.confirmed_by_worker(D), OLD.confirmed(date(2026, 11, 1)), True,
+         OLD.confirmed_by_worker(D), False),  # the same plan: nothing kept, nothing lost
+        (OLD.confirmed(D), OLD.confirmed(date(2026, 11, 25)), True,
+         OLD.confirmed(date(2026, 11, 25)), False),  # the same plan, confirmed later
+    ],
+)  # fmt: skip
+def test_a_file_row_never_replaces_a_plan_her_worker_changed_after_its_date(
+    stored, row, says, expected, kept
+):
+    outcome = plan_from_file(stored, row, says)
+    assert (outcome.plan, outcome.kept_worker_change) == (expected, kept)
+
+
+def test_plans_sealed_before_worker_changed_on_existed_still_open():
+    data = OLD.confirmed(D).to_json()
+    del data["worker_changed_on"]
+    assert SafeContactPlan.from_json(data) == OLD.confirmed(D)
+    assert SafeContactPlan.from_json(OLD.confirmed_by_worker(D).to_json()).worker_changed_on == D

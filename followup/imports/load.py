@@ -155,6 +155,7 @@ def _import_files(ctx, sources, progress, phase) -> list[ImportResult]:
                 created=result.created,
                 updated=result.updated,
                 unchanged=result.unchanged,
+                **({"noted": result.noted} if result.noted else {}),
             )
     return list(results.values())
 

@@ -6,8 +6,10 @@ if_someone_else_answers,plan_confirmed_on] (`safe_hours` is read as an old name 
 Phone and e-mail are sealed (encrypted) before they are written, and so is her
 safe-contact plan (followup.safe_contact; docs/data.md). Re-importing updates a
 partner's details (matched by partner_id) and re-plans her follow-ups; a different
-case_id is refused. An unchanged plan is not written again; an empty plan_confirmed_on
-keeps the date already recorded.
+case_id is refused. Which plan a row leaves is followup.her_plan.plan_from_file: an
+unchanged plan is not written again, an empty plan_confirmed_on keeps the date already
+recorded, and a plan her worker changed on or after the row's date is kept (the import
+lists the row).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from followup.context import Context
 from followup.db import executemany
-from followup.her_plan import seal_plan
+from followup.her_plan import plan_from_file, seal_plan
 from followup.imports.batch import Batch, rows_where_in
 from followup.imports.csvfile import Cells, Problems, Row, first_seen
 from followup.imports.progress import Progress
@@ -144,6 +146,8 @@ def check(
                         "support_worker_id": worker_id,
                         "contact": contact,
                         "plan": plan,
+                        "says_plan": any(row.get(c) for c in (*PLAN_COLUMNS, "safe_hours")),
+                        "row": row.number,
                     },
                 )
             )
@@ -172,6 +176,7 @@ def write(
     for record in records:
         contact = record.pop("contact")
         plan = record.pop("plan")
+        says_plan, number = record.pop("says_plan"), record.pop("row")
         old = existing.get(record["partner_id"])
         if old is None:
             new.append(
@@ -188,11 +193,28 @@ def write(
         old_plan = (
             SafeContactPlan.from_json(vault.open(old.plan_sealed)) if old.plan_sealed else None
         )
-        if plan is not None and plan.confirmed_on is None and old_plan is not None:
-            plan = plan.confirmed(old_plan.confirmed_on)  # the file does not unconfirm it
+        from_file = plan
+        outcome = plan_from_file(old_plan, from_file, says_plan)
+        plan = outcome.plan
+        if plan is old_plan and old_plan is not None:
+            record["channel"] = old.channel  # her plan's first channel, as her worker left it
+        if outcome.kept_worker_change:
+            result.note(
+                number,
+                "plan_confirmed_on",
+                f"partner {record['partner_id']}: her worker changed or confirmed her plan "
+                f"on {old_plan.worker_changed_on}, "
+                + (
+                    f"on or after this row's date ({from_file.confirmed_on})"
+                    if from_file.confirmed_on
+                    else "and this row gives no date"
+                )
+                + "; her worker's plan was kept. Hint: to replace it, put the day the new "
+                "plan was confirmed with her (after that change) in plan_confirmed_on",
+            )
         differs = any(getattr(old, f) != record[f] for f in UPDATABLE)
         new_contact = (vault.open(old.contact_sealed) or {}) != contact
-        new_plan = (plan.to_json() if plan else None) != (old_plan.to_json() if old_plan else None)
+        new_plan = plan is not old_plan
         if differs or new_contact or new_plan:
             changed.append(
                 {

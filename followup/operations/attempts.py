@@ -243,7 +243,7 @@ def _confirm_plan(ctx: Context, partner, plan, outcome: str, day: date) -> date:
         raise InvalidRecord(
             f"partner {partner.partner_id} has no safe-contact plan to re-confirm; record it first"
         )
-    for column, value in her_plan.seal_plan(ctx.vault, plan.confirmed(day)).items():
+    for column, value in her_plan.seal_plan(ctx.vault, plan.confirmed_by_worker(day)).items():
         setattr(partner, column, value)
     return day
 

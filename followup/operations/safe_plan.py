@@ -9,7 +9,7 @@ never with the plan's contents. The plan itself is sealed on her row
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -108,7 +108,7 @@ def edit_safe_plan(
 ) -> SafeContactPlan:
     """Record or change her plan. When it was last confirmed with her is kept (editing
     is not confirming: `confirm_safe_plan` says that)."""
-    her, _person = check_partner_change(session, p, partner_id)
+    her, person = check_partner_change(session, p, partner_id)
     before = her_plan.plan_of(ctx.vault, her)
     contact = (ctx.vault.open(her.contact_sealed) or {}) if her.contact_sealed else {}
     plan = build_plan(
@@ -117,6 +117,8 @@ def edit_safe_plan(
         confirmed_on=before.confirmed_on if before else None,
         keep=before.channels if before else None,
     )
+    # Dated, so a partners file made before this change does not put the old plan back.
+    plan = replace(plan, worker_changed_on=ctx.site_today(person.site_code))
     store_plan(her, her_plan.seal_plan(ctx.vault, plan))
     her.channel = next(iter(plan.channels), None)
     audit(session, p.actor, "edit_safe_plan", "partner", partner_id)
@@ -134,7 +136,7 @@ def confirm_safe_plan(
             f"partner {partner_id}: she has no safe-contact plan yet; record it on her page first"
         )
     today = ctx.site_today(person.site_code)
-    store_plan(her, her_plan.seal_plan(ctx.vault, plan.confirmed(today)))
+    store_plan(her, her_plan.seal_plan(ctx.vault, plan.confirmed_by_worker(today)))
     detail = {"followup": followup_id} if followup_id is not None else {}
     audit(session, p.actor, "confirm_safe_plan", "partner", partner_id, **detail)
     return today
