@@ -125,6 +125,17 @@ def test_an_attempt_is_recorded_with_its_counters_and_an_audit_line_that_keeps_n
     assert "kestrel" not in json.dumps(audit_lines(team, "record_attempt"))
 
 
+def test_the_due_table_shows_the_attempts_so_far_and_how_the_last_went(team):
+    set_plan(team, "P-1", WEEKDAYS_PHONE)
+    assert hers(team, "--outcome", "no_answer", "--channel", "phone").exit_code == 0
+    text = team.deployment.run("due", "--days", "30", "--as", "partner_support").out
+    header, *rows = text.splitlines()
+    assert header.split()[-1] == "ATTEMPTS"
+    (row,) = [line for line in rows if "partner_first_contact" in line]
+    assert row.endswith("1 (last: no_answer)")
+    assert all(line.endswith(" -") for line in rows if "partner_first_contact" not in line)
+
+
 def test_his_facilitator_records_attempts_on_his_follow_up_with_no_plan_rules(team):
     result = attempt(
         team, "intake_assessment", "--outcome", "no_answer", "--channel", "sms", who="facilitator"

@@ -181,6 +181,7 @@ def test_enrol_then_due_lists_the_intake_for_his_facilitator(staffed):
         "CHECKPOINT",
         "ASSIGNED",
         "SITE",
+        "ATTEMPTS",
     ]
     assert "intake_assessment" in text
 

@@ -1044,6 +1044,14 @@ def due(config_path, as_of, days, site, staff, limit, offset, fmt, as_user):
 
 
 DUE_HEADER = ("STATUS", "DUE", "WINDOW", "CASE", "SUBJECT", "CHECKPOINT", "ASSIGNED", "SITE")
+DUE_HEADER += ("ATTEMPTS",)  # last: a script reading the columns before it by position
+
+
+def _attempts_text(item) -> str:
+    """ "-", or how many contact attempts so far and how the last one went."""
+    if not item.attempts:
+        return "-"
+    return f"{item.attempts} (last: {item.last_attempt_outcome})"
 
 
 def _due_table(items) -> None:
@@ -1063,6 +1071,7 @@ def _due_table(items) -> None:
                 i.checkpoint + (f" #{i.occurrence}" if i.occurrence > 1 else ""),
                 i.assigned_to or "-",
                 i.site,
+                _attempts_text(i),
             )
             for i in block
         ]
