@@ -130,13 +130,16 @@ def text_lines(data: dict[str, Any], t: int | None, name: Callable[[str], str]) 
             for suffix, pool in pools(entry):
                 changed = " (definition changed: revisions apart)" if suffix else ""
                 lines.append(f"  {inst} {score}{suffix}{changed}")
-                lines.append(f"    {'checkpoint':<28} {'informant':<12} {'n':>6} {'withheld':>8} "
-                             f"{'mean (SD)':>16} {'median [Q1-Q3]':>20} {'change':>24}")  # fmt: skip
+                # As wide as the longest label: a cut label can name two checkpoints alike.
+                wide = max([10, *(len(name(c)) for c in pool["by_checkpoint"])])
+                lines.append(f"    {'checkpoint':<{wide}} {'informant':<12} {'n':>6} "
+                             f"{'withheld':>8} {'mean (SD)':>16} {'median [Q1-Q3]':>20} "
+                             f"{'change':>24}")  # fmt: skip
                 for checkpoint, by_informant in pool["by_checkpoint"].items():
                     for who, cell in by_informant.items():
                         change = pool.get("change", {}).get(checkpoint, {}).get(who)
                         lines.append(
-                            f"    {name(checkpoint)[:28]:<28} {who:<12} "
+                            f"    {name(checkpoint):<{wide}} {who:<12} "
                             f"{show.count(cell, 'n', t):>6} {show.count(cell, 'withheld', t):>8} "
                             f"{_mean_sd(cell):>16} {_median(cell):>20} {_change(change, t):>24}"
                         )
