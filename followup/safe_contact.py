@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from followup.values import MAX_SHORT, limit_length, refuse_control
@@ -194,6 +195,7 @@ def needs_confirming(confirmed_on: date | None, today: date, every_days: int) ->
 # --- parsing what people type -------------------------------------------------------
 
 
+@lru_cache(maxsize=1024)  # a centre's plans share a few patterns; a load reads 100,000s
 def parse_safe_times(text: str | None) -> tuple[SafeWindow, ...]:
     """ "Mon-Fri 10:00-12:00; Sat 09:00-11:00" → windows. Entries are separated by ";"
     (or "," — the old `safe_hours` form "09:00-10:00, 17:00-18:00" still reads); an
@@ -225,6 +227,7 @@ def parse_safe_times(text: str | None) -> tuple[SafeWindow, ...]:
     return tuple(windows)
 
 
+@lru_cache(maxsize=1024)
 def windows_text(windows: tuple[SafeWindow, ...]) -> str:
     return "; ".join(str(w) for w in windows)
 

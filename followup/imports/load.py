@@ -370,20 +370,32 @@ class _Sealed:
     killed leaves its temporary files behind; without the key they are noise. AES-CTR
     streams at memory speed, so sealing costs the load next to nothing."""
 
+    BUFFER = 512  # lines gathered before one encrypt-and-write (a call per line costs)
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._key, self._nonce = os.urandom(32), os.urandom(16)
         self._handle = path.open("wb")
         self._encryptor = self._cipher().encryptor()
+        self._lines: list[str] = []
 
     def _cipher(self) -> Cipher:
         return Cipher(algorithms.AES(self._key), modes.CTR(self._nonce))
 
     def write(self, text: str) -> None:
-        self._handle.write(self._encryptor.update(text.encode()))
+        lines = self._lines
+        lines.append(text)
+        if len(lines) >= self.BUFFER:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._lines:
+            self._handle.write(self._encryptor.update("".join(self._lines).encode()))
+            self._lines = []
 
     def close(self) -> None:
         if not self._handle.closed:
+            self._flush()
             self._handle.write(self._encryptor.finalize())
             self._handle.close()
 
