@@ -135,8 +135,7 @@ def test_the_report_speaks_the_language_asked_for_and_its_json_does_not_change(t
     ]
     # `generated_at` is the wall clock of each run, and two runs may straddle a second.
     english_json, albanian_json = (
-        {key: value for key, value in report.items() if key != "generated_at"}
-        for report in as_json
+        {key: value for key, value in report.items() if key != "generated_at"} for report in as_json
     )
     assert english_json == albanian_json
 
