@@ -193,19 +193,14 @@ def _import_part(
         rows = part.get(kind)
         if not rows:
             continue
-        module = KINDS[kind]
-        before = problems[kind].total
-        with phase("check"):
-            checked = module.check(session, ctx, rows, problems[kind], progress, batch)
-        progress.advance(len(rows))
-        if problems[kind].total > before:
-            # Nothing of this part is written, and the files after this one are not
-            # checked for its cases: they would only repeat its problems ("case … is
-            # not enrolled"). Other parts go on being checked, so every file's own
+        if not _check_and_write(
+            session, ctx, kind, rows, batch, problems, results, progress, phase
+        ):
+            # Nothing more of this part is written, and the files after this one are
+            # not checked for its cases: they would only repeat its problems ("case …
+            # is not enrolled"). Other parts go on being checked, so every file's own
             # problems are reported; the load is rolled back at the end.
             return
-        with phase("write"):
-            module.write(session, ctx, checked, results[kind], batch)
     now = ctx.now()
     if batch.plan:
         with phase("plan and match"):
@@ -236,17 +231,23 @@ def _import_part(
     if any(problems[kind].total > at_start[kind] for kind in problems):
         return  # the part's follow-ups are not as the load would leave them
     for kind in AFTER_PLAN:
-        rows = part.get(kind)
-        if not rows:
-            continue
-        module = KINDS[kind]
-        before = problems[kind].total
-        with phase("check"):
-            checked = module.check(session, ctx, rows, problems[kind], progress, batch)
-        progress.advance(len(rows))
-        if problems[kind].total == before:
-            with phase("write"):
-                module.write(session, ctx, checked, results[kind], batch)
+        if rows := part.get(kind):
+            _check_and_write(session, ctx, kind, rows, batch, problems, results, progress, phase)
+
+
+def _check_and_write(session, ctx, kind, rows, batch, problems, results, progress, phase) -> bool:
+    """Check a part's rows of one file and write them if they have no problem; False if
+    they had one (nothing of them is written)."""
+    module = KINDS[kind]
+    before = problems[kind].total
+    with phase("check"):
+        checked = module.check(session, ctx, rows, problems[kind], progress, batch)
+    progress.advance(len(rows))
+    if problems[kind].total > before:
+        return False
+    with phase("write"):
+        module.write(session, ctx, checked, results[kind], batch)
+    return True
 
 
 def _raise_if_any(problems: dict[str, Problems]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import random
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -146,6 +146,16 @@ def driver_for():
     yield build
     for driver in made:
         driver.close()
+
+
+def run_passes(driver, start, end, every=timedelta(minutes=30)):
+    """Dispatch passes from `start` to `end`, `every` apart, each at its own frozen time."""
+    moment = start
+    with freeze_time(start) as frozen:
+        while moment <= end:
+            frozen.move_to(moment)
+            driver.at(moment)
+            moment += every
 
 
 def outbox_rows(deployment, **where) -> list:

@@ -8,7 +8,6 @@ for windows closed on the 26th go to SV1 on the morning of the 28th.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +15,7 @@ from freezegun import freeze_time
 
 from followup.models import FollowUp, Outbox
 from followup.safe_contact import SafeContactPlan, parse_safe_times
-from tests.dispatch.conftest import csv, local, outbox_rows
+from tests.dispatch.conftest import csv, local, outbox_rows, run_passes
 from tests.dispatch.her_data import give_her_a_plan, her_followup_id, record_attempts
 
 # Everyone reads English on the console, so the tests read what each was sent.
@@ -34,15 +33,6 @@ STAFF = csv(
 def team(cohort):
     assert cohort.run("import", "staff", str(cohort.csv("team.csv", STAFF))).exit_code == 0
     return cohort
-
-
-def run_passes(driver, start, end, every=timedelta(minutes=30)):
-    moment = start
-    with freeze_time(start) as frozen:
-        while moment <= end:
-            frozen.move_to(moment)
-            driver.at(moment)
-            moment += every
 
 
 def escalated(deployment) -> list[tuple[str, str]]:

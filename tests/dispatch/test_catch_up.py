@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from freezegun import freeze_time
 
-from tests.dispatch.conftest import local, outbox_rows
-
-
-def run_passes(driver, start, end, every=timedelta(minutes=30)):
-    moment = start
-    with freeze_time(start) as frozen:
-        while moment <= end:
-            frozen.move_to(moment)
-            driver.at(moment)
-            moment += every
+from tests.dispatch.conftest import local, outbox_rows, run_passes
 
 
 def test_a_three_day_outage_yields_one_catch_up_digest_per_person_and_nothing_else(

@@ -9,6 +9,7 @@ that a partner contact is due, with the window's times and the link.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,7 +23,7 @@ from followup.dispatch.timing import (
     window_text,
 )
 from followup.safe_contact import SafeContactPlan, parse_safe_times
-from tests.dispatch.conftest import csv, local, outbox_rows
+from tests.dispatch.conftest import csv, local, outbox_rows, run_passes
 from tests.dispatch.her_data import give_her_a_plan
 
 BELGRADE = ZoneInfo("Europe/Belgrade")
@@ -119,13 +120,8 @@ STAFF = csv(
 )
 
 
-def run_passes(driver, start, end, every=timedelta(minutes=10)):
-    moment = start
-    with freeze_time(start) as frozen:
-        while moment <= end:
-            frozen.move_to(moment)
-            driver.at(moment)
-            moment += every
+# Her worker's reminder is timed to her window: passes every 10 minutes see when.
+run_passes = partial(run_passes, every=timedelta(minutes=10))
 
 
 def her_due_day_reminders(deployment) -> list:
